@@ -1,0 +1,217 @@
+import { InProcessBackend } from '../backends/in-process-backend';
+import type { ComputationBackend } from '../contracts/backend';
+import type { ComputationStore } from '../contracts/store';
+import { ConfigError } from '../errors/config-error';
+import { MemoryStore } from '../stores/memory-store';
+import { loadTaskModules, TaskRegistry, toModuleSpecifier } from '../task-registry';
+import {
+  type BackendProvider,
+  findBackendProvider,
+  findStoreProvider,
+  KNOWN_BACKEND_PACKAGES,
+  KNOWN_STORE_PACKAGES,
+  type StoreProvider,
+} from './providers';
+
+/** What `configFromEnv` built. */
+export interface AuConfig {
+  store: ComputationStore;
+  backend: ComputationBackend;
+  /** `AU_TTL_SECONDS`. */
+  ttl: number | undefined;
+  /** `AU_CONCURRENCY`. */
+  concurrency: number | undefined;
+  /** The tasks of `AU_TASKS`. */
+  tasks: TaskRegistry;
+  /** `AU_TASKS` as `file:` URLs (or package names). */
+  taskModules: string[];
+  /** The values used, for a start-up log line. */
+  describe: { store: string; backend: string };
+  /** Closes the backend, then the store. */
+  close(): Promise<void>;
+}
+
+export interface ConfigFromEnvOptions {
+  /** @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Values used when `AU_STORE` / `AU_BACKEND` are unset. @default { store: 'memory', backend: 'inline' } */
+  defaults?: { store?: string; backend?: string };
+}
+
+/**
+ * Builds the store and backend that `AU_STORE`, `AU_BACKEND`, `AU_TTL_SECONDS`,
+ * `AU_CONCURRENCY` and `AU_TASKS` describe. Store and backend packages are found
+ * through providers (`registerStoreProvider`) or imported by their known package names,
+ * so core depends on none of them. A bad value fails with a `ConfigError` that says
+ * what would be accepted.
+ */
+export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise<AuConfig> {
+  const env = options.env ?? process.env;
+  const storeValue = nonEmpty(env.AU_STORE) ?? options.defaults?.store ?? 'memory';
+  const backendValue = nonEmpty(env.AU_BACKEND) ?? options.defaults?.backend ?? 'inline';
+  const ttl = parsePositiveInteger(env, 'AU_TTL_SECONDS');
+  const concurrency = parsePositiveInteger(env, 'AU_CONCURRENCY');
+  const taskModules = (nonEmpty(env.AU_TASKS) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map(toModuleSpecifier);
+  let tasks: TaskRegistry;
+  try {
+    tasks =
+      taskModules.length > 0
+        ? await loadTaskModules(taskModules, 'the AU_TASKS modules')
+        : new TaskRegistry();
+  } catch (error) {
+    throw new ConfigError({ setting: 'AU_TASKS', message: (error as Error).message, cause: error });
+  }
+
+  const store = await createStore(storeValue, env);
+  let backend: ComputationBackend;
+  try {
+    backend = await createBackend(backendValue, { env, store, concurrency, taskModules, tasks });
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  return {
+    store,
+    backend,
+    ttl,
+    concurrency,
+    tasks,
+    taskModules,
+    describe: { store: redact(storeValue), backend: backendValue },
+    async close() {
+      await backend.close();
+      await store.close();
+    },
+  };
+}
+
+async function createStore(
+  value: string,
+  env: ConfigFromEnvOptions['env'] & object,
+): Promise<ComputationStore> {
+  if (value === 'memory') return new MemoryStore();
+  const provider =
+    findStoreProvider(value) ??
+    (await importProvider<StoreProvider>('AU_STORE', value, storePackage(value), 'storeProvider'));
+  if (!provider.matches(value)) {
+    throw new ConfigError({
+      setting: 'AU_STORE',
+      message: `"${redact(value)}" is not a value its package accepts`,
+    });
+  }
+  try {
+    return await provider.create({ value, env });
+  } catch (error) {
+    throw new ConfigError({
+      setting: 'AU_STORE',
+      message: `cannot open "${redact(value)}": ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+}
+
+async function createBackend(
+  value: string,
+  context: Omit<Parameters<BackendProvider['create']>[0], 'value'>,
+): Promise<ComputationBackend> {
+  if (value === 'inline') {
+    return new InProcessBackend(
+      context.concurrency === undefined ? {} : { concurrency: context.concurrency },
+    );
+  }
+  const known = KNOWN_BACKEND_PACKAGES.find((item) => item.value === value);
+  const provider =
+    findBackendProvider(value) ??
+    (known === undefined
+      ? undefined
+      : await importProvider<BackendProvider>('AU_BACKEND', value, known.package, 'backendProvider'));
+  if (provider === undefined) {
+    const accepted = ['inline', ...KNOWN_BACKEND_PACKAGES.map((item) => item.value)].join(', ');
+    throw new ConfigError({
+      setting: 'AU_BACKEND',
+      message: `unknown backend "${value}": use one of ${accepted}`,
+    });
+  }
+  try {
+    return await provider.create({ ...context, value });
+  } catch (error) {
+    if (ConfigError.isInstance(error)) throw error;
+    throw new ConfigError({
+      setting: 'AU_BACKEND',
+      message: `cannot start "${value}": ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+}
+
+function storePackage(value: string): string {
+  const known = KNOWN_STORE_PACKAGES.find((item) => item.test(value));
+  if (known === undefined) {
+    const forms = ['memory', ...KNOWN_STORE_PACKAGES.map((item) => item.form)].join(', ');
+    throw new ConfigError({
+      setting: 'AU_STORE',
+      message: `unknown store "${redact(value)}": use one of ${forms}`,
+    });
+  }
+  return known.package;
+}
+
+async function importProvider<T>(
+  setting: string,
+  value: string,
+  packageName: string,
+  exportName: string,
+): Promise<T> {
+  let moduleExports: Record<string, unknown>;
+  try {
+    moduleExports = (await import(packageName)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(packageName)) {
+      throw new ConfigError({
+        setting,
+        message: `"${redact(value)}" needs the package ${packageName}, which is not installed: add it (npm install ${packageName})`,
+        cause: error,
+      });
+    }
+    throw new ConfigError({
+      setting,
+      message: `cannot load ${packageName}: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
+  const provider = moduleExports[exportName] as T | undefined;
+  if (provider === undefined) {
+    throw new ConfigError({
+      setting,
+      message: `${packageName} exports no ${exportName}: is it an au package of this version?`,
+    });
+  }
+  return provider;
+}
+
+function parsePositiveInteger(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): number | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError({ setting: name, message: `must be a whole number ≥ 1, got "${raw}"` });
+  }
+  return value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Hides a password in a connection URL. */
+export function redact(value: string): string {
+  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}

@@ -1,0 +1,101 @@
+import type { ComputationPatch, ComputationRecord } from '../record';
+import type { ComputationStatus } from '../status';
+
+/**
+ * # ComputationStore
+ *
+ * Where computation records live. A store is the single source of truth about a
+ * computation: backends write to it through the executor, handles read from it, and a
+ * cancel is decided by it (an atomic conditional update).
+ *
+ * Required: `get`, `create`, `update`, `delete`, `list`, `cleanupExpired`, `close`.
+ * Optional: `watch` (push instead of polling), announced in `capabilities`.
+ *
+ * Left out on purpose: transactions over several records, secondary indexes beyond
+ * status/task/tag, and queueing (that is a backend's job).
+ *
+ * Every implementation passes `testStore` from `@au/testing`.
+ */
+export interface ComputationStore {
+  /** Short name for messages and logs, e.g. `memory`, `fs`, `redis`. */
+  readonly name: string;
+  /** What this store can do beyond the required methods. */
+  readonly capabilities: StoreCapabilities;
+
+  // ---- Reading --------------------------------------------------------------------
+
+  /** The record, or `undefined` when there is none or it has expired. */
+  get(key: string): Promise<ComputationRecord | undefined>;
+
+  /**
+   * Records, newest first (by `createdAt`, then key), filtered and paged. Expired
+   * records are never listed. Pass the returned `cursor` to get the next page.
+   */
+  list(query?: ListQuery): Promise<ListPage>;
+
+  /**
+   * Each new version of the record, from the moment of the call, until the signal
+   * aborts or the record reaches a terminal status (that version is yielded, then the
+   * iteration ends). Subscribe before reading the current state to miss nothing.
+   */
+  watch?(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord>;
+
+  // ---- Writing --------------------------------------------------------------------
+
+  /** Stores a new record. Throws `KeyExistsError` when the key already has one. */
+  create(record: ComputationRecord): Promise<void>;
+
+  /**
+   * Applies `patch` atomically and returns the new record, or `undefined` when nothing
+   * was written: no record, expired, its status not in `ifStatus`, or a terminal record
+   * whose status, value or error the patch would change (see `applyPatch`).
+   */
+  update(
+    key: string,
+    patch: ComputationPatch,
+    options?: UpdateOptions,
+  ): Promise<ComputationRecord | undefined>;
+
+  /** Removes the record; `true` when there was one. */
+  delete(key: string): Promise<boolean>;
+
+  // ---- Housekeeping ---------------------------------------------------------------
+
+  /** Removes every record whose `expiresAt` is at or before `now`; returns how many. */
+  cleanupExpired(now?: number): Promise<number>;
+
+  /** Releases connections, watchers and timers. Further calls fail with `ClosedError`. */
+  close(): Promise<void>;
+}
+
+export interface StoreCapabilities {
+  /** `watch` is implemented (push); handles poll otherwise. */
+  watch: boolean;
+  /** Records are visible to other processes (fs, Redis, Postgres), not only this one. */
+  shared: boolean;
+  /** Expired records disappear without `cleanupExpired` (e.g. Redis TTLs). */
+  nativeTtl: boolean;
+}
+
+export interface UpdateOptions {
+  /** Apply only when the current status is one of these. */
+  ifStatus?: readonly ComputationStatus[];
+}
+
+export interface ListQuery {
+  /** One status or several. */
+  status?: ComputationStatus | readonly ComputationStatus[];
+  task?: string;
+  /** Records carrying this tag. */
+  tag?: string;
+  /** Page size: 1 to 1000. @default 100 */
+  limit?: number;
+  /** From a previous page's `cursor`. */
+  cursor?: string;
+}
+
+export interface ListPage {
+  records: ComputationRecord[];
+  /** Present when there may be more records. */
+  cursor?: string;
+}

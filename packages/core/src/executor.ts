@@ -1,0 +1,270 @@
+import { computeBackoff } from './backoff';
+import { type Clock, sleep, systemClock } from './clock';
+import type { Codec } from './contracts/codec';
+import { composeMiddleware, type Middleware, type RunContext } from './contracts/middleware';
+import type { ComputationStore } from './contracts/store';
+import { CancelledError } from './errors/cancelled-error';
+import { ClosedError } from './errors/closed-error';
+import { serializeError } from './errors/serialize-error';
+import { TimeoutError } from './errors/timeout-error';
+import { ValidationError } from './errors/validation-error';
+import { ProgressWriter } from './internal/progress-writer';
+import { validateInput } from './internal/validate-input';
+import { childLogger, silentLogger } from './logger';
+import type { ComputationPatch, ComputationRecord } from './record';
+import type { RetryPolicy } from './retry-policy';
+import type { ComputationStatus } from './status';
+import type { InputSchema, TaskContext, TaskLogger } from './task';
+
+/** What the executor runs: a task definition fits, and so does a proxy that runs it elsewhere. */
+export interface Runnable {
+  readonly name: string;
+  readonly input?: InputSchema<unknown>;
+  run(input: unknown, context: TaskContext): unknown;
+}
+
+export interface ExecuteOptions {
+  store: ComputationStore;
+  key: string;
+  task: Runnable;
+  /** Decoded arguments when the caller has them; otherwise the record's are decoded. */
+  args?: { value: unknown };
+  /** @default jsonCodec */
+  codec: Codec;
+  /** @default one attempt */
+  retry?: RetryPolicy;
+  /** Per-attempt limit in ms. */
+  timeout?: number;
+  /** Seconds the record lives after it ends; falls back to `record.ttl`. */
+  ttl?: number;
+  middleware?: readonly Middleware[];
+  /** Aborts on cancel or shutdown; the reason (a `CancelledError`) is recorded. */
+  signal?: AbortSignal;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: TaskLogger;
+  /** Minimum ms between two progress writes. @default 100 */
+  progressInterval?: number;
+  /**
+   * `inline`: wait out a retry's backoff here and run the next attempt (local backends).
+   * `report`: write the record back to `pending` and return `{ status: 'retry' }` so a
+   * queue can schedule the next attempt. @default 'inline'
+   */
+  retryMode?: 'inline' | 'report';
+  /**
+   * Also claim a record left `running` (a re-delivery after its worker died).
+   * @default false
+   */
+  reclaimRunning?: boolean;
+  /** Runs when the attempt starts (the record is `running`), e.g. to emit an event. */
+  onStart?(record: ComputationRecord): void;
+}
+
+/** How one execution ended, as seen by the executor. */
+export type ExecutionOutcome =
+  | { status: 'completed'; record: ComputationRecord }
+  | { status: 'failed'; record: ComputationRecord | undefined; error: unknown }
+  | { status: 'cancelled'; record: ComputationRecord | undefined }
+  | { status: 'retry'; record: ComputationRecord; delay: number; error: unknown }
+  | { status: 'skipped'; record: ComputationRecord | undefined };
+
+const PENDING: readonly ComputationStatus[] = ['pending'];
+const PENDING_OR_RUNNING: readonly ComputationStatus[] = ['pending', 'running'];
+const RUNNING: readonly ComputationStatus[] = ['running'];
+
+/**
+ * The one executor every backend uses. For one computation:
+ * 1. claims it (`pending → running`, atomically; `attempt` counted) or skips it when
+ *    another worker, a cancel or an earlier run got there first;
+ * 2. runs the task inside the run-side middleware with an AbortSignal and the timeout;
+ * 3. writes `completed` or `failed` only if the record is still `running`, so a cancel
+ *    that won is never overwritten;
+ * 4. retries per the policy, inline or by reporting back to a queue.
+ * It throws only when the store itself fails.
+ */
+export async function executeComputation(options: ExecuteOptions): Promise<ExecutionOutcome> {
+  for (;;) {
+    const outcome = await executeAttempt(options);
+    if (outcome.status !== 'retry' || options.retryMode === 'report') return outcome;
+    try {
+      await sleep(outcome.delay, { clock: options.clock ?? systemClock, signal: options.signal });
+    } catch {
+      return cancelOnAbort(options, options.signal?.reason);
+    }
+  }
+}
+
+/** One attempt: claim, run, record. See `executeComputation`. */
+export async function executeAttempt(options: ExecuteOptions): Promise<ExecutionOutcome> {
+  const { store, key, task, codec } = options;
+  const clock = options.clock ?? systemClock;
+  const current = await store.get(key);
+  if (current === undefined) return { status: 'skipped', record: undefined };
+  const claimable = options.reclaimRunning ? PENDING_OR_RUNNING : PENDING;
+  if (!claimable.includes(current.status)) return { status: 'skipped', record: current };
+  if (options.signal?.aborted) return cancelOnAbort(options, options.signal.reason);
+
+  const attempt = current.attempt + 1;
+  const startedAt = clock.now();
+  const running = await store.update(
+    key,
+    { status: 'running', attempt, startedAt, runAt: undefined },
+    { ifStatus: [current.status] },
+  );
+  if (running === undefined) return { status: 'skipped', record: await store.get(key) };
+  options.onStart?.(running);
+
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let timer: unknown;
+  if (options.timeout !== undefined) {
+    const timeout = options.timeout;
+    timer = clock.setTimeout(
+      () =>
+        controller.abort(new TimeoutError({ timeout, what: `task "${task.name}" (computation "${key}")` })),
+      timeout,
+    );
+  }
+  const logger = options.logger ?? silentLogger;
+  const progress = new ProgressWriter(store, key, clock, options.progressInterval ?? 100, (error) =>
+    logger.warn({ err: error, key }, '[au] progress write failed'),
+  );
+  let log: TaskLogger | undefined;
+  const context: TaskContext & RunContext = {
+    key,
+    task: task.name,
+    attempt,
+    signal: controller.signal,
+    args: undefined,
+    createdAt: running.createdAt,
+    startedAt,
+    progress: (value) => progress.report(value),
+    get log() {
+      log ??= childLogger(logger, { key, task: task.name, attempt });
+      return log;
+    },
+  };
+
+  let result: unknown;
+  let failure: { error: unknown } | undefined;
+  try {
+    const args = options.args !== undefined ? options.args.value : codec.decode(running.args);
+    const input = validateInput(task.name, task.input, args);
+    (context as { args: unknown }).args = input;
+    const work = composeMiddleware(options.middleware ?? [], 'run', context, async () =>
+      task.run(input, context),
+    );
+    result = await raceAbort(work, controller.signal);
+  } catch (error) {
+    failure = { error };
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+
+  const unwrittenProgress = await progress.flush();
+  const progressPatch: ComputationPatch = unwrittenProgress ? { progress: unwrittenProgress.value } : {};
+  const finishedAt = clock.now();
+  const ttl = options.ttl ?? running.ttl;
+  const expiry: ComputationPatch = ttl === undefined ? {} : { expiresAt: finishedAt + ttl * 1000 };
+
+  if (failure === undefined) {
+    let value: unknown;
+    try {
+      value = codec.encode(result);
+    } catch (error) {
+      failure = { error };
+    }
+    if (failure === undefined) {
+      const record = await store.update(
+        key,
+        { ...progressPatch, status: 'completed', value, error: undefined, finishedAt, ...expiry },
+        { ifStatus: RUNNING },
+      );
+      if (record !== undefined) return { status: 'completed', record };
+      return { status: 'cancelled', record: await store.get(key) };
+    }
+  }
+
+  const error = failure.error;
+  if (controller.signal.aborted && !TimeoutError.isInstance(controller.signal.reason)) {
+    return cancelOnAbort(options, controller.signal.reason, progressPatch);
+  }
+  const policy = options.retry ?? { attempts: running.maxAttempts };
+  const maxAttempts = Math.max(running.maxAttempts, 1);
+  if (attempt < maxAttempts && isRetryable(error, attempt, policy)) {
+    const delay = computeBackoff(policy, attempt);
+    const record = await store.update(
+      key,
+      { ...progressPatch, status: 'pending', error: serializeError(error), runAt: finishedAt + delay },
+      { ifStatus: RUNNING },
+    );
+    if (record === undefined) return { status: 'cancelled', record: await store.get(key) };
+    return { status: 'retry', record, delay, error };
+  }
+  const record = await store.update(
+    key,
+    { ...progressPatch, status: 'failed', error: serializeError(error), finishedAt, ...expiry },
+    { ifStatus: RUNNING },
+  );
+  if (record === undefined) return { status: 'cancelled', record: await store.get(key) };
+  return { status: 'failed', record, error };
+}
+
+function isRetryable(error: unknown, attempt: number, policy: RetryPolicy): boolean {
+  if (ValidationError.isInstance(error) || CancelledError.isInstance(error)) return false;
+  return policy.retryOn === undefined ? true : policy.retryOn(error, attempt);
+}
+
+/** Records a cancel that came through the signal (a backend's `cancel`, or shutdown). */
+async function cancelOnAbort(
+  options: ExecuteOptions,
+  reason: unknown,
+  extra: ComputationPatch = {},
+): Promise<ExecutionOutcome> {
+  const clock = options.clock ?? systemClock;
+  const cancel = CancelledError.isInstance(reason)
+    ? reason
+    : new CancelledError({
+        key: options.key,
+        reason: ClosedError.isInstance(reason)
+          ? 'the backend closed'
+          : String((reason as Error)?.message ?? reason),
+      });
+  const finishedAt = clock.now();
+  const current = await options.store.get(options.key);
+  const ttl = options.ttl ?? current?.ttl;
+  const record = await options.store.update(
+    options.key,
+    {
+      ...extra,
+      status: 'cancelled',
+      error: serializeError(cancel),
+      finishedAt,
+      ...(ttl === undefined ? {} : { expiresAt: finishedAt + ttl * 1000 }),
+    },
+    { ifStatus: PENDING_OR_RUNNING },
+  );
+  return { status: 'cancelled', record: record ?? (await options.store.get(options.key)) };
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

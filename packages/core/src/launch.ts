@@ -1,0 +1,175 @@
+import { type Clock, systemClock } from './clock';
+import type { ComputationBackend, Invocation } from './contracts/backend';
+import type { Codec } from './contracts/codec';
+import { composeMiddleware, type LaunchContext, type Middleware } from './contracts/middleware';
+import type { ComputationStore } from './contracts/store';
+import { KeyExistsError } from './errors/key-exists-error';
+import { serializeError } from './errors/serialize-error';
+import { validateInput } from './internal/validate-input';
+import { assertValidKey, generateKey } from './keys';
+import type { ComputationRecord } from './record';
+import type { RetryPolicy } from './retry-policy';
+import type { TaskDefinition, TaskLogger } from './task';
+
+/** Options of one launch. */
+export interface LaunchOptions {
+  /** Your own key (idempotency): launching twice with one key gives one computation. */
+  key?: string;
+  /** Higher runs first. @default the task's, else 0 */
+  priority?: number;
+  /** Milliseconds to wait before the computation may start. */
+  delay?: number;
+  tags?: string[];
+  meta?: Record<string, unknown>;
+  /** Key of the computation or graph that launched this one. */
+  parent?: string;
+  /** Seconds the record is kept after it ends. */
+  ttl?: number;
+}
+
+/** Everything a launch needs, resolved from the task, the caller's options and the defaults. */
+export interface LaunchSettings {
+  store: ComputationStore;
+  backend: ComputationBackend;
+  codec: Codec;
+  retry: RetryPolicy;
+  timeout?: number;
+  ttl?: number;
+  middleware: readonly Middleware[];
+  clock?: Clock;
+  logger?: TaskLogger;
+}
+
+/** The result of a launch: the key, and whether it joined an existing computation. */
+export interface LaunchResult {
+  key: string;
+  existing: boolean;
+}
+
+/**
+ * Launches one computation: validates the input (nothing is written when it is
+ * invalid), runs launch-side middleware, creates the `pending` record, then hands the
+ * invocation to the backend. When the backend refuses, the record is marked `failed`
+ * with the reason and the error is rethrown: nothing is left pending forever.
+ */
+export async function launchComputation(
+  task: TaskDefinition,
+  args: unknown,
+  settings: LaunchSettings,
+  options: LaunchOptions = {},
+): Promise<LaunchResult> {
+  const prepared = prepareLaunch(task, args, settings, options);
+  let existing = false;
+  await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
+    try {
+      await settings.store.create(withMeta(prepared.record, prepared.context.meta));
+    } catch (error) {
+      if (options.key !== undefined && KeyExistsError.isInstance(error)) {
+        existing = true;
+        return;
+      }
+      throw error;
+    }
+    try {
+      await settings.backend.launch(prepared.invocation);
+    } catch (error) {
+      await markLaunchFailed(settings, prepared.record.key, error);
+      throw error;
+    }
+  });
+  return { key: prepared.record.key, existing };
+}
+
+/**
+ * Launches many computations of one task: every record is created, then the backend
+ * takes them in one batch (`launchMany`) where it can.
+ */
+export async function launchMany(
+  task: TaskDefinition,
+  argsList: readonly unknown[],
+  settings: LaunchSettings,
+  options: LaunchOptions = {},
+): Promise<LaunchResult[]> {
+  if (options.key !== undefined)
+    throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
+  const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
+  const results: LaunchResult[] = [];
+  const invocations: Invocation[] = [];
+  for (const item of prepared) {
+    await composeMiddleware(settings.middleware, 'launch', item.context, async () => {
+      await settings.store.create(withMeta(item.record, item.context.meta));
+      invocations.push(item.invocation);
+    });
+    results.push({ key: item.record.key, existing: false });
+  }
+  try {
+    if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(invocations);
+    else for (const invocation of invocations) await settings.backend.launch(invocation);
+  } catch (error) {
+    await Promise.all(invocations.map((invocation) => markLaunchFailed(settings, invocation.key, error)));
+    throw error;
+  }
+  return results;
+}
+
+function prepareLaunch(
+  task: TaskDefinition,
+  args: unknown,
+  settings: LaunchSettings,
+  options: LaunchOptions,
+) {
+  validateInput(task.name, task.input, args);
+  const clock = settings.clock ?? systemClock;
+  const now = clock.now();
+  const key = options.key ?? generateKey(now);
+  assertValidKey(key);
+  if (options.delay !== undefined && !(options.delay >= 0)) {
+    throw new TypeError(`[au] launch of "${task.name}": delay must be ≥ 0 ms, got ${options.delay}`);
+  }
+  const priority = options.priority ?? task.priority ?? 0;
+  const ttl = options.ttl ?? settings.ttl;
+  const runAt = options.delay ? now + options.delay : undefined;
+  const meta = { ...options.meta };
+  const record: ComputationRecord = {
+    key,
+    task: task.name,
+    status: 'pending',
+    args: settings.codec.encode(args),
+    attempt: 0,
+    maxAttempts: settings.retry.attempts,
+    priority,
+    createdAt: now,
+  };
+  if (options.tags !== undefined) record.tags = options.tags;
+  if (ttl !== undefined) record.ttl = ttl;
+  if (runAt !== undefined) record.runAt = runAt;
+  if (options.parent !== undefined) record.parent = options.parent;
+  const invocation: Invocation = {
+    key,
+    task,
+    args,
+    store: settings.store,
+    priority,
+    retry: settings.retry,
+    codec: settings.codec,
+    middleware: settings.middleware,
+  };
+  if (runAt !== undefined) invocation.runAt = runAt;
+  if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
+  if (ttl !== undefined) invocation.ttl = ttl;
+  if (settings.logger !== undefined) invocation.logger = settings.logger;
+  const context: LaunchContext = { key, task: task.name, args, priority, meta };
+  return { record, invocation, context };
+}
+
+async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {
+  const finishedAt = (settings.clock ?? systemClock).now();
+  await settings.store
+    .update(key, { status: 'failed', error: serializeError(error), finishedAt }, { ifStatus: ['pending'] })
+    .catch(() => undefined);
+}
+
+/** The record with the launch middleware's `meta`, when there is any. */
+function withMeta(record: ComputationRecord, meta: Record<string, unknown>): ComputationRecord {
+  return Object.keys(meta).length > 0 ? { ...record, meta } : record;
+}

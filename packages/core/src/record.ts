@@ -1,0 +1,55 @@
+import type { ComputationStatus } from './status';
+
+/** An error as it is stored: plain data that survives any store and any process boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/**
+ * The stored state of one computation. Stores keep it as plain JSON-compatible data:
+ * `args` and `value` are already encoded by the computation's codec.
+ */
+export interface ComputationRecord<T = unknown> {
+  /** Unique key: `[A-Za-z0-9_.:-]{1,200}`, generated (time-sortable) or given by the caller. */
+  key: string;
+  /** Name of the task that computes it. */
+  task: string;
+  status: ComputationStatus;
+  /** Encoded arguments. */
+  args?: unknown;
+  /** Encoded result, once `completed`. */
+  value?: T;
+  /** The last error: the failure once `failed`, the reason once `cancelled`, the last failed attempt while retrying. */
+  error?: SerializedError;
+  /** The last progress value the task reported. */
+  progress?: unknown;
+  /** Attempts started so far (0 while first pending). */
+  attempt: number;
+  /** Attempts allowed in all, the first included. */
+  maxAttempts: number;
+  /** Higher runs first; 0 when not given. */
+  priority?: number;
+  tags?: string[];
+  meta?: Record<string, unknown>;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** When the record stops being visible; set when the computation ends. */
+  expiresAt?: number;
+  /**
+   * Seconds the record lives after it ends. Kept on the record (an addition to the
+   * Python au's record) because whichever process ends the computation sets `expiresAt`.
+   */
+  ttl?: number;
+  /** Earliest time a pending computation may start (a delay, or a retry's backoff). */
+  runAt?: number;
+  /** Key of the computation or graph that launched this one. */
+  parent?: string;
+}
+
+/** The fields `update` may change; `key`, `task` and `createdAt` are fixed at creation. */
+export type ComputationPatch = Partial<Omit<ComputationRecord, 'key' | 'task' | 'createdAt'>>;

@@ -1,0 +1,158 @@
+import { applyPatch, isExpired } from '../apply-patch';
+import { type Clock, systemClock } from '../clock';
+import type {
+  ComputationStore,
+  ListPage,
+  ListQuery,
+  StoreCapabilities,
+  UpdateOptions,
+} from '../contracts/store';
+import { ClosedError } from '../errors/closed-error';
+import { KeyExistsError } from '../errors/key-exists-error';
+import { assertValidKey } from '../keys';
+import { normalizeListQuery, pageRecords } from '../list-query';
+import { createPushIterable, type PushIterable } from '../push-iterable';
+import type { ComputationPatch, ComputationRecord } from '../record';
+import { isTerminalStatus } from '../status';
+
+export interface MemoryStoreOptions {
+  /** Time source for TTL checks. @default systemClock */
+  clock?: Clock;
+}
+
+const NAME = 'memory';
+
+/**
+ * Records in a `Map` of this process: the fastest store, gone when the process ends.
+ * `watch` pushes every change. Records are returned as shallow copies.
+ */
+export class MemoryStore implements ComputationStore {
+  readonly name = NAME;
+  readonly capabilities: StoreCapabilities = { watch: true, shared: false, nativeTtl: false };
+  readonly #records = new Map<string, ComputationRecord>();
+  readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
+  readonly #clock: Clock;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async get(key: string): Promise<ComputationRecord | undefined> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    const record = this.#live(key);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  async create(record: ComputationRecord): Promise<void> {
+    this.#assertOpen();
+    assertValidKey(record.key, NAME);
+    if (this.#live(record.key) !== undefined) throw new KeyExistsError({ key: record.key, store: NAME });
+    this.#records.set(record.key, { ...record });
+  }
+
+  async update(
+    key: string,
+    patch: ComputationPatch,
+    options: UpdateOptions = {},
+  ): Promise<ComputationRecord | undefined> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    const current = this.#live(key);
+    if (current === undefined) return undefined;
+    const next = applyPatch(current, patch, options.ifStatus);
+    if (next === undefined) return undefined;
+    this.#records.set(key, next);
+    this.#notify(next);
+    return { ...next };
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    const existed = this.#live(key) !== undefined;
+    this.#records.delete(key);
+    return existed;
+  }
+
+  async list(query?: ListQuery): Promise<ListPage> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    const now = this.#clock.now();
+    const live: ComputationRecord[] = [];
+    for (const record of this.#records.values()) if (!isExpired(record, now)) live.push(record);
+    const page = pageRecords(live, normalized);
+    return { ...page, records: page.records.map((record) => ({ ...record })) };
+  }
+
+  watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    let watchers = this.#watchers.get(key);
+    if (watchers === undefined) {
+      watchers = new Set();
+      this.#watchers.set(key, watchers);
+    }
+    const set = watchers;
+    const onAbort = () => iterable.end();
+    const iterable = createPushIterable<ComputationRecord>(() => {
+      set.delete(iterable);
+      if (set.size === 0 && this.#watchers.get(key) === set) this.#watchers.delete(key);
+      signal?.removeEventListener('abort', onAbort);
+    });
+    set.add(iterable);
+    if (signal?.aborted) iterable.end();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    return iterable;
+  }
+
+  async cleanupExpired(now: number = this.#clock.now()): Promise<number> {
+    this.#assertOpen();
+    let removed = 0;
+    for (const [key, record] of this.#records) {
+      if (isExpired(record, now)) {
+        this.#records.delete(key);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const watchers of this.#watchers.values()) for (const watcher of watchers) watcher.end();
+    this.#watchers.clear();
+  }
+
+  /** Number of records held, expired ones included (for tests and metrics). */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  // ---- private helpers ------------------------------------------------------------
+
+  #live(key: string): ComputationRecord | undefined {
+    const record = this.#records.get(key);
+    if (record === undefined) return undefined;
+    if (isExpired(record, this.#clock.now())) {
+      this.#records.delete(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  #notify(record: ComputationRecord): void {
+    const watchers = this.#watchers.get(record.key);
+    if (watchers === undefined) return;
+    for (const watcher of [...watchers]) {
+      watcher.push({ ...record });
+      if (isTerminalStatus(record.status)) watcher.end();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError({ component: `store ${NAME}` });
+  }
+}

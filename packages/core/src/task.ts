@@ -1,0 +1,113 @@
+import type { Codec } from './contracts/codec';
+import type { RetryPolicy } from './retry-policy';
+
+/** A logger with pino's method shape; `console` fits too. */
+export interface TaskLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/** What a running task receives besides its input. */
+export interface TaskContext {
+  /** The computation's key. */
+  readonly key: string;
+  /** The task's name. */
+  readonly task: string;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+  /** Aborts on cancel, timeout or shutdown; `signal.reason` says which. Check it in long loops. */
+  readonly signal: AbortSignal;
+  /** Reports progress: any JSON-compatible value (e.g. `{ done: 3, total: 10 }`). Writes are throttled. */
+  progress(value: unknown): void;
+  /** A logger bound to this computation. */
+  readonly log: TaskLogger;
+}
+
+/**
+ * Anything with `safeParse` in zod's shape: a zod 4 schema fits, and so does any
+ * library that mirrors it. Core never imports zod.
+ */
+export interface InputSchema<T> {
+  safeParse(value: unknown):
+    | { success: true; data: T }
+    | {
+        success: false;
+        error: { issues: readonly { path: readonly PropertyKey[]; message: string; code?: string }[] };
+      };
+}
+
+export interface TaskOptions<Input, Result> {
+  /** Unique name: how the task travels to threads, processes and other machines. */
+  name: string;
+  /** Validates the input at launch and again where the task runs. */
+  input?: InputSchema<Input>;
+  /** Retry policy for failed attempts. @default one attempt */
+  retry?: RetryPolicy;
+  /** Milliseconds an attempt may run before it is aborted and fails with `TimeoutError`. */
+  timeout?: number;
+  /** Seconds a finished record is kept. @default the caller's ttl, else kept */
+  ttl?: number;
+  /** How arguments and results are encoded. @default json */
+  codec?: Codec;
+  /** Higher runs first. @default 0 */
+  priority?: number;
+  /** Free text shown in docs and OpenAPI. */
+  description?: string;
+  /** The work itself. */
+  run(input: Input, context: TaskContext): Result | Promise<Result>;
+}
+
+const taskMarker = Symbol.for('au.task');
+
+/** A task: a named function with its policies. Create it with `defineTask`. */
+export interface TaskDefinition<Input = unknown, Result = unknown>
+  extends Readonly<TaskOptions<Input, Result>> {
+  readonly [taskMarker]: true;
+}
+
+/** Input type of a task. */
+export type TaskInput<T> = T extends TaskDefinition<infer I, unknown> ? I : never;
+/** Result type of a task. */
+export type TaskResult<T> = T extends TaskDefinition<unknown, infer R> ? R : never;
+
+/**
+ * Defines a task. Define each task once, in a module that every process which may run
+ * it imports: a task travels by name.
+ */
+export function defineTask<Input, Result>(
+  options: TaskOptions<Input, Result>,
+): TaskDefinition<Input, Awaited<Result>> {
+  if (typeof options?.name !== 'string' || options.name.length === 0) {
+    throw new TypeError('[au] defineTask: `name` must be a non-empty string');
+  }
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(options.name)) {
+    throw new TypeError(
+      `[au] defineTask: name "${options.name}" may use only letters, digits, . _ : - (1 to 100)`,
+    );
+  }
+  if (typeof options.run !== 'function') {
+    throw new TypeError(`[au] defineTask("${options.name}"): \`run\` must be a function`);
+  }
+  if (options.timeout !== undefined && !(options.timeout > 0)) {
+    throw new TypeError(`[au] defineTask("${options.name}"): \`timeout\` must be a positive number of ms`);
+  }
+  if (
+    options.retry !== undefined &&
+    !(Number.isInteger(options.retry.attempts) && options.retry.attempts >= 1)
+  ) {
+    throw new TypeError(`[au] defineTask("${options.name}"): \`retry.attempts\` must be an integer ≥ 1`);
+  }
+  return Object.freeze({ ...options, [taskMarker]: true as const }) as unknown as TaskDefinition<
+    Input,
+    Awaited<Result>
+  >;
+}
+
+/** True for what `defineTask` returned (across duplicated copies of core too). */
+export function isTaskDefinition(value: unknown): value is TaskDefinition {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[taskMarker] === true
+  );
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  asyncCompute,
+  CancelledError,
+  ComputationFailedError,
+  defineTask,
+  InProcessBackend,
+  MemoryStore,
+  TimeoutError,
+  ValidationError,
+} from '../src/index';
+
+function setup() {
+  return { store: new MemoryStore(), backend: new InProcessBackend() };
+}
+
+describe('asyncCompute', () => {
+  describe('when given an inline function', () => {
+    it('should return a handle whose result is the function value', async () => {
+      const double = asyncCompute((x: number) => x * 2, setup());
+      const handle = await double(21);
+      expect(await handle.result()).toBe(42);
+      expect(await handle.status()).toBe('completed');
+      expect(await handle.isReady()).toBe(true);
+    });
+
+    it('should reject with ComputationFailedError carrying the remote message', async () => {
+      const boom = asyncCompute(() => {
+        throw new RangeError('too big');
+      }, setup());
+      const handle = await boom();
+      const error = await handle.result().catch((caught: unknown) => caught);
+      expect(ComputationFailedError.isInstance(error)).toBe(true);
+      expect((error as ComputationFailedError).remoteName).toBe('RangeError');
+      expect((error as ComputationFailedError).remoteMessage).toBe('too big');
+      expect(await handle.status()).toBe('failed');
+    });
+  });
+
+  describe('when given a task', () => {
+    const slow = defineTask({
+      name: 'slow',
+      input: z.object({ ms: z.number().int().min(0) }),
+      run: ({ ms }, ctx) =>
+        new Promise<string>((resolve, reject) => {
+          ctx.progress({ started: true });
+          const timer = setTimeout(() => resolve('done'), ms);
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(ctx.signal.reason);
+          });
+        }),
+    });
+
+    it('should refuse invalid input before anything is written', async () => {
+      const settings = setup();
+      const compute = asyncCompute(slow, settings);
+      await expect(compute({ ms: -1 })).rejects.toSatisfy(ValidationError.isInstance);
+      expect(settings.store.size).toBe(0);
+    });
+
+    it('should cancel a running computation and keep it cancelled', async () => {
+      const compute = asyncCompute(slow, setup());
+      const handle = await compute({ ms: 5_000 });
+      await expect.poll(() => handle.status()).toBe('running');
+      expect(await handle.cancel('no longer needed')).toBe(true);
+      await expect(handle.result()).rejects.toSatisfy(CancelledError.isInstance);
+      expect(await handle.status()).toBe('cancelled');
+      expect(await handle.cancel()).toBe(false);
+    });
+
+    it('should time out a wait without stopping the computation', async () => {
+      const compute = asyncCompute(slow, setup());
+      const handle = await compute({ ms: 300 });
+      await expect(handle.result({ timeout: 20 })).rejects.toSatisfy(TimeoutError.isInstance);
+      expect(await handle.result({ timeout: 2_000 })).toBe('done');
+    });
+
+    it('should stream status and progress events until the end', async () => {
+      const compute = asyncCompute(slow, setup());
+      const handle = await compute({ ms: 150 });
+      const seen: string[] = [];
+      for await (const event of handle.events()) {
+        seen.push(event.type === 'status' ? event.status : 'progress');
+      }
+      expect(seen[0]).toMatch(/pending|running/);
+      expect(seen).toContain('progress');
+      expect(seen.at(-1)).toBe('completed');
+    });
+  });
+});
