@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { baseTsupConfig } from '../../tooling/tsup.base';
+
+export default defineConfig({ ...baseTsupConfig });
