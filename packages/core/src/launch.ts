@@ -164,8 +164,24 @@ function prepareLaunch(
 
 async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {
   const finishedAt = (settings.clock ?? systemClock).now();
+  // The status machine has no `pending → failed`: go through `running`, each step
+  // conditional, so a cancel (or a worker that did get the work) still wins.
   await settings.store
-    .update(key, { status: 'failed', error: serializeError(error), finishedAt }, { ifStatus: ['pending'] })
+    .update(key, { status: 'running', startedAt: finishedAt }, { ifStatus: ['pending'] })
+    .then((running) =>
+      running === undefined
+        ? undefined
+        : settings.store.update(
+            key,
+            {
+              status: 'failed',
+              error: serializeError(error),
+              finishedAt,
+              ...(running.ttl === undefined ? {} : { expiresAt: finishedAt + running.ttl * 1000 }),
+            },
+            { ifStatus: ['running'] },
+          ),
+    )
     .catch(() => undefined);
 }
 

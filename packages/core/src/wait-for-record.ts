@@ -15,6 +15,8 @@ export interface WaitOptions {
   pollInterval?: readonly [number, number];
 }
 
+const FINISHED = Object.freeze({ reason: 'finished' });
+
 /**
  * Each version of a record until it is terminal: the current one first, then every
  * change. By the store's `watch` where it has one, else by polling with backoff.
@@ -47,7 +49,8 @@ export async function* followRecord(
       return;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      controller.abort();
+      // A plain reason: the default one is a DOMException, whose stack costs more than the wait.
+      controller.abort(FINISHED);
     }
   }
   let interval = pollInterval[0];

@@ -36,6 +36,12 @@ export interface ConfigFromEnvOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Values used when `AU_STORE` / `AU_BACKEND` are unset. @default { store: 'memory', backend: 'inline' } */
   defaults?: { store?: string; backend?: string };
+  /**
+   * Imports store and backend packages by name. Pass `(name) => import(name)` from your
+   * application so that packages are resolved from its `node_modules` (core's own
+   * location may not see them, e.g. under pnpm). @default core's own `import()`
+   */
+  importModule?: (name: string) => Promise<Record<string, unknown>>;
 }
 
 /**
@@ -66,10 +72,16 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
     throw new ConfigError({ setting: 'AU_TASKS', message: (error as Error).message, cause: error });
   }
 
-  const store = await createStore(storeValue, env);
+  const importModule =
+    options.importModule ?? ((name: string) => import(name) as Promise<Record<string, unknown>>);
+  const store = await createStore(storeValue, env, importModule);
   let backend: ComputationBackend;
   try {
-    backend = await createBackend(backendValue, { env, store, concurrency, taskModules, tasks });
+    backend = await createBackend(
+      backendValue,
+      { env, store, concurrency, taskModules, tasks },
+      importModule,
+    );
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;
@@ -89,14 +101,23 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
   };
 }
 
+type Importer = (name: string) => Promise<Record<string, unknown>>;
+
 async function createStore(
   value: string,
   env: ConfigFromEnvOptions['env'] & object,
+  importModule: Importer,
 ): Promise<ComputationStore> {
   if (value === 'memory') return new MemoryStore();
   const provider =
     findStoreProvider(value) ??
-    (await importProvider<StoreProvider>('AU_STORE', value, storePackage(value), 'storeProvider'));
+    (await importProvider<StoreProvider>(
+      importModule,
+      'AU_STORE',
+      value,
+      storePackage(value),
+      'storeProvider',
+    ));
   if (!provider.matches(value)) {
     throw new ConfigError({
       setting: 'AU_STORE',
@@ -117,6 +138,7 @@ async function createStore(
 async function createBackend(
   value: string,
   context: Omit<Parameters<BackendProvider['create']>[0], 'value'>,
+  importModule: Importer,
 ): Promise<ComputationBackend> {
   if (value === 'inline') {
     return new InProcessBackend(
@@ -128,7 +150,13 @@ async function createBackend(
     findBackendProvider(value) ??
     (known === undefined
       ? undefined
-      : await importProvider<BackendProvider>('AU_BACKEND', value, known.package, 'backendProvider'));
+      : await importProvider<BackendProvider>(
+          importModule,
+          'AU_BACKEND',
+          value,
+          known.package,
+          'backendProvider',
+        ));
   if (provider === undefined) {
     const accepted = ['inline', ...KNOWN_BACKEND_PACKAGES.map((item) => item.value)].join(', ');
     throw new ConfigError({
@@ -161,6 +189,7 @@ function storePackage(value: string): string {
 }
 
 async function importProvider<T>(
+  importModule: Importer,
   setting: string,
   value: string,
   packageName: string,
@@ -168,7 +197,7 @@ async function importProvider<T>(
 ): Promise<T> {
   let moduleExports: Record<string, unknown>;
   try {
-    moduleExports = (await import(packageName)) as Record<string, unknown>;
+    moduleExports = await importModule(packageName);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(packageName)) {
