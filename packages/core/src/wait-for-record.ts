@@ -15,8 +15,6 @@ export interface WaitOptions {
   pollInterval?: readonly [number, number];
 }
 
-const FINISHED = Object.freeze({ reason: 'finished' });
-
 /**
  * Each version of a record until it is terminal: the current one first, then every
  * change. By the store's `watch` where it has one, else by polling with backoff.
@@ -28,30 +26,23 @@ export async function* followRecord(
   { signal, clock = systemClock, pollInterval = [5, 500] }: Omit<WaitOptions, 'timeout'> = {},
 ): AsyncGenerator<ComputationRecord> {
   if (store.watch !== undefined && store.capabilities.watch) {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const changes = store.watch(key, controller.signal);
-      const current = await store.get(key);
-      if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
-      yield current;
-      if (isTerminalStatus(current.status)) return;
-      for await (const record of changes) {
-        yield record;
-        if (isTerminalStatus(record.status)) return;
-      }
-      signal?.throwIfAborted();
-      // The watch ended without a terminal version (store closed): report what is there.
-      const last = await store.get(key);
-      if (last === undefined) throw new ComputationNotFoundError({ key, store: store.name });
-      if (isTerminalStatus(last.status)) yield last;
-      return;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      // A plain reason: the default one is a DOMException, whose stack costs more than the wait.
-      controller.abort(FINISHED);
+    // Subscribe first, then read, so no change falls between the two. Leaving the loop
+    // (return, break or throw) ends the subscription through the iterator's `return`.
+    const changes = store.watch(key, signal);
+    const current = await store.get(key);
+    if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
+    yield current;
+    if (isTerminalStatus(current.status)) return;
+    for await (const record of changes) {
+      yield record;
+      if (isTerminalStatus(record.status)) return;
     }
+    signal?.throwIfAborted();
+    // The watch ended without a terminal version (the store closed): report what is there.
+    const last = await store.get(key);
+    if (last === undefined) throw new ComputationNotFoundError({ key, store: store.name });
+    if (isTerminalStatus(last.status)) yield last;
+    return;
   }
   let interval = pollInterval[0];
   let previous: ComputationRecord | undefined;
@@ -77,29 +68,43 @@ export async function waitForTerminal(
   options: WaitOptions = {},
 ): Promise<ComputationRecord> {
   const clock = options.clock ?? systemClock;
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) controller.abort(options.signal.reason);
+  // Signals cost: an AbortController is made only when there is a limit to enforce.
+  let controller: AbortController | undefined;
   let timer: unknown;
-  if (options.timeout !== undefined) {
-    const timeout = options.timeout;
-    timer = clock.setTimeout(
-      () => controller.abort(new TimeoutError({ timeout, what: `waiting for computation "${key}"` })),
-      timeout,
-    );
+  let onAbort: (() => void) | undefined;
+  if (options.timeout !== undefined || options.signal !== undefined) {
+    const local = new AbortController();
+    controller = local;
+    if (options.signal !== undefined) {
+      const outer = options.signal;
+      if (outer.aborted) local.abort(outer.reason);
+      onAbort = () => local.abort(outer.reason);
+      outer.addEventListener('abort', onAbort, { once: true });
+    }
+    if (options.timeout !== undefined) {
+      const timeout = options.timeout;
+      timer = clock.setTimeout(
+        () => local.abort(new TimeoutError({ timeout, what: `waiting for computation "${key}"` })),
+        timeout,
+      );
+    }
   }
   try {
-    for await (const record of followRecord(store, key, { ...options, signal: controller.signal, clock })) {
+    const follow = followRecord(store, key, {
+      clock,
+      ...(options.pollInterval === undefined ? {} : { pollInterval: options.pollInterval }),
+      ...(controller === undefined ? {} : { signal: controller.signal }),
+    });
+    for await (const record of follow) {
       if (isTerminalStatus(record.status)) return record;
     }
     throw new ComputationNotFoundError({ key, store: store.name });
   } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason;
+    if (controller?.signal.aborted) throw controller.signal.reason;
     throw error;
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
