@@ -1,4 +1,10 @@
 import { defineConfig } from 'tsup';
 import { baseTsupConfig } from '../../tooling/tsup.base';
 
-export default defineConfig({ ...baseTsupConfig });
+// Each subpath export is its own entry: `conformance-tasks` because backends load it by
+// URL (`conformanceTasksUrl`) in threads, processes and queue workers; `postgrest` so the
+// suites' vitest import stays out of the emulator.
+export default defineConfig({
+  ...baseTsupConfig,
+  entry: ['src/index.ts', 'src/conformance-tasks.ts', 'src/postgrest/index.ts'],
+});

@@ -1,0 +1,161 @@
+import { writeFileSync } from 'node:fs';
+import { defineTask, type TaskContext } from '@au/core';
+
+/*
+ * The tasks `testBackend` launches. Backends that load task modules (threads,
+ * processes, queue workers) are built with `conformanceTasksUrl`, which points at this
+ * file: it imports only `@au/core` and Node built-ins, so it loads in any thread,
+ * process or worker. Every export is a task; `conformanceTasks` lists them.
+ */
+
+/** Returns its input unchanged. */
+export const echoTask = defineTask({
+  name: 'au-conformance.echo',
+  run: (input: unknown) => input,
+});
+
+/** Adds two numbers. */
+export const addTask = defineTask({
+  name: 'au-conformance.add',
+  run: ({ a, b }: { a: number; b: number }) => a + b,
+});
+
+/** Throws a `TypeError` carrying `code` (default `E_CONFORMANCE`). */
+export const failTask = defineTask({
+  name: 'au-conformance.fail',
+  run: ({ message, code = 'E_CONFORMANCE' }: { message: string; code?: string }): never => {
+    throw Object.assign(new TypeError(message), { code });
+  },
+});
+
+/** Sleeps `ms` in `steps` (default 4), reporting `{ done, total }` after each; stops when aborted. */
+export const sleepTask = defineTask({
+  name: 'au-conformance.sleep',
+  run: async ({ ms, steps = 4 }: { ms: number; steps?: number }, context) => {
+    for (let step = 1; step <= steps; step++) {
+      await pause(ms / steps, context.signal);
+      context.progress({ done: step, total: steps });
+    }
+    return { slept: ms };
+  },
+});
+
+/** Like `sleep`, with a 200 ms timeout of its own: always fails with `TimeoutError` for `ms` above that. */
+export const timeoutTask = defineTask({
+  name: 'au-conformance.timeout',
+  timeout: 200,
+  run: async ({ ms }: { ms: number }, context) => {
+    await pause(ms, context.signal);
+    return { slept: ms };
+  },
+});
+
+/**
+ * Sleeps `ms` ignoring its signal, then returns `{ late: true }`: a completion that
+ * arrives after a cancel (which must not overwrite it).
+ */
+export const stubbornTask = defineTask({
+  name: 'au-conformance.stubborn',
+  run: async ({ ms }: { ms: number }) => {
+    await pause(ms);
+    return { late: true };
+  },
+});
+
+/**
+ * A busy loop of `ms` that never yields and ignores its signal: only a preemptive
+ * cancel (terminating the thread or process) stops it. When `heartbeatFile` is given,
+ * writes `Date.now()` to it every ~20 ms so a test can see whether it still runs.
+ */
+export const spinTask = defineTask({
+  name: 'au-conformance.spin',
+  run: ({ ms, heartbeatFile }: { ms: number; heartbeatFile?: string }) => {
+    const end = Date.now() + ms;
+    let beat = 0;
+    while (Date.now() < end) {
+      if (heartbeatFile !== undefined && Date.now() - beat >= 20) {
+        beat = Date.now();
+        writeFileSync(heartbeatFile, String(beat));
+      }
+    }
+    return { spun: ms };
+  },
+});
+
+/** Fails while `attempt < succeedOn`, then returns `{ attempt }`. No retry policy of its own. */
+export const flakyTask = defineTask({
+  name: 'au-conformance.flaky',
+  run: ({ succeedOn }: { succeedOn: number }, context) => flaky(succeedOn, context),
+});
+
+/** `flaky` with a policy: 3 attempts, exponential backoff from 100 ms (waits 100 then 200 ms). */
+export const retryingTask = defineTask({
+  name: 'au-conformance.retrying',
+  retry: { attempts: 3, backoff: 'exponential', delay: 100 },
+  run: ({ succeedOn }: { succeedOn: number }, context) => flaky(succeedOn, context),
+});
+
+/** Sleeps `ms` (honours the signal) and returns when it ran: `{ id, start, end }` in `Date.now()` ms. */
+export const stampTask = defineTask({
+  name: 'au-conformance.stamp',
+  run: async ({ id, ms }: { id: string; ms: number }, context) => {
+    const start = Date.now();
+    await pause(ms, context.signal);
+    return { id, start, end: Date.now() };
+  },
+});
+
+/** Reports each of `values` as progress, `interval` ms apart (default 150), then returns how many. */
+export const progressTask = defineTask({
+  name: 'au-conformance.progress',
+  run: async ({ values, interval = 150 }: { values: unknown[]; interval?: number }, context) => {
+    for (const value of values) {
+      context.progress(value);
+      await pause(interval, context.signal);
+    }
+    return values.length;
+  },
+});
+
+/** Every conformance task, by short name. */
+export const conformanceTasks = {
+  echo: echoTask,
+  add: addTask,
+  fail: failTask,
+  sleep: sleepTask,
+  timeout: timeoutTask,
+  stubborn: stubbornTask,
+  spin: spinTask,
+  flaky: flakyTask,
+  retrying: retryingTask,
+  stamp: stampTask,
+  progress: progressTask,
+} as const;
+
+// ---- private helpers --------------------------------------------------------------
+
+function flaky(succeedOn: number, context: TaskContext): { attempt: number } {
+  if (context.attempt < succeedOn) {
+    throw Object.assign(new Error(`attempt ${context.attempt} fails on purpose`), { code: 'E_FLAKY' });
+  }
+  return { attempt: context.attempt };
+}
+
+/** Resolves after `ms` of real time; rejects with the signal's reason when it aborts first. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,34 @@
+export {
+  addTask,
+  conformanceTasks,
+  echoTask,
+  failTask,
+  flakyTask,
+  progressTask,
+  retryingTask,
+  sleepTask,
+  spinTask,
+  stampTask,
+  stubbornTask,
+  timeoutTask,
+} from './conformance-tasks';
+export { conformanceTasksUrl } from './conformance-tasks-url';
+export { type FaultyStore, faultyStore, type StoreFault, type StoreMethod } from './faulty-store';
+export {
+  type BackendFault,
+  type BackendMethod,
+  type FlakyBackend,
+  flakyBackend,
+} from './flaky-backend';
+export type { Fault, FaultControl } from './internal/inject-faults';
+export { type MockAsync, type MockAsyncOptions, mockAsync } from './mock-async';
+export { postgresUrl, redisUrl, requireService, type ServiceKind } from './service-url';
+export { SyncTestBackend, type SyncTestBackendOptions } from './sync-test-backend';
+export {
+  type BackendFactoryContext,
+  type TestBackendExtraContext,
+  type TestBackendFlags,
+  testBackend,
+} from './test-backend';
+export { type TestStoreFlags, testStore } from './test-store';
+export { createVirtualClock, type VirtualClock } from './virtual-clock';
