@@ -80,6 +80,9 @@ export async function launchComputation(
   return { key: prepared.record.key, existing };
 }
 
+/** Records `launchMany` creates at once. */
+const LAUNCH_MANY_CONCURRENCY = 64;
+
 /**
  * Launches many computations of one task: every record is created, then the backend
  * takes them in one batch (`launchMany`) where it can.
@@ -93,15 +96,35 @@ export async function launchMany(
   if (options.key !== undefined)
     throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
-  const results: LaunchResult[] = [];
-  const invocations: Invocation[] = [];
-  for (const item of prepared) {
-    await composeMiddleware(settings.middleware, 'launch', item.context, async () => {
-      await settings.store.create(withMeta(item.record, item.context.meta));
-      invocations.push(item.invocation);
-    });
-    results.push({ key: item.record.key, existing: false });
+  // Records are created LAUNCH_MANY_CONCURRENCY at a time: with a remote store
+  // (Redis, Postgres) one create after the other costs a round trip each.
+  const created: (Invocation | undefined)[] = new Array(prepared.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const createNext = async (): Promise<void> => {
+    while (failure === undefined && next < prepared.length) {
+      const index = next++;
+      const item = prepared[index]!;
+      try {
+        await composeMiddleware(settings.middleware, 'launch', item.context, async () => {
+          await settings.store.create(withMeta(item.record, item.context.meta));
+          created[index] = item.invocation;
+        });
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LAUNCH_MANY_CONCURRENCY, prepared.length) }, createNext));
+  if (failure !== undefined) {
+    // All or nothing: the records made before the failure would never be launched.
+    const { error } = failure;
+    const made = created.filter((invocation): invocation is Invocation => invocation !== undefined);
+    await Promise.all(made.map((invocation) => markLaunchFailed(settings, invocation.key, error)));
+    throw error;
   }
+  const results: LaunchResult[] = prepared.map((item) => ({ key: item.record.key, existing: false }));
+  const invocations = created.filter((invocation): invocation is Invocation => invocation !== undefined);
   try {
     if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(invocations);
     else for (const invocation of invocations) await settings.backend.launch(invocation);

@@ -90,3 +90,24 @@ describe('asyncCompute', () => {
     });
   });
 });
+
+describe('asyncCompute.map', () => {
+  describe('when one record cannot be created', () => {
+    it('should reject and leave none of the batch pending', async () => {
+      const store = new MemoryStore();
+      const backend = new InProcessBackend();
+      let creates = 0;
+      const original = store.create.bind(store);
+      store.create = async (record) => {
+        creates += 1;
+        if (creates === 3) throw new Error('disk full');
+        return original(record);
+      };
+      const compute = asyncCompute((x: number) => x, { store, backend });
+      await expect(compute.map([[1], [2], [3], [4]])).rejects.toThrow('disk full');
+      const { records } = await store.list();
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.every((record) => record.status === 'failed')).toBe(true);
+    });
+  });
+});

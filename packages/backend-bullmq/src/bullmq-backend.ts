@@ -1,0 +1,227 @@
+import {
+  type BackendCapabilities,
+  ClosedError,
+  type CloseOptions,
+  type ComputationBackend,
+  type Invocation,
+  loadTaskModules,
+  type TaskDefinition,
+  TaskRegistry,
+} from '@au/core';
+import { type JobsOptions, Queue } from 'bullmq';
+import { QueueUnavailableError } from './errors/queue-unavailable-error';
+import { cancelChannel, type JobData, toJobData, toJobOptions } from './job-options';
+import {
+  closeConnection,
+  isConnectionError,
+  type OpenedConnection,
+  openConnection,
+  type RedisConnection,
+} from './redis-connection';
+import { type BullMQWorker, type BullMQWorkerOptions, startBullMQWorker } from './start-bullmq-worker';
+
+export interface BullMQBackendOptions {
+  /** Redis: a URL, ioredis options or an ioredis instance (shared, left open). @default 'redis://127.0.0.1:6379' */
+  connection?: RedisConnection;
+  /** The queue's name. @default 'au' */
+  queue?: string;
+  /** BullMQ's key prefix (`{bull}` on Redis Cluster). @default 'bull' */
+  prefix?: string;
+  /**
+   * The tasks workers run (modules, definitions or a registry). When given, a launch of
+   * any other task is refused at once with `TaskNotFoundError`; when not, every task is
+   * queued and a worker without it fails the computation.
+   */
+  tasks?: TaskRegistry | readonly TaskDefinition[] | readonly (string | URL)[];
+  /** Ms a launch may wait for Redis before it fails with `QueueUnavailableError`. @default 5000 */
+  launchTimeout?: number;
+  /** BullMQ job options added to every job (au sets jobId, priority, delay, attempts, backoff). */
+  jobOptions?: JobsOptions;
+  /**
+   * Also run a worker in this process (single-machine setups and tests), with these
+   * options; `connection`, `queue`, `prefix` and `tasks` default to the backend's.
+   */
+  worker?: Omit<BullMQWorkerOptions, 'tasks' | 'connection' | 'queue' | 'prefix'> &
+    Partial<Pick<BullMQWorkerOptions, 'tasks'>>;
+}
+
+const NAME = 'bullmq';
+const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
+
+/**
+ * The producer side of au on BullMQ: one queue; each computation is one job whose id is
+ * the computation key. `launch` resolves once the job is in Redis; `launchMany` is one
+ * `addBulk`. Workers (`startBullMQWorker`, or the embedded one) run the jobs.
+ */
+export class BullMQBackend implements ComputationBackend {
+  readonly name = NAME;
+  readonly capabilities: BackendCapabilities = {
+    inlineFunctions: false,
+    durable: true,
+    priority: true,
+    preemptiveCancel: false,
+  };
+  /** The BullMQ queue (for dashboards, metrics, maintenance). */
+  readonly queue: Queue<JobData>;
+  readonly queueName: string;
+  readonly #connection: OpenedConnection;
+  readonly #prefix: string;
+  readonly #launchTimeout: number;
+  readonly #jobOptions: JobsOptions;
+  readonly #tasks: Promise<TaskRegistry | undefined>;
+  readonly #worker: Promise<BullMQWorker> | undefined;
+  #closed = false;
+
+  constructor(options: BullMQBackendOptions = {}) {
+    this.queueName = options.queue ?? 'au';
+    this.#prefix = options.prefix ?? 'bull';
+    this.#launchTimeout = options.launchTimeout ?? 5000;
+    this.#jobOptions = { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions };
+    this.#connection = openConnection(options.connection ?? 'redis://127.0.0.1:6379', 'producer');
+    this.queue = new Queue<JobData>(this.queueName, {
+      connection: this.#connection.redis,
+      prefix: this.#prefix,
+    });
+    this.queue.on('error', () => undefined);
+    this.#tasks = options.tasks === undefined ? Promise.resolve(undefined) : toRegistry(options.tasks);
+    this.#tasks.catch(() => undefined);
+    if (options.worker !== undefined) {
+      const workerOptions = options.worker;
+      this.#worker = this.#tasks.then((registry) => {
+        const tasks = workerOptions.tasks ?? registry;
+        if (tasks === undefined) {
+          throw new TypeError(
+            '[au] [bullmq] the embedded worker needs `tasks` (on the backend or the worker)',
+          );
+        }
+        return startBullMQWorker({
+          ...workerOptions,
+          tasks,
+          connection: options.connection ?? 'redis://127.0.0.1:6379',
+          queue: this.queueName,
+          prefix: this.#prefix,
+        });
+      });
+      this.#worker.catch(() => undefined);
+    }
+  }
+
+  async launch(invocation: Invocation): Promise<void> {
+    await this.#assertCanLaunch([invocation]);
+    await this.#withTimeout('launch', this.#launchTimeout, () =>
+      this.queue.add(
+        invocation.task.name,
+        toJobData(invocation),
+        toJobOptions(invocation, Date.now(), this.#jobOptions),
+      ),
+    );
+  }
+
+  async launchMany(invocations: readonly Invocation[]): Promise<void> {
+    if (invocations.length === 0) return;
+    await this.#assertCanLaunch(invocations);
+    const now = Date.now();
+    const jobs = invocations.map((invocation) => ({
+      name: invocation.task.name,
+      data: toJobData(invocation),
+      opts: toJobOptions(invocation, now, this.#jobOptions),
+    }));
+    await this.#withTimeout('launchMany', this.#launchTimeout + invocations.length, () =>
+      this.queue.addBulk(jobs),
+    );
+  }
+
+  async cancel(key: string, reason?: string): Promise<boolean> {
+    const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(key));
+    if (job === undefined) return false;
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
+    if (state !== 'active') {
+      try {
+        await job.remove();
+        return true;
+      } catch {
+        // It became active meanwhile (locked): stop it where it runs.
+      }
+    }
+    await this.#connection.redis.publish(
+      cancelChannel(this.#prefix, this.queueName),
+      JSON.stringify(reason === undefined ? { key } : { key, reason }),
+    );
+    return true;
+  }
+
+  async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#worker !== undefined) {
+      const worker = await this.#worker.catch(() => undefined);
+      if (worker !== undefined) {
+        await this.#drain(timeout);
+        await worker.close({ timeout: 0, abortRunning: true });
+      }
+    }
+    await this.queue.close().catch(() => undefined);
+    await closeConnection(this.#connection);
+  }
+
+  async ping(): Promise<void> {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    await this.#withTimeout('ping', this.#launchTimeout, () => this.#connection.redis.ping());
+  }
+
+  /** The embedded worker, when the backend runs one. */
+  get worker(): Promise<BullMQWorker> | undefined {
+    return this.#worker;
+  }
+
+  // ---- private helpers ------------------------------------------------------------
+
+  async #assertCanLaunch(invocations: readonly Invocation[]): Promise<void> {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    const registry = await this.#tasks;
+    if (registry !== undefined) for (const invocation of invocations) registry.get(invocation.task.name);
+    if (this.#worker !== undefined) await this.#worker;
+  }
+
+  /** Waits until the queue holds no job that is not finished, or `timeout` passes. */
+  async #drain(timeout: number): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const counts = await this.queue
+        .getJobCounts('active', 'wait', 'prioritized', 'delayed', 'waiting-children')
+        .catch(() => undefined);
+      if (counts === undefined || Object.values(counts).every((count) => count === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  async #withTimeout<T>(operation: string, timeout: number, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        work(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeout} ms`)), timeout);
+        }),
+      ]);
+    } catch (error) {
+      if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+      if (isConnectionError(error)) {
+        throw new QueueUnavailableError({ operation, queue: this.queueName, cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+async function toRegistry(tasks: NonNullable<BullMQBackendOptions['tasks']>): Promise<TaskRegistry> {
+  if (tasks instanceof TaskRegistry) return tasks;
+  const list = [...tasks];
+  if (list.every((item) => typeof item === 'string' || item instanceof URL)) {
+    return loadTaskModules(list as (string | URL)[], "the BullMQ workers' task modules");
+  }
+  return new TaskRegistry(list as TaskDefinition[], "the BullMQ workers' tasks");
+}

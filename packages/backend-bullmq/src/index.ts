@@ -1,0 +1,11 @@
+export { backendProvider, redisUrlFromEnv } from './backend-provider';
+export { BullMQBackend, type BullMQBackendOptions } from './bullmq-backend';
+export { QueueUnavailableError } from './errors/queue-unavailable-error';
+export { type JobData, toBullMQPriority } from './job-options';
+export type { RedisConnection } from './redis-connection';
+export {
+  type BullMQWorkerFromEnv,
+  type RunBullMQWorkerFromEnvOptions,
+  runBullMQWorkerFromEnv,
+} from './run-bullmq-worker-from-env';
+export { type BullMQWorker, type BullMQWorkerOptions, startBullMQWorker } from './start-bullmq-worker';

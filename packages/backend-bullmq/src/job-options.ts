@@ -1,0 +1,82 @@
+import type { Invocation, RetryPolicy } from '@au/core';
+import type { JobsOptions } from 'bullmq';
+
+/** What a BullMQ job carries: the task's name and the launch's policies. Arguments stay in the record. */
+export interface JobData {
+  /** The task's name: workers look it up in their task modules. */
+  task: string;
+  /** Per-attempt limit in ms given at launch. */
+  timeout?: number;
+  /** The serializable part of the retry policy given at launch. */
+  retry?: SerializedRetryPolicy;
+}
+
+export type SerializedRetryPolicy = Pick<RetryPolicy, 'attempts' | 'delay' | 'maxDelay' | 'jitter'> & {
+  backoff?: 'fixed' | 'linear' | 'exponential';
+};
+
+/** The custom BullMQ backoff type: the worker returns the delay core's executor computed. */
+export const AU_BACKOFF_TYPE = 'au';
+
+/** BullMQ's largest priority number (its lowest priority). */
+export const BULLMQ_LOWEST_PRIORITY = 2_097_151;
+/** The BullMQ priority that au's default priority 0 maps to: the middle of BullMQ's range. */
+export const BULLMQ_PRIORITY_OF_ZERO = 1_048_576;
+
+/**
+ * au priority (higher first, default 0, any number) → BullMQ priority (1 is the highest,
+ * 2 097 151 the lowest). Every job gets an explicit priority: BullMQ runs jobs without
+ * one before all prioritized jobs, so leaving au's 0 unprioritized would put it ahead
+ * of priority 10. au priority p becomes 1 048 576 − round(p), clamped to 1…2 097 151:
+ * order is kept for p in −1 048 575…1 048 575, FIFO within one priority.
+ */
+export function toBullMQPriority(priority: number): number {
+  const mapped = BULLMQ_PRIORITY_OF_ZERO - Math.round(Number.isFinite(priority) ? priority : 0);
+  return Math.min(Math.max(mapped, 1), BULLMQ_LOWEST_PRIORITY);
+}
+
+/** The job's data for an invocation. */
+export function toJobData(invocation: Invocation): JobData {
+  const data: JobData = { task: invocation.task.name };
+  if (invocation.timeout !== undefined) data.timeout = invocation.timeout;
+  const { attempts, backoff, delay, maxDelay, jitter } = invocation.retry;
+  if (attempts > 1) {
+    const retry: SerializedRetryPolicy = { attempts };
+    if (typeof backoff === 'string') retry.backoff = backoff;
+    if (delay !== undefined) retry.delay = delay;
+    if (maxDelay !== undefined && Number.isFinite(maxDelay)) retry.maxDelay = maxDelay;
+    if (jitter !== undefined) retry.jitter = jitter;
+    data.retry = retry;
+  }
+  return data;
+}
+
+/**
+ * The job's options: its id is the computation key, priority and delay map onto
+ * BullMQ's, and attempts are BullMQ's own with the `au` backoff type, so BullMQ
+ * schedules each retry after the delay core's retry policy computed.
+ */
+export function toJobOptions(invocation: Invocation, now: number, base: JobsOptions): JobsOptions {
+  const options: JobsOptions = {
+    ...base,
+    jobId: invocation.key,
+    priority: toBullMQPriority(invocation.priority),
+  };
+  if (invocation.runAt !== undefined && invocation.runAt > now) options.delay = invocation.runAt - now;
+  const attempts = Math.max(1, invocation.retry.attempts);
+  if (attempts > 1) {
+    options.attempts = attempts;
+    options.backoff = { type: AU_BACKOFF_TYPE };
+  }
+  return options;
+}
+
+/** The retry policy a worker runs with: the task's own, overridden by what the launch sent. */
+export function retryPolicyOf(task: { retry?: RetryPolicy }, data: JobData): RetryPolicy {
+  return { ...(task.retry ?? { attempts: 1 }), ...(data.retry ?? {}) };
+}
+
+/** The pub/sub channel on which producers ask workers to stop an active job. */
+export function cancelChannel(prefix: string, queue: string): string {
+  return `${prefix}:${queue}:au-cancel`;
+}

@@ -1,0 +1,67 @@
+import { submitTask } from '@au/core';
+import { RedisStore } from '@au/store-redis';
+import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backendProvider, runBullMQWorkerFromEnv } from '../src/index';
+import { redisUp, redisUrl, TestResources } from './helpers';
+
+const resources = new TestResources();
+afterAll(() => (redisUp ? resources.cleanup() : undefined));
+
+describe.runIf(redisUp)('backend-bullmq', () => {
+  describe('when producer and worker are configured from the environment', () => {
+    it('should run a computation launched by the provider on the worker from runBullMQWorkerFromEnv', async () => {
+      const prefix = resources.prefix('env');
+      const env = {
+        AU_STORE: redisUrl,
+        AU_BACKEND: 'bullmq',
+        AU_TASKS: conformanceTasksUrl.href,
+        AU_QUEUE: resources.queue('env'),
+        AU_REDIS_PREFIX: prefix,
+        AU_CONCURRENCY: '2',
+      };
+      const worker = await runBullMQWorkerFromEnv({ env, importModule: (name) => import(name) });
+      const store = new RedisStore({ redis: redisUrl, prefix });
+      const backend = await backendProvider.create({
+        value: 'bullmq',
+        env,
+        store,
+        concurrency: 2,
+        taskModules: [conformanceTasksUrl.href],
+        tasks: worker.tasks,
+      });
+      try {
+        expect(worker.queueName).toBe(env.AU_QUEUE);
+        expect(worker.store.name).toBe('redis');
+        const handle = await submitTask(conformanceTasks.add, { a: 20, b: 22 }, { store, backend });
+        expect(await handle.result({ timeout: 10_000 })).toBe(42);
+        // The provider was given AU_TASKS: a task outside them is refused at launch.
+        await expect(
+          backend.launch({
+            key: 'not-a-task',
+            task: { ...conformanceTasks.add, name: 'not.in.modules' },
+            args: {},
+            store,
+            priority: 0,
+            retry: { attempts: 1 },
+            codec: { name: 'json', encode: (value) => value, decode: (value) => value },
+            middleware: [],
+          }),
+        ).rejects.toThrow(/not\.in\.modules/);
+      } finally {
+        await backend.close();
+        await worker.close({ timeout: 2000 });
+        await store.close();
+      }
+    });
+
+    it('should refuse to start a worker without AU_TASKS', async () => {
+      await expect(
+        runBullMQWorkerFromEnv({
+          env: { AU_STORE: redisUrl, AU_REDIS_PREFIX: resources.prefix('none') },
+          importModule: (name) => import(name),
+        }),
+      ).rejects.toThrow(/AU_TASKS/);
+    });
+  });
+});

@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { type Invocation, jsonCodec, NO_RETRY, submitTask } from '@au/core';
+import { RedisStore } from '@au/store-redis';
+import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BullMQBackend, type BullMQWorker, QueueUnavailableError, startBullMQWorker } from '../src/index';
+import { randomName, redisUp } from './helpers';
+
+/** A Redis of this test only (no persistence), so the shared one is never stopped. */
+class OwnRedis {
+  #process: ChildProcess | undefined;
+
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.#process = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    const probe = new Redis(this.url, {
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
+    probe.on('error', () => undefined);
+    for (let tries = 0; tries < 100; tries++) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return;
+      } catch {
+        probe.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    throw new Error(`[test] redis-server did not start on port ${this.port}`);
+  }
+
+  async kill(): Promise<void> {
+    const child = this.#process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+const own = new OwnRedis(await freePort());
+afterAll(() => own.kill());
+
+describe.runIf(redisUp)('backend-bullmq', () => {
+  describe('when Redis goes away and comes back', () => {
+    it('should fail launches fast while it is down, then carry on once it is back', async () => {
+      await own.start();
+      const queue = randomName('down');
+      const store = new RedisStore({ redis: own.url, prefix: randomName('down') });
+      const backend = new BullMQBackend({ connection: own.url, queue, launchTimeout: 2000 });
+      let worker: BullMQWorker | undefined;
+      try {
+        worker = await startBullMQWorker({
+          connection: own.url,
+          queue,
+          store,
+          tasks: [conformanceTasksUrl],
+          concurrency: 5,
+        });
+        const before = await submitTask(conformanceTasks.add, { a: 40, b: 2 }, { store, backend });
+        expect(await before.result({ timeout: 10_000 })).toBe(42);
+
+        await own.kill();
+        const invocation: Invocation = {
+          key: randomName('offline'),
+          task: conformanceTasks.echo,
+          args: 'x',
+          store,
+          priority: 0,
+          retry: NO_RETRY,
+          codec: jsonCodec,
+          middleware: [],
+        };
+        let started = Date.now();
+        const launchError = await backend.launch(invocation).catch((caught: unknown) => caught);
+        expect(QueueUnavailableError.isInstance(launchError), String(launchError)).toBe(true);
+        expect((launchError as Error).message).toMatch(
+          /\[au\] \[bullmq\] launch on queue .* Redis is unreachable/,
+        );
+        expect(Date.now() - started).toBeLessThan(4000);
+
+        // Through the whole launch path the store fails first, just as fast.
+        started = Date.now();
+        const submitError = await submitTask(conformanceTasks.echo, 'y', { store, backend }).catch(
+          (caught: unknown) => caught,
+        );
+        expect(submitError).toBeInstanceOf(Error);
+        expect((submitError as Error).message).toMatch(/Redis is unreachable/);
+        expect(Date.now() - started).toBeLessThan(6000);
+
+        await own.start();
+        // Producer, store and worker reconnect by themselves.
+        let result: unknown;
+        const deadline = Date.now() + 20_000;
+        while (result === undefined && Date.now() < deadline) {
+          try {
+            const handle = await submitTask(conformanceTasks.add, { a: 1, b: 2 }, { store, backend });
+            result = await handle.result({ timeout: 5000 });
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
+        expect(result).toBe(3);
+      } finally {
+        await worker?.close({ timeout: 1000 });
+        await backend.close();
+        await store.close();
+        await own.kill();
+      }
+    }, 60_000);
+  });
+});

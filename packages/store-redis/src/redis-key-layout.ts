@@ -1,0 +1,52 @@
+/**
+ * Where a store's keys live. Every key starts with the base, a hash tag such as `{au}`:
+ * all keys of one prefix sit in one Redis Cluster slot, so each Lua script touches a
+ * single slot. A prefix that already holds a `{…}` hash tag is used as it is.
+ */
+export class RedisKeyLayout {
+  readonly base: string;
+
+  constructor(prefix: string) {
+    if (prefix.length === 0 || /\s/.test(prefix)) {
+      throw new TypeError(`[au] [store-redis] prefix "${prefix}" must be non-empty, without spaces`);
+    }
+    this.base = /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
+  }
+
+  /** The hash holding one record. */
+  record(key: string): string {
+    return `${this.base}:r:${key}`;
+  }
+
+  /** The pub/sub channel that carries each new version of one record. */
+  channel(key: string): string {
+    return `${this.base}:c:${key}`;
+  }
+
+  /** The key a channel belongs to, or `undefined` for another store's channel. */
+  keyOfChannel(channel: string): string | undefined {
+    const head = `${this.base}:c:`;
+    return channel.startsWith(head) ? channel.slice(head.length) : undefined;
+  }
+
+  allIndex(): string {
+    return `${this.base}:i:all`;
+  }
+
+  statusIndex(status: string): string {
+    return `${this.base}:i:s:${status}`;
+  }
+
+  taskIndex(task: string): string {
+    return `${this.base}:i:t:${task}`;
+  }
+
+  tagIndex(tag: string): string {
+    return `${this.base}:i:g:${tag}`;
+  }
+
+  /** A pattern matching every key of this layout (for tests and tooling, never a hot path). */
+  pattern(): string {
+    return `${this.base.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+  }
+}

@@ -1,0 +1,399 @@
+import {
+  assertValidKey,
+  type Clock,
+  ClosedError,
+  type ComputationPatch,
+  type ComputationRecord,
+  type ComputationStore,
+  createPushIterable,
+  encodeCursor,
+  isTerminalStatus,
+  KeyExistsError,
+  type ListPage,
+  type ListQuery,
+  normalizeListQuery,
+  type PushIterable,
+  type StoreCapabilities,
+  systemClock,
+  type UpdateOptions,
+} from '@au/core';
+import { Redis, type RedisOptions } from 'ioredis';
+import { RedisUnavailableError } from './errors/redis-unavailable-error';
+import { cleanupScript, createScript, deleteScript, listScript, updateScript } from './lua-scripts';
+import { RedisKeyLayout } from './redis-key-layout';
+
+export interface RedisStoreOptions {
+  /**
+   * The connection: an ioredis instance (used as is and left open on `close`), a
+   * `redis://` / `rediss://` URL, or ioredis options (both opened and closed by the store).
+   * @default 'redis://127.0.0.1:6379'
+   */
+  redis?: Redis | string | RedisOptions;
+  /** Namespace of this application's keys; becomes the hash tag `{prefix}`. @default 'au' */
+  prefix?: string;
+  /** Time source for expiry checks. @default systemClock */
+  clock?: Clock;
+  /** Index entries `list` may walk in one call before it returns a short page with a cursor. @default 5000 */
+  listBudget?: number;
+}
+
+const NAME = 'redis';
+const CLEANUP_BATCH = 1000;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
+
+/** The store's Lua scripts, as ioredis custom commands. */
+interface ScriptCommands {
+  auStoreCreate(recordKey: string, ...args: string[]): Promise<number>;
+  auStoreUpdate(recordKey: string, ...args: string[]): Promise<string | null>;
+  auStoreDelete(recordKey: string, ...args: string[]): Promise<number>;
+  auStoreList(...args: (string | number)[]): Promise<string[]>;
+  auStoreCleanup(...args: string[]): Promise<number>;
+}
+type ScriptedRedis = Redis & ScriptCommands;
+
+/**
+ * Computation records in Redis: one hash per record (a `get` is one `HGETALL`), native
+ * TTLs, conditional updates in one Lua script that mirrors core's `applyPatch`, sorted-set
+ * indexes per status, task and tag for `list`, and `watch` over pub/sub (one subscriber
+ * connection per store). Keys carry the hash tag `{prefix}`: Redis Cluster safe.
+ */
+export class RedisStore implements ComputationStore {
+  readonly name = NAME;
+  readonly capabilities: StoreCapabilities = { watch: true, shared: true, nativeTtl: true };
+  /** The key layout (prefix, hash tag), e.g. for tooling that inspects the keys. */
+  readonly keys: RedisKeyLayout;
+  readonly #redis: ScriptedRedis;
+  readonly #ownsConnection: boolean;
+  readonly #clock: Clock;
+  readonly #listBudget: number;
+  readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
+  readonly #pendingSubscriptions = new Set<Promise<unknown>>();
+  #subscriber: Redis | undefined;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.keys = new RedisKeyLayout(options.prefix ?? 'au');
+    this.#clock = options.clock ?? systemClock;
+    this.#listBudget = options.listBudget ?? 5000;
+    const connection = options.redis ?? 'redis://127.0.0.1:6379';
+    if (connection instanceof Redis) {
+      this.#redis = connection as ScriptedRedis;
+      this.#ownsConnection = false;
+    } else {
+      // A store that opens its own connection fails a command after a few reconnect
+      // attempts instead of queueing it for as long as Redis is down, and sends the
+      // commands of concurrent computations together (auto-pipelining).
+      const defaults: RedisOptions = { maxRetriesPerRequest: 2, enableAutoPipelining: true };
+      this.#redis = (
+        typeof connection === 'string'
+          ? new Redis(connection, defaults)
+          : new Redis({ ...defaults, ...connection })
+      ) as ScriptedRedis;
+      this.#redis.on('error', () => undefined);
+      this.#ownsConnection = true;
+    }
+    defineScripts(this.#redis);
+  }
+
+  /** Opens a store from a `redis://` or `rediss://` URL. */
+  static fromUrl(url: string, options: Omit<RedisStoreOptions, 'redis'> = {}): RedisStore {
+    return new RedisStore({ ...options, redis: url });
+  }
+
+  /** The connection this store uses (for tooling and tests). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  async get(key: string): Promise<ComputationRecord | undefined> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    await this.#subscriptionsSettled();
+    const flat = await this.#call('get', () => this.#redis.hgetall(this.keys.record(key)));
+    const record = fromHash(flat);
+    if (record === undefined || this.#expired(record)) return undefined;
+    return record;
+  }
+
+  async create(record: ComputationRecord): Promise<void> {
+    this.#assertOpen();
+    assertValidKey(record.key, NAME);
+    await this.#subscriptionsSettled();
+    const fields: string[] = [];
+    for (const [name, value] of Object.entries(record)) {
+      if (value === undefined) continue;
+      assertFieldName(name);
+      const encoded = JSON.stringify(value);
+      if (encoded !== undefined) fields.push(name, encoded);
+    }
+    const created = await this.#call('create', () =>
+      this.#redis.auStoreCreate(
+        this.keys.record(record.key),
+        this.keys.base,
+        record.key,
+        String(this.#clock.now()),
+        ...fields,
+      ),
+    );
+    if (created !== 1) throw new KeyExistsError({ key: record.key, store: NAME });
+  }
+
+  async update(
+    key: string,
+    patch: ComputationPatch,
+    options: UpdateOptions = {},
+  ): Promise<ComputationRecord | undefined> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    await this.#subscriptionsSettled();
+    const sets: string[] = [];
+    const removes: string[] = [];
+    for (const [name, value] of Object.entries(patch)) {
+      if (FIXED_FIELDS.has(name)) continue;
+      assertFieldName(name);
+      const encoded = value === undefined ? undefined : JSON.stringify(value);
+      if (encoded !== undefined) sets.push(name, encoded);
+      // A record always has a status: `status: undefined` leaves it as it is.
+      else if (name !== 'status') removes.push(name);
+    }
+    const touchesValueOrError = 'value' in patch || 'error' in patch;
+    const json = await this.#call('update', () =>
+      this.#redis.auStoreUpdate(
+        this.keys.record(key),
+        this.keys.base,
+        key,
+        String(this.#clock.now()),
+        options.ifStatus === undefined ? 'null' : JSON.stringify(options.ifStatus),
+        touchesValueOrError ? '1' : '0',
+        String(sets.length / 2),
+        ...sets,
+        ...removes,
+      ),
+    );
+    return json === null ? undefined : (JSON.parse(json) as ComputationRecord);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    await this.#subscriptionsSettled();
+    const removed = await this.#call('delete', () =>
+      this.#redis.auStoreDelete(this.keys.record(key), this.keys.base, key, String(this.#clock.now())),
+    );
+    return removed === 1;
+  }
+
+  async list(query?: ListQuery): Promise<ListPage> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    await this.#subscriptionsSettled();
+    // One index drives the walk (task, else tag, else the statuses, else all); the
+    // script checks the other filters on each record.
+    let indexes: string[];
+    if (normalized.task !== undefined) indexes = [this.keys.taskIndex(normalized.task)];
+    else if (normalized.tag !== undefined) indexes = [this.keys.tagIndex(normalized.tag)];
+    else if (normalized.statuses !== undefined)
+      indexes = [...new Set(normalized.statuses)].map((status) => this.keys.statusIndex(status));
+    else indexes = [this.keys.allIndex()];
+    if (indexes.length === 0) return { records: [] };
+    const reply = await this.#call('list', () =>
+      this.#redis.auStoreList(
+        indexes.length,
+        ...indexes,
+        this.keys.base,
+        String(this.#clock.now()),
+        String(normalized.limit),
+        String(this.#listBudget),
+        normalized.after === undefined ? '' : String(normalized.after.createdAt),
+        normalized.after?.key ?? '',
+        normalized.statuses === undefined ? 'null' : JSON.stringify(normalized.statuses),
+        normalized.task ?? '',
+        normalized.tag ?? '',
+      ),
+    );
+    const [budgetHit, lastScore, lastKey, ...jsons] = reply;
+    const records = jsons.map((json) => JSON.parse(json) as ComputationRecord);
+    if (records.length > normalized.limit) {
+      const page = records.slice(0, normalized.limit);
+      const last = page[page.length - 1]!;
+      return { records: page, cursor: encodeCursor(last) };
+    }
+    if (Number(budgetHit) === 1 && lastKey !== undefined && lastKey !== '') {
+      return { records, cursor: encodeCursor({ createdAt: Number(lastScore), key: lastKey }) };
+    }
+    return { records };
+  }
+
+  watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    const channel = this.keys.channel(key);
+    let watchers = this.#watchers.get(channel);
+    const isNew = watchers === undefined;
+    if (watchers === undefined) {
+      watchers = new Set();
+      this.#watchers.set(channel, watchers);
+    }
+    const set = watchers;
+    const onAbort = () => iterable.end();
+    const iterable = createPushIterable<ComputationRecord>(() => {
+      set.delete(iterable);
+      signal?.removeEventListener('abort', onAbort);
+      if (set.size === 0 && this.#watchers.get(channel) === set) {
+        this.#watchers.delete(channel);
+        if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(() => undefined);
+      }
+    });
+    set.add(iterable);
+    if (isNew) this.#subscribe(channel, key);
+    if (signal?.aborted) iterable.end();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    return iterable;
+  }
+
+  async cleanupExpired(now: number = this.#clock.now()): Promise<number> {
+    this.#assertOpen();
+    let removed = 0;
+    for (;;) {
+      const count = await this.#call('cleanupExpired', () =>
+        this.#redis.auStoreCleanup(this.keys.base, String(now), String(CLEANUP_BATCH)),
+      );
+      removed += count;
+      if (count < CLEANUP_BATCH) return removed;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const watchers of this.#watchers.values()) for (const watcher of [...watchers]) watcher.end();
+    this.#watchers.clear();
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    await Promise.all([
+      subscriber === undefined ? undefined : quit(subscriber),
+      this.#ownsConnection ? quit(this.#redis) : undefined,
+    ]);
+  }
+
+  // ---- private helpers ------------------------------------------------------------
+
+  #subscriberConnection(): Redis {
+    if (this.#subscriber !== undefined) return this.#subscriber;
+    const subscriber = this.#redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, message: string) => this.#deliver(channel, message));
+    // After a reconnect messages may have been missed: a watcher whose record ended
+    // meanwhile gets that terminal version, so no handle waits forever.
+    let connectedOnce = false;
+    subscriber.on('ready', () => {
+      if (!connectedOnce) {
+        connectedOnce = true;
+        return;
+      }
+      for (const channel of this.#watchers.keys()) {
+        const key = this.keys.keyOfChannel(channel);
+        if (key !== undefined) void this.#deliverIfTerminal(channel, key);
+      }
+    });
+    this.#subscriber = subscriber;
+    return subscriber;
+  }
+
+  #subscribe(channel: string, key: string): void {
+    const subscribed = this.#subscriberConnection()
+      .subscribe(channel)
+      // A version written while the subscription was on its way would be missed:
+      // a record that ended meanwhile is delivered from a read.
+      .then(() => this.#deliverIfTerminal(channel, key))
+      .catch((error: unknown) => {
+        for (const watcher of this.#watchers.get(channel) ?? []) watcher.end(error);
+      })
+      .finally(() => this.#pendingSubscriptions.delete(subscribed));
+    this.#pendingSubscriptions.add(subscribed);
+  }
+
+  async #deliverIfTerminal(channel: string, key: string): Promise<void> {
+    if (this.#closed || !this.#watchers.has(channel)) return;
+    const record = fromHash(await this.#redis.hgetall(this.keys.record(key)).catch(() => ({})));
+    if (record !== undefined && isTerminalStatus(record.status))
+      this.#deliver(channel, JSON.stringify(record));
+  }
+
+  #deliver(channel: string, message: string): void {
+    const watchers = this.#watchers.get(channel);
+    if (watchers === undefined) return;
+    for (const watcher of [...watchers]) {
+      const record = JSON.parse(message) as ComputationRecord;
+      watcher.push(record);
+      if (isTerminalStatus(record.status)) watcher.end();
+    }
+  }
+
+  /** Reads and writes wait for subscriptions on their way: `watch` then `get` misses nothing. */
+  async #subscriptionsSettled(): Promise<void> {
+    if (this.#pendingSubscriptions.size > 0) await Promise.all([...this.#pendingSubscriptions]);
+  }
+
+  async #call<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      if (this.#closed) throw new ClosedError({ component: `store ${NAME}` });
+      if (isConnectionError(error)) throw new RedisUnavailableError({ operation, cause: error });
+      throw error;
+    }
+  }
+
+  #expired(record: ComputationRecord): boolean {
+    return record.expiresAt !== undefined && record.expiresAt <= this.#clock.now();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError({ component: `store ${NAME}` });
+  }
+}
+
+function defineScripts(redis: Redis): void {
+  const scripted = redis as unknown as Partial<ScriptCommands>;
+  if (typeof scripted.auStoreCreate === 'function') return;
+  redis.defineCommand('auStoreCreate', { numberOfKeys: 1, lua: createScript });
+  redis.defineCommand('auStoreUpdate', { numberOfKeys: 1, lua: updateScript });
+  redis.defineCommand('auStoreDelete', { numberOfKeys: 1, lua: deleteScript });
+  redis.defineCommand('auStoreList', { lua: listScript });
+  redis.defineCommand('auStoreCleanup', { numberOfKeys: 0, lua: cleanupScript });
+}
+
+function fromHash(flat: Record<string, string>): ComputationRecord | undefined {
+  const names = Object.keys(flat);
+  if (names.length === 0) return undefined;
+  const record: Record<string, unknown> = {};
+  for (const name of names) record[name] = JSON.parse(flat[name]!);
+  return record as unknown as ComputationRecord;
+}
+
+function assertFieldName(name: string): void {
+  if (!FIELD_NAME.test(name)) {
+    throw new TypeError(`[au] [store-redis] record field "${name}" is not a plain identifier`);
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  const { name, message } = (error ?? {}) as { name?: string; message?: string };
+  return (
+    name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out/.test(
+      message ?? '',
+    )
+  );
+}
+
+async function quit(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

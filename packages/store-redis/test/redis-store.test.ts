@@ -1,0 +1,193 @@
+import { asyncCompute, type ComputationRecord, compareListOrder, InProcessBackend } from '@au/core';
+import { testStore } from '@au/testing';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore, storeProvider } from '../src/index';
+import { deletePrefixes, randomPrefix, redisAvailable, redisUrl } from './redis-test-helpers';
+
+const available = await redisAvailable();
+const prefixes = new Set<string>();
+const admin = new Redis(redisUrl, { lazyConnect: true });
+
+function makeStore(options: { prefix?: string } = {}): RedisStore {
+  const prefix = options.prefix ?? randomPrefix('store');
+  prefixes.add(prefix);
+  return new RedisStore({ redis: redisUrl, prefix });
+}
+
+afterAll(async () => {
+  if (available) await deletePrefixes(admin, prefixes);
+  admin.disconnect();
+});
+
+describe.runIf(available)('store-redis', () => {
+  testStore('RedisStore', () => makeStore());
+
+  describe('when records are written', () => {
+    it('should keep each record in one hash under the {prefix} hash tag, with a native TTL', async () => {
+      const store = makeStore();
+      const key = `k-${Date.now()}`;
+      await store.create({
+        key,
+        task: 't',
+        status: 'completed',
+        value: 1,
+        attempt: 1,
+        maxAttempts: 1,
+        createdAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+      });
+      const recordKey = store.keys.record(key);
+      expect(recordKey.startsWith(`{${[...prefixes].at(-1)}}:`)).toBe(true);
+      expect(await admin.type(recordKey)).toBe('hash');
+      const ttl = await admin.pttl(recordKey);
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+      await store.update(key, { expiresAt: undefined });
+      expect(await admin.pttl(recordKey)).toBe(-1);
+      await store.close();
+    });
+
+    it('should keep records written through a shared ioredis instance open after close', async () => {
+      const connection = new Redis(redisUrl);
+      const prefix = randomPrefix('shared');
+      prefixes.add(prefix);
+      const store = new RedisStore({ redis: connection, prefix });
+      await store.close();
+      expect(await connection.ping()).toBe('PONG');
+      connection.disconnect();
+    });
+  });
+
+  describe('when records expire natively', () => {
+    it('should drop their index entries on list and count them in cleanupExpired', async () => {
+      const store = makeStore();
+      const task = `expiry-${Date.now()}`;
+      const base: ComputationRecord = {
+        key: `${task}.1`,
+        task,
+        status: 'completed',
+        attempt: 1,
+        maxAttempts: 1,
+        createdAt: Date.now(),
+        tags: ['x'],
+        expiresAt: Date.now() + 150,
+      };
+      await store.create(base);
+      await store.create({ ...base, key: `${task}.2`, expiresAt: undefined });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Redis has removed the first record itself; its index entries are still there.
+      expect(await admin.exists(store.keys.record(base.key))).toBe(0);
+      expect(await admin.zscore(store.keys.tagIndex('x'), base.key)).not.toBeNull();
+      const page = await store.list({ task });
+      expect(page.records.map((record) => record.key)).toEqual([`${task}.2`]);
+      expect(await admin.zscore(store.keys.taskIndex(task), base.key)).toBeNull();
+      expect(await store.cleanupExpired()).toBe(1);
+      expect(await admin.zscore(store.keys.tagIndex('x'), base.key)).toBeNull();
+      expect(await admin.zscore(store.keys.statusIndex('completed'), base.key)).toBeNull();
+      await store.close();
+    });
+  });
+
+  describe('when listing through the indexes', () => {
+    const records = (task: string, count: number): ComputationRecord[] =>
+      Array.from({ length: count }, (_, index) => ({
+        key: `${task}.${String(index).padStart(3, '0')}`,
+        task,
+        status: (['pending', 'running', 'completed'] as const)[index % 3]!,
+        attempt: 0,
+        maxAttempts: 1,
+        // Many ties: the key orders records created in the same millisecond.
+        createdAt: 1_000_000 + Math.floor(index / 4),
+      }));
+
+    it('should merge several status indexes newest first, ties by key, across pages', async () => {
+      const store = makeStore();
+      const all = records(`merge-${Date.now()}`, 90);
+      for (const record of all) await store.create(record);
+      const expected = all
+        .filter((record) => record.status !== 'running')
+        .sort(compareListOrder)
+        .map((record) => record.key);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({
+          status: ['completed', 'pending'],
+          limit: 7,
+          ...(cursor ? { cursor } : {}),
+        });
+        seen.push(...page.records.map((record) => record.key));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      expect(seen).toEqual(expected);
+      await store.close();
+    });
+
+    it('should return a short page with a cursor when the walk budget runs out, and miss nothing', async () => {
+      const prefix = randomPrefix('budget');
+      prefixes.add(prefix);
+      const store = new RedisStore({ redis: redisUrl, prefix, listBudget: 10 });
+      const task = `budget-${Date.now()}`;
+      const all = records(task, 60);
+      for (const record of all) await store.create(record);
+      const expected = all
+        .filter((record) => record.status === 'completed')
+        .sort(compareListOrder)
+        .map((record) => record.key);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list({
+          task,
+          status: 'completed',
+          limit: 50,
+          ...(cursor ? { cursor } : {}),
+        });
+        expect(page.records.length).toBeLessThanOrEqual(10);
+        seen.push(...page.records.map((record) => record.key));
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor !== undefined && pages < 50);
+      expect(seen).toEqual(expected);
+      expect(pages).toBeGreaterThan(1);
+      await store.close();
+    });
+  });
+
+  describe('when a handle in another connection waits', () => {
+    it('should get the result pushed over pub/sub from a store on another connection', async () => {
+      const prefix = randomPrefix('pubsub');
+      const writer = makeStore({ prefix });
+      const reader = makeStore({ prefix });
+      const double = asyncCompute((x: number) => x * 2, { store: writer, backend: new InProcessBackend() });
+      const handle = await double(21);
+      const other = double.handle(handle.key);
+      expect(await other.result({ timeout: 5000 })).toBe(42);
+      expect(await reader.get(handle.key)).toMatchObject({ status: 'completed', value: 42 });
+      await writer.close();
+      await reader.close();
+    });
+  });
+
+  describe('when configured from the environment', () => {
+    it('should match redis:// and rediss:// URLs only', () => {
+      expect(storeProvider.matches('redis://127.0.0.1:6379')).toBe(true);
+      expect(storeProvider.matches('rediss://example.com:6380/1')).toBe(true);
+      expect(storeProvider.matches('postgres://x')).toBe(false);
+      expect(storeProvider.matches('memory')).toBe(false);
+    });
+
+    it('should create a store with the prefix from AU_REDIS_PREFIX', async () => {
+      const prefix = randomPrefix('env');
+      prefixes.add(prefix);
+      const store = (await storeProvider.create({
+        value: redisUrl,
+        env: { AU_REDIS_PREFIX: prefix },
+      })) as RedisStore;
+      expect(store.keys.base).toBe(`{${prefix}}`);
+      await store.close();
+    });
+  });
+});
