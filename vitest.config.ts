@@ -18,7 +18,9 @@ export default defineConfig({
   resolve: { conditions: [sourceCondition, 'import', 'module', 'node', 'default'] },
   ssr: {
     resolve: {
-      conditions: [sourceCondition, 'import', 'node', 'default'],
+      // No 'import' here: applied to externalized CommonJS packages it made pg's require('pg-pool')
+      // load pg-pool's ESM build ("Class extends value [object Module]"). Vite adds import/require itself.
+      conditions: [sourceCondition, 'node', 'default'],
       externalConditions: [sourceCondition],
     },
   },

@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { baseTsupConfig } from '../../tooling/tsup.base';
 
-export default defineConfig({ ...baseTsupConfig });
+export default defineConfig({ ...baseTsupConfig, entry: ['src/index.ts', 'src/cli.ts'] });

@@ -77,9 +77,13 @@ export async function loadFunctionCatalog(
  * PostgREST's overload choice: every required parameter given, every body key a
  * parameter; a function with one unnamed json/jsonb parameter takes the whole body.
  */
-export function findCandidates(functions: readonly CatalogFunction[], keys: readonly string[]): CatalogFunction[] {
+export function findCandidates(
+  functions: readonly CatalogFunction[],
+  keys: readonly string[],
+): CatalogFunction[] {
   return functions.filter((fn) => {
-    if (fn.params.length === 1 && fn.params[0]!.name === '' && /^jsonb?$/.test(fn.params[0]!.type)) return true;
+    if (fn.params.length === 1 && fn.params[0]!.name === '' && /^jsonb?$/.test(fn.params[0]!.type))
+      return true;
     const names = new Set(fn.params.map((param) => param.name));
     if (!keys.every((key) => names.has(key))) return false;
     return fn.params.every((param) => param.hasDefault || keys.includes(param.name));

@@ -73,7 +73,9 @@ export async function startPostgrestEmulator(options: PostgrestEmulatorOptions):
 
   const roleOf = (request: IncomingMessage): string | undefined => {
     const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : (request.headers.apikey as string | undefined);
+    const token = header?.startsWith('Bearer ')
+      ? header.slice(7)
+      : (request.headers.apikey as string | undefined);
     if (token === undefined) return undefined;
     if (options.jwtSecret !== undefined) return verifyJwtRole(token, options.jwtSecret) ?? 'anon';
     return safeEqual(token, serviceRoleKey) ? 'service_role' : 'anon';
@@ -89,11 +91,21 @@ export async function startPostgrestEmulator(options: PostgrestEmulatorOptions):
     const url = new URL(request.url ?? '/', 'http://localhost');
     const match = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
     if (match === null) {
-      send(response, 404, { code: 'PGRST125', message: `Invalid path specified in request URL`, details: null, hint: null });
+      send(response, 404, {
+        code: 'PGRST125',
+        message: `Invalid path specified in request URL`,
+        details: null,
+        hint: null,
+      });
       return;
     }
     if (request.method !== 'POST') {
-      send(response, 405, { code: 'PGRST117', message: `Unsupported HTTP method: ${request.method}`, details: null, hint: null });
+      send(response, 405, {
+        code: 'PGRST117',
+        message: `Unsupported HTTP method: ${request.method}`,
+        details: null,
+        hint: null,
+      });
       return;
     }
     if (request.headers.apikey === undefined && request.headers.authorization === undefined) {
@@ -117,7 +129,12 @@ export async function startPostgrestEmulator(options: PostgrestEmulatorOptions):
     try {
       body = raw.length === 0 ? {} : JSON.parse(raw);
     } catch (error) {
-      send(response, 400, { code: 'PGRST102', message: 'Empty or invalid json', details: String(error), hint: null });
+      send(response, 400, {
+        code: 'PGRST102',
+        message: 'Empty or invalid json',
+        details: String(error),
+        hint: null,
+      });
       return;
     }
     const keys = body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : [];
@@ -136,7 +153,10 @@ export async function startPostgrestEmulator(options: PostgrestEmulatorOptions):
       send(response, 300, {
         code: 'PGRST203',
         message: `Could not choose the best candidate function between: ${candidates
-          .map((fn) => `${schema}.${fn.name}(${fn.params.map((param) => `${param.name} => ${param.type}`).join(', ')})`)
+          .map(
+            (fn) =>
+              `${schema}.${fn.name}(${fn.params.map((param) => `${param.name} => ${param.type}`).join(', ')})`,
+          )
           .join(', ')}`,
         details: null,
         hint: 'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
@@ -216,7 +236,11 @@ export async function startPostgrestEmulator(options: PostgrestEmulatorOptions):
 // ---- private helpers --------------------------------------------------------------
 
 /** The SQL of one call: arguments typed by `json_to_record` with the function's own parameter types. */
-function callSql(fn: CatalogFunction, body: unknown, keys: readonly string[]): { text: string; values: unknown[] } {
+function callSql(
+  fn: CatalogFunction,
+  body: unknown,
+  keys: readonly string[],
+): { text: string; values: unknown[] } {
   const target = `${quote(fn.schema)}.${quote(fn.name)}`;
   const unnamedJson = fn.params.length === 1 && fn.params[0]!.name === '';
   let from: string;
@@ -250,7 +274,9 @@ function quote(identifier: string): string {
 
 function send(response: ServerResponse, status: number, error: ApiError): void {
   if (response.headersSent) return;
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(error));
+  response
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+    .end(JSON.stringify(error));
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -275,7 +301,10 @@ function verifyJwtRole(token: string, secret: string): string | undefined {
   const expected = createHmac('sha256', secret).update(`${parts[0]}.${parts[1]}`).digest('base64url');
   if (!safeEqual(expected, parts[2]!)) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { role?: unknown; exp?: unknown };
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as {
+      role?: unknown;
+      exp?: unknown;
+    };
     if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return undefined;
     return typeof claims.role === 'string' ? claims.role : undefined;
   } catch {

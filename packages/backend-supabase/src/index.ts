@@ -1,0 +1,16 @@
+export { backendProvider } from './backend-provider';
+export { fromBackoffSpec, toBackoffSpec } from './backoff-spec';
+export { LeaseLostError } from './errors/lease-lost-error';
+export { PostgresQueueBackend, type PostgresQueueBackendOptions } from './postgres-queue-backend';
+export { QueueBackend } from './queue-backend';
+export type { QueueBackendOptions } from './queue-backend-options';
+export { type BackoffSpec, type ClaimedTask, QueueClient, type QueueJob } from './queue-client';
+export { QueueWorker, type QueueWorkerOptions } from './queue-worker';
+export {
+  type QueueWorkerHandle,
+  type StartPostgresWorkerOptions,
+  type StartSupabaseWorkerOptions,
+  startPostgresWorker,
+  startSupabaseWorker,
+} from './start-worker';
+export { SupabaseQueueBackend, type SupabaseQueueBackendOptions } from './supabase-queue-backend';

@@ -1,0 +1,211 @@
+import {
+  type BackendCapabilities,
+  CancelledError,
+  ClosedError,
+  type CloseOptions,
+  type ComputationBackend,
+  type ComputationStore,
+  type ExecutionOutcome,
+  type Invocation,
+  isTaskDefinition,
+  loadTaskModules,
+  silentLogger,
+  type TaskDefinition,
+  TaskNotFoundError,
+  TaskRegistry,
+} from '@au/core';
+import { toBackoffSpec } from './backoff-spec';
+import type { QueueBackendOptions } from './queue-backend-options';
+import type { QueueClient, QueueJob } from './queue-client';
+import { QueueWorker } from './queue-worker';
+
+/**
+ * A durable queue in the `au_tasks` table, with workers in this process: what
+ * `PostgresQueueBackend` and `SupabaseQueueBackend` share. `launch` resolves once the
+ * row is committed; workers claim rows, run them through core's executor and end them
+ * with fenced SQL calls, so a dead worker's work is claimed again after its lease.
+ */
+export class QueueBackend implements ComputationBackend {
+  readonly name: string;
+  readonly capabilities: BackendCapabilities = {
+    inlineFunctions: false,
+    durable: true,
+    priority: true,
+    preemptiveCancel: false,
+  };
+  readonly queue: QueueClient;
+  readonly #options: QueueBackendOptions;
+  readonly #local = new Map<string, Invocation>();
+  readonly #ready: Promise<void>;
+  readonly #closeTransport: () => Promise<void>;
+  #registry: TaskRegistry | undefined;
+  #worker: QueueWorker | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #drainWaiters = new Set<() => void>();
+
+  constructor(
+    name: string,
+    queue: QueueClient,
+    store: ComputationStore,
+    options: QueueBackendOptions,
+    closeTransport: () => Promise<void>,
+  ) {
+    this.name = name;
+    this.queue = queue;
+    this.#options = options;
+    this.#closeTransport = closeTransport;
+    const tasks = options.tasks;
+    let modules: readonly (string | URL)[] | undefined;
+    if (tasks instanceof TaskRegistry) this.#registry = tasks;
+    else if (tasks?.every((task) => isTaskDefinition(task)))
+      this.#registry = new TaskRegistry(tasks as readonly TaskDefinition[], `the ${name} backend's tasks`);
+    else if (tasks !== undefined) modules = tasks as readonly (string | URL)[];
+    this.#ready = (async () => {
+      if (modules !== undefined)
+        this.#registry = await loadTaskModules(modules, `the ${name} backend's task modules`);
+      if (options.worker === false || this.#closed) return;
+      const leaseMs = options.leaseMs ?? 30_000;
+      this.#worker = new QueueWorker({
+        queue,
+        store,
+        tasks: this.#registry,
+        local: (key) => this.#local.get(key),
+        maxConcurrentTasks: options.maxConcurrentTasks ?? 10,
+        pollingInterval: options.pollingInterval ?? 1000,
+        leaseMs,
+        heartbeatInterval: options.heartbeatInterval ?? Math.max(Math.floor(leaseMs / 3), 10),
+        middleware: options.middleware ?? [],
+        logger: options.logger ?? silentLogger,
+        onSettled: (key, outcome) => this.#settled(key, outcome),
+      });
+      this.#worker.start();
+    })();
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Resolves once task modules are loaded and the workers started. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The worker of this process, when it runs one. */
+  get worker(): QueueWorker | undefined {
+    return this.#worker;
+  }
+
+  async launch(invocation: Invocation): Promise<void> {
+    await this.launchMany([invocation]);
+  }
+
+  async launchMany(invocations: readonly Invocation[]): Promise<void> {
+    this.#assertOpen();
+    await this.#ready;
+    for (const invocation of invocations) {
+      if (this.#registry !== undefined && !this.#registry.has(invocation.task.name)) {
+        throw new TaskNotFoundError({
+          task: invocation.task.name,
+          where: `the ${this.name} backend's task modules`,
+          known: this.#registry.names(),
+        });
+      }
+    }
+    const jobs = invocations.map((invocation) => this.#job(invocation));
+    if (this.#worker !== undefined)
+      for (const invocation of invocations) this.#local.set(invocation.key, invocation);
+    try {
+      if (jobs.length === 1) await this.queue.enqueue(jobs[0]!);
+      else if (jobs.length > 1) await this.queue.enqueueMany(jobs);
+    } catch (error) {
+      for (const invocation of invocations) this.#local.delete(invocation.key);
+      throw error;
+    }
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    const now = Date.now();
+    const soonest = Math.min(...invocations.map((invocation) => invocation.runAt ?? now));
+    if (soonest > now) worker.wakeIn(soonest - now);
+    else worker.wake();
+  }
+
+  async cancel(key: string, reason?: string): Promise<boolean> {
+    const local =
+      this.#worker?.abort(key, new CancelledError({ key, ...(reason === undefined ? {} : { reason }) })) ??
+      false;
+    const queued = await this.queue.cancel(key, reason);
+    if (!local) this.#settled(key, undefined);
+    return local || queued;
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeout ?? 10_000);
+    return this.#closing;
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    await this.queue.stats();
+  }
+
+  // ---- private helpers ------------------------------------------------------------
+
+  async #close(timeout: number): Promise<void> {
+    this.#closed = true;
+    await this.#ready.catch(() => undefined);
+    const worker = this.#worker;
+    if (worker !== undefined) {
+      const deadline = Date.now() + timeout;
+      // Work launched here is finished here when it can be (a drain), within the timeout.
+      await this.#waitDrained(timeout);
+      worker.stop();
+      const drained = await worker.waitIdle(Math.max(0, deadline - Date.now()));
+      if (!drained) await worker.abortAll(new ClosedError({ component: `backend ${this.name}` }));
+    }
+    this.#local.clear();
+    await this.#closeTransport();
+  }
+
+  #waitDrained(timeout: number): Promise<void> {
+    if (this.#local.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#drainWaiters.delete(done);
+        resolve();
+      }, timeout);
+      this.#drainWaiters.add(done);
+    });
+  }
+
+  #settled(key: string, outcome: ExecutionOutcome | undefined): void {
+    if (outcome?.status === 'retry') return;
+    this.#local.delete(key);
+    if (this.#local.size === 0) {
+      for (const resolve of this.#drainWaiters) resolve();
+      this.#drainWaiters.clear();
+    }
+  }
+
+  #job(invocation: Invocation): QueueJob {
+    const job: QueueJob = {
+      key: invocation.key,
+      task: invocation.task.name,
+      priority: invocation.priority,
+      maxAttempts: Math.max(invocation.retry.attempts, 1),
+      maxLeaseExpiries: this.#options.maxLeaseExpiries ?? 3,
+    };
+    const backoff = toBackoffSpec(invocation.retry);
+    if (backoff !== undefined) job.backoff = backoff;
+    if (invocation.runAt !== undefined) job.runAtMs = invocation.runAt;
+    const timeout = invocation.timeout ?? invocation.task.timeout;
+    if (timeout !== undefined) job.timeoutMs = Math.ceil(timeout);
+    return job;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError({ component: `backend ${this.name}` });
+  }
+}

@@ -1,0 +1,131 @@
+import type { SerializedError } from '@au/core';
+import type { RpcTransport } from '@au/store-supabase';
+
+/** One queue row as `au_claim` returns it (the `au_tasks` columns used here). */
+export interface ClaimedTask {
+  id: string | number;
+  key: string;
+  task: string;
+  attempts: number;
+  max_attempts: number;
+  backoff: BackoffSpec | null;
+  timeout_ms: number | null;
+  lease_token: string;
+  priority: number;
+}
+
+/** A retry policy's backoff as the SQL function `au_backoff_ms` reads it. */
+export interface BackoffSpec {
+  kind: 'fixed' | 'linear' | 'exponential';
+  delay: number;
+  max?: number;
+  spread?: number;
+  scale?: number;
+}
+
+/** What `enqueue` writes for one computation. */
+export interface QueueJob {
+  key: string;
+  task: string;
+  priority: number;
+  runAtMs?: number;
+  maxAttempts: number;
+  backoff?: BackoffSpec;
+  timeoutMs?: number;
+  maxLeaseExpiries: number;
+}
+
+/** The queue half of the migration (`au_enqueue`, `au_claim`, …) as typed calls. */
+export class QueueClient {
+  readonly transport: RpcTransport;
+  readonly queue: string;
+
+  constructor(transport: RpcTransport, queue: string) {
+    this.transport = transport;
+    this.queue = queue;
+  }
+
+  /** Idempotent: the computation key is the dedupe key, so a retried enqueue adds nothing. */
+  enqueue(job: QueueJob): Promise<string | number> {
+    return this.transport.call(
+      'au_enqueue',
+      {
+        p_key: job.key,
+        p_task: job.task,
+        p_priority: job.priority,
+        p_run_at_ms: job.runAtMs,
+        p_max_attempts: job.maxAttempts,
+        p_backoff: job.backoff,
+        p_queue: this.queue,
+        p_max_lease_expiries: job.maxLeaseExpiries,
+        p_timeout_ms: job.timeoutMs,
+      },
+      { json: ['p_backoff'], idempotent: true },
+    );
+  }
+
+  enqueueMany(jobs: readonly QueueJob[]): Promise<number> {
+    return this.transport.call(
+      'au_enqueue_many',
+      { p_jobs: jobs, p_queue: this.queue },
+      { json: ['p_jobs'], idempotent: true },
+    );
+  }
+
+  /** Not retried: a claim whose answer was lost leaves rows leased until their lease expires. */
+  claim(worker: string, limit: number, leaseMs: number, tasks?: readonly string[]): Promise<ClaimedTask[]> {
+    return this.transport.call(
+      'au_claim',
+      {
+        p_queue: this.queue,
+        p_worker: worker,
+        p_limit: limit,
+        p_lease_ms: leaseMs,
+        p_tasks: tasks === undefined ? undefined : [...tasks],
+      },
+      { rows: true },
+    );
+  }
+
+  heartbeat(task: ClaimedTask, leaseMs: number): Promise<'ok' | 'cancel' | 'lost'> {
+    return this.transport.call(
+      'au_heartbeat',
+      { p_id: task.id, p_lease_token: task.lease_token, p_lease_ms: leaseMs },
+      { idempotent: true },
+    );
+  }
+
+  complete(task: ClaimedTask, status: 'completed' | 'cancelled' = 'completed'): Promise<boolean> {
+    return this.transport.call(
+      'au_complete',
+      { p_id: task.id, p_lease_token: task.lease_token, p_status: status },
+      { idempotent: true },
+    );
+  }
+
+  /** `retry` undefined lets SQL decide (attempts left); `delayMs` undefined lets SQL compute the backoff. */
+  fail(
+    task: ClaimedTask,
+    error: SerializedError,
+    retry?: boolean,
+    delayMs?: number,
+  ): Promise<'retry' | 'failed' | 'refused'> {
+    return this.transport.call(
+      'au_fail',
+      { p_id: task.id, p_lease_token: task.lease_token, p_error: error, p_retry: retry, p_delay_ms: delayMs },
+      { json: ['p_error'], idempotent: true },
+    );
+  }
+
+  cancel(key: string, reason?: string): Promise<boolean> {
+    return this.transport.call(
+      'au_cancel',
+      { p_key: key, p_queue: this.queue, p_reason: reason },
+      { idempotent: true },
+    );
+  }
+
+  stats(): Promise<Record<string, number>> {
+    return this.transport.call('au_queue_stats', { p_queue: this.queue }, { idempotent: true });
+  }
+}

@@ -1,0 +1,109 @@
+import { fileURLToPath } from 'node:url';
+import { configFromEnv, registerBackendProvider, registerStoreProvider, submitTask } from '@au/core';
+import { SupabaseStore, storeProvider } from '@au/store-supabase';
+import { conformanceTasks, conformanceTasksUrl, postgresUrl, requireService } from '@au/testing';
+import { type PostgrestEmulator, startPostgrestEmulator } from '@au/testing/postgrest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  backendProvider,
+  PostgresQueueBackend,
+  SupabaseQueueBackend,
+  startSupabaseWorker,
+} from '../src/index';
+import { freshSchema } from './helpers';
+
+const postgresUp = await requireService('postgres');
+
+describe.skipIf(!postgresUp)('backendProvider', () => {
+  let database: Awaited<ReturnType<typeof freshSchema>>;
+  let emulator: PostgrestEmulator;
+  beforeAll(async () => {
+    database = await freshSchema();
+    emulator = await startPostgrestEmulator({ databaseUrl: postgresUrl(), schema: database.schema });
+    // configFromEnv imports these packages by name in an app; inside this workspace core
+    // cannot resolve them, so they are registered as a user may.
+    registerStoreProvider(storeProvider);
+    registerBackendProvider(backendProvider);
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    await database?.drop();
+  });
+
+  describe('when AU_BACKEND=postgres with AU_STORE=postgres://…', () => {
+    it('should run AU_TASKS tasks on the store’s database and schema', async () => {
+      const config = await configFromEnv({
+        env: {
+          AU_STORE: `${postgresUrl()}?schema=${database.schema}`,
+          AU_BACKEND: 'postgres',
+          AU_TASKS: fileURLToPath(conformanceTasksUrl),
+          AU_QUEUE: 'provider-pg',
+        },
+      });
+      try {
+        expect(config.backend).toBeInstanceOf(PostgresQueueBackend);
+        const handle = await submitTask(conformanceTasks.add, { a: 1, b: 2 }, config);
+        expect(await handle.result({ timeout: 15_000 })).toBe(3);
+      } finally {
+        await config.close();
+      }
+    });
+  });
+
+  describe('when AU_BACKEND=supabase with AU_STORE=supabase', () => {
+    it('should run tasks through rpc() with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY', async () => {
+      const config = await configFromEnv({
+        env: {
+          AU_STORE: 'supabase',
+          AU_BACKEND: 'supabase',
+          SUPABASE_URL: emulator.url,
+          SUPABASE_SERVICE_ROLE_KEY: emulator.serviceRoleKey,
+          AU_SUPABASE_SCHEMA: database.schema,
+          AU_TASKS: fileURLToPath(conformanceTasksUrl),
+          AU_QUEUE: 'provider-supabase',
+        },
+      });
+      try {
+        expect(config.store).toBeInstanceOf(SupabaseStore);
+        expect(config.backend).toBeInstanceOf(SupabaseQueueBackend);
+        const handle = await submitTask(conformanceTasks.echo, { via: 'rpc' }, config);
+        expect(await handle.result({ timeout: 15_000 })).toEqual({ via: 'rpc' });
+      } finally {
+        await config.close();
+      }
+    });
+  });
+
+  describe('when a Supabase worker runs apart from the producer', () => {
+    it('should run what a producer-only backend queued', async () => {
+      const { createSupabaseRpcClient } = await import('@au/store-supabase');
+      const client = createSupabaseRpcClient({
+        url: emulator.url,
+        key: emulator.serviceRoleKey,
+        schema: database.schema,
+      });
+      const store = new SupabaseStore({ client, schema: database.schema });
+      const producer = new SupabaseQueueBackend({
+        client,
+        schema: database.schema,
+        worker: false,
+        queue: 'apart',
+      });
+      const handle = await submitTask(conformanceTasks.add, { a: 20, b: 22 }, { store, backend: producer });
+      const worker = await startSupabaseWorker({
+        client,
+        schema: database.schema,
+        tasks: [conformanceTasksUrl],
+        queue: 'apart',
+        pollingInterval: 100,
+      });
+      try {
+        expect(await handle.result({ timeout: 15_000 })).toBe(42);
+      } finally {
+        await worker.close();
+        await producer.close();
+        await store.close();
+      }
+    });
+  });
+});

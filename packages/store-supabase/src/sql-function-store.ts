@@ -1,0 +1,248 @@
+import {
+  assertValidKey,
+  type Clock,
+  ClosedError,
+  type ComputationPatch,
+  type ComputationRecord,
+  type ComputationStore,
+  encodeCursor,
+  isTerminalStatus,
+  KeyExistsError,
+  type ListPage,
+  type ListQuery,
+  normalizeListQuery,
+  type StoreCapabilities,
+  systemClock,
+  type UpdateOptions,
+} from '@au/core';
+import type { RpcTransport } from './rpc-transport';
+
+/** The lease a queue worker holds on a delivery: writes fenced by it fail once it is lost. */
+export interface Lease {
+  taskId: string | number;
+  token: string;
+}
+
+/**
+ * A `ComputationStore` over the `au_result_*` SQL functions: every operation is one
+ * function call, atomic in the database, so any number of processes may share it.
+ * `PostgresStore` and `SupabaseStore` differ only in their transport.
+ */
+export class SqlFunctionStore implements ComputationStore {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities = { watch: false, shared: true, nativeTtl: false };
+  readonly transport: RpcTransport;
+  readonly #clock: Clock;
+  #closed = false;
+
+  constructor(transport: RpcTransport, { clock = systemClock }: { clock?: Clock } = {}) {
+    this.transport = transport;
+    this.name = transport.name;
+    this.#clock = clock;
+  }
+
+  /** The schema holding the au tables and functions. */
+  get schema(): string {
+    return this.transport.schema;
+  }
+
+  async get(key: string): Promise<ComputationRecord | undefined> {
+    this.#assertOpen();
+    assertValidKey(key, this.name);
+    const record = await this.transport.call<ComputationRecord | null>(
+      'au_result_get',
+      { p_key: key, p_now: this.#clock.now() },
+      { idempotent: true },
+    );
+    return record ?? undefined;
+  }
+
+  /** The live records of several keys at once (absent keys are left out). */
+  async getMany(keys: readonly string[]): Promise<Map<string, ComputationRecord>> {
+    this.#assertOpen();
+    for (const key of keys) assertValidKey(key, this.name);
+    const records = await this.transport.call<Record<string, ComputationRecord>>(
+      'au_result_get_many',
+      { p_keys: [...keys], p_now: this.#clock.now() },
+      { idempotent: true },
+    );
+    return new Map(Object.entries(records ?? {}));
+  }
+
+  async create(record: ComputationRecord): Promise<void> {
+    this.#assertOpen();
+    assertValidKey(record.key, this.name);
+    const call = () =>
+      this.transport.call<boolean>(
+        'au_result_create',
+        { p_record: record, p_now: this.#clock.now() },
+        { json: ['p_record'] },
+      );
+    let created: boolean;
+    try {
+      created = await call();
+    } catch (error) {
+      // The request may have reached the database: a second try that finds our own
+      // record (same task and createdAt) counts as created.
+      if (!isNetworkFailure(error)) throw error;
+      created = await call();
+      if (!created) {
+        const existing = await this.get(record.key);
+        created = existing?.task === record.task && existing.createdAt === record.createdAt;
+      }
+    }
+    if (!created) throw new KeyExistsError({ key: record.key, store: this.name });
+  }
+
+  update(
+    key: string,
+    patch: ComputationPatch,
+    options: UpdateOptions = {},
+  ): Promise<ComputationRecord | undefined> {
+    return this.updateWithLease(key, patch, options, undefined);
+  }
+
+  /**
+   * `update`, applied only while `lease` is held on its queue row (fencing): a worker
+   * whose lease expired cannot overwrite what the next worker writes. For queue workers.
+   */
+  async updateWithLease(
+    key: string,
+    patch: ComputationPatch,
+    options: UpdateOptions,
+    lease: Lease | undefined,
+  ): Promise<ComputationRecord | undefined> {
+    this.#assertOpen();
+    assertValidKey(key, this.name);
+    const set: Record<string, unknown> = {};
+    const unset: string[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) unset.push(field);
+      else set[field] = value;
+    }
+    const record = await this.transport.call<ComputationRecord | null>(
+      'au_result_update',
+      {
+        p_key: key,
+        p_patch: set,
+        p_unset: unset,
+        p_if_status: options.ifStatus === undefined ? undefined : [...options.ifStatus],
+        p_now: this.#clock.now(),
+        p_task_id: lease?.taskId,
+        p_lease_token: lease?.token,
+      },
+      { json: ['p_patch'] },
+    );
+    return record ?? undefined;
+  }
+
+  /**
+   * A view of this store whose updates are fenced by `lease` (see `updateWithLease`).
+   * `prefetched` answers the first `get` of its key (a worker reads a claimed batch at once).
+   */
+  withLease(lease: Lease, prefetched?: ComputationRecord): LeasedStore {
+    return new LeasedStore(this, lease, prefetched);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen();
+    assertValidKey(key, this.name);
+    return this.transport.call<boolean>(
+      'au_result_delete',
+      { p_key: key, p_now: this.#clock.now() },
+      { idempotent: true },
+    );
+  }
+
+  async list(query?: ListQuery): Promise<ListPage> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    const records = await this.transport.call<ComputationRecord[]>(
+      'au_result_list',
+      {
+        p_statuses: normalized.statuses === undefined ? undefined : [...normalized.statuses],
+        p_task: normalized.task,
+        p_tag: normalized.tag,
+        p_limit: normalized.limit + 1,
+        p_after_created_at: normalized.after?.createdAt,
+        p_after_key: normalized.after?.key,
+        p_now: this.#clock.now(),
+      },
+      { idempotent: true },
+    );
+    if (records.length <= normalized.limit) return { records };
+    const page = records.slice(0, normalized.limit);
+    return { records: page, cursor: encodeCursor(page[page.length - 1]!) };
+  }
+
+  async cleanupExpired(now: number = this.#clock.now()): Promise<number> {
+    this.#assertOpen();
+    return this.transport.call<number>('au_prune_expired', { p_now: now }, { idempotent: true });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.transport.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError({ component: `store ${this.name}` });
+  }
+}
+
+// ---- private helpers --------------------------------------------------------------
+
+/** A store view whose updates are fenced by a queue lease; everything else is the store's. */
+export class LeasedStore implements ComputationStore {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  /** A fenced write ended the computation, and with it the queue row (no `au_complete` needed). */
+  finishedDelivery = false;
+  readonly #store: SqlFunctionStore;
+  readonly #lease: Lease;
+  #prefetched: ComputationRecord | undefined;
+
+  constructor(store: SqlFunctionStore, lease: Lease, prefetched?: ComputationRecord) {
+    this.#store = store;
+    this.#lease = lease;
+    this.#prefetched = prefetched;
+    this.name = store.name;
+    this.capabilities = store.capabilities;
+  }
+
+  async get(key: string) {
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    if (prefetched !== undefined && prefetched.key === key) return { ...prefetched };
+    return this.#store.get(key);
+  }
+  list(query?: ListQuery) {
+    return this.#store.list(query);
+  }
+  create(record: ComputationRecord) {
+    return this.#store.create(record);
+  }
+  async update(key: string, patch: ComputationPatch, options: UpdateOptions = {}) {
+    this.#prefetched = undefined;
+    const record = await this.#store.updateWithLease(key, patch, options, this.#lease);
+    if (record !== undefined && patch.status !== undefined && isTerminalStatus(patch.status))
+      this.finishedDelivery = true;
+    return record;
+  }
+  delete(key: string) {
+    return this.#store.delete(key);
+  }
+  cleanupExpired(now?: number) {
+    return this.#store.cleanupExpired(now);
+  }
+  async close(): Promise<void> {}
+}
+
+function isNetworkFailure(error: unknown): boolean {
+  const state = (error as { sqlState?: unknown })?.sqlState;
+  const cause = (error as { cause?: { code?: unknown } })?.cause;
+  return (
+    state === 'network' || (typeof cause?.code === 'string' && /^(ECONN|EPIPE|ETIMEDOUT|08)/.test(cause.code))
+  );
+}

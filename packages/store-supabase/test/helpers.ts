@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { postgresUrl } from '@au/testing';
+import pg from 'pg';
+import { applyMigration } from '../src/index';
+
+/** A fresh schema with the au migration applied, dropped by `drop()`. */
+export async function freshSchema(
+  url = postgresUrl(),
+): Promise<{ schema: string; pool: pg.Pool; drop(): Promise<void> }> {
+  const schema = `au_test_${randomBytes(5).toString('hex')}`;
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  await applyMigration(pool, { schema });
+  return {
+    schema,
+    pool,
+    async drop() {
+      await pool.query(`drop schema if exists ${schema} cascade`);
+      await pool.end();
+    },
+  };
+}
