@@ -55,6 +55,7 @@ export {
   type Runnable,
 } from './executor';
 export { type ComputationEvent, ComputationHandle, type HandleContext, type ResultOptions } from './handle';
+export { PriorityQueue } from './internal/priority-queue';
 export { assertValidKey, generateKey, isValidKey, KEY_PATTERN } from './keys';
 export {
   type LaunchOptions,

@@ -1,4 +1,4 @@
-/** A binary heap: `before(a, b)` true when `a` must come out first. */
+/** A binary heap: `before(a, b)` is true when `a` must come out first. */
 export class PriorityQueue<T> {
   readonly #items: T[] = [];
 
@@ -51,6 +51,7 @@ export class PriorityQueue<T> {
     return removed;
   }
 
+  /** Empties the queue; returns what it held. */
   drain(): T[] {
     return this.#items.splice(0);
   }

@@ -1,0 +1,3 @@
+export { backendProvider } from './backend-provider';
+export { ProcessCrashedError, type ProcessExit } from './errors/process-crashed-error';
+export { ProcessBackend, type ProcessBackendOptions } from './process-backend';

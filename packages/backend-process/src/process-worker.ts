@@ -1,0 +1,194 @@
+import {
+  loadTaskModules,
+  type SerializedError,
+  serializeError,
+  type TaskContext,
+  type TaskLogger,
+  type TaskRegistry,
+} from '@au/core';
+import { resolveCodec, TASK_MODULES_WHERE } from './task-modules';
+import {
+  type ChildMessage,
+  LOG_LEVELS,
+  type LogLevel,
+  type ParentMessage,
+  type RunRequest,
+  type RunResponse,
+  reviveError,
+} from './wire';
+
+/*
+ * The program each worker process runs (forked by ProcessPool). It loads the task
+ * modules once, then runs one attempt at a time: decodes the input with the
+ * computation's codec, calls the task with a signal, forwards progress and log lines,
+ * and replies with the encoded result or the serialized error. It never touches the
+ * store: the parent does.
+ *
+ * SIGTERM (a cancel or a timeout) aborts the running task's signal and exits once the
+ * task settles; the parent sends SIGKILL when that takes longer than its grace period.
+ * An error that escapes a task is reported, then the process exits with code 1.
+ */
+
+/** Minimum ms between two progress messages; the last value always goes with the reply. */
+const PROGRESS_INTERVAL = 20;
+/** How long a crash report may take to leave before the process exits anyway. */
+const CRASH_REPORT_WAIT = 1000;
+
+interface Attempt {
+  id: number;
+  controller: AbortController;
+  settled: Promise<void>;
+}
+
+let registry: Promise<TaskRegistry> | undefined;
+let current: Attempt | undefined;
+
+if (process.send === undefined) {
+  console.error('[au] [process] process-worker runs only as a forked child of ProcessBackend');
+  process.exit(1);
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'init') {
+    registry = loadTaskModules(message.modules, TASK_MODULES_WHERE);
+    registry.catch(() => undefined);
+  } else if (message.type === 'run') {
+    start(message.request);
+  } else if (message.type === 'abort' && current?.id === message.id) {
+    current.controller.abort(reviveError(message.reason));
+  }
+});
+
+process.on('SIGTERM', () => {
+  const attempt = current;
+  if (attempt === undefined) process.exit(0);
+  if (!attempt.controller.signal.aborted) attempt.controller.abort(terminated(attempt.id));
+  void attempt.settled.finally(() => process.exit(0));
+});
+
+// The parent is gone: nothing can receive a result any more.
+process.on('disconnect', () => process.exit(0));
+
+process.on('uncaughtException', (error) => {
+  const report: ChildMessage = { type: 'crash', id: current?.id, error: serializeError(error) };
+  setTimeout(() => process.exit(1), CRASH_REPORT_WAIT).unref();
+  try {
+    process.send!(report, undefined, undefined, () => process.exit(1));
+  } catch {
+    process.exit(1);
+  }
+});
+
+// ---- private helpers --------------------------------------------------------------
+
+function start(request: RunRequest): void {
+  const controller = new AbortController();
+  const attempt: Attempt = { id: request.id, controller, settled: Promise.resolve() };
+  current = attempt;
+  attempt.settled = run(request, controller).then((response) => {
+    if (current === attempt) current = undefined;
+    send({ type: 'done', id: request.id, response });
+  });
+}
+
+async function run(request: RunRequest, controller: AbortController): Promise<RunResponse> {
+  const progress = new ProgressSender(request.id);
+  try {
+    if (registry === undefined) throw new Error('[au] [process] the worker process got no task modules');
+    const task = (await registry).get(request.task);
+    const codec = resolveCodec(request.codec, task);
+    const input = codec.decode(request.args);
+    let log: TaskLogger | undefined;
+    const context: TaskContext = {
+      key: request.key,
+      task: request.task,
+      attempt: request.attempt,
+      signal: controller.signal,
+      progress: (value) => progress.report(value),
+      get log() {
+        log ??= forwardingLogger(request.id);
+        return log;
+      },
+    };
+    const result = await task.run(input, context);
+    return withProgress({ ok: true, value: codec.encode(result) }, progress.stop());
+  } catch (error) {
+    return withProgress({ ok: false, error: serializeError(error) }, progress.stop());
+  }
+}
+
+function withProgress(response: RunResponse, last: { value: unknown } | undefined): RunResponse {
+  if (last !== undefined) response.progress = last;
+  return response;
+}
+
+function terminated(id: number): Error {
+  const reason: SerializedError = {
+    name: 'CancelledError',
+    code: 'AU_CANCELLED',
+    message: `[au] [process] attempt ${id} was stopped: the process received SIGTERM (a cancel, a timeout or a shutdown)`,
+  };
+  return reviveError(reason);
+}
+
+/** Sends progress to the parent, at most one message per PROGRESS_INTERVAL. */
+class ProgressSender {
+  #last: { value: unknown } | undefined;
+  #sentAt = Number.NEGATIVE_INFINITY;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(private readonly id: number) {}
+
+  report(value: unknown): void {
+    if (this.#stopped) return;
+    this.#last = { value };
+    if (this.#timer !== undefined) return;
+    const wait = this.#sentAt + PROGRESS_INTERVAL - Date.now();
+    if (wait <= 0) this.#send();
+    else this.#timer = setTimeout(() => this.#send(), wait);
+  }
+
+  /** Stops sending; returns the last value reported, which travels with the reply. */
+  stop(): { value: unknown } | undefined {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    return this.#last;
+  }
+
+  #send(): void {
+    this.#timer = undefined;
+    if (this.#stopped || this.#last === undefined) return;
+    this.#sentAt = Date.now();
+    send({ type: 'progress', id: this.id, value: this.#last.value });
+  }
+}
+
+/** `ctx.log` inside a worker process: each line goes to the computation's logger in the parent. */
+function forwardingLogger(id: number): TaskLogger {
+  const logger = {} as Record<LogLevel, (...args: unknown[]) => void>;
+  for (const level of LOG_LEVELS) {
+    logger[level] = (...args) =>
+      send({
+        type: 'log',
+        id,
+        level,
+        args: args.map((arg) => (arg instanceof Error ? serializeError(arg) : arg)),
+      });
+  }
+  return logger;
+}
+
+function send(message: ChildMessage): void {
+  if (!process.connected) return;
+  try {
+    process.send!(message);
+  } catch {
+    // A value JSON cannot carry (a cycle, a BigInt): send what can be read of it.
+    if (message.type === 'progress') process.send!({ ...message, value: String(message.value) });
+    else if (message.type === 'log') process.send!({ ...message, args: message.args.map(String) });
+    else if (message.type === 'done' && message.response.progress !== undefined) {
+      process.send!({ ...message, response: { ...message.response, progress: undefined } });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { AuError, type SerializedError } from '@au/core';
+
+/*
+ * What crosses the IPC channel between the parent and its worker processes (JSON
+ * serialization). Arguments and results travel codec-encoded (JSON-compatible data);
+ * errors travel serialized.
+ */
+
+/** One attempt of one task. */
+export interface RunRequest {
+  /** Unique within one backend: matches progress, logs and aborts to this attempt. */
+  id: number;
+  task: string;
+  key: string;
+  attempt: number;
+  /** Name of the computation's codec (`json`, `structured`, or the task's own). */
+  codec: string;
+  /** The input, encoded with that codec. */
+  args: unknown;
+}
+
+/** How an attempt ended. `progress` is the last value the task reported. */
+export type RunResponse =
+  | { ok: true; value: unknown; progress?: { value: unknown } }
+  | { ok: false; error: SerializedError; progress?: { value: unknown } };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Parent → child. */
+export type ParentMessage =
+  | { type: 'init'; modules: string[] }
+  | { type: 'run'; request: RunRequest }
+  | { type: 'abort'; id: number; reason: SerializedError };
+
+/** Child → parent. */
+export type ChildMessage =
+  | { type: 'done'; id: number; response: RunResponse }
+  | { type: 'progress'; id: number; value: unknown }
+  | { type: 'log'; id: number; level: LogLevel; args: unknown[] }
+  | { type: 'crash'; id: number | undefined; error: SerializedError };
+
+/** Progress and log lines of a running attempt. */
+export type AttemptEvent = Extract<ChildMessage, { type: 'progress' | 'log' }>;
+
+/**
+ * Rebuilds an error that crossed a boundary: its name, message, stack and code
+ * survive. An au error (code `AU_…`) comes back as an `AuError`, so checks such as
+ * `ValidationError.isInstance` still hold in the parent.
+ */
+export function reviveError(serialized: SerializedError): Error {
+  const error: Error & { code?: string } =
+    serialized.code?.startsWith('AU_') === true
+      ? new AuError(serialized.code, { message: serialized.message })
+      : new Error(serialized.message);
+  error.name = serialized.name;
+  if (serialized.code !== undefined) error.code = serialized.code;
+  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  return error;
+}

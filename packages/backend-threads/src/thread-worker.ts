@@ -1,0 +1,144 @@
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { serializeError, type TaskContext, type TaskLogger, type TaskRegistry } from '@au/core';
+import { loadModulesInThread, resolveCodec } from './task-modules';
+import {
+  ABORTED,
+  type AbortMessage,
+  attemptSlot,
+  LOG_LEVELS,
+  type LogLevel,
+  type RunRequest,
+  type RunResponse,
+  reviveError,
+  STARTED,
+  THREAD,
+  type ThreadEvent,
+  type ThreadWorkerData,
+} from './wire';
+
+/*
+ * The code each pool thread runs (Piscina's `filename`). It loads the task modules once,
+ * then runs one attempt per request: decodes the input with the computation's codec,
+ * calls the task with a signal that the main thread aborts through a BroadcastChannel,
+ * forwards progress and log lines, and replies with the encoded result or the
+ * serialized error. It never touches the store: the main thread does.
+ */
+
+/** Minimum ms between two progress messages; the last value always goes with the reply. */
+const PROGRESS_INTERVAL = 20;
+
+const data = workerData as ThreadWorkerData;
+let registry: Promise<TaskRegistry> | undefined;
+const running = new Map<number, AbortController>();
+const attemptTable = new Int32Array(data.attemptTable);
+
+const abortChannel = new BroadcastChannel(data.abortChannel);
+abortChannel.unref();
+abortChannel.onmessage = (event) => {
+  const { id, reason } = (event as { data: AbortMessage }).data;
+  running.get(id)?.abort(reviveError(reason));
+};
+
+/** Runs one attempt. Piscina calls it with the request the main thread posted. */
+export default async function runInThread(request: RunRequest): Promise<RunResponse> {
+  registry ??= loadModulesInThread(data.modules);
+  // Tell the main thread which thread runs the attempt (to terminate it on a cancel),
+  // then check whether it was aborted before this thread could hear the broadcast.
+  const slot = attemptSlot(request.id);
+  Atomics.store(attemptTable, slot + THREAD, threadId);
+  Atomics.store(attemptTable, slot + STARTED, request.id);
+  if (Atomics.load(attemptTable, slot + ABORTED) === request.id) {
+    return { ok: false, error: serializeError(abortedEarly(request)) };
+  }
+  const controller = new AbortController();
+  running.set(request.id, controller);
+  const progress = new ProgressSender(request.id);
+  try {
+    const task = (await registry).get(request.task);
+    const codec = resolveCodec(request.codec, task);
+    const input = codec.decode(request.args);
+    let log: TaskLogger | undefined;
+    const context: TaskContext = {
+      key: request.key,
+      task: request.task,
+      attempt: request.attempt,
+      signal: controller.signal,
+      progress: (value) => progress.report(value),
+      get log() {
+        log ??= forwardingLogger(request.id);
+        return log;
+      },
+    };
+    const result = await task.run(input, context);
+    return withProgress({ ok: true, value: codec.encode(result) }, progress.stop());
+  } catch (error) {
+    return withProgress({ ok: false, error: serializeError(error) }, progress.stop());
+  } finally {
+    running.delete(request.id);
+  }
+}
+
+// ---- private helpers --------------------------------------------------------------
+
+function abortedEarly(request: RunRequest): Error {
+  return reviveError({
+    name: 'CancelledError',
+    code: 'AU_CANCELLED',
+    message: `[au] computation "${request.key}" was cancelled before its thread started it`,
+  });
+}
+
+function withProgress(response: RunResponse, last: { value: unknown } | undefined): RunResponse {
+  if (last !== undefined) response.progress = last;
+  return response;
+}
+
+/** Sends progress to the main thread, at most one message per PROGRESS_INTERVAL. */
+class ProgressSender {
+  #last: { value: unknown } | undefined;
+  #sentAt = Number.NEGATIVE_INFINITY;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(private readonly id: number) {}
+
+  report(value: unknown): void {
+    if (this.#stopped) return;
+    this.#last = { value };
+    if (this.#timer !== undefined) return;
+    const wait = this.#sentAt + PROGRESS_INTERVAL - Date.now();
+    if (wait <= 0) this.#send();
+    else this.#timer = setTimeout(() => this.#send(), wait);
+  }
+
+  /** Stops sending; returns the last value reported, which travels with the reply. */
+  stop(): { value: unknown } | undefined {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    return this.#last;
+  }
+
+  #send(): void {
+    this.#timer = undefined;
+    if (this.#stopped || this.#last === undefined) return;
+    this.#sentAt = Date.now();
+    post({ au: 'progress', id: this.id, value: this.#last.value });
+  }
+}
+
+/** `ctx.log` inside a thread: each line goes to the computation's logger in the main thread. */
+function forwardingLogger(id: number): TaskLogger {
+  const logger = {} as Record<LogLevel, (...args: unknown[]) => void>;
+  for (const level of LOG_LEVELS) logger[level] = (...args) => post({ au: 'log', id, level, args });
+  return logger;
+}
+
+function post(event: ThreadEvent): void {
+  try {
+    parentPort?.postMessage(event);
+  } catch {
+    // A value that cannot be cloned: send what can be read of it.
+    if (event.au === 'log') parentPort?.postMessage({ ...event, args: event.args.map((arg) => String(arg)) });
+    else parentPort?.postMessage({ ...event, value: String(event.value) });
+  }
+}

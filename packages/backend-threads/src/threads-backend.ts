@@ -1,0 +1,496 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
+import {
+  type BackendCapabilities,
+  CancelledError,
+  ClosedError,
+  type CloseOptions,
+  type ComputationBackend,
+  executeComputation,
+  type Invocation,
+  loadTaskModules,
+  PriorityQueue,
+  type RunContext,
+  type Runnable,
+  serializeError,
+  silentLogger,
+  type TaskContext,
+  type TaskLogger,
+  type TaskRegistry,
+} from '@au/core';
+import { Piscina } from 'piscina';
+import { ThreadCrashedError } from './errors/thread-crashed-error';
+import { isTypeScriptModule, normalizeTaskModules, TASK_MODULES_WHERE } from './task-modules';
+import {
+  ABORTED,
+  type AbortMessage,
+  attemptSlot,
+  isThreadEvent,
+  MAX_ATTEMPT_ID,
+  newAttemptTable,
+  type RunRequest,
+  type RunResponse,
+  reviveError,
+  STARTED,
+  THREAD,
+  type ThreadEvent,
+  type ThreadWorkerData,
+} from './wire';
+
+export interface ThreadsBackendOptions {
+  /**
+   * The task modules the threads load: paths or `file:` URLs of modules whose exports
+   * are `defineTask` results (like Piscina's `filename`). The main thread imports them
+   * too, to refuse unknown tasks at launch.
+   */
+  tasks: string | URL | readonly (string | URL)[];
+  /** Tasks running at once, which is also the number of threads. @default os.availableParallelism() */
+  concurrency?: number;
+  /** Milliseconds between the cooperative abort (`ctx.signal`) and the thread's termination. @default 250 */
+  cancelGracePeriod?: number;
+  /** Milliseconds an idle thread above `minThreads` lives before it is stopped. @default 30000 */
+  idleTimeout?: number;
+  /** Threads started at once and kept while idle (at most `concurrency`). @default 1 */
+  minThreads?: number;
+  /**
+   * Node options of the threads. @default when the worker file or a task module is
+   * TypeScript, `['--conditions=@au/source', '--require', '<tsx/cjs>']`; otherwise the
+   * process's own `execArgv`
+   */
+  execArgv?: string[];
+  /** Memory limits of each thread (worker_threads `resourceLimits`). */
+  resourceLimits?: ResourceLimits;
+  /** Minimum ms between two progress writes of one computation. @default 100 */
+  progressInterval?: number;
+  /** Where backend-level problems are logged. @default silentLogger */
+  logger?: TaskLogger;
+}
+
+const NAME = 'threads';
+const SOURCE_MODE = import.meta.url.endsWith('.ts');
+const WORKER_FILE = fileURLToPath(new URL(`./thread-worker.${SOURCE_MODE ? 'ts' : 'js'}`, import.meta.url));
+
+interface QueuedWork {
+  invocation: Invocation;
+  sequence: number;
+}
+
+interface RunningWork {
+  controller: AbortController;
+  /** Settles when the executor is done and the thread is free again. */
+  done: Promise<void>;
+  /** Settles when the thread that ran the attempt is free (or was terminated). */
+  threadFree: Promise<unknown>;
+  /** Holds one of the `concurrency` slots: from the start until its thread is free. */
+  holdsSlot: boolean;
+}
+
+interface ActiveAttempt {
+  context: TaskContext & RunContext;
+  logger: TaskLogger | undefined;
+}
+
+/**
+ * Runs computations on a pool of worker threads (Piscina). The task runs in a thread;
+ * everything else runs in the main thread through core's executor: claiming the
+ * record, run-side middleware, the timeout, progress and result writes. A cancel or a
+ * timeout first aborts the task's signal inside the thread, then terminates the thread
+ * after `cancelGracePeriod`, so a task that never yields is stopped too; the pool
+ * starts a replacement thread.
+ */
+export class ThreadsBackend implements ComputationBackend {
+  readonly name = NAME;
+  readonly capabilities: BackendCapabilities = {
+    inlineFunctions: false,
+    durable: false,
+    priority: true,
+    preemptiveCancel: true,
+  };
+  /** Tasks running at once (= threads in the pool). */
+  readonly concurrency: number;
+  /** The task modules, as `file:` URLs. */
+  readonly taskModules: readonly string[];
+  readonly #cancelGracePeriod: number;
+  readonly #progressInterval: number;
+  readonly #logger: TaskLogger;
+  readonly #pool: Piscina<RunRequest, RunResponse>;
+  readonly #abortChannel: BroadcastChannel;
+  readonly #attemptTable: Int32Array;
+  readonly #registry: Promise<TaskRegistry>;
+  readonly #queue = new PriorityQueue<QueuedWork>(
+    (a, b) =>
+      a.invocation.priority > b.invocation.priority ||
+      (a.invocation.priority === b.invocation.priority && a.sequence < b.sequence),
+  );
+  readonly #delayed = new Map<string, { timer: ReturnType<typeof setTimeout>; invocation: Invocation }>();
+  readonly #running = new Map<string, RunningWork>();
+  /** Slots held (see `RunningWork.holdsSlot`): at most `concurrency`. */
+  #slotsHeld = 0;
+  readonly #attempts = new Map<number, ActiveAttempt>();
+  /** Attempts whose thread was terminated on purpose. */
+  readonly #terminated = new Set<number>();
+  readonly #idleWaiters = new Set<() => void>();
+  #sequence = 0;
+  #nextAttemptId = 0;
+  #closed = false;
+  #destroyed: Promise<void> | undefined;
+
+  constructor(options: ThreadsBackendOptions) {
+    const modules = normalizeTaskModules(options?.tasks);
+    if (modules.length === 0) {
+      throw new TypeError(
+        '[au] [threads] `tasks` is empty: give the task modules the threads load, e.g. new ThreadsBackend({ tasks: [new URL("./tasks.js", import.meta.url)] })',
+      );
+    }
+    const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new TypeError(`[au] [threads] concurrency must be an integer ≥ 1, got ${concurrency}`);
+    }
+    this.concurrency = concurrency;
+    this.taskModules = modules;
+    this.#cancelGracePeriod = nonNegative('cancelGracePeriod', options.cancelGracePeriod ?? 250);
+    this.#progressInterval = options.progressInterval ?? 100;
+    this.#logger = options.logger ?? silentLogger;
+    const execArgv = options.execArgv ?? defaultExecArgv(modules);
+    const workerData: ThreadWorkerData = {
+      modules,
+      abortChannel: `au-threads:${randomUUID()}`,
+      attemptTable: newAttemptTable(),
+    };
+    this.#attemptTable = new Int32Array(workerData.attemptTable);
+    this.#abortChannel = new BroadcastChannel(workerData.abortChannel);
+    this.#abortChannel.unref();
+    this.#pool = new Piscina<RunRequest, RunResponse>({
+      filename: WORKER_FILE,
+      minThreads: Math.min(options.minThreads ?? 1, concurrency),
+      maxThreads: concurrency,
+      idleTimeout: nonNegative('idleTimeout', options.idleTimeout ?? 30_000),
+      workerData,
+      recordTiming: false,
+      ...(execArgv === undefined ? {} : { execArgv }),
+      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+    });
+    this.#pool.on('message', (message: unknown) => {
+      if (isThreadEvent(message)) this.#onThreadEvent(message);
+    });
+    this.#pool.on('error', (error: unknown) =>
+      this.#logger.error({ err: error }, '[au] [threads] a worker thread failed while idle; it was replaced'),
+    );
+    this.#registry = loadTaskModules(modules, TASK_MODULES_WHERE);
+    // A load failure is reported by launch and ping; this keeps it from being unhandled.
+    this.#registry.catch(() => undefined);
+  }
+
+  async launch(invocation: Invocation): Promise<void> {
+    await this.#checkLaunchable([invocation]);
+    this.#accept(invocation);
+  }
+
+  async launchMany(invocations: readonly Invocation[]): Promise<void> {
+    await this.#checkLaunchable(invocations);
+    for (const invocation of invocations) this.#accept(invocation);
+  }
+
+  async cancel(key: string, reason?: string): Promise<boolean> {
+    const delayed = this.#delayed.get(key);
+    if (delayed !== undefined) {
+      clearTimeout(delayed.timer);
+      this.#delayed.delete(key);
+      this.#notifyIdle();
+      return true;
+    }
+    const running = this.#running.get(key);
+    if (running !== undefined) {
+      running.controller.abort(new CancelledError({ key, ...(reason === undefined ? {} : { reason }) }));
+      return true;
+    }
+    const removed = this.#queue.remove((work) => work.invocation.key === key);
+    if (removed.length > 0) this.#notifyIdle();
+    return removed.length > 0;
+  }
+
+  async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {
+    this.#closed = true;
+    const drained = await this.#waitIdle(timeout);
+    if (!drained) {
+      const left = [
+        ...this.#queue.drain().map((work) => work.invocation),
+        ...[...this.#delayed.values()].map((delayed) => delayed.invocation),
+      ];
+      for (const { timer } of this.#delayed.values()) clearTimeout(timer);
+      this.#delayed.clear();
+      const closed = new ClosedError({ component: `backend ${NAME}` });
+      for (const work of this.#running.values()) work.controller.abort(closed);
+      await Promise.all([
+        ...[...this.#running.values()].map((work) => work.done),
+        ...left.map((invocation) => this.#markCancelled(invocation)),
+      ]);
+    }
+    this.#destroyed ??= this.#pool.destroy().finally(() => this.#abortChannel.close());
+    await this.#destroyed;
+  }
+
+  async ping(): Promise<void> {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    await this.#registry;
+  }
+
+  /** Computations running now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** Computations waiting for a thread (delayed ones included). */
+  get queuedCount(): number {
+    return this.#queue.size + this.#delayed.size;
+  }
+
+  /** Threads alive in the pool. */
+  get threadCount(): number {
+    return this.#pool.threads.length;
+  }
+
+  // ---- private helpers ------------------------------------------------------------
+
+  async #checkLaunchable(invocations: readonly Invocation[]): Promise<void> {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    const registry = await this.#registry;
+    for (const invocation of invocations) registry.get(invocation.task.name);
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+  }
+
+  #accept(invocation: Invocation): void {
+    const wait = invocation.runAt === undefined ? 0 : invocation.runAt - Date.now();
+    if (wait > 0) {
+      const timer = setTimeout(() => {
+        this.#delayed.delete(invocation.key);
+        this.#enqueue(invocation);
+      }, wait);
+      this.#delayed.set(invocation.key, { timer, invocation });
+      return;
+    }
+    this.#enqueue(invocation);
+  }
+
+  #enqueue(invocation: Invocation): void {
+    if (this.#slotsHeld < this.concurrency && this.#queue.size === 0) this.#start(invocation);
+    else {
+      this.#queue.push({ invocation, sequence: this.#sequence++ });
+      this.#pump();
+    }
+  }
+
+  #pump(): void {
+    while (this.#slotsHeld < this.concurrency && this.#queue.size > 0) {
+      this.#start(this.#queue.pop()!.invocation);
+    }
+  }
+
+  #start(invocation: Invocation): void {
+    const controller = new AbortController();
+    const work: RunningWork = {
+      controller,
+      done: Promise.resolve(),
+      threadFree: Promise.resolve(),
+      holdsSlot: true,
+    };
+    this.#slotsHeld += 1;
+    this.#running.set(invocation.key, work);
+    const runnable: Runnable = {
+      name: invocation.task.name,
+      ...(invocation.task.input === undefined ? {} : { input: invocation.task.input }),
+      run: (input, context) => {
+        const attempt = this.#runInThread(invocation, input, context as TaskContext & RunContext, work);
+        work.threadFree = attempt.then(noop, noop);
+        return attempt;
+      },
+    };
+    work.done = executeComputation({
+      store: invocation.store,
+      key: invocation.key,
+      task: runnable,
+      args: { value: invocation.args },
+      codec: invocation.codec,
+      retry: invocation.retry,
+      ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
+      ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
+      middleware: invocation.middleware,
+      signal: controller.signal,
+      logger: invocation.logger ?? this.#logger,
+      progressInterval: this.#progressInterval,
+      retryMode: 'report',
+    }).then(
+      async (outcome) => {
+        await work.threadFree;
+        this.#finish(invocation.key, work);
+        if (outcome.status !== 'retry') return;
+        if (this.#closed) void this.#markCancelled(invocation);
+        else this.#accept({ ...invocation, runAt: Date.now() + outcome.delay });
+      },
+      async (error: unknown) => {
+        await work.threadFree;
+        this.#finish(invocation.key, work);
+        this.#logger.error({ err: error, key: invocation.key }, '[au] [threads] store failed while running');
+      },
+    );
+  }
+
+  /** The `run` of the Runnable the executor calls: one attempt, in a thread. */
+  async #runInThread(
+    invocation: Invocation,
+    input: unknown,
+    context: TaskContext & RunContext,
+    work: RunningWork,
+  ): Promise<unknown> {
+    const { signal } = context;
+    if (signal.aborted) throw signal.reason;
+    this.#nextAttemptId = this.#nextAttemptId >= MAX_ATTEMPT_ID ? 1 : this.#nextAttemptId + 1;
+    const id = this.#nextAttemptId;
+    const request: RunRequest = {
+      id,
+      task: invocation.task.name,
+      key: invocation.key,
+      attempt: context.attempt,
+      codec: invocation.codec.name,
+      args: invocation.codec.encode(input),
+    };
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      Atomics.store(this.#attemptTable, attemptSlot(id) + ABORTED, id);
+      const message: AbortMessage = { id, reason: serializeError(signal.reason) };
+      this.#abortChannel.postMessage(message);
+      graceTimer = setTimeout(() => this.#terminateIfStarted(id), this.#cancelGracePeriod);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#attempts.set(id, { context, logger: invocation.logger });
+    let response: RunResponse;
+    try {
+      // No AbortSignal for Piscina: it doubles the cost of every run; see #terminateIfStarted.
+      response = await this.#pool.run(request);
+    } catch (error) {
+      // Piscina rejects when the thread died: terminated after the grace period, or crashed.
+      if (this.#terminated.delete(id)) throw signal.reason;
+      throw new ThreadCrashedError({ task: invocation.task.name, key: invocation.key, cause: error });
+    } finally {
+      // The slot frees as soon as the thread does, so the next computation starts while
+      // this one's result is still being written.
+      this.#releaseSlot(work);
+      this.#terminated.delete(id);
+      if (graceTimer !== undefined) clearTimeout(graceTimer);
+      signal.removeEventListener('abort', onAbort);
+      this.#attempts.delete(id);
+    }
+    if (response.progress !== undefined) context.progress(response.progress.value);
+    if (response.ok) return invocation.codec.decode(response.value);
+    throw reviveError(response.error);
+  }
+
+  /**
+   * The grace period of an aborted attempt is over: terminate the thread running it.
+   * Piscina sees the thread exit, rejects the attempt and starts a replacement. An
+   * attempt not started yet needs nothing: its thread sees the aborted flag and skips it.
+   */
+  #terminateIfStarted(id: number): void {
+    const slot = attemptSlot(id);
+    if (Atomics.load(this.#attemptTable, slot + STARTED) !== id) return;
+    const threadId = Atomics.load(this.#attemptTable, slot + THREAD);
+    const thread = this.#pool.threads.find((candidate) => candidate.threadId === threadId);
+    if (thread === undefined) return;
+    this.#terminated.add(id);
+    void thread.terminate();
+  }
+
+  #onThreadEvent(event: ThreadEvent): void {
+    const attempt = this.#attempts.get(event.id);
+    if (attempt === undefined) return;
+    if (event.au === 'progress') attempt.context.progress(event.value);
+    else attempt.context.log[event.level](...event.args);
+  }
+
+  #releaseSlot(work: RunningWork): void {
+    if (!work.holdsSlot) return;
+    work.holdsSlot = false;
+    this.#slotsHeld -= 1;
+    this.#pump();
+  }
+
+  #finish(key: string, work: RunningWork): void {
+    this.#releaseSlot(work);
+    if (this.#running.get(key) === work) this.#running.delete(key);
+    this.#pump();
+    this.#notifyIdle();
+  }
+
+  async #markCancelled(invocation: Invocation): Promise<void> {
+    const finishedAt = Date.now();
+    const error = new CancelledError({ key: invocation.key, reason: 'the backend closed before it ran' });
+    await invocation.store
+      .update(
+        invocation.key,
+        {
+          status: 'cancelled',
+          error: serializeError(error),
+          finishedAt,
+          ...(invocation.ttl === undefined ? {} : { expiresAt: finishedAt + invocation.ttl * 1000 }),
+        },
+        { ifStatus: ['pending', 'running'] },
+      )
+      .catch((writeError: unknown) =>
+        this.#logger.error({ err: writeError }, '[au] [threads] could not record a cancel'),
+      );
+  }
+
+  #isIdle(): boolean {
+    return this.#running.size === 0 && this.#queue.size === 0 && this.#delayed.size === 0;
+  }
+
+  #notifyIdle(): void {
+    if (!this.#isIdle()) return;
+    for (const resolve of this.#idleWaiters) resolve();
+    this.#idleWaiters.clear();
+  }
+
+  #waitIdle(timeout: number): Promise<boolean> {
+    if (this.#isIdle()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#idleWaiters.delete(done);
+        resolve(false);
+      }, timeout);
+      this.#idleWaiters.add(done);
+    });
+  }
+}
+
+/**
+ * The threads' Node options when none are given: TypeScript (the worker file in a
+ * source checkout, or a `.ts` task module) needs tsx. Node 20 runs no ESM loader hooks
+ * in worker threads (`--import tsx` is ignored there), so tsx's CommonJS hook is
+ * preloaded with `--require` and TypeScript task modules are loaded with `require`.
+ */
+export function defaultExecArgv(modules: readonly string[]): string[] | undefined {
+  if (!SOURCE_MODE && !modules.some(isTypeScriptModule)) return undefined;
+  return ['--conditions=@au/source', '--require', resolveTsxHook()];
+}
+
+function resolveTsxHook(): string {
+  try {
+    return createRequire(import.meta.url).resolve('tsx/cjs');
+  } catch {
+    return 'tsx/cjs';
+  }
+}
+
+function noop(): void {}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0)) throw new TypeError(`[au] [threads] ${name} must be ≥ 0 ms, got ${value}`);
+  return value;
+}
