@@ -1,0 +1,414 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { closestMatch } from './closest-match';
+import type { CommandContext } from './command-context';
+import type { CancelOptions } from './commands/cancel/index';
+import type { CleanupOptions } from './commands/cleanup/index';
+import type { ListOptions } from './commands/list/index';
+import type { ResultOptions } from './commands/result/index';
+import type { StatusOptions } from './commands/status/index';
+import type { SubmitOptions } from './commands/submit/index';
+import type { TasksOptions } from './commands/tasks/index';
+import type { WatchOptions } from './commands/watch/index';
+import type { WorkerOptions } from './commands/worker/index';
+import { CliError } from './errors/cli-error';
+import { EXIT_CODES } from './exit-codes';
+import { explainError } from './explain-error';
+import type { Io } from './io';
+
+/** The server `au` talks to when neither `--url` nor `AU_URL` says otherwise (the job server's default). */
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+/** The options every command accepts. */
+export interface GlobalOptions {
+  url?: string;
+  apiKey?: string;
+  json?: boolean;
+  /** `--no-color` sets it to false. */
+  color?: boolean;
+}
+
+/** Each command's name and its own options. */
+export interface CommandOptionsMap {
+  submit: SubmitOptions;
+  status: StatusOptions;
+  result: ResultOptions;
+  cancel: CancelOptions;
+  list: ListOptions;
+  watch: WatchOptions;
+  tasks: TasksOptions;
+  worker: WorkerOptions;
+  cleanup: CleanupOptions;
+}
+
+export type CommandName = keyof CommandOptionsMap;
+
+/** What the command line asks for: a command to run, or an answer already written (help, usage error). */
+export type ParsedCommandLine =
+  | {
+      [Name in CommandName]: {
+        kind: 'run';
+        command: Name;
+        options: CommandOptionsMap[Name];
+        globals: GlobalOptions;
+      };
+    }[CommandName]
+  | { kind: 'exit'; exitCode: number; output: string; error: string };
+
+type Loader = () => Promise<{ run(options: never, context: CommandContext): Promise<number> }>;
+
+// Each command loads only when it runs.
+const COMMANDS: Record<CommandName, Loader> = {
+  submit: () => import('./commands/submit/index'),
+  status: () => import('./commands/status/index'),
+  result: () => import('./commands/result/index'),
+  cancel: () => import('./commands/cancel/index'),
+  list: () => import('./commands/list/index'),
+  watch: () => import('./commands/watch/index'),
+  tasks: () => import('./commands/tasks/index'),
+  worker: () => import('./commands/worker/index'),
+  cleanup: () => import('./commands/cleanup/index'),
+};
+
+const STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+
+const GLOBAL_HELP = `
+Global options (accepted by every command):
+  --url <url>        the job server (default: $AU_URL, else ${DEFAULT_URL})
+  --api-key <key>    API key sent as a bearer token (default: $AU_API_KEY)
+  --json             print JSON for scripts
+  --no-color         no colours (also when stdout is not a terminal, or NO_COLOR is set)
+
+Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
+3 server unreachable or id not found.`;
+
+/**
+ * The `au` program. `onCommand` receives what a command's action was called with:
+ * parsing never runs a command, so the table of arguments is testable on its own.
+ */
+export function createProgram(
+  onCommand: (parsed: Extract<ParsedCommandLine, { kind: 'run' }>) => void,
+): Command {
+  const program = new Command('au')
+    .description('Submit, follow and manage computations on an au job server.')
+    .option('--url <url>', `the job server (default: $AU_URL, else ${DEFAULT_URL})`)
+    .option('--api-key <key>', 'API key sent as a bearer token (default: $AU_API_KEY)')
+    .option('--json', 'print JSON for scripts')
+    .option('--no-color', 'no colours')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(add --help for usage and examples)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ au tasks                                  what the server runs
+  $ au submit factorial n=20                  run a task and print its result
+  $ au submit sleep seconds=30 --async        print the id at once
+  $ au result <id> --wait                     wait for it, with a progress bar
+  $ au list --status running,pending          what is in flight
+  $ AU_URL=http://jobs:8080 AU_API_KEY=… au watch
+
+Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
+3 server unreachable or id not found.`,
+    );
+
+  const emit = <Name extends CommandName>(
+    command: Name,
+    options: CommandOptionsMap[Name],
+    source: Command,
+  ) => {
+    onCommand({
+      kind: 'run',
+      command,
+      options,
+      globals: source.optsWithGlobals() as GlobalOptions,
+    } as Extract<ParsedCommandLine, { kind: 'run' }>);
+  };
+  const examples = (lines: string) => `\nExamples:\n${lines}\n${GLOBAL_HELP}`;
+
+  program
+    .command('submit')
+    .description('run a task on the server: waits for the result (with a progress bar) unless --async')
+    .argument('<task>', 'the task name (see au tasks)')
+    .argument('[input...]', 'the input as key=value pairs; values are read as JSON when they are JSON')
+    .option('-i, --input <json>', 'the input as JSON, or @file.json')
+    .addOption(
+      new Option(
+        '-w, --wait [seconds]',
+        'wait at most this long for the result (default: until it ends)',
+      ).argParser(parseWait),
+    )
+    .option('-a, --async', 'do not wait: print the id at once')
+    .option('--idempotency-key <key>', 'your own id: submitting twice with one key runs once')
+    .addHelpText(
+      'after',
+      examples(`  $ au submit factorial n=20
+  $ au submit primes --input '{"limit": 2000000}' --wait 10
+  $ au submit sleep seconds=60 --async           # prints the id
+  $ au submit fail message="boom" --json         # exit code 1`),
+    )
+    .action(
+      (task: string, input: string[], options: Omit<SubmitOptions, 'task' | 'pairs'>, command: Command) => {
+        emit('submit', { ...options, task, pairs: input }, command);
+      },
+    );
+
+  program
+    .command('status')
+    .description('show the status, progress and timestamps of a computation')
+    .argument('<id>', 'the computation id')
+    .addHelpText(
+      'after',
+      examples('  $ au status 0193a5c4-…\n  $ au status 0193a5c4-… --json | jq .progress'),
+    )
+    .action((id: string, _options: object, command: Command) => emit('status', { id }, command));
+
+  program
+    .command('result')
+    .description('print the result of a computation (or its error)')
+    .argument('<id>', 'the computation id')
+    .addOption(
+      new Option(
+        '-w, --wait [seconds]',
+        'wait for it to end, with a progress bar (default: until it ends)',
+      ).argParser(parseWait),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        '  $ au result 0193a5c4-…\n  $ au result 0193a5c4-… --wait\n  $ au result 0193a5c4-… --wait 30 --json',
+      ),
+    )
+    .action((id: string, options: Omit<ResultOptions, 'id'>, command: Command) =>
+      emit('result', { ...options, id }, command),
+    );
+
+  program
+    .command('cancel')
+    .description('cancel a pending or running computation')
+    .argument('<id>', 'the computation id')
+    .addHelpText('after', examples('  $ au cancel 0193a5c4-…'))
+    .action((id: string, _options: object, command: Command) => emit('cancel', { id }, command));
+
+  program
+    .command('list')
+    .description('list computations, newest first')
+    .option(
+      '-s, --status <statuses>',
+      'only these statuses, comma-separated (pending,running,completed,failed,cancelled)',
+      parseStatuses,
+    )
+    .option('-t, --task <name>', 'only this task')
+    .option('-n, --limit <count>', 'how many (1 to 1000, default 20)', parseLimit)
+    .option('--cursor <cursor>', 'the next page, as printed by the previous one')
+    .addHelpText(
+      'after',
+      examples(
+        '  $ au list\n  $ au list --status failed --task primes --limit 5\n  $ au list --json | jq -r ".items[].taskId"',
+      ),
+    )
+    .action((options: ListOptions, command: Command) => emit('list', options, command));
+
+  program
+    .command('watch')
+    .description('live view of pending and running computations (Ctrl-C to stop)')
+    .option('-s, --status <statuses>', 'which statuses to follow (default: pending,running)', parseStatuses)
+    .option('-t, --task <name>', 'only this task')
+    .option('--interval <seconds>', 'seconds between refreshes (default 1)', parseInterval)
+    .option('--until-idle', 'stop once nothing is pending or running')
+    .addHelpText(
+      'after',
+      examples(
+        '  $ au watch\n  $ au watch --task primes\n  $ au watch --until-idle --json     # one JSON line per change',
+      ),
+    )
+    .action((options: WatchOptions, command: Command) => emit('watch', options, command));
+
+  program
+    .command('tasks')
+    .description('list the tasks the server runs, with their input (from its OpenAPI document)')
+    .addHelpText('after', examples('  $ au tasks\n  $ au tasks --json | jq ".[].name"'))
+    .action((_options: object, command: Command) => emit('tasks', {}, command));
+
+  program
+    .command('worker')
+    .description(
+      'run distributed workers from the same AU_* environment as the job server (AU_BACKEND=bullmq|postgres|supabase)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        '  $ AU_STORE=redis://127.0.0.1:6379 AU_BACKEND=bullmq AU_TASKS=./tasks.js au worker\n  $ AU_STORE=postgres://… AU_BACKEND=postgres AU_CONCURRENCY=4 au worker',
+      ),
+    )
+    .action((_options: object, command: Command) => emit('worker', {}, command));
+
+  program
+    .command('cleanup')
+    .description("remove expired computations from the store named by AU_STORE (the job server's store)")
+    .option(
+      '--store <value>',
+      'the store, like AU_STORE (default: $AU_STORE, else fs:$AU_DATA_DIR or fs:./.au-data)',
+    )
+    .addHelpText(
+      'after',
+      examples('  $ AU_STORE=redis://127.0.0.1:6379 au cleanup\n  $ au cleanup --store fs:./.au-data --json'),
+    )
+    .action((options: CleanupOptions, command: Command) => emit('cleanup', options, command));
+
+  return program;
+}
+
+/** Parses `argv` (the arguments after `au`) without running anything. */
+export function parseCommandLine(
+  argv: readonly string[],
+  { columns = 100 }: { columns?: number } = {},
+): ParsedCommandLine {
+  let parsed: ParsedCommandLine | undefined;
+  let output = '';
+  let error = '';
+  const program = createProgram((command) => {
+    parsed = command;
+  });
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (text) => {
+      output += text;
+    },
+    writeErr: (text) => {
+      error += text;
+    },
+    getOutHelpWidth: () => columns,
+    getErrHelpWidth: () => columns,
+  });
+  for (const command of program.commands) {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => {
+        output += text;
+      },
+      writeErr: (text) => {
+        error += text;
+      },
+    });
+  }
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      const ok = thrown.code === 'commander.helpDisplayed' || thrown.code === 'commander.version';
+      return { kind: 'exit', exitCode: ok ? EXIT_CODES.ok : EXIT_CODES.usage, output, error };
+    }
+    throw thrown;
+  }
+  return (
+    parsed ?? { kind: 'exit', exitCode: EXIT_CODES.usage, output, error: error || program.helpInformation() }
+  );
+}
+
+/** What `runCli` needs from the outside world. */
+export interface RunCliOptions {
+  io: Io;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+/** Runs `au` with `argv` (the arguments after `au`) and returns the exit code. */
+export async function runCli(argv: readonly string[], { io, env, signal }: RunCliOptions): Promise<number> {
+  const parsed = parseCommandLine(argv, { columns: io.columns });
+  if (parsed.kind === 'exit') {
+    if (parsed.output) io.out(parsed.output);
+    if (parsed.error) io.err(parsed.error);
+    return parsed.exitCode;
+  }
+  const { globals } = parsed;
+  const url = (globals.url ?? env.AU_URL?.trim()) || DEFAULT_URL;
+  const apiKey = (globals.apiKey ?? env.AU_API_KEY?.trim()) || undefined;
+  const json = globals.json === true;
+  const commandIo: Io = { ...io, color: io.color && globals.color !== false && !json };
+  const context: CommandContext = {
+    io: commandIo,
+    json,
+    url,
+    apiKey,
+    env,
+    signal: signal ?? new AbortController().signal,
+    client: () => {
+      throw new Error('unreachable');
+    },
+  };
+  try {
+    context.client = await clientFactory(url, apiKey);
+    const { run } = await COMMANDS[parsed.command]();
+    return await run(parsed.options as never, context);
+  } catch (error) {
+    const explained = explainError(error, context);
+    if (json) {
+      io.out(`${JSON.stringify({ error: { code: explained.code, message: explained.message } })}\n`);
+    }
+    io.err(`au: ${explained.message}\n`);
+    return explained.exitCode;
+  }
+}
+
+async function clientFactory(
+  url: string,
+  apiKey: string | undefined,
+): Promise<() => import('@au/client').AuClient> {
+  if (!/^https?:\/\/[^/\s]+/i.test(url)) {
+    throw new CliError({
+      message: `"${url}" is not an http(s) URL: give the server as --url http://host:port (or set AU_URL)`,
+      exitCode: EXIT_CODES.usage,
+      code: 'INVALID_URL',
+    });
+  }
+  const { AuClient } = await import('@au/client');
+  let client: import('@au/client').AuClient | undefined;
+  return () => {
+    client ??= new AuClient({ url, ...(apiKey === undefined ? {} : { apiKey }) });
+    return client;
+  };
+}
+
+// ---- option parsers -----------------------------------------------------------------
+
+function parseWait(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(
+      'give a number of seconds (or --wait alone to wait until it ends); put key=value input before --wait',
+    );
+  }
+  return seconds;
+}
+
+function parseStatuses(value: string): string[] {
+  const statuses = value
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item.length > 0);
+  const invalid = statuses.find((item) => !STATUSES.includes(item));
+  if (invalid !== undefined || statuses.length === 0) {
+    const suggestion = invalid === undefined ? undefined : closestMatch(invalid, STATUSES);
+    throw new InvalidArgumentError(
+      `${suggestion ? `did you mean "${suggestion}"? ` : ''}statuses are ${STATUSES.join(', ')} (comma-separated), got "${invalid ?? value}"`,
+    );
+  }
+  return statuses;
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new InvalidArgumentError('give a whole number from 1 to 1000');
+  }
+  return limit;
+}
+
+function parseInterval(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) {
+    throw new InvalidArgumentError('give a number of seconds from 0.1 to 3600');
+  }
+  return seconds;
+}

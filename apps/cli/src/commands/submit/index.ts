@@ -1,0 +1,74 @@
+import { AuHttpError } from '@au/client';
+import { awaitOutcome } from '../../await-outcome';
+import { closestMatch } from '../../closest-match';
+import type { CommandContext } from '../../command-context';
+import { CliError } from '../../errors/cli-error';
+import { EXIT_CODES } from '../../exit-codes';
+import { explainError } from '../../explain-error';
+import { parseInput } from '../../parse-input';
+import { reportOutcome } from '../../report-outcome';
+
+export interface SubmitOptions {
+  task: string;
+  /** `key=value` pairs of the input. */
+  pairs: string[];
+  /** `--input`: JSON or `@file.json`. */
+  input?: string;
+  /** `--wait [seconds]`: `true` waits until the end. @default until the end */
+  wait?: number | true;
+  /** `--async`: print the id and return. */
+  async?: boolean;
+  idempotencyKey?: string;
+}
+
+/**
+ * `au submit <task> [key=value…]`: launches the task, then (unless `--async`) waits
+ * for it with a progress bar and prints its result. Exit 1 when it fails.
+ */
+export async function run(options: SubmitOptions, context: CommandContext): Promise<number> {
+  if (options.async && options.wait !== undefined) {
+    throw new CliError({
+      message:
+        '--async and --wait do not go together: --async prints the id at once, --wait waits for the result',
+      exitCode: EXIT_CODES.usage,
+    });
+  }
+  const input = parseInput(options.input, options.pairs);
+  const client = context.client();
+  let accepted: { taskId: string; status: string };
+  try {
+    accepted = await client.submit(options.task, input, {
+      async: true,
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    });
+  } catch (error) {
+    if (AuHttpError.isInstance(error) && error.code === 'TASK_NOT_FOUND') {
+      throw await unknownTask(context, options.task, error);
+    }
+    throw explainError(error, context);
+  }
+  if (options.async) {
+    context.io.out(context.json ? `${JSON.stringify(accepted)}\n` : `${accepted.taskId}\n`);
+    return EXIT_CODES.ok;
+  }
+  const outcome = await awaitOutcome(context, accepted.taskId, {
+    timeout: typeof options.wait === 'number' ? options.wait : undefined,
+  });
+  return reportOutcome(context, outcome, options.task);
+}
+
+async function unknownTask(context: CommandContext, task: string, cause: unknown): Promise<CliError> {
+  const names = await context
+    .client()
+    .tasks()
+    .then((tasks) => tasks.map((item) => item.name))
+    .catch(() => [] as string[]);
+  const suggestion = closestMatch(task, names);
+  const served = names.length > 0 ? `it runs ${names.join(', ')}` : 'see au tasks';
+  return new CliError({
+    message: `no task "${task}" on ${context.url}${suggestion ? `: did you mean "${suggestion}"?` : ''} (${served})`,
+    exitCode: EXIT_CODES.usage,
+    code: 'TASK_NOT_FOUND',
+    cause,
+  });
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../src/cli';
+
+type Expected =
+  | { command: string; options?: Record<string, unknown>; globals?: Record<string, unknown> }
+  | { exitCode: number; error?: RegExp; output?: RegExp };
+
+const table: [string, string[], Expected][] = [
+  [
+    'submit with key=value pairs',
+    ['submit', 'factorial', 'n=5'],
+    { command: 'submit', options: { task: 'factorial', pairs: ['n=5'] } },
+  ],
+  [
+    'submit with --input',
+    ['submit', 'primes', '--input', '{"limit":10}'],
+    { command: 'submit', options: { task: 'primes', input: '{"limit":10}', pairs: [] } },
+  ],
+  [
+    'submit with --wait alone',
+    ['submit', 'sleep', 'seconds=1', '--wait'],
+    { command: 'submit', options: { wait: true } },
+  ],
+  [
+    'submit with --wait seconds',
+    ['submit', 'sleep', '--wait', '2.5', 'seconds=1'],
+    { command: 'submit', options: { wait: 2.5, pairs: ['seconds=1'] } },
+  ],
+  [
+    'submit with --wait=seconds',
+    ['submit', 'sleep', '--wait=3'],
+    { command: 'submit', options: { wait: 3 } },
+  ],
+  ['submit with --async', ['submit', 'sleep', '-a'], { command: 'submit', options: { async: true } }],
+  [
+    'submit with an idempotency key',
+    ['submit', 'sleep', '--idempotency-key', 'k1'],
+    { command: 'submit', options: { idempotencyKey: 'k1' } },
+  ],
+  [
+    'global options before the command',
+    ['--url', 'http://h:1', '--api-key', 'k', 'status', 'x'],
+    { command: 'status', options: { id: 'x' }, globals: { url: 'http://h:1', apiKey: 'k' } },
+  ],
+  [
+    'global options after the command',
+    ['status', 'x', '--json', '--url', 'http://h:2'],
+    { command: 'status', globals: { url: 'http://h:2', json: true } },
+  ],
+  ['--no-color', ['list', '--no-color'], { command: 'list', globals: { color: false } }],
+  ['result without --wait', ['result', 'abc'], { command: 'result', options: { id: 'abc' } }],
+  ['result --wait', ['result', 'abc', '--wait'], { command: 'result', options: { id: 'abc', wait: true } }],
+  [
+    'result --wait 10',
+    ['result', 'abc', '-w', '10'],
+    { command: 'result', options: { id: 'abc', wait: 10 } },
+  ],
+  ['cancel', ['cancel', 'abc'], { command: 'cancel', options: { id: 'abc' } }],
+  [
+    'list with filters',
+    ['list', '--status', 'running,Failed', '--task', 'primes', '--limit', '5'],
+    { command: 'list', options: { status: ['running', 'failed'], task: 'primes', limit: 5 } },
+  ],
+  ['list with a cursor', ['list', '--cursor', 'c1'], { command: 'list', options: { cursor: 'c1' } }],
+  [
+    'watch',
+    ['watch', '--until-idle', '--interval', '0.5'],
+    { command: 'watch', options: { untilIdle: true, interval: 0.5 } },
+  ],
+  ['tasks', ['tasks', '--json'], { command: 'tasks', globals: { json: true } }],
+  ['worker', ['worker'], { command: 'worker' }],
+  [
+    'cleanup with a store',
+    ['cleanup', '--store', 'fs:/tmp/x'],
+    { command: 'cleanup', options: { store: 'fs:/tmp/x' } },
+  ],
+  ['no command', [], { exitCode: 2, error: /Usage: au/ }],
+  [
+    'an unknown command, with a suggestion',
+    ['stauts', 'x'],
+    { exitCode: 2, error: /unknown command 'stauts'[\s\S]*Did you mean status\?/ },
+  ],
+  ['an unknown option', ['list', '--colour'], { exitCode: 2, error: /unknown option '--colour'/ }],
+  ['a missing argument', ['status'], { exitCode: 2, error: /missing required argument 'id'/ }],
+  [
+    'a bad status, with a suggestion',
+    ['list', '--status', 'runing'],
+    { exitCode: 2, error: /did you mean "running"\?/ },
+  ],
+  ['a bad limit', ['list', '--limit', '0'], { exitCode: 2, error: /from 1 to 1000/ }],
+  ['a non-number --wait', ['result', 'x', '--wait', 'soon'], { exitCode: 2, error: /number of seconds/ }],
+  ['--help', ['--help'], { exitCode: 0, output: /Examples:[\s\S]*au submit factorial n=20/ }],
+  [
+    'help of a command',
+    ['submit', '--help'],
+    { exitCode: 0, output: /Examples:[\s\S]*--async[\s\S]*Exit codes/ },
+  ],
+];
+
+describe('parseCommandLine', () => {
+  describe('when given each form of the command line', () => {
+    it.each(table)('should parse %s', (_name, argv, expected) => {
+      const parsed = parseCommandLine(argv);
+      if ('exitCode' in expected) {
+        expect(parsed.kind).toBe('exit');
+        if (parsed.kind !== 'exit') return;
+        expect(parsed.exitCode).toBe(expected.exitCode);
+        if (expected.error) expect(parsed.error).toMatch(expected.error);
+        if (expected.output) expect(parsed.output).toMatch(expected.output);
+        return;
+      }
+      expect(parsed.kind).toBe('run');
+      if (parsed.kind !== 'run') return;
+      expect(parsed.command).toBe(expected.command);
+      expect(parsed.options).toMatchObject(expected.options ?? {});
+      expect(parsed.globals).toMatchObject(expected.globals ?? {});
+    });
+  });
+
+  describe('when every command is asked for help', () => {
+    it.each(['submit', 'status', 'result', 'cancel', 'list', 'watch', 'tasks', 'worker', 'cleanup'])(
+      'should show examples for %s',
+      (command) => {
+        const parsed = parseCommandLine([command, '--help']);
+        expect(parsed).toMatchObject({ kind: 'exit', exitCode: 0 });
+        expect(parsed.kind === 'exit' && parsed.output).toMatch(
+          new RegExp(`Examples:\\n  \\$ [^\\n]*au ${command}`),
+        );
+      },
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import { pino } from 'pino';
+import { UsageError } from '../errors/usage-error';
+import { KNOWN_BACKENDS } from '../known-backends';
+import { DEFAULT_BACKEND, importModule, loadConfig, withTaskModules } from '../load-config';
+import { readServerSettings } from '../server-settings';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * `job-server worker`: runs tasks from a distributed backend's queue (BullMQ,
+ * Postgres, Supabase) without serving HTTP, configured by the same environment as the
+ * server (the sample tasks and `AU_TASKS`). With a local backend (inline, threads,
+ * process) there is no queue to take work from: it says so and exits with code 2.
+ */
+export async function run({ env }: { env: Env }): Promise<void> {
+  const settings = readServerSettings(env);
+  const backendName = env.AU_BACKEND?.trim() || DEFAULT_BACKEND;
+  const known = KNOWN_BACKENDS.find((item) => item.value === backendName);
+  if (known === undefined || !known.distributed) {
+    throw new UsageError(
+      `the worker command takes work from a distributed backend's queue, and AU_BACKEND=${backendName} runs work inside the server itself: start the server instead (npx pnpm@10 start), or set AU_BACKEND to bullmq, postgres or supabase`,
+    );
+  }
+  const logger = pino({ name: 'au-worker', level: settings.logLevel });
+  const close = await startWorker(backendName, env, settings, logger);
+  logger.info({ backend: backendName }, 'au worker started: waiting for work');
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'au worker stopping: running work may finish');
+    close(settings.shutdownTimeout).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'the worker did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function startWorker(
+  backendName: string,
+  env: Env,
+  settings: ReturnType<typeof readServerSettings>,
+  logger: pino.Logger,
+): Promise<(timeout: number) => Promise<void>> {
+  if (backendName === 'bullmq') {
+    const { runBullMQWorkerFromEnv } = await import('@au/backend-bullmq');
+    const worker = await runBullMQWorkerFromEnv({
+      env: withTaskModules(env, settings),
+      importModule,
+      logger,
+    });
+    return (timeout) => worker.close({ timeout });
+  }
+  // The Postgres and Supabase backends run queue workers in-process whenever they are
+  // given task modules, which `loadConfig` always passes (the samples at least).
+  const config = await loadConfig(env, settings);
+  return async (timeout) => {
+    await config.backend.close({ timeout });
+    await config.store.close();
+  };
+}

@@ -1,0 +1,86 @@
+import type { AuConfig } from '@au/core';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { buildServer } from './build-server';
+import { failInterrupted } from './fail-interrupted';
+import { loadConfig } from './load-config';
+import { readServerSettings, type ServerSettings } from './server-settings';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A listening job server. */
+export interface RunningServer {
+  app: FastifyInstance;
+  config: AuConfig;
+  settings: ServerSettings;
+  logger: Logger;
+  /** e.g. `http://127.0.0.1:8080` */
+  url: string;
+  /**
+   * Graceful stop: stop accepting requests (open waits answer 202, event streams end),
+   * let running work finish up to `AU_SHUTDOWN_TIMEOUT_MS` (the backend cancels what is
+   * left, and says so in the records), then close the store.
+   */
+  close(): Promise<void>;
+}
+
+/** Reads the environment, opens the store and backend, reports interrupted work, and listens. */
+export async function startServer(env: Env, logger?: Logger): Promise<RunningServer> {
+  const settings = readServerSettings(env);
+  const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
+  const config = await loadConfig(env, settings);
+  let app: FastifyInstance | undefined;
+  try {
+    await failInterrupted(config.store, config.backend, { logger: log });
+    app = await buildServer({
+      store: config.store,
+      backend: config.backend,
+      tasks: config.tasks,
+      ttl: config.ttl,
+      settings,
+      logger: log,
+    });
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await config.close().catch(() => undefined);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : settings.port;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${host}:${port}`;
+  log.info(
+    {
+      url,
+      docs: `${url}/docs`,
+      store: config.describe.store,
+      backend: config.describe.backend,
+      tasks: config.tasks.names(),
+    },
+    `au job server listening on ${url}: API docs at ${url}/docs`,
+  );
+  const server = app;
+  let closing: Promise<void> | undefined;
+  return {
+    app: server,
+    config,
+    settings,
+    logger: log,
+    url,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        let failure: unknown;
+        await config.backend.close({ timeout: settings.shutdownTimeout }).catch((error: unknown) => {
+          failure = error;
+          log.error({ err: error }, 'the backend did not close cleanly');
+        });
+        await config.store.close();
+        if (failure !== undefined) throw failure;
+        log.info('au job server stopped');
+      })();
+      return closing;
+    },
+  };
+}

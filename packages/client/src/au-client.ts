@@ -1,0 +1,263 @@
+import { AuHttpError } from './errors/au-http-error';
+import { parseServerSentEvents } from './parse-sse';
+import type { ListFilters, ListResult, TaskEvent, TaskInfo, TaskMap, TaskOutcome, TaskView } from './types';
+
+export interface AuClientOptions {
+  /** The server's base URL, with its route prefix if any: `http://127.0.0.1:8080`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+}
+
+export interface SubmitOptions {
+  /** Answer at once with the id (202) instead of waiting for the result. @default false */
+  async?: boolean;
+  /** Seconds the server may wait for the result (capped by the server). @default the server's */
+  wait?: number;
+  /** Your own id: submitting twice with one key gives one computation. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface EventsOptions {
+  /** Resume after this event id (as `Last-Event-ID`). */
+  lastEventId?: string;
+  signal?: AbortSignal;
+  /** Reconnections after the stream breaks before the end. @default 3 */
+  reconnects?: number;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * A client for an au job server (`@au/http`), on `fetch`. Results of unfinished,
+ * failed and cancelled computations are outcomes, not exceptions; `AuHttpError` is
+ * thrown for refused requests (bad input, unknown id, auth) and unreachable servers.
+ *
+ * Typed with a task map: `new AuClient<InferTasks<typeof import('./tasks')>>({ url })`.
+ */
+export class AuClient<Tasks extends TaskMap = TaskMap> {
+  readonly url: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Record<string, string>;
+
+  constructor(options: AuClientOptions) {
+    if (typeof options?.url !== 'string' || !/^https?:\/\//.test(options.url)) {
+      throw new TypeError(`[au] [client] url must be an http(s) URL, got ${String(options?.url)}`);
+    }
+    this.url = options.url.replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#headers = { accept: 'application/json', ...options.headers };
+    if (options.apiKey !== undefined) this.#headers.authorization = `Bearer ${options.apiKey}`;
+  }
+
+  /**
+   * Launches a task. Waits for the result (up to `wait` seconds, or the server's
+   * default) unless `async`; the outcome says whether it completed, failed or is still
+   * running (then poll `result(taskId)` or follow `events(taskId)`).
+   */
+  async submit<Name extends keyof Tasks & string>(
+    task: Name,
+    input: Tasks[Name]['input'],
+    options: SubmitOptions = {},
+  ): Promise<TaskOutcome<Tasks[Name]['result']>> {
+    const query = new URLSearchParams();
+    if (options.async) query.set('async', 'true');
+    if (options.wait !== undefined) query.set('wait', String(options.wait));
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    return this.#request<TaskOutcome<Tasks[Name]['result']>>('POST', `/${encodePath(task)}`, {
+      query,
+      headers,
+      body: JSON.stringify(input ?? null),
+      accept: [200, 202, 409],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+
+  /** Status, progress and timestamps of a computation. */
+  status(taskId: string, options: { signal?: AbortSignal } = {}): Promise<TaskView> {
+    return this.#request<TaskView>('GET', `/tasks/${encodeURIComponent(taskId)}`, options);
+  }
+
+  /** The outcome of a computation, waiting up to `wait` seconds for it to end. @default wait 0 */
+  result<Result = unknown>(
+    taskId: string,
+    options: { wait?: number; signal?: AbortSignal } = {},
+  ): Promise<TaskOutcome<Result>> {
+    const query = new URLSearchParams();
+    if (options.wait !== undefined) query.set('wait', String(options.wait));
+    return this.#request<TaskOutcome<Result>>('GET', `/tasks/${encodeURIComponent(taskId)}/result`, {
+      query,
+      accept: [200, 202, 409],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+
+  /** Cancels a computation; `cancelled` is true when it was still pending or running. */
+  cancel(
+    taskId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ taskId: string; cancelled: boolean; status: TaskView['status'] }> {
+    return this.#request('DELETE', `/tasks/${encodeURIComponent(taskId)}`, options);
+  }
+
+  /** Computations, newest first; pass the returned `cursor` for the next page. */
+  list(filters: ListFilters = {}, options: { signal?: AbortSignal } = {}): Promise<ListResult> {
+    const query = new URLSearchParams();
+    if (filters.status !== undefined) {
+      query.set('status', typeof filters.status === 'string' ? filters.status : filters.status.join(','));
+    }
+    if (filters.task !== undefined) query.set('task', filters.task);
+    if (filters.tag !== undefined) query.set('tag', filters.tag);
+    if (filters.limit !== undefined) query.set('limit', String(filters.limit));
+    if (filters.cursor !== undefined) query.set('cursor', filters.cursor);
+    return this.#request<ListResult>('GET', '/tasks', { ...options, query });
+  }
+
+  /** The tasks the server runs, read from its OpenAPI document. */
+  async tasks(options: { signal?: AbortSignal } = {}): Promise<TaskInfo[]> {
+    const document = await this.#request<OpenApiDocument>('GET', '/openapi.json', options);
+    const tasks: TaskInfo[] = [];
+    for (const [path, item] of Object.entries(document.paths ?? {})) {
+      const operation = item.post;
+      if (operation === undefined || !(operation.tags ?? []).includes('tasks')) continue;
+      const name = decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+      const info: TaskInfo = { name };
+      if (operation.description !== undefined) info.description = operation.description;
+      const schema = operation.requestBody?.content?.['application/json']?.schema;
+      if (schema !== undefined) info.inputSchema = schema;
+      tasks.push(info);
+    }
+    return tasks.sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * Status and progress changes as they happen (server-sent events), ending after the
+   * terminal status. Reconnects with `Last-Event-ID` when the stream breaks early.
+   */
+  async *events(taskId: string, options: EventsOptions = {}): AsyncGenerator<TaskEvent> {
+    let lastEventId = options.lastEventId;
+    let reconnects = options.reconnects ?? 3;
+    const path = `/tasks/${encodeURIComponent(taskId)}/events`;
+    for (;;) {
+      const headers: Record<string, string> = { ...this.#headers, accept: 'text/event-stream' };
+      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+      const response = await this.#send('GET', path, {
+        headers,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      if (!response.ok || response.body === null) {
+        throw await this.#error(response, 'GET', path);
+      }
+      let ended = false;
+      try {
+        for await (const message of parseServerSentEvents(response.body)) {
+          if (message.event === 'error') {
+            throw new AuHttpError({ status: 200, body: safeJson(message.data), method: 'GET', url: path });
+          }
+          if (message.event !== 'status' && message.event !== 'progress') continue;
+          if (message.id !== undefined) lastEventId = message.id;
+          const task = JSON.parse(message.data) as TaskView;
+          yield { id: message.id, type: message.event, task };
+          if (TERMINAL.has(task.status)) ended = true;
+        }
+      } catch (error) {
+        if (AuHttpError.isInstance(error) || options.signal?.aborted) throw error;
+        if (reconnects <= 0) throw error;
+      }
+      if (ended) return;
+      if (reconnects <= 0) {
+        throw new AuHttpError({
+          status: 0,
+          body: undefined,
+          method: 'GET',
+          url: path,
+          cause: new Error('the event stream ended before the computation did'),
+        });
+      }
+      reconnects -= 1;
+    }
+  }
+
+  // ---- private helpers ------------------------------------------------------------
+
+  async #request<T>(
+    method: string,
+    path: string,
+    options: {
+      query?: URLSearchParams;
+      headers?: Record<string, string>;
+      body?: string;
+      accept?: readonly number[];
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<T> {
+    const response = await this.#send(method, path, {
+      ...options,
+      headers: { ...this.#headers, ...options.headers },
+    });
+    const accepted = options.accept ?? [200];
+    if (!accepted.includes(response.status)) throw await this.#error(response, method, path);
+    return (await response.json()) as T;
+  }
+
+  async #send(
+    method: string,
+    path: string,
+    options: {
+      query?: URLSearchParams;
+      headers: Record<string, string>;
+      body?: string;
+      signal?: AbortSignal;
+    },
+  ): Promise<Response> {
+    const query = options.query?.toString();
+    const url = `${this.url}${path}${query ? `?${query}` : ''}`;
+    try {
+      return await this.#fetch(url, {
+        method,
+        headers: options.headers,
+        ...(options.body === undefined ? {} : { body: options.body }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw new AuHttpError({ status: 0, body: undefined, method, url: path, cause: error });
+    }
+  }
+
+  async #error(response: Response, method: string, path: string): Promise<AuHttpError> {
+    const text = await response.text().catch(() => '');
+    return new AuHttpError({ status: response.status, body: safeJson(text), method, url: path });
+  }
+}
+
+interface OpenApiDocument {
+  paths?: Record<
+    string,
+    {
+      post?: {
+        tags?: string[];
+        description?: string;
+        requestBody?: { content?: Record<string, { schema?: unknown }> };
+      };
+    }
+  >;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function encodePath(task: string): string {
+  return encodeURIComponent(task).replaceAll('%3A', ':');
+}

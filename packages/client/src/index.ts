@@ -1,0 +1,16 @@
+export { AuClient, type AuClientOptions, type EventsOptions, type SubmitOptions } from './au-client';
+export { AuHttpError } from './errors/au-http-error';
+export { parseServerSentEvents, type ServerSentEvent } from './parse-sse';
+export type {
+  InferTasks,
+  ListFilters,
+  ListResult,
+  TaskError,
+  TaskEvent,
+  TaskInfo,
+  TaskMap,
+  TaskOutcome,
+  TaskStatus,
+  TaskTypes,
+  TaskView,
+} from './types';

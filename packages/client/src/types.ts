@@ -1,0 +1,96 @@
+/** The five statuses of a computation. */
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Input and result types of one task, for a typed client. */
+export interface TaskTypes {
+  input: unknown;
+  result: unknown;
+}
+
+/** Task name → its input and result types. */
+export type TaskMap = Record<string, TaskTypes>;
+
+/**
+ * The `TaskMap` of a module of tasks, keyed by export name (name your exports like
+ * your tasks): `AuClient<InferTasks<typeof import('./tasks')>>`. Structural, so the
+ * client needs no au package at run time.
+ */
+export type InferTasks<Module> = {
+  [Name in keyof Module as Module[Name] extends TaskLike ? Name & string : never]: Module[Name] extends {
+    run(input: infer Input, ...rest: never[]): infer Result;
+  }
+    ? { input: Input; result: Awaited<Result> }
+    : never;
+};
+
+interface TaskLike {
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: matches any task's run signature
+  run(...args: any[]): unknown;
+}
+
+/** The error of a failed or cancelled computation, as the server shows it. */
+export interface TaskError {
+  code: string;
+  name: string;
+  message: string;
+  /** Only when the server exposes stacks. */
+  stack?: string;
+}
+
+/** A computation as `GET /tasks/{id}` shows it. Times are ISO 8601 strings. */
+export interface TaskView {
+  taskId: string;
+  task: string;
+  status: TaskStatus;
+  progress?: unknown;
+  error?: TaskError;
+  attempt: number;
+  maxAttempts: number;
+  priority?: number;
+  tags?: string[];
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  expiresAt?: string;
+}
+
+/** Where a computation stands after a submit or a result request. */
+export type TaskOutcome<Result> =
+  | { taskId: string; status: 'completed'; result: Result }
+  | { taskId: string; status: 'pending' | 'running' }
+  | { taskId: string; status: 'failed' | 'cancelled'; error: TaskError };
+
+/** One server-sent event of `events(id)`. */
+export interface TaskEvent {
+  /** The event id (pass it as `lastEventId` to resume). */
+  id: string | undefined;
+  /** `status` when the status changed, `progress` when only the progress did. */
+  type: 'status' | 'progress';
+  task: TaskView;
+}
+
+/** Filters and paging of `list`. */
+export interface ListFilters {
+  status?: TaskStatus | readonly TaskStatus[];
+  task?: string;
+  tag?: string;
+  /** 1 to 1000. @default 100 */
+  limit?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface ListResult {
+  items: TaskView[];
+  /** Present when there may be more. */
+  cursor?: string;
+}
+
+/** A task the server runs, from its OpenAPI document. */
+export interface TaskInfo {
+  name: string;
+  description?: string;
+  /** JSON Schema of the input (OpenAPI 3.0 dialect). */
+  inputSchema?: unknown;
+}

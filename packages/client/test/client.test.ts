@@ -1,0 +1,151 @@
+import { defineTask, InProcessBackend, MemoryStore } from '@au/core';
+import { auHttp } from '@au/http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AuClient, AuHttpError, type InferTasks, type TaskEvent } from '../src/index';
+
+const tasks = {
+  add: defineTask({
+    name: 'add',
+    description: 'Adds two numbers',
+    input: z.object({ a: z.number(), b: z.number() }),
+    run: ({ a, b }) => a + b,
+  }),
+  wait: defineTask({
+    name: 'wait',
+    input: z.object({ ms: z.number() }),
+    run: async ({ ms }, context) => {
+      for (let step = 1; step <= 5; step++) {
+        await new Promise((resolve) => setTimeout(resolve, ms / 5));
+        context.signal.throwIfAborted();
+        context.progress({ step });
+      }
+      return { waited: ms };
+    },
+  }),
+  crash: defineTask({
+    name: 'crash',
+    run: () => {
+      throw new Error('crashed on purpose');
+    },
+  }),
+};
+
+type Tasks = InferTasks<typeof tasks>;
+
+describe('@au/client', () => {
+  let app: FastifyInstance;
+  let store: MemoryStore;
+  let backend: InProcessBackend;
+  let client: AuClient<Tasks>;
+  let url: string;
+
+  beforeAll(async () => {
+    store = new MemoryStore();
+    backend = new InProcessBackend({ progressInterval: 10 });
+    app = Fastify();
+    await app.register(auHttp, {
+      tasks: Object.values(tasks),
+      store,
+      backend,
+      apiKeys: ['client-test-key'],
+      prefix: '/api',
+      defaultWait: 5,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api`;
+    client = new AuClient<Tasks>({ url, apiKey: 'client-test-key' });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await backend.close({ timeout: 0 });
+    await store.close();
+  });
+
+  describe('when submitting', () => {
+    it('should return the typed result of a task that ends within the wait', async () => {
+      const outcome = await client.submit('add', { a: 2, b: 40 });
+      expect(outcome.status).toBe('completed');
+      if (outcome.status === 'completed') {
+        const sum: number = outcome.result;
+        expect(sum).toBe(42);
+      }
+    });
+
+    it('should return the id at once when async, then the result on request', async () => {
+      const submitted = await client.submit('wait', { ms: 200 }, { async: true });
+      expect(submitted.status).toBe('pending');
+      expect((await client.status(submitted.taskId)).task).toBe('wait');
+      const outcome = await client.result<Tasks['wait']['result']>(submitted.taskId, { wait: 5 });
+      expect(outcome).toEqual({ taskId: submitted.taskId, status: 'completed', result: { waited: 200 } });
+    });
+
+    it('should report a failure as an outcome with the error', async () => {
+      const outcome = await client.submit('crash', undefined);
+      expect(outcome).toMatchObject({ status: 'failed', error: { message: 'crashed on purpose' } });
+    });
+
+    it('should throw AuHttpError with the status and body for invalid input', async () => {
+      const error = await client.submit('add', { a: 1 } as never).catch((caught: unknown) => caught);
+      expect(AuHttpError.isInstance(error)).toBe(true);
+      const httpError = error as AuHttpError;
+      expect(httpError.status).toBe(400);
+      expect(httpError.code).toBe('INVALID_INPUT');
+      expect((httpError.body as { error: { issues: unknown[] } }).error.issues).toHaveLength(1);
+    });
+  });
+
+  describe('when managing computations', () => {
+    it('should cancel, list with filters and page', async () => {
+      const { taskId } = await client.submit('wait', { ms: 10_000 }, { async: true });
+      expect(await client.cancel(taskId)).toEqual({ taskId, cancelled: true, status: 'cancelled' });
+      expect(await client.result(taskId)).toMatchObject({ status: 'cancelled' });
+      const cancelled = await client.list({ status: 'cancelled' });
+      expect(cancelled.items.map((item) => item.taskId)).toContain(taskId);
+      const page = await client.list({ task: 'wait', limit: 1 });
+      expect(page.items).toHaveLength(1);
+      expect(page.cursor).toBeDefined();
+    });
+
+    it('should follow status and progress events to the end', async () => {
+      const { taskId } = await client.submit('wait', { ms: 300 }, { async: true });
+      const events: TaskEvent[] = [];
+      for await (const event of client.events(taskId)) events.push(event);
+      expect(events.at(-1)?.task.status).toBe('completed');
+      expect(events.some((event) => event.type === 'progress')).toBe(true);
+      const resumed: TaskEvent[] = [];
+      for await (const event of client.events(taskId, { lastEventId: events[0]!.id! })) resumed.push(event);
+      expect(resumed.map((event) => event.task.status)).toEqual(['completed']);
+    });
+
+    it('should list the served tasks from the OpenAPI document', async () => {
+      const served = await client.tasks();
+      expect(served.map((task) => task.name)).toEqual(['add', 'crash', 'wait']);
+      expect(served[0]).toMatchObject({ description: 'Adds two numbers', inputSchema: { type: 'object' } });
+    });
+  });
+
+  describe('when the request is refused', () => {
+    it.each([
+      ['an unknown id', () => client.status('no-such-id'), 404, 'NOT_FOUND'],
+      ['a malformed id', () => client.result('bad*id'), 400, 'INVALID_ID'],
+      ['an unknown task', () => client.submit('nope' as 'add', { a: 1, b: 2 }), 404, 'TASK_NOT_FOUND'],
+      ['a missing API key', () => new AuClient({ url }).list(), 401, 'UNAUTHORIZED'],
+      ['a wrong API key', () => new AuClient({ url, apiKey: 'wrong' }).list(), 401, 'UNAUTHORIZED'],
+    ] as const)('should throw AuHttpError for %s', async (_name, call, status, code) => {
+      const error = await (call as () => Promise<unknown>)().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(AuHttpError);
+      expect((error as AuHttpError).status).toBe(status);
+      expect((error as AuHttpError).code).toBe(code);
+    });
+
+    it('should throw a status-0 AuHttpError when the server cannot be reached', async () => {
+      const unreachable = new AuClient({ url: 'http://127.0.0.1:1' });
+      const error = await unreachable.list().catch((caught: unknown) => caught);
+      expect((error as AuHttpError).status).toBe(0);
+      expect((error as AuHttpError).code).toBe('NETWORK');
+    });
+  });
+});

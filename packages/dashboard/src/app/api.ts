@@ -1,0 +1,221 @@
+import type { ApiKey } from './api-key';
+import type { JsonSchema, Outcome, TaskInfo, TaskStatus, TaskView } from './types';
+
+/** An error answer of the API. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly body: unknown;
+
+  constructor(status: number, body: unknown) {
+    const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    super(error?.message ?? `the server answered ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = error?.code ?? `HTTP_${status}`;
+    this.body = body;
+  }
+}
+
+export interface ListFilters {
+  status?: TaskStatus | '';
+  task?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** The au HTTP API of the server that serves the page. */
+export class Api {
+  readonly base: string;
+  readonly #key: ApiKey;
+
+  constructor(base: string, key: ApiKey) {
+    this.base = base;
+    this.#key = key;
+  }
+
+  list(filters: ListFilters): Promise<{ items: TaskView[]; cursor?: string }> {
+    const query = new URLSearchParams();
+    if (filters.status) query.set('status', filters.status);
+    if (filters.task) query.set('task', filters.task);
+    if (filters.limit !== undefined) query.set('limit', String(filters.limit));
+    if (filters.cursor) query.set('cursor', filters.cursor);
+    return this.#json('GET', `/tasks?${query}`);
+  }
+
+  get(id: string): Promise<TaskView> {
+    return this.#json('GET', `/tasks/${encodeURIComponent(id)}`);
+  }
+
+  result(id: string): Promise<Outcome> {
+    return this.#json('GET', `/tasks/${encodeURIComponent(id)}/result`, { accept: [200, 202, 409] });
+  }
+
+  cancel(id: string): Promise<{ taskId: string; cancelled: boolean; status: TaskStatus }> {
+    return this.#json('DELETE', `/tasks/${encodeURIComponent(id)}`);
+  }
+
+  submit(task: string, input: unknown): Promise<{ taskId: string; status: TaskStatus }> {
+    return this.#json('POST', `/${encodeURIComponent(task).replaceAll('%3A', ':')}?async=true`, {
+      body: JSON.stringify(input),
+      accept: [200, 202, 409],
+    });
+  }
+
+  /** The served tasks and their input schemas, from `/openapi.json`. */
+  async tasks(): Promise<TaskInfo[]> {
+    const document = await this.#json<{
+      paths?: Record<
+        string,
+        {
+          post?: {
+            tags?: string[];
+            description?: string;
+            requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+          };
+        }
+      >;
+    }>('GET', '/openapi.json');
+    const tasks: TaskInfo[] = [];
+    for (const [path, item] of Object.entries(document.paths ?? {})) {
+      const operation = item.post;
+      if (operation === undefined || !(operation.tags ?? []).includes('tasks')) continue;
+      const info: TaskInfo = { name: decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) };
+      if (operation.description) info.description = operation.description;
+      const schema = operation.requestBody?.content?.['application/json']?.schema;
+      if (schema !== undefined) info.schema = schema;
+      tasks.push(info);
+    }
+    return tasks.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Follows a computation's server-sent events (read with fetch, so the API key goes
+   * in the header) and calls `onView` with each new view; reconnects with
+   * `Last-Event-ID` when the stream breaks, and ends after the terminal status.
+   */
+  async follow(id: string, onView: (view: TaskView) => void, signal: AbortSignal): Promise<void> {
+    let lastEventId: string | undefined;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const headers: Record<string, string> = { accept: 'text/event-stream', ...this.#authorization() };
+        if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+        const response = await fetch(`${this.base}/tasks/${encodeURIComponent(id)}/events`, {
+          headers,
+          signal,
+        });
+        if (response.status === 401) {
+          await this.#askKey(response);
+          continue;
+        }
+        if (!response.ok || response.body === null)
+          throw new ApiError(response.status, await readJson(response));
+        for await (const message of readEvents(response.body)) {
+          if (message.event !== 'status' && message.event !== 'progress') continue;
+          if (message.id !== undefined) lastEventId = message.id;
+          const view = JSON.parse(message.data) as TaskView;
+          failures = 0;
+          onView(view);
+          if (TERMINAL.has(view.status)) return;
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ApiError && error.status === 404) throw error;
+        failures += 1;
+        if (failures > 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * failures));
+      }
+    }
+  }
+
+  async #json<T>(
+    method: string,
+    path: string,
+    options: { body?: string; accept?: number[] } = {},
+  ): Promise<T> {
+    for (;;) {
+      const headers: Record<string, string> = { accept: 'application/json', ...this.#authorization() };
+      if (options.body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: options.body }),
+      });
+      if (response.status === 401) {
+        await this.#askKey(response);
+        continue;
+      }
+      const body = await readJson(response);
+      if (!(options.accept ?? [200]).includes(response.status)) throw new ApiError(response.status, body);
+      return body as T;
+    }
+  }
+
+  #authorization(): Record<string, string> {
+    const key = this.#key.get();
+    return key === undefined ? {} : { authorization: `Bearer ${key}` };
+  }
+
+  async #askKey(response: Response): Promise<void> {
+    await response.body?.cancel().catch(() => undefined);
+    const had = this.#key.get() !== undefined;
+    if (had) this.#key.forget();
+    await this.#key.ask(
+      had
+        ? 'The server refused this API key. Enter another one (kept in this tab only).'
+        : 'This server needs an API key. It is kept in this tab only (session storage).',
+    );
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The messages of a `text/event-stream` body. */
+async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ id: string | undefined; event: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let id: string | undefined;
+  let event = '';
+  let data: string[] = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let newline = buffer.search(/\r\n|\r|\n/);
+      while (newline !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+        if (line === '') {
+          if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
+          event = '';
+          data = [];
+        } else if (!line.startsWith(':')) {
+          const colon = line.indexOf(':');
+          const field = colon === -1 ? line : line.slice(0, colon);
+          let text = colon === -1 ? '' : line.slice(colon + 1);
+          if (text.startsWith(' ')) text = text.slice(1);
+          if (field === 'data') data.push(text);
+          else if (field === 'event') event = text;
+          else if (field === 'id') id = text;
+        }
+        newline = buffer.search(/\r\n|\r|\n/);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

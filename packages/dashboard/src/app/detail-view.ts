@@ -1,0 +1,174 @@
+import { type Api, ApiError } from './api';
+import { h, replaceChildren } from './dom';
+import { json, progressBar, statusBadge, time } from './format';
+import { recalledInput } from './inputs';
+import { isActive, type Outcome, type TaskView } from './types';
+
+/**
+ * One computation: status, progress, attempts, timestamps, its input (when submitted
+ * from this tab), its result or error with the remote stack (when the server exposes
+ * stacks), and a cancel button. Follows the computation's event stream while it runs.
+ */
+export class DetailView {
+  readonly #api: Api;
+  readonly #root: HTMLElement;
+  readonly #onChange: (view: TaskView) => void;
+  #controller: AbortController | undefined;
+  #taskId: string | undefined;
+
+  constructor(api: Api, root: HTMLElement, onChange: (view: TaskView) => void) {
+    this.#api = api;
+    this.#root = root;
+    this.#onChange = onChange;
+  }
+
+  close(): void {
+    this.#controller?.abort();
+    this.#controller = undefined;
+    this.#taskId = undefined;
+    this.#root.hidden = true;
+    replaceChildren(this.#root);
+  }
+
+  async show(taskId: string): Promise<void> {
+    this.close();
+    this.#taskId = taskId;
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#root.hidden = false;
+    replaceChildren(this.#root, h('p', { class: 'empty' }, 'Loading…'));
+    let view: TaskView;
+    try {
+      view = await this.#api.get(taskId);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      replaceChildren(
+        this.#root,
+        this.#header(taskId, undefined),
+        h(
+          'p',
+          { class: 'error-text' },
+          error instanceof ApiError && error.status === 404
+            ? `No computation "${taskId}": it never existed here, or it has expired.`
+            : String((error as Error).message),
+        ),
+      );
+      return;
+    }
+    await this.#render(view, controller.signal);
+    if (isActive(view.status)) {
+      this.#api
+        .follow(
+          taskId,
+          (next) => {
+            this.#onChange(next);
+            void this.#render(next, controller.signal);
+          },
+          controller.signal,
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  async #render(view: TaskView, signal: AbortSignal): Promise<void> {
+    let outcome: Outcome | undefined;
+    if (!isActive(view.status)) outcome = await this.#api.result(view.taskId).catch(() => undefined);
+    if (signal.aborted || this.#taskId !== view.taskId) return;
+    const input = recalledInput(view.taskId);
+    const rows: [string, Node | string][] = [
+      ['id', h('code', {}, view.taskId)],
+      ['task', view.task],
+      ['status', statusBadge(view.status)],
+      ['attempt', `${view.attempt} of ${view.maxAttempts}`],
+      ['created', time(view.createdAt)],
+      ['started', time(view.startedAt)],
+      ['finished', time(view.finishedAt)],
+    ];
+    if (view.expiresAt !== undefined) rows.push(['expires', time(view.expiresAt)]);
+    if (view.priority !== undefined && view.priority !== 0) rows.push(['priority', String(view.priority)]);
+    if (view.tags !== undefined && view.tags.length > 0) rows.push(['tags', view.tags.join(', ')]);
+    const error = outcome !== undefined && 'error' in outcome ? outcome.error : view.error;
+    replaceChildren(
+      this.#root,
+      this.#header(view.taskId, view),
+      isActive(view.status) || view.status === 'completed' || view.progress !== undefined
+        ? progressBar(view)
+        : null,
+      view.progress === undefined ? null : h('pre', { class: 'progress-value' }, json(view.progress)),
+      h(
+        'dl',
+        { class: 'facts' },
+        rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]),
+      ),
+      h('h3', {}, 'Input'),
+      input === undefined
+        ? h(
+            'p',
+            { class: 'muted' },
+            'The server does not return inputs: shown only for computations submitted from this tab.',
+          )
+        : h('pre', { class: 'input' }, json(input.value)),
+      outcome?.status === 'completed'
+        ? [h('h3', {}, 'Result'), h('pre', { class: 'result' }, json(outcome.result))]
+        : null,
+      error === undefined
+        ? null
+        : [
+            h('h3', {}, view.status === 'cancelled' ? 'Cancelled' : 'Error'),
+            h(
+              'div',
+              { class: 'error-box' },
+              h('strong', {}, `${error.code}`),
+              ` ${error.name}: ${error.message}`,
+            ),
+            error.stack === undefined
+              ? view.status === 'failed'
+                ? h(
+                    'p',
+                    { class: 'muted' },
+                    'No stack: the server does not expose stacks (AU_EXPOSE_STACKS=true shows them).',
+                  )
+                : null
+              : h(
+                  'details',
+                  { class: 'stack', open: true },
+                  h('summary', {}, 'Remote stack'),
+                  h('pre', {}, error.stack),
+                ),
+          ],
+    );
+  }
+
+  #header(taskId: string, view: TaskView | undefined): HTMLElement {
+    const cancel = h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        name: 'cancel',
+        disabled: view === undefined || !isActive(view.status),
+        onclick: async (event) => {
+          const button = event.currentTarget as HTMLButtonElement;
+          button.disabled = true;
+          button.textContent = 'Cancelling…';
+          try {
+            await this.#api.cancel(taskId);
+            const next = await this.#api.get(taskId);
+            this.#onChange(next);
+            await this.#render(next, this.#controller?.signal ?? new AbortController().signal);
+          } catch (error) {
+            button.textContent = `Cancel failed: ${(error as Error).message}`;
+          }
+        },
+      },
+      'Cancel',
+    );
+    return h(
+      'div',
+      { class: 'detail-header' },
+      h('h2', {}, view === undefined ? 'Computation' : view.task),
+      cancel,
+      h('a', { href: '#/', class: 'close', title: 'close', 'aria-label': 'close' }, '×'),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+// The au dashboard: a page served by the job server (`@au/dashboard`), talking to its
+// HTTP API on the same origin. Routes: `#/` the list, `#/tasks/<id>` a computation.
+import { Api } from './api';
+import { ApiKey } from './api-key';
+import { DetailView } from './detail-view';
+import { ListView } from './list-view';
+import { SubmitView } from './submit-view';
+
+const prefix = document.querySelector<HTMLMetaElement>('meta[name="au-api-prefix"]')?.content ?? '';
+const key = new ApiKey();
+const api = new Api(prefix, key);
+
+const live = document.getElementById('live') as HTMLElement;
+const reportError = (error: unknown) => {
+  live.classList.toggle('offline', error !== undefined);
+  live.title = error === undefined ? 'live updates' : `cannot reach the server: ${(error as Error).message}`;
+};
+
+const list = new ListView(api, document.getElementById('list') as HTMLElement, reportError);
+const detail = new DetailView(api, document.getElementById('detail') as HTMLElement, (view) =>
+  list.update(view),
+);
+const submit = new SubmitView(api, document.getElementById('submit') as HTMLElement, (taskId) => {
+  location.hash = `#/tasks/${encodeURIComponent(taskId)}`;
+  void list.refresh();
+});
+
+(document.getElementById('server') as HTMLElement).textContent = `${location.host}${prefix}`;
+const changeKey = document.getElementById('change-key') as HTMLButtonElement;
+changeKey.hidden = key.get() === undefined;
+changeKey.addEventListener('click', () => {
+  key.forget();
+  void key.ask('Enter the API key to use (kept in this tab only).').then(() => list.refresh());
+});
+
+function route(): void {
+  const match = /^#\/tasks\/(.+)$/.exec(location.hash);
+  const taskId = match === null ? undefined : decodeURIComponent(match[1]!);
+  list.select(taskId);
+  if (taskId === undefined) detail.close();
+  else void detail.show(taskId);
+}
+
+window.addEventListener('hashchange', route);
+
+async function start(): Promise<void> {
+  try {
+    const tasks = await api.tasks();
+    submit.setTasks(tasks);
+    list.setTasks(tasks.map((task) => task.name));
+  } catch (error) {
+    reportError(error);
+  }
+  route();
+  await list.refresh();
+}
+
+void start();

@@ -1,0 +1,62 @@
+// The shapes of the au HTTP API (`@au/http`), as the page reads them.
+
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export const STATUSES: TaskStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+
+export interface TaskError {
+  code: string;
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export interface TaskView {
+  taskId: string;
+  task: string;
+  status: TaskStatus;
+  progress?: unknown;
+  error?: TaskError;
+  attempt: number;
+  maxAttempts: number;
+  priority?: number;
+  tags?: string[];
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  expiresAt?: string;
+}
+
+export type Outcome =
+  | { taskId: string; status: 'completed'; result: unknown }
+  | { taskId: string; status: 'pending' | 'running' }
+  | { taskId: string; status: 'failed' | 'cancelled'; error: TaskError };
+
+export interface TaskInfo {
+  name: string;
+  description?: string;
+  schema?: JsonSchema;
+}
+
+export interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  enum?: unknown[];
+  default?: unknown;
+  description?: string;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+}
+
+export const ACTIVE: TaskStatus[] = ['pending', 'running'];
+
+export function isActive(status: TaskStatus): boolean {
+  return status === 'pending' || status === 'running';
+}

@@ -1,0 +1,161 @@
+import {
+  type ComputationBackend,
+  type ComputationStore,
+  InProcessBackend,
+  jsonCodec,
+  type LaunchSettings,
+  MemoryStore,
+  type Middleware,
+  NO_RETRY,
+  TaskRegistry,
+} from '@au/core';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AuHttpOptions } from './au-http-options';
+import { bearerAuth } from './auth';
+import { errorHandler } from './error-handler';
+import { HttpError } from './errors/http-error';
+import { createMetrics, instrumentRequests } from './metrics';
+import { registerOpenApi } from './openapi';
+import type { PluginState } from './plugin-state';
+import { registerComputationRoutes } from './routes/computation-routes';
+import { registerEventRoutes } from './routes/event-routes';
+import { registerHealthRoutes } from './routes/health-routes';
+import { registerTaskRoutes } from './routes/task-routes';
+
+const NAME = '@au/http';
+
+/** What the plugin adds to the Fastify instance as `app.au`. */
+export interface AuHttpDecorator {
+  store: ComputationStore;
+  backend: ComputationBackend;
+  tasks: TaskRegistry;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    au: AuHttpDecorator;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without an API key. */
+    auPublic?: boolean;
+  }
+}
+
+const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
+  const tasks =
+    options.tasks instanceof TaskRegistry
+      ? options.tasks
+      : new TaskRegistry(options.tasks ?? [], 'this server');
+  const ownsStore = options.store === undefined;
+  const ownsBackend = options.backend === undefined;
+  const store = options.store ?? new MemoryStore();
+  const backend = options.backend ?? new InProcessBackend();
+  const prefix = normalizePrefix(options.prefix);
+  const metrics = options.metrics === false ? undefined : createMetrics();
+  const middleware: Middleware[] = [...(options.middleware ?? [])];
+  if (metrics !== undefined) middleware.push(metrics.middleware);
+  const defaultCodec = options.codec ?? jsonCodec;
+
+  const settings = new Map<string, LaunchSettings>();
+  for (const task of tasks) {
+    const resolved: LaunchSettings = {
+      store,
+      backend,
+      codec: task.codec ?? defaultCodec,
+      retry: task.retry ?? NO_RETRY,
+      middleware,
+      logger: app.log,
+    };
+    if (task.timeout !== undefined) resolved.timeout = task.timeout;
+    const ttl = options.ttl ?? task.ttl;
+    if (ttl !== undefined) resolved.ttl = ttl;
+    settings.set(task.name, resolved);
+  }
+
+  const state: PluginState = {
+    store,
+    backend,
+    tasks,
+    settings,
+    defaultCodec,
+    defaultWait: positive(options.defaultWait, 10, 'defaultWait'),
+    maxWait: positive(options.maxWait, 60, 'maxWait'),
+    exposeStacks: options.exposeStacks ?? false,
+    heartbeatInterval: options.heartbeatInterval ?? 15_000,
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    metricsRegistry: metrics?.registry,
+    shutdown: new AbortController(),
+  };
+
+  app.decorate('au', { store, backend, tasks });
+  // End event streams and waits first, so closing the server does not wait on them.
+  app.addHook('preClose', async () => {
+    state.shutdown.abort();
+  });
+  app.addHook('onClose', async () => {
+    if (ownsBackend) await backend.close();
+    if (ownsStore) await store.close();
+  });
+
+  await app.register(
+    async (scope: FastifyInstance) => {
+      // Bodies are validated by each task's schema at launch, and answers are plain
+      // JSON: the route schemas only describe the API for OpenAPI.
+      scope.setValidatorCompiler(() => () => true);
+      scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
+      scope.setErrorHandler(errorHandler);
+      scope.setNotFoundHandler((request, reply) => {
+        const known = tasks.names();
+        const isTaskCall = request.method === 'POST';
+        errorHandler(
+          new HttpError(
+            404,
+            isTaskCall ? 'TASK_NOT_FOUND' : 'NOT_FOUND',
+            isTaskCall
+              ? `no task at ${request.method} ${request.url.split('?')[0]}: this server runs ${known.length > 0 ? known.join(', ') : 'no tasks'}`
+              : `no route ${request.method} ${request.url.split('?')[0]}`,
+          ),
+          request,
+          reply,
+        );
+      });
+      if (options.apiKeys !== undefined && options.apiKeys.length > 0) {
+        const docsPrefix = `${prefix}/docs`;
+        const isPublic = (request: FastifyRequest) =>
+          request.routeOptions.config?.auPublic === true ||
+          request.routeOptions.url === `${prefix}/openapi.json` ||
+          (request.routeOptions.url?.startsWith(docsPrefix) ?? false);
+        scope.addHook('onRequest', bearerAuth(options.apiKeys, isPublic));
+      }
+      if (metrics !== undefined) instrumentRequests(scope, metrics.registry);
+      if (options.openapi !== false) {
+        await registerOpenApi(scope, options.openapi === true ? {} : (options.openapi ?? {}), {
+          secured: (options.apiKeys?.length ?? 0) > 0,
+        });
+      }
+      registerTaskRoutes(scope, state, prefix);
+      registerComputationRoutes(scope, state);
+      registerEventRoutes(scope, state);
+      registerHealthRoutes(scope, state);
+    },
+    { prefix },
+  );
+};
+
+/** The au HTTP API as a Fastify plugin: `app.register(auHttp, { tasks, store, backend })`. */
+export const auHttp = fp(plugin, { name: NAME, fastify: '5.x' });
+
+function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '' || prefix === '/') return '';
+  const withSlash = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  return withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw new TypeError(`[au] [http] ${name} must be a number of seconds ≥ 0, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,89 @@
+import {
+  ClosedError,
+  ComputationNotFoundError,
+  ConfigError,
+  InvalidKeyError,
+  RateLimitError,
+  TaskNotFoundError,
+  TimeoutError,
+  ValidationError,
+} from '@au/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './errors/http-error';
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; [detail: string]: unknown };
+}
+
+/** Fastify's own client-error codes, renamed for the API. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+};
+
+/**
+ * Turns any error into `{ error: { code, message } }` with the right status. Core's
+ * errors keep their meaning (invalid input 400, unknown computation 404, rate limit
+ * 429, closed 503); anything unexpected is logged and answered 500 without details.
+ * A stack trace never leaves the server.
+ */
+export function toErrorAnswer(error: unknown): { statusCode: number; body: ErrorBody } {
+  if (HttpError.isInstance(error)) {
+    return answer(error.statusCode, error.code, error.message, error.details);
+  }
+  if (ValidationError.isInstance(error)) {
+    return answer(400, 'INVALID_INPUT', error.message, {
+      issues: error.issues.map((issue) => ({
+        path: issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part)),
+        message: issue.message,
+        ...(issue.code === undefined ? {} : { code: issue.code }),
+      })),
+    });
+  }
+  if (InvalidKeyError.isInstance(error)) return answer(400, 'INVALID_ID', error.message);
+  if (ComputationNotFoundError.isInstance(error)) return answer(404, 'NOT_FOUND', error.message);
+  if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
+  if (RateLimitError.isInstance(error)) {
+    return answer(429, 'RATE_LIMITED', error.message, { retryAfter: error.retryAfter });
+  }
+  if (ClosedError.isInstance(error)) return answer(503, 'UNAVAILABLE', error.message);
+  if (TimeoutError.isInstance(error)) return answer(504, 'TIMEOUT', error.message);
+  if (ConfigError.isInstance(error)) return answer(400, 'BAD_REQUEST', error.message);
+  const fastifyError = error as Partial<FastifyError>;
+  if (Array.isArray(fastifyError.validation)) {
+    return answer(400, 'BAD_REQUEST', String(fastifyError.message));
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = (fastifyError.code && FASTIFY_CODES[fastifyError.code]) ?? 'BAD_REQUEST';
+    return answer(status, code, String(fastifyError.message ?? 'bad request'));
+  }
+  return answer(500, 'INTERNAL', 'internal server error: the server log has the details');
+}
+
+/** Fastify error handler using `toErrorAnswer`; logs what answers 5xx. */
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { statusCode, body } = toErrorAnswer(error);
+  if (statusCode === 503) request.log.warn({ err: error }, 'request refused: closing or unavailable');
+  else if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.debug({ err: error, statusCode }, 'request refused');
+  if (statusCode === 401) reply.header('www-authenticate', 'Bearer');
+  if (statusCode === 429) {
+    const retryAfter = body.error.retryAfter;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.ceil(retryAfter / 1000)));
+  }
+  void reply.code(statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+function answer(
+  statusCode: number,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): { statusCode: number; body: ErrorBody } {
+  return { statusCode, body: { error: { ...details, code, message } } };
+}

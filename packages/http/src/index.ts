@@ -1,0 +1,6 @@
+export type { AuHttpOptions, OpenApiInfo } from './au-http-options';
+export { type AuHttpDecorator, auHttp } from './au-http-plugin';
+export { type ErrorBody, toErrorAnswer } from './error-handler';
+export { HttpError } from './errors/http-error';
+export { inputJsonSchema } from './openapi-schemas';
+export type { ErrorView, TaskView } from './task-view';

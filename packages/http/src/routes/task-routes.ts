@@ -1,0 +1,108 @@
+import {
+  type ComputationRecord,
+  isTerminalStatus,
+  launchComputation,
+  TimeoutError,
+  waitForTerminal,
+} from '@au/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { HttpError } from '../errors/http-error';
+import { taskRouteSchema } from '../openapi-schemas';
+import { codecFor, type PluginState } from '../plugin-state';
+import { parseFlag, parseWait, prefersAsync } from '../query';
+import { toErrorView } from '../task-view';
+
+interface TaskQuery {
+  async?: string;
+  wait?: string;
+}
+
+/**
+ * One `POST /{task}` per served task. The body is the task's input (validated by its
+ * schema inside `launchComputation`: nothing is written when it is invalid). Answers
+ * 200 with the result when it comes within the wait, 409 when the computation failed,
+ * else 202 with the id and a `Location` to poll.
+ */
+export function registerTaskRoutes(app: FastifyInstance, state: PluginState, prefix: string): void {
+  for (const task of state.tasks) {
+    const settings = state.settings.get(task.name)!;
+    app.post<{ Querystring: TaskQuery; Body: unknown }>(
+      // A colon starts a path parameter in Fastify; `::` is a literal one.
+      `/${task.name.replaceAll(':', '::')}`,
+      { schema: taskRouteSchema(task), bodyLimit: state.bodyLimit },
+      async (request, reply) => {
+        const contentType = request.headers['content-type'];
+        if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+          throw new HttpError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `the body must be JSON (content-type: application/json), got "${contentType.slice(0, 80)}"`,
+          );
+        }
+        const respondAsync = parseFlag(request.query.async, 'async') || prefersAsync(request.headers.prefer);
+        const wait = respondAsync ? 0 : parseWait(request.query.wait, state.defaultWait, state.maxWait);
+        const idempotencyKey = request.headers['idempotency-key'];
+        const { key } = await launchComputation(
+          task,
+          request.body,
+          settings,
+          typeof idempotencyKey === 'string' ? { key: idempotencyKey } : {},
+        );
+        const location = `${prefix}/tasks/${key}`;
+        reply.header('location', location);
+        if (wait > 0) {
+          const record = await waitWithin(state, key, wait, reply);
+          if (record !== undefined) return finished(state, reply, record);
+        }
+        return reply.code(202).send({ taskId: key, status: 'pending' });
+      },
+    );
+  }
+}
+
+/**
+ * The terminal record within `seconds`, or `undefined` when it is still running then
+ * (or the client went away).
+ */
+export async function waitWithin(
+  state: PluginState,
+  key: string,
+  seconds: number,
+  reply: FastifyReply,
+): Promise<ComputationRecord | undefined> {
+  const controller = new AbortController();
+  // The response closes before it is written only when the client went away.
+  const onClose = () => controller.abort(new Error('client went away'));
+  reply.raw.once('close', onClose);
+  const onShutdown = () => controller.abort(new Error('server closing'));
+  state.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+  try {
+    return await waitForTerminal(state.store, key, { timeout: seconds * 1000, signal: controller.signal });
+  } catch (error) {
+    if (TimeoutError.isInstance(error) || controller.signal.aborted) return undefined;
+    throw error;
+  } finally {
+    reply.raw.off('close', onClose);
+    state.shutdown.signal.removeEventListener('abort', onShutdown);
+  }
+}
+
+/** 200 with the decoded result, or 409 with the error of a failed or cancelled computation. */
+export function finished(state: PluginState, reply: FastifyReply, record: ComputationRecord): FastifyReply {
+  if (record.status === 'completed') {
+    return reply.code(200).send({ taskId: record.key, status: record.status, result: decode(state, record) });
+  }
+  if (isTerminalStatus(record.status)) {
+    return reply.code(409).send({
+      taskId: record.key,
+      status: record.status,
+      error: toErrorView(record, state.exposeStacks),
+    });
+  }
+  return reply.code(202).send({ taskId: record.key, status: record.status });
+}
+
+function decode(state: PluginState, record: ComputationRecord): unknown {
+  const value = codecFor(state, record).decode(record.value);
+  return value === undefined ? null : value;
+}

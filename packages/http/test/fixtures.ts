@@ -1,0 +1,67 @@
+import { defineTask, InProcessBackend, MemoryStore } from '@au/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { type AuHttpOptions, auHttp } from '../src/index';
+
+export const double = defineTask({
+  name: 'double',
+  description: 'Doubles a number',
+  input: z.object({ x: z.number() }),
+  run: ({ x }) => x * 2,
+});
+
+export const slow = defineTask({
+  name: 'slow',
+  input: z.object({ ms: z.number().int().min(0).max(60_000) }),
+  run: async ({ ms }, context) => {
+    const steps = 10;
+    for (let step = 1; step <= steps; step++) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(context.signal.reason);
+        };
+        const timer = setTimeout(() => {
+          context.signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms / steps);
+        context.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      context.progress({ done: step, total: steps });
+    }
+    return 'slept';
+  },
+});
+
+export const boom = defineTask({
+  name: 'boom',
+  run: () => {
+    const error = new Error('boom: this task always fails') as Error & { code: string };
+    error.code = 'E_BOOM';
+    throw error;
+  },
+});
+
+export const colon = defineTask({ name: 'ns:echo', run: (input: unknown) => input });
+
+/** A Fastify app serving the test tasks over a MemoryStore and an InProcessBackend. */
+export async function buildApp(options: Partial<AuHttpOptions> = {}): Promise<{
+  app: FastifyInstance;
+  store: MemoryStore;
+  backend: InProcessBackend;
+}> {
+  const store = new MemoryStore();
+  const backend = new InProcessBackend({ progressInterval: 10 });
+  const app = Fastify({ logger: false });
+  await app.register(auHttp, {
+    tasks: [double, slow, boom, colon],
+    store,
+    backend,
+    defaultWait: 5,
+    maxWait: 10,
+    heartbeatInterval: 200,
+    ...options,
+  });
+  await app.ready();
+  return { app, store, backend };
+}
