@@ -25,8 +25,10 @@ export function applyPatch(
   }
   if (isTerminalStatus(current.status) && ('value' in patch || 'error' in patch)) return undefined;
   const next = { ...current, ...patch } as ComputationRecord;
-  for (const field of Object.keys(patch) as (keyof ComputationPatch)[]) {
-    if (patch[field] === undefined) delete next[field];
+  for (const field in patch) {
+    // Removing fields with `delete` would turn the record into a slow dictionary-mode
+    // object (and every copy of it): rebuild it instead, only when a field goes away.
+    if (patch[field as keyof ComputationPatch] === undefined) return withoutUndefined(next);
   }
   return next;
 }
@@ -34,4 +36,13 @@ export function applyPatch(
 /** Whether a record is past its `expiresAt` at `now`. */
 export function isExpired(record: Pick<ComputationRecord, 'expiresAt'>, now: number): boolean {
   return record.expiresAt !== undefined && record.expiresAt <= now;
+}
+
+function withoutUndefined(record: ComputationRecord): ComputationRecord {
+  const copy: Record<string, unknown> = {};
+  for (const field in record) {
+    const value = record[field as keyof ComputationRecord];
+    if (value !== undefined) copy[field] = value;
+  }
+  return copy as unknown as ComputationRecord;
 }

@@ -8,6 +8,7 @@ import { ClosedError } from './errors/closed-error';
 import { serializeError } from './errors/serialize-error';
 import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
+import { AbortSource } from './internal/abort-source';
 import { ProgressWriter } from './internal/progress-writer';
 import { validateInput } from './internal/validate-input';
 import { childLogger, silentLogger } from './logger';
@@ -40,6 +41,11 @@ export interface ExecuteOptions {
   middleware?: readonly Middleware[];
   /** Aborts on cancel or shutdown; the reason (a `CancelledError`) is recorded. */
   signal?: AbortSignal;
+  /**
+   * Receives a function that aborts this execution, as `signal` would: cheaper than an
+   * AbortController per computation for backends that run many small ones.
+   */
+  onAbortable?(abort: (reason: unknown) => void): void;
   /** @default systemClock */
   clock?: Clock;
   /** @default silentLogger */
@@ -84,60 +90,78 @@ const RUNNING: readonly ComputationStatus[] = ['running'];
  * It throws only when the store itself fails.
  */
 export async function executeComputation(options: ExecuteOptions): Promise<ExecutionOutcome> {
-  for (;;) {
-    const outcome = await executeAttempt(options);
-    if (outcome.status !== 'retry' || options.retryMode === 'report') return outcome;
-    try {
-      await sleep(outcome.delay, { clock: options.clock ?? systemClock, signal: options.signal });
-    } catch {
-      return cancelOnAbort(options, options.signal?.reason);
+  const abort = abortSourceFor(options);
+  try {
+    for (;;) {
+      const outcome = await runAttempt(options, abort.source);
+      if (outcome.status !== 'retry' || options.retryMode === 'report') return outcome;
+      try {
+        await Promise.race([
+          sleep(outcome.delay, { clock: options.clock ?? systemClock }),
+          abort.source.promise,
+        ]);
+      } catch {
+        return cancelOnAbort(options, abort.source.reason);
+      }
     }
+  } finally {
+    abort.release();
   }
 }
 
 /** One attempt: claim, run, record. See `executeComputation`. */
 export async function executeAttempt(options: ExecuteOptions): Promise<ExecutionOutcome> {
+  const abort = abortSourceFor(options);
+  try {
+    return await runAttempt(options, abort.source);
+  } finally {
+    abort.release();
+  }
+}
+
+function abortSourceFor(options: ExecuteOptions): { source: AbortSource; release: () => void } {
+  const source = new AbortSource();
+  options.onAbortable?.((reason) => source.abort(reason));
+  const release = options.signal === undefined ? noop : source.follow(options.signal);
+  return { source, release };
+}
+
+function noop(): void {}
+
+async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<ExecutionOutcome> {
   const { store, key, task, codec } = options;
   const clock = options.clock ?? systemClock;
   const current = await store.get(key);
   if (current === undefined) return { status: 'skipped', record: undefined };
   const claimable = options.reclaimRunning ? PENDING_OR_RUNNING : PENDING;
   if (!claimable.includes(current.status)) return { status: 'skipped', record: current };
-  if (options.signal?.aborted) return cancelOnAbort(options, options.signal.reason);
+  if (abort.aborted) return cancelOnAbort(options, abort.reason);
 
   const attempt = current.attempt + 1;
   const startedAt = clock.now();
   const running = await store.update(
     key,
-    { status: 'running', attempt, startedAt, runAt: undefined },
+    current.runAt === undefined
+      ? { status: 'running', attempt, startedAt }
+      : { status: 'running', attempt, startedAt, runAt: undefined },
     { ifStatus: [current.status] },
   );
   if (running === undefined) return { status: 'skipped', record: await store.get(key) };
   options.onStart?.(running);
 
-  // The task's signal: the caller's own when there is no timeout to add (one
-  // AbortController less per computation on the hot path), else one that aborts on either.
-  let signal: AbortSignal;
-  let onOuterAbort: (() => void) | undefined;
+  // A timeout aborts this attempt only; the outer source (cancel, shutdown) aborts it too.
+  let attemptAbort = abort;
   let timer: unknown;
-  if (options.timeout === undefined && options.signal !== undefined) {
-    signal = options.signal;
-  } else {
-    const controller = new AbortController();
-    signal = controller.signal;
-    if (options.signal !== undefined) {
-      const outer = options.signal;
-      onOuterAbort = () => controller.abort(outer.reason);
-      outer.addEventListener('abort', onOuterAbort, { once: true });
-    }
-    if (options.timeout !== undefined) {
-      const timeout = options.timeout;
-      timer = clock.setTimeout(
-        () =>
-          controller.abort(new TimeoutError({ timeout, what: `task "${task.name}" (computation "${key}")` })),
-        timeout,
-      );
-    }
+  if (options.timeout !== undefined) {
+    const local = new AbortSource();
+    attemptAbort = local;
+    if (abort.aborted) local.abort(abort.reason);
+    else abort.promise.catch((reason: unknown) => local.abort(reason));
+    const timeout = options.timeout;
+    timer = clock.setTimeout(
+      () => local.abort(new TimeoutError({ timeout, what: `task "${task.name}" (computation "${key}")` })),
+      timeout,
+    );
   }
   const logger = options.logger ?? silentLogger;
   const progress = new ProgressWriter(store, key, clock, options.progressInterval ?? 100, (error) =>
@@ -148,7 +172,9 @@ export async function executeAttempt(options: ExecuteOptions): Promise<Execution
     key,
     task: task.name,
     attempt,
-    signal,
+    get signal() {
+      return attemptAbort.signal;
+    },
     args: undefined,
     createdAt: running.createdAt,
     startedAt,
@@ -168,12 +194,12 @@ export async function executeAttempt(options: ExecuteOptions): Promise<Execution
     const work = composeMiddleware(options.middleware ?? [], 'run', context, async () =>
       task.run(input, context),
     );
-    result = await raceAbort(work, signal);
+    // A task that ignores its signal may run on; its result is no longer awaited.
+    result = await Promise.race([work, attemptAbort.promise]);
   } catch (error) {
     failure = { error };
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
-    if (onOuterAbort !== undefined) options.signal?.removeEventListener('abort', onOuterAbort);
   }
 
   const unwrittenProgress = await progress.flush();
@@ -192,7 +218,9 @@ export async function executeAttempt(options: ExecuteOptions): Promise<Execution
     if (failure === undefined) {
       const record = await store.update(
         key,
-        { ...progressPatch, status: 'completed', value, error: undefined, finishedAt, ...expiry },
+        running.error === undefined
+          ? { ...progressPatch, status: 'completed', value, finishedAt, ...expiry }
+          : { ...progressPatch, status: 'completed', value, error: undefined, finishedAt, ...expiry },
         { ifStatus: RUNNING },
       );
       if (record !== undefined) return { status: 'completed', record };
@@ -201,8 +229,8 @@ export async function executeAttempt(options: ExecuteOptions): Promise<Execution
   }
 
   const error = failure.error;
-  if (signal.aborted && !TimeoutError.isInstance(signal.reason)) {
-    return cancelOnAbort(options, signal.reason, progressPatch);
+  if (attemptAbort.aborted && !TimeoutError.isInstance(attemptAbort.reason)) {
+    return cancelOnAbort(options, attemptAbort.reason, progressPatch);
   }
   const policy = options.retry ?? { attempts: running.maxAttempts };
   const maxAttempts = Math.max(running.maxAttempts, 1);
@@ -260,23 +288,4 @@ async function cancelOnAbort(
     { ifStatus: PENDING_OR_RUNNING },
   );
   return { status: 'cancelled', record: record ?? (await options.store.get(options.key)) };
-}
-
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

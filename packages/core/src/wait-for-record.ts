@@ -90,6 +90,8 @@ export async function waitForTerminal(
     }
   }
   try {
+    const signal = controller?.signal;
+    if (store.watch !== undefined && store.capabilities.watch) return await waitByWatch(store, key, signal);
     const follow = followRecord(store, key, {
       clock,
       ...(options.pollInterval === undefined ? {} : { pollInterval: options.pollInterval }),
@@ -105,6 +107,34 @@ export async function waitForTerminal(
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
     if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The hot path of `waitForTerminal`: the store's watch, without an async generator around it. */
+async function waitByWatch(
+  store: ComputationStore,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<ComputationRecord> {
+  const changes = store.watch!(key, signal)[Symbol.asyncIterator]();
+  try {
+    const current = await store.get(key);
+    if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
+    if (isTerminalStatus(current.status)) return current;
+    for (;;) {
+      const change = await changes.next();
+      if (change.done) break;
+      if (isTerminalStatus(change.value.status)) return change.value;
+    }
+    signal?.throwIfAborted();
+    // The watch ended without a terminal version (the store closed): report what is there.
+    const last = await store.get(key);
+    if (last === undefined || !isTerminalStatus(last.status)) {
+      throw new ComputationNotFoundError({ key, store: store.name });
+    }
+    return last;
+  } finally {
+    await changes.return?.();
   }
 }
 

@@ -27,7 +27,8 @@ interface QueuedWork {
 }
 
 interface RunningWork {
-  controller: AbortController;
+  /** Aborts the run (set by the executor as soon as it starts). */
+  abort: (reason: unknown) => void;
   done: Promise<void>;
 }
 
@@ -90,7 +91,7 @@ export class InProcessBackend implements ComputationBackend {
     }
     const running = this.#running.get(key);
     if (running !== undefined) {
-      running.controller.abort(new CancelledError({ key, ...(reason === undefined ? {} : { reason }) }));
+      running.abort(new CancelledError({ key, ...(reason === undefined ? {} : { reason }) }));
       return true;
     }
     const removed = this.#queue.remove((work) => work.invocation.key === key);
@@ -109,7 +110,7 @@ export class InProcessBackend implements ComputationBackend {
     for (const { timer } of this.#delayed.values()) this.#clock.clearTimeout(timer);
     this.#delayed.clear();
     const closed = new ClosedError({ component: `backend ${NAME}` });
-    for (const work of this.#running.values()) work.controller.abort(closed);
+    for (const work of this.#running.values()) work.abort(closed);
     await Promise.all([
       ...[...this.#running.values()].map((work) => work.done),
       ...left.map((invocation) => this.#markCancelled(invocation)),
@@ -159,8 +160,13 @@ export class InProcessBackend implements ComputationBackend {
   }
 
   #start(invocation: Invocation): void {
-    const controller = new AbortController();
-    const work: RunningWork = { controller, done: Promise.resolve() };
+    let pendingAbort: { reason: unknown } | undefined;
+    const work: RunningWork = {
+      abort: (reason) => {
+        pendingAbort ??= { reason };
+      },
+      done: Promise.resolve(),
+    };
     this.#running.set(invocation.key, work);
     work.done = executeComputation({
       store: invocation.store,
@@ -172,7 +178,10 @@ export class InProcessBackend implements ComputationBackend {
       ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
       ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
       middleware: invocation.middleware,
-      signal: controller.signal,
+      onAbortable: (abort) => {
+        work.abort = abort;
+        if (pendingAbort !== undefined) abort(pendingAbort.reason);
+      },
       clock: this.#clock,
       logger: invocation.logger ?? this.#logger,
       progressInterval: this.#progressInterval,

@@ -40,7 +40,7 @@ export class MemoryStore implements ComputationStore {
 
   async get(key: string): Promise<ComputationRecord | undefined> {
     this.#assertOpen();
-    assertValidKey(key, NAME);
+
     const record = this.#live(key);
     return record === undefined ? undefined : { ...record };
   }
@@ -58,7 +58,7 @@ export class MemoryStore implements ComputationStore {
     options: UpdateOptions = {},
   ): Promise<ComputationRecord | undefined> {
     this.#assertOpen();
-    assertValidKey(key, NAME);
+
     const current = this.#live(key);
     if (current === undefined) return undefined;
     const next = applyPatch(current, patch, options.ifStatus);
@@ -70,7 +70,7 @@ export class MemoryStore implements ComputationStore {
 
   async delete(key: string): Promise<boolean> {
     this.#assertOpen();
-    assertValidKey(key, NAME);
+
     const existed = this.#live(key) !== undefined;
     this.#records.delete(key);
     return existed;
@@ -133,9 +133,13 @@ export class MemoryStore implements ComputationStore {
 
   // ---- private helpers ------------------------------------------------------------
 
+  /** The live record; a key never stored is checked here (stored ones were checked by `create`). */
   #live(key: string): ComputationRecord | undefined {
     const record = this.#records.get(key);
-    if (record === undefined) return undefined;
+    if (record === undefined) {
+      assertValidKey(key, NAME);
+      return undefined;
+    }
     if (isExpired(record, this.#clock.now())) {
       this.#records.delete(key);
       return undefined;
