@@ -56,6 +56,10 @@ export class GraphRunner {
   readonly #writes = new Set<Promise<unknown>>();
   #promise: Promise<GraphResults> | undefined;
   #settled = 0;
+  /** Ended nodes by status, kept as they end (progress is read without a scan). */
+  readonly #endedBy = { completed: 0, failed: 0, cancelled: 0 };
+  /** Store watches of nodes still followed; ended by `#finish` should any be left. */
+  readonly #watches = new Set<AsyncIterator<ComputationRecord>>();
   #launching = 0;
   #stop: Stop | undefined;
   #finished = false;
@@ -264,15 +268,54 @@ export class GraphRunner {
     );
   }
 
-  /** Follows a node's record (its state shows `running` as it changes) until it ends. */
+  /**
+   * Follows a node's record (its state shows `running` as it changes) until it ends:
+   * one store watch per node, read directly (no async generator, no abort listener per
+   * node: a watch ends with its record's terminal version, `#finish` ends any left).
+   * Stores without `watch` are polled by `followRecord`.
+   */
   async #follow(node: GraphNode): Promise<ComputationRecord> {
+    const { store } = this.#options;
+    if (store.watch === undefined || !store.capabilities.watch) return this.#poll(node);
+    // Subscribe first, then read, so no change falls between the two.
+    const changes = store.watch(node.key)[Symbol.asyncIterator]();
+    this.#watches.add(changes);
+    try {
+      const current = await store.get(node.key);
+      if (current === undefined) throw new ComputationNotFoundError({ key: node.key, store: store.name });
+      if (isTerminalStatus(current.status)) return current;
+      this.#observe(node, current);
+      for (;;) {
+        const change = await changes.next();
+        if (change.done) break;
+        if (isTerminalStatus(change.value.status)) return change.value;
+        this.#observe(node, change.value);
+      }
+      this.#watching.signal.throwIfAborted();
+      // The watch ended without a terminal version (the store closed): report what is there.
+      const last = await store.get(node.key);
+      if (last === undefined || !isTerminalStatus(last.status)) {
+        throw new ComputationNotFoundError({ key: node.key, store: store.name });
+      }
+      return last;
+    } finally {
+      this.#watches.delete(changes);
+      await changes.return?.();
+    }
+  }
+
+  async #poll(node: GraphNode): Promise<ComputationRecord> {
     for await (const record of followRecord(this.#options.store, node.key, {
       signal: this.#watching.signal,
     })) {
       if (isTerminalStatus(record.status)) return record;
-      if (!isSettled(node)) node.state = record.status;
+      this.#observe(node, record);
     }
     throw new ComputationNotFoundError({ key: node.key, store: this.#options.store.name });
+  }
+
+  #observe(node: GraphNode, record: ComputationRecord): void {
+    if (!isSettled(node)) node.state = record.status;
   }
 
   #ended(node: GraphNode, record: ComputationRecord): void {
@@ -297,7 +340,7 @@ export class GraphRunner {
         node.error = serializeError(error);
       }
     } else if (record.error !== undefined) node.error = record.error;
-    this.#settled += 1;
+    this.#countSettled(node);
   }
 
   #afterFailure(node: GraphNode): void {
@@ -346,7 +389,7 @@ export class GraphRunner {
         : serializeError(cause);
     node.state = status;
     node.error = error;
-    this.#settled += 1;
+    this.#countSettled(node);
     const finishedAt = Date.now();
     const ttl = this.#options.ttl ?? node.task.ttl;
     const record: ComputationRecord = {
@@ -390,6 +433,9 @@ export class GraphRunner {
   async #finish(): Promise<GraphResults> {
     this.#finished = true;
     this.#watching.abort();
+    // Every node has ended, so its watch has too; end any a store left open all the same.
+    for (const changes of this.#watches) void changes.return?.()?.catch(() => undefined);
+    this.#watches.clear();
     clearTimeout(this.#progressTimer);
     await this.#flushWrites();
     const { store } = this.#options;
@@ -465,20 +511,14 @@ export class GraphRunner {
   }
 
   #progress(): GraphProgress {
-    const progress: GraphProgress = {
-      done: 0,
-      total: this.#nodes.length,
-      completed: 0,
-      failed: 0,
-      cancelled: 0,
-    };
-    for (const node of this.#nodes) {
-      if (node.state === 'completed' || node.state === 'failed' || node.state === 'cancelled') {
-        progress[node.state] += 1;
-        progress.done += 1;
-      }
-    }
-    return progress;
+    const { completed, failed, cancelled } = this.#endedBy;
+    return { done: this.#settled, total: this.#nodes.length, completed, failed, cancelled };
+  }
+
+  /** Counts a node that has just ended (its state is final: a settled node never changes). */
+  #countSettled(node: GraphNode): void {
+    this.#endedBy[node.state as 'completed' | 'failed' | 'cancelled'] += 1;
+    this.#settled += 1;
   }
 
   /**

@@ -17,7 +17,24 @@ import type { FailurePolicy, NodeOptions, ResumeOptions, TaskGraphOptions } from
 import { toMermaid } from './to-mermaid';
 
 const NODE_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
-const refOwner = new WeakMap<object, TaskGraph>();
+/** Longest computation key (`KEY_PATTERN` of core). */
+const MAX_KEY_LENGTH = 200;
+
+/** What `add` returns; the class tells references made by `add` from look-alike objects. */
+class GraphNodeRef implements NodeRef {
+  readonly id: string;
+  readonly graph: string;
+  readonly key: string;
+  readonly task: TaskDefinition;
+
+  constructor(id: string, graph: string, key: string, task: TaskDefinition) {
+    this.id = id;
+    this.graph = graph;
+    this.key = key;
+    this.task = task;
+    Object.freeze(this);
+  }
+}
 
 /**
  * A directed acyclic graph of computations. `add` a node per task with the nodes it
@@ -88,7 +105,8 @@ export class TaskGraph {
     }
     const parents = (options.dependsOn ?? []).map((dependency) => this.#resolve(id, dependency));
     const key = options.key ?? `${this.key}:${id}`;
-    if (!isValidKey(key)) {
+    // A default key joins a valid graph key and a valid id with `:`: only its length can be wrong.
+    if (options.key === undefined ? key.length > MAX_KEY_LENGTH : !isValidKey(key)) {
       throw this.#error(
         `node "${id}" would get the computation key "${key}", which is not valid (at most 200 of A-Z a-z 0-9 _ . : -): use a shorter graph key or node id`,
       );
@@ -108,12 +126,14 @@ export class TaskGraph {
           ? { from: args as (parents: unknown[]) => unknown }
           : { value: args as unknown },
       options: options as NodeOptions,
-      failurePolicy: checkPolicy(this.key, options.failurePolicy ?? this.#failurePolicy),
+      failurePolicy:
+        options.failurePolicy === undefined
+          ? this.#failurePolicy
+          : checkPolicy(this.key, options.failurePolicy),
       codec: task.codec ?? this.#options.codec ?? jsonCodec,
-      ref: Object.freeze({ id, graph: this.key, key, task: task as TaskDefinition }),
+      ref: new GraphNodeRef(id, this.key, key, task as TaskDefinition),
       state: 'waiting',
     };
-    refOwner.set(node.ref, this);
     for (const parent of parents) parent.children.push(node);
     this.#nodes.push(node);
     this.#byId.set(id, node);
@@ -231,17 +251,16 @@ export class TaskGraph {
       }
       return node;
     }
-    const owner =
-      typeof dependency === 'object' && dependency !== null ? refOwner.get(dependency) : undefined;
-    if (owner === undefined) {
+    if (!(dependency instanceof GraphNodeRef)) {
       throw this.#error(`node "${id}": dependsOn takes node references returned by add() or node ids`);
     }
-    if (owner !== this) {
+    const node = this.#byId.get(dependency.id);
+    if (node?.ref !== dependency) {
       throw this.#error(
         `node "${id}" depends on node "${dependency.id}" of another graph ("${dependency.graph}"): a node can depend only on nodes of its own graph`,
       );
     }
-    return this.#byId.get(dependency.id)!;
+    return node;
   }
 
   #defaultId(taskName: string): string {
