@@ -5,14 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
 import {
   type BackendCapabilities,
-  CancelledError,
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
   executeComputation,
   type Invocation,
+  LocalScheduler,
+  type LocalSlot,
+  type LocalWork,
   loadTaskModules,
-  PriorityQueue,
   type RunContext,
   type Runnable,
   serializeError,
@@ -73,21 +74,6 @@ const NAME = 'threads';
 const SOURCE_MODE = import.meta.url.endsWith('.ts');
 const WORKER_FILE = fileURLToPath(new URL(`./thread-worker.${SOURCE_MODE ? 'ts' : 'js'}`, import.meta.url));
 
-interface QueuedWork {
-  invocation: Invocation;
-  sequence: number;
-}
-
-interface RunningWork {
-  controller: AbortController;
-  /** Settles when the executor is done and the thread is free again. */
-  done: Promise<void>;
-  /** Settles when the thread that ran the attempt is free (or was terminated). */
-  threadFree: Promise<unknown>;
-  /** Holds one of the `concurrency` slots: from the start until its thread is free. */
-  holdsSlot: boolean;
-}
-
 interface ActiveAttempt {
   context: TaskContext & RunContext;
   logger: TaskLogger | undefined;
@@ -120,22 +106,11 @@ export class ThreadsBackend implements ComputationBackend {
   readonly #abortChannel: BroadcastChannel;
   readonly #attemptTable: Int32Array;
   readonly #registry: Promise<TaskRegistry>;
-  readonly #queue = new PriorityQueue<QueuedWork>(
-    (a, b) =>
-      a.invocation.priority > b.invocation.priority ||
-      (a.invocation.priority === b.invocation.priority && a.sequence < b.sequence),
-  );
-  readonly #delayed = new Map<string, { timer: ReturnType<typeof setTimeout>; invocation: Invocation }>();
-  readonly #running = new Map<string, RunningWork>();
-  /** Slots held (see `RunningWork.holdsSlot`): at most `concurrency`. */
-  #slotsHeld = 0;
+  readonly #scheduler: LocalScheduler;
   readonly #attempts = new Map<number, ActiveAttempt>();
   /** Attempts whose thread was terminated on purpose. */
   readonly #terminated = new Set<number>();
-  readonly #idleWaiters = new Set<() => void>();
-  #sequence = 0;
   #nextAttemptId = 0;
-  #closed = false;
   #destroyed: Promise<void> | undefined;
 
   constructor(options: ThreadsBackendOptions) {
@@ -154,6 +129,12 @@ export class ThreadsBackend implements ComputationBackend {
     this.#cancelGracePeriod = nonNegative('cancelGracePeriod', options.cancelGracePeriod ?? 250);
     this.#progressInterval = options.progressInterval ?? 100;
     this.#logger = options.logger ?? silentLogger;
+    this.#scheduler = new LocalScheduler({
+      name: NAME,
+      concurrency,
+      start: (invocation, slot) => this.#start(invocation, slot),
+      logger: this.#logger,
+    });
     const execArgv = options.execArgv ?? defaultExecArgv(modules);
     const workerData: ThreadWorkerData = {
       modules,
@@ -186,66 +167,37 @@ export class ThreadsBackend implements ComputationBackend {
 
   async launch(invocation: Invocation): Promise<void> {
     await this.#checkLaunchable([invocation]);
-    this.#accept(invocation);
+    this.#scheduler.accept(invocation);
   }
 
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
     await this.#checkLaunchable(invocations);
-    for (const invocation of invocations) this.#accept(invocation);
+    for (const invocation of invocations) this.#scheduler.accept(invocation);
   }
 
   async cancel(key: string, reason?: string): Promise<boolean> {
-    const delayed = this.#delayed.get(key);
-    if (delayed !== undefined) {
-      clearTimeout(delayed.timer);
-      this.#delayed.delete(key);
-      this.#notifyIdle();
-      return true;
-    }
-    const running = this.#running.get(key);
-    if (running !== undefined) {
-      running.controller.abort(new CancelledError({ key, ...(reason === undefined ? {} : { reason }) }));
-      return true;
-    }
-    const removed = this.#queue.remove((work) => work.invocation.key === key);
-    if (removed.length > 0) this.#notifyIdle();
-    return removed.length > 0;
+    return this.#scheduler.cancel(key, reason);
   }
 
   async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {
-    this.#closed = true;
-    const drained = await this.#waitIdle(timeout);
-    if (!drained) {
-      const left = [
-        ...this.#queue.drain().map((work) => work.invocation),
-        ...[...this.#delayed.values()].map((delayed) => delayed.invocation),
-      ];
-      for (const { timer } of this.#delayed.values()) clearTimeout(timer);
-      this.#delayed.clear();
-      const closed = new ClosedError({ component: `backend ${NAME}` });
-      for (const work of this.#running.values()) work.controller.abort(closed);
-      await Promise.all([
-        ...[...this.#running.values()].map((work) => work.done),
-        ...left.map((invocation) => this.#markCancelled(invocation)),
-      ]);
-    }
+    await this.#scheduler.close(timeout);
     this.#destroyed ??= this.#pool.destroy().finally(() => this.#abortChannel.close());
     await this.#destroyed;
   }
 
   async ping(): Promise<void> {
-    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
     await this.#registry;
   }
 
   /** Computations running now. */
   get runningCount(): number {
-    return this.#running.size;
+    return this.#scheduler.runningCount;
   }
 
   /** Computations waiting for a thread (delayed ones included). */
   get queuedCount(): number {
-    return this.#queue.size + this.#delayed.size;
+    return this.#scheduler.queuedCount;
   }
 
   /** Threads alive in the pool. */
@@ -256,59 +208,27 @@ export class ThreadsBackend implements ComputationBackend {
   // ---- private helpers ------------------------------------------------------------
 
   async #checkLaunchable(invocations: readonly Invocation[]): Promise<void> {
-    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
     const registry = await this.#registry;
     for (const invocation of invocations) registry.get(invocation.task.name);
-    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
   }
 
-  #accept(invocation: Invocation): void {
-    const wait = invocation.runAt === undefined ? 0 : invocation.runAt - Date.now();
-    if (wait > 0) {
-      const timer = setTimeout(() => {
-        this.#delayed.delete(invocation.key);
-        this.#enqueue(invocation);
-      }, wait);
-      this.#delayed.set(invocation.key, { timer, invocation });
-      return;
-    }
-    this.#enqueue(invocation);
-  }
-
-  #enqueue(invocation: Invocation): void {
-    if (this.#slotsHeld < this.concurrency && this.#queue.size === 0) this.#start(invocation);
-    else {
-      this.#queue.push({ invocation, sequence: this.#sequence++ });
-      this.#pump();
-    }
-  }
-
-  #pump(): void {
-    while (this.#slotsHeld < this.concurrency && this.#queue.size > 0) {
-      this.#start(this.#queue.pop()!.invocation);
-    }
-  }
-
-  #start(invocation: Invocation): void {
+  /** Runs one computation through the executor, its attempts in threads (the scheduler's `start`). */
+  #start(invocation: Invocation, slot: LocalSlot): LocalWork {
     const controller = new AbortController();
-    const work: RunningWork = {
-      controller,
-      done: Promise.resolve(),
-      threadFree: Promise.resolve(),
-      holdsSlot: true,
-    };
-    this.#slotsHeld += 1;
-    this.#running.set(invocation.key, work);
+    /** Settles when the thread that ran the last attempt is free (or was terminated). */
+    let threadFree: Promise<unknown> = Promise.resolve();
     const runnable: Runnable = {
       name: invocation.task.name,
       ...(invocation.task.input === undefined ? {} : { input: invocation.task.input }),
       run: (input, context) => {
-        const attempt = this.#runInThread(invocation, input, context as TaskContext & RunContext, work);
-        work.threadFree = attempt.then(noop, noop);
+        const attempt = this.#runInThread(invocation, input, context as TaskContext & RunContext, slot);
+        threadFree = attempt.then(noop, noop);
         return attempt;
       },
     };
-    work.done = executeComputation({
+    const done = executeComputation({
       store: invocation.store,
       key: invocation.key,
       task: runnable,
@@ -324,18 +244,15 @@ export class ThreadsBackend implements ComputationBackend {
       retryMode: 'report',
     }).then(
       async (outcome) => {
-        await work.threadFree;
-        this.#finish(invocation.key, work);
-        if (outcome.status !== 'retry') return;
-        if (this.#closed) void this.#markCancelled(invocation);
-        else this.#accept({ ...invocation, runAt: Date.now() + outcome.delay });
+        await threadFree;
+        return outcome;
       },
       async (error: unknown) => {
-        await work.threadFree;
-        this.#finish(invocation.key, work);
-        this.#logger.error({ err: error, key: invocation.key }, '[au] [threads] store failed while running');
+        await threadFree;
+        throw error;
       },
     );
+    return { abort: (reason) => controller.abort(reason), done };
   }
 
   /** The `run` of the Runnable the executor calls: one attempt, in a thread. */
@@ -343,7 +260,7 @@ export class ThreadsBackend implements ComputationBackend {
     invocation: Invocation,
     input: unknown,
     context: TaskContext & RunContext,
-    work: RunningWork,
+    slot: LocalSlot,
   ): Promise<unknown> {
     const { signal } = context;
     if (signal.aborted) throw signal.reason;
@@ -377,7 +294,7 @@ export class ThreadsBackend implements ComputationBackend {
     } finally {
       // The slot frees as soon as the thread does, so the next computation starts while
       // this one's result is still being written.
-      this.#releaseSlot(work);
+      slot.release();
       this.#terminated.delete(id);
       if (graceTimer !== undefined) clearTimeout(graceTimer);
       signal.removeEventListener('abort', onAbort);
@@ -408,64 +325,6 @@ export class ThreadsBackend implements ComputationBackend {
     if (attempt === undefined) return;
     if (event.au === 'progress') attempt.context.progress(event.value);
     else attempt.context.log[event.level](...event.args);
-  }
-
-  #releaseSlot(work: RunningWork): void {
-    if (!work.holdsSlot) return;
-    work.holdsSlot = false;
-    this.#slotsHeld -= 1;
-    this.#pump();
-  }
-
-  #finish(key: string, work: RunningWork): void {
-    this.#releaseSlot(work);
-    if (this.#running.get(key) === work) this.#running.delete(key);
-    this.#pump();
-    this.#notifyIdle();
-  }
-
-  async #markCancelled(invocation: Invocation): Promise<void> {
-    const finishedAt = Date.now();
-    const error = new CancelledError({ key: invocation.key, reason: 'the backend closed before it ran' });
-    await invocation.store
-      .update(
-        invocation.key,
-        {
-          status: 'cancelled',
-          error: serializeError(error),
-          finishedAt,
-          ...(invocation.ttl === undefined ? {} : { expiresAt: finishedAt + invocation.ttl * 1000 }),
-        },
-        { ifStatus: ['pending', 'running'] },
-      )
-      .catch((writeError: unknown) =>
-        this.#logger.error({ err: writeError }, '[au] [threads] could not record a cancel'),
-      );
-  }
-
-  #isIdle(): boolean {
-    return this.#running.size === 0 && this.#queue.size === 0 && this.#delayed.size === 0;
-  }
-
-  #notifyIdle(): void {
-    if (!this.#isIdle()) return;
-    for (const resolve of this.#idleWaiters) resolve();
-    this.#idleWaiters.clear();
-  }
-
-  #waitIdle(timeout: number): Promise<boolean> {
-    if (this.#isIdle()) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.#idleWaiters.delete(done);
-        resolve(false);
-      }, timeout);
-      this.#idleWaiters.add(done);
-    });
   }
 }
 

@@ -2,7 +2,7 @@ import { type Clock, systemClock } from './clock';
 import type { ComputationBackend } from './contracts/backend';
 import type { ComputationStore } from './contracts/store';
 import { CancelledError } from './errors/cancelled-error';
-import { serializeError } from './errors/serialize-error';
+import { recordCancelled } from './record-cancelled';
 import type { TaskLogger } from './task';
 
 export interface CancelComputationOptions {
@@ -29,18 +29,13 @@ export async function cancelComputation({
 }: CancelComputationOptions): Promise<boolean> {
   const current = await store.get(key);
   if (current === undefined || (current.status !== 'pending' && current.status !== 'running')) return false;
-  const finishedAt = clock.now();
-  const error = new CancelledError({ key, ...(reason === undefined ? {} : { reason }) });
-  const record = await store.update(
+  const record = await recordCancelled({
+    store,
     key,
-    {
-      status: 'cancelled',
-      error: serializeError(error),
-      finishedAt,
-      ...(current.ttl === undefined ? {} : { expiresAt: finishedAt + current.ttl * 1000 }),
-    },
-    { ifStatus: ['pending', 'running'] },
-  );
+    error: new CancelledError({ key, ...(reason === undefined ? {} : { reason }) }),
+    ttl: current.ttl,
+    clock,
+  });
   if (record === undefined) return false;
   try {
     await backend.cancel(key, reason);

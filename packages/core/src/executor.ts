@@ -13,6 +13,7 @@ import { ProgressWriter } from './internal/progress-writer';
 import { validateInput } from './internal/validate-input';
 import { childLogger, silentLogger } from './logger';
 import type { ComputationPatch, ComputationRecord } from './record';
+import { recordCancelled } from './record-cancelled';
 import type { RetryPolicy } from './retry-policy';
 import type { ComputationStatus } from './status';
 import type { InputSchema, TaskContext, TaskLogger } from './task';
@@ -275,17 +276,13 @@ async function cancelOnAbort(
       });
   const finishedAt = clock.now();
   const current = await options.store.get(options.key);
-  const ttl = options.ttl ?? current?.ttl;
-  const record = await options.store.update(
-    options.key,
-    {
-      ...extra,
-      status: 'cancelled',
-      error: serializeError(cancel),
-      finishedAt,
-      ...(ttl === undefined ? {} : { expiresAt: finishedAt + ttl * 1000 }),
-    },
-    { ifStatus: PENDING_OR_RUNNING },
-  );
+  const record = await recordCancelled({
+    store: options.store,
+    key: options.key,
+    error: cancel,
+    ttl: options.ttl ?? current?.ttl,
+    finishedAt,
+    patch: extra,
+  });
   return { status: 'cancelled', record: record ?? (await options.store.get(options.key)) };
 }

@@ -1,6 +1,12 @@
 export { applyPatch, isExpired } from './apply-patch';
 export { type AsyncComputation, type AsyncComputeOptions, asyncCompute } from './async-compute';
 export { InProcessBackend, type InProcessBackendOptions } from './backends/in-process-backend';
+export {
+  LocalScheduler,
+  type LocalSchedulerOptions,
+  type LocalSlot,
+  type LocalWork,
+} from './backends/local-scheduler';
 export { computeBackoff } from './backoff';
 export { type CancelComputationOptions, cancelComputation } from './cancel-computation';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
@@ -86,6 +92,7 @@ export {
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
 export { createPushIterable, type PushIterable } from './push-iterable';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
+export { type RecordCancelledOptions, recordCancelled } from './record-cancelled';
 export { NO_RETRY, type RetryPolicy } from './retry-policy';
 export {
   ACTIVE_STATUSES,

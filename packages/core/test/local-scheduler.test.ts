@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CancelledError,
+  type Clock,
+  ClosedError,
+  defineTask,
+  type ExecutionOutcome,
+  type Invocation,
+  jsonCodec,
+  LocalScheduler,
+  MemoryStore,
+  NO_RETRY,
+} from '../src/index';
+
+/** A clock that moves only when told to. */
+function manualClock() {
+  let now = 1_000;
+  const timers = new Set<{ at: number; callback: () => void }>();
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (callback, ms) => {
+      const timer = { at: now + ms, callback };
+      timers.add(timer);
+      return timer;
+    },
+    clearTimeout: (handle) => {
+      timers.delete(handle as { at: number; callback: () => void });
+    },
+  };
+  const advance = (ms: number) => {
+    now += ms;
+    for (const timer of [...timers].sort((a, b) => a.at - b.at)) {
+      if (timer.at > now) break;
+      timers.delete(timer);
+      timer.callback();
+    }
+  };
+  return { clock, advance };
+}
+
+const task = defineTask({ name: 'noop', run: () => undefined });
+
+function invocation(store: MemoryStore, key: string, extra: Partial<Invocation> = {}): Invocation {
+  return {
+    key,
+    task,
+    args: [],
+    store,
+    priority: 0,
+    retry: NO_RETRY,
+    codec: jsonCodec,
+    middleware: [],
+    ...extra,
+  };
+}
+
+interface Started {
+  key: string;
+  finish: (outcome?: ExecutionOutcome) => void;
+  releaseSlot: () => void;
+  aborted: unknown[];
+}
+
+function setup(concurrency: number) {
+  const { clock, advance } = manualClock();
+  const store = new MemoryStore({ clock });
+  const started: Started[] = [];
+  const scheduler = new LocalScheduler({
+    name: 'test',
+    concurrency,
+    clock,
+    start: (work, slot) => {
+      let finish!: Started['finish'];
+      const done = new Promise<ExecutionOutcome>((resolve) => {
+        finish = (outcome = { status: 'skipped', record: undefined }) => resolve(outcome);
+      });
+      const entry: Started = { key: work.key, finish, releaseSlot: () => slot.release(), aborted: [] };
+      started.push(entry);
+      return {
+        abort: (reason) => {
+          entry.aborted.push(reason);
+          finish({ status: 'cancelled', record: undefined });
+        },
+        done,
+      };
+    },
+  });
+  const keys = () => started.map((entry) => entry.key);
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  return { scheduler, store, started, keys, advance, settle };
+}
+
+describe('LocalScheduler', () => {
+  describe('when more work arrives than its concurrency', () => {
+    it('should run higher priority first and equal priorities in arrival order', async () => {
+      const { scheduler, store, started, keys, settle } = setup(1);
+      scheduler.accept(invocation(store, 'first'));
+      scheduler.accept(invocation(store, 'low', { priority: -1 }));
+      scheduler.accept(invocation(store, 'a'));
+      scheduler.accept(invocation(store, 'high', { priority: 5 }));
+      scheduler.accept(invocation(store, 'b'));
+      expect(scheduler.runningCount).toBe(1);
+      expect(scheduler.queuedCount).toBe(4);
+      for (let index = 0; index < 5; index++) {
+        started[index]!.finish();
+        await settle();
+      }
+      expect(keys()).toEqual(['first', 'high', 'a', 'b', 'low']);
+      expect(scheduler.runningCount).toBe(0);
+    });
+
+    it('should start the next one when a slot is released early', async () => {
+      const { scheduler, store, started, keys } = setup(1);
+      scheduler.accept(invocation(store, 'one'));
+      scheduler.accept(invocation(store, 'two'));
+      expect(keys()).toEqual(['one']);
+      started[0]!.releaseSlot();
+      started[0]!.releaseSlot();
+      expect(keys()).toEqual(['one', 'two']);
+      expect(scheduler.runningCount).toBe(2);
+    });
+  });
+
+  describe('when an invocation has a runAt ahead', () => {
+    it('should hold it until then, and drop it on cancel', async () => {
+      const { scheduler, store, keys, advance } = setup(2);
+      scheduler.accept(invocation(store, 'later', { runAt: 1_500 }));
+      scheduler.accept(invocation(store, 'dropped', { runAt: 1_500 }));
+      expect(scheduler.queuedCount).toBe(2);
+      advance(400);
+      expect(keys()).toEqual([]);
+      expect(scheduler.cancel('dropped')).toBe(true);
+      advance(100);
+      expect(keys()).toEqual(['later']);
+      expect(scheduler.cancel('unknown')).toBe(false);
+    });
+  });
+
+  describe('when a run reports a retry', () => {
+    it('should queue it again after the delay', async () => {
+      const { scheduler, store, started, keys, advance, settle } = setup(1);
+      scheduler.accept(invocation(store, 'flaky'));
+      const record = {
+        key: 'flaky',
+        task: 'noop',
+        status: 'pending',
+        attempt: 1,
+        maxAttempts: 2,
+        createdAt: 0,
+      } as const;
+      started[0]!.finish({ status: 'retry', delay: 200, error: new Error('flaky'), record });
+      await settle();
+      expect(scheduler.queuedCount).toBe(1);
+      advance(199);
+      expect(keys()).toEqual(['flaky']);
+      advance(1);
+      expect(keys()).toEqual(['flaky', 'flaky']);
+    });
+  });
+
+  describe('when cancelling', () => {
+    it('should abort running work with a CancelledError and drop queued work', async () => {
+      const { scheduler, store, started } = setup(1);
+      scheduler.accept(invocation(store, 'running'));
+      scheduler.accept(invocation(store, 'queued'));
+      expect(scheduler.cancel('queued')).toBe(true);
+      expect(scheduler.queuedCount).toBe(0);
+      expect(scheduler.cancel('running', 'not needed')).toBe(true);
+      const reason = started[0]!.aborted[0];
+      expect(CancelledError.isInstance(reason)).toBe(true);
+      expect((reason as CancelledError).message).toContain('not needed');
+    });
+  });
+
+  describe('when closing', () => {
+    it('should resolve once idle when the work ends within the timeout', async () => {
+      const { scheduler, store, started, advance } = setup(1);
+      scheduler.accept(invocation(store, 'one'));
+      const closed = scheduler.close(1_000);
+      expect(scheduler.closed).toBe(true);
+      advance(500);
+      started[0]!.finish();
+      await closed;
+      expect(started[0]!.aborted).toEqual([]);
+    });
+
+    it('should abort running work and record waiting work cancelled after the timeout', async () => {
+      const { scheduler, store, started, advance, settle } = setup(1);
+      for (const key of ['running', 'queued', 'delayed']) {
+        await store.create({
+          key,
+          task: 'noop',
+          status: 'pending',
+          attempt: 0,
+          maxAttempts: 1,
+          createdAt: 0,
+          ttl: 60,
+        });
+      }
+      scheduler.accept(invocation(store, 'running'));
+      scheduler.accept(invocation(store, 'queued', { ttl: 60 }));
+      scheduler.accept(invocation(store, 'delayed', { runAt: 10_000 }));
+      const closed = scheduler.close(1_000);
+      await settle();
+      advance(1_000);
+      await closed;
+      expect(ClosedError.isInstance(started[0]!.aborted[0])).toBe(true);
+      expect(started).toHaveLength(1);
+      expect(scheduler.queuedCount).toBe(0);
+      const queued = await store.get('queued');
+      expect(queued?.status).toBe('cancelled');
+      expect(queued?.error?.message).toContain('the backend closed before it ran');
+      expect(queued?.expiresAt).toBe(queued!.finishedAt! + 60_000);
+      expect((await store.get('delayed'))?.status).toBe('cancelled');
+      expect((await store.get('delayed'))?.expiresAt).toBeUndefined();
+      expect((await store.get('running'))?.status).toBe('pending');
+    });
+  });
+});
