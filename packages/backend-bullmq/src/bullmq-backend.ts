@@ -10,7 +10,7 @@ import {
 } from '@au/core';
 import { type JobsOptions, Queue } from 'bullmq';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
-import { cancelChannel, type JobData, toJobData, toJobOptions } from './job-options';
+import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
 import {
   closeConnection,
   isConnectionError,
@@ -132,7 +132,7 @@ export class BullMQBackend implements ComputationBackend {
   }
 
   async cancel(key: string, reason?: string): Promise<boolean> {
-    const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(key));
+    const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(toJobId(key)));
     if (job === undefined) return false;
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || state === 'unknown') return false;

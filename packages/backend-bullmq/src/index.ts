@@ -1,7 +1,7 @@
 export { backendProvider, redisUrlFromEnv } from './backend-provider';
 export { BullMQBackend, type BullMQBackendOptions } from './bullmq-backend';
 export { QueueUnavailableError } from './errors/queue-unavailable-error';
-export { type JobData, toBullMQPriority } from './job-options';
+export { fromJobId, type JobData, toBullMQPriority, toJobId } from './job-options';
 export type { RedisConnection } from './redis-connection';
 export {
   type BullMQWorkerFromEnv,

@@ -59,7 +59,7 @@ export function toJobData(invocation: Invocation): JobData {
 export function toJobOptions(invocation: Invocation, now: number, base: JobsOptions): JobsOptions {
   const options: JobsOptions = {
     ...base,
-    jobId: invocation.key,
+    jobId: toJobId(invocation.key),
     priority: toBullMQPriority(invocation.priority),
   };
   if (invocation.runAt !== undefined && invocation.runAt > now) options.delay = invocation.runAt - now;
@@ -79,4 +79,17 @@ export function retryPolicyOf(task: { retry?: RetryPolicy }, data: JobData): Ret
 /** The pub/sub channel on which producers ask workers to stop an active job. */
 export function cancelChannel(prefix: string, queue: string): string {
   return `${prefix}:${queue}:au-cancel`;
+}
+
+/**
+ * The BullMQ job id of a computation key. BullMQ refuses `:` in custom ids and au keys
+ * allow it, so `:` becomes `|`, which au keys never contain: the mapping is one to one.
+ */
+export function toJobId(key: string): string {
+  return key.includes(':') ? key.replaceAll(':', '|') : key;
+}
+
+/** The computation key of a BullMQ job id made by `toJobId`. */
+export function fromJobId(jobId: string): string {
+  return jobId.includes('|') ? jobId.replaceAll('|', ':') : jobId;
 }

@@ -17,7 +17,14 @@ import {
 } from '@au/core';
 import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { AU_BACKOFF_TYPE, cancelChannel, type JobData, retryPolicyOf } from './job-options';
+import {
+  AU_BACKOFF_TYPE,
+  cancelChannel,
+  fromJobId,
+  type JobData,
+  retryPolicyOf,
+  toJobId,
+} from './job-options';
 import {
   closeConnection,
   type OpenedConnection,
@@ -108,7 +115,7 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
   const connection = openConnection(options.connection ?? 'redis://127.0.0.1:6379', 'worker');
 
   const processor = async (job: Job<JobData>, _token?: string, signal?: AbortSignal): Promise<void> => {
-    const key = job.id!;
+    const key = fromJobId(job.id!);
     const task = registry.find(job.data.task);
     if (task === undefined) {
       const error = new TaskNotFoundError({
@@ -186,12 +193,15 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
     }
     void store
       .update(
-        job.id,
+        fromJobId(job.id),
         { status: 'failed', error: serializeError(error), finishedAt: Date.now() },
         { ifStatus: ['pending', 'running'] },
       )
       .catch((writeError: unknown) =>
-        logger.error({ err: writeError, key: job.id }, `[au] [${NAME}] could not record a failed job`),
+        logger.error(
+          { err: writeError, key: fromJobId(job.id!) },
+          `[au] [${NAME}] could not record a failed job`,
+        ),
       );
   });
 
@@ -219,7 +229,7 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
         ...(request.reason === undefined ? {} : { reason: request.reason }),
       }),
     );
-    worker.cancelJob(request.key, request.reason);
+    worker.cancelJob(toJobId(request.key), request.reason);
   });
   await subscriber.redis.subscribe(channel);
   await worker.waitUntilReady();

@@ -164,6 +164,16 @@ export function testBackend(
         expect(record.expiresAt).toBe(record.finishedAt! + 60_000);
       });
 
+      test('given-key', 'should run under a caller-given key using every allowed character', async () => {
+        const backend = await getBackend();
+        // Keys may hold `:` and `.`, which some engines reserve (BullMQ refuses `:` in job ids).
+        const key = `order:${uniqueId('given')}.v1_A-z`;
+        const handle = await launch(backend, conformanceTasks.add, { a: 1, b: 2 }, { key });
+        expect(handle.key).toBe(key);
+        expect(await handle.result({ timeout: 10_000 * scale })).toBe(3);
+        expect((await getStore().get(key))?.status).toBe('completed');
+      });
+
       test('failure', 'should reject ComputationFailedError carrying the remote error', async () => {
         const backend = await getBackend();
         const handle = await launch(backend, conformanceTasks.fail, { message: 'bad input', code: 'E_BAD' });
