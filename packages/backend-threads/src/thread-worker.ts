@@ -1,5 +1,5 @@
 import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
-import { serializeError, type TaskContext, type TaskLogger, type TaskRegistry } from '@au/core';
+import { type Codec, serializeError, type TaskContext, type TaskLogger, type TaskRegistry } from '@au/core';
 import { loadModulesInThread, resolveCodec } from './task-modules';
 import {
   ABORTED,
@@ -29,7 +29,9 @@ const PROGRESS_INTERVAL = 20;
 
 const data = workerData as ThreadWorkerData;
 let registry: Promise<TaskRegistry> | undefined;
-const running = new Map<number, AbortController>();
+/** The registry once loaded: later requests skip a microtask turn. */
+let loaded: TaskRegistry | undefined;
+const running = new Map<number, RunningAttempt>();
 const attemptTable = new Int32Array(data.attemptTable);
 
 const abortChannel = new BroadcastChannel(data.abortChannel);
@@ -39,9 +41,12 @@ abortChannel.onmessage = (event) => {
   running.get(id)?.abort(reviveError(reason));
 };
 
-/** Runs one attempt. Piscina calls it with the request the main thread posted. */
-export default async function runInThread(request: RunRequest): Promise<RunResponse> {
-  registry ??= loadModulesInThread(data.modules);
+/**
+ * Runs one attempt. Piscina calls it with the request the main thread posted. A task
+ * that returns synchronously gets its reply synchronously: no microtask turn is spent.
+ */
+export default function runInThread(request: RunRequest): RunResponse | Promise<RunResponse> {
+  if (loaded === undefined) return loadThenRun(request);
   // Tell the main thread which thread runs the attempt (to terminate it on a cancel),
   // then check whether it was aborted before this thread could hear the broadcast.
   const slot = attemptSlot(request.id);
@@ -50,31 +55,108 @@ export default async function runInThread(request: RunRequest): Promise<RunRespo
   if (Atomics.load(attemptTable, slot + ABORTED) === request.id) {
     return { ok: false, error: serializeError(abortedEarly(request)) };
   }
-  const controller = new AbortController();
-  running.set(request.id, controller);
-  const progress = new ProgressSender(request.id);
+  const attempt = new RunningAttempt(request);
+  running.set(request.id, attempt);
+  let result: unknown;
   try {
-    const task = (await registry).get(request.task);
-    const codec = resolveCodec(request.codec, task);
-    const input = codec.decode(request.args);
+    const task = loaded.get(request.task);
+    attempt.codec = resolveCodec(request.codec, task);
+    result = task.run(attempt.codec.decode(request.args), attempt.context());
+  } catch (error) {
+    return attempt.fail(error);
+  }
+  if (isPromiseLike(result)) {
+    return Promise.resolve(result).then(
+      (value) => attempt.succeed(value),
+      (error: unknown) => attempt.fail(error),
+    );
+  }
+  return attempt.succeed(result);
+}
+
+/** The first request of this thread: loads the task modules, then runs it. */
+async function loadThenRun(request: RunRequest): Promise<RunResponse> {
+  // Marked started already, so that a cancel while the modules load still terminates the thread.
+  const slot = attemptSlot(request.id);
+  Atomics.store(attemptTable, slot + THREAD, threadId);
+  Atomics.store(attemptTable, slot + STARTED, request.id);
+  registry ??= loadModulesInThread(data.modules);
+  try {
+    loaded = await registry;
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+  return runInThread(request);
+}
+
+/** One attempt running in this thread: its signal (made on first use), progress and reply. */
+class RunningAttempt {
+  codec: Codec | undefined;
+  #controller: AbortController | undefined;
+  #aborted: { reason: unknown } | undefined;
+  #progress: ProgressSender | undefined;
+  #replied = false;
+  readonly #request: RunRequest;
+
+  constructor(request: RunRequest) {
+    this.#request = request;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted !== undefined) this.#controller.abort(this.#aborted.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted !== undefined) return;
+    this.#aborted = { reason };
+    this.#controller?.abort(reason);
+  }
+
+  context(): TaskContext {
+    const request = this.#request;
     let log: TaskLogger | undefined;
-    const context: TaskContext = {
+    const attempt = this;
+    return {
       key: request.key,
       task: request.task,
       attempt: request.attempt,
-      signal: controller.signal,
-      progress: (value) => progress.report(value),
+      get signal() {
+        return attempt.signal;
+      },
+      progress: (value) => attempt.#reportProgress(value),
       get log() {
         log ??= forwardingLogger(request.id);
         return log;
       },
     };
-    const result = await task.run(input, context);
-    return withProgress({ ok: true, value: codec.encode(result) }, progress.stop());
-  } catch (error) {
-    return withProgress({ ok: false, error: serializeError(error) }, progress.stop());
-  } finally {
-    running.delete(request.id);
+  }
+
+  succeed(value: unknown): RunResponse {
+    try {
+      return this.#reply({ ok: true, value: (this.codec as Codec).encode(value) });
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  fail(error: unknown): RunResponse {
+    return this.#reply({ ok: false, error: serializeError(error) });
+  }
+
+  #reportProgress(value: unknown): void {
+    if (this.#replied) return;
+    this.#progress ??= new ProgressSender(this.#request.id);
+    this.#progress.report(value);
+  }
+
+  #reply(response: RunResponse): RunResponse {
+    this.#replied = true;
+    running.delete(this.#request.id);
+    return withProgress(response, this.#progress?.stop());
   }
 }
 
@@ -86,6 +168,14 @@ function abortedEarly(request: RunRequest): Error {
     code: 'AU_CANCELLED',
     message: `[au] computation "${request.key}" was cancelled before its thread started it`,
   });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 function withProgress(response: RunResponse, last: { value: unknown } | undefined): RunResponse {

@@ -8,7 +8,9 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ExecutionOutcome,
   executeComputation,
+  type InputSchema,
   type Invocation,
   LocalScheduler,
   type LocalSlot,
@@ -111,6 +113,13 @@ export class ThreadsBackend implements ComputationBackend {
   /** Attempts whose thread was terminated on purpose. */
   readonly #terminated = new Set<number>();
   #nextAttemptId = 0;
+  /** Aborts attempt `id` in its thread; returns the timer that terminates the thread after the grace period. */
+  readonly #abortInThread = (id: number, reason: unknown): ReturnType<typeof setTimeout> => {
+    Atomics.store(this.#attemptTable, attemptSlot(id) + ABORTED, id);
+    const message: AbortMessage = { id, reason: serializeError(reason) };
+    this.#abortChannel.postMessage(message);
+    return setTimeout(() => this.#terminateIfStarted(id), this.#cancelGracePeriod);
+  };
   #destroyed: Promise<void> | undefined;
 
   constructor(options: ThreadsBackendOptions) {
@@ -216,54 +225,41 @@ export class ThreadsBackend implements ComputationBackend {
 
   /** Runs one computation through the executor, its attempts in threads (the scheduler's `start`). */
   #start(invocation: Invocation, slot: LocalSlot): LocalWork {
-    const controller = new AbortController();
-    /** Settles when the thread that ran the last attempt is free (or was terminated). */
-    let threadFree: Promise<unknown> = Promise.resolve();
-    const runnable: Runnable = {
-      name: invocation.task.name,
-      ...(invocation.task.input === undefined ? {} : { input: invocation.task.input }),
-      run: (input, context) => {
-        const attempt = this.#runInThread(invocation, input, context as TaskContext & RunContext, slot);
-        threadFree = attempt.then(noop, noop);
-        return attempt;
-      },
-    };
-    const done = executeComputation({
-      store: invocation.store,
-      key: invocation.key,
-      task: runnable,
-      args: { value: invocation.args },
-      codec: invocation.codec,
-      retry: invocation.retry,
-      ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
-      ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
-      middleware: invocation.middleware,
-      signal: controller.signal,
-      logger: invocation.logger ?? this.#logger,
-      progressInterval: this.#progressInterval,
-      retryMode: 'report',
-    }).then(
-      async (outcome) => {
-        await threadFree;
-        return outcome;
-      },
-      async (error: unknown) => {
-        await threadFree;
-        throw error;
-      },
+    const run = new ThreadRun(invocation, slot, this.#runInThread);
+    run.done = run.settle(
+      executeComputation({
+        store: invocation.store,
+        key: invocation.key,
+        task: run,
+        args: { value: invocation.args },
+        codec: invocation.codec,
+        retry: invocation.retry,
+        ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
+        ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
+        middleware: invocation.middleware,
+        // Cheaper than an AbortController per computation; see ThreadRun.
+        onAbortable: (abort) => run.setExecutionAbort(abort),
+        logger: invocation.logger ?? this.#logger,
+        progressInterval: this.#progressInterval,
+        retryMode: 'report',
+      }),
     );
-    return { abort: (reason) => controller.abort(reason), done };
+    return run;
   }
 
   /** The `run` of the Runnable the executor calls: one attempt, in a thread. */
-  async #runInThread(
-    invocation: Invocation,
+  readonly #runInThread = async (
+    run: ThreadRun,
     input: unknown,
     context: TaskContext & RunContext,
-    slot: LocalSlot,
-  ): Promise<unknown> {
-    const { signal } = context;
-    if (signal.aborted) throw signal.reason;
+  ): Promise<unknown> => {
+    const { invocation, slot } = run;
+    // With a timeout the attempt's own signal tells when to stop the thread (it also
+    // follows a cancel); without one, only a cancel or a shutdown can stop it, and
+    // `run` hears those without the cost of an AbortSignal and its listener.
+    const signal = invocation.timeout === undefined ? undefined : context.signal;
+    if (signal === undefined ? run.aborted : signal.aborted)
+      throw signal === undefined ? run.reason : signal.reason;
     this.#nextAttemptId = this.#nextAttemptId >= MAX_ATTEMPT_ID ? 1 : this.#nextAttemptId + 1;
     const id = this.#nextAttemptId;
     const request: RunRequest = {
@@ -274,36 +270,39 @@ export class ThreadsBackend implements ComputationBackend {
       codec: invocation.codec.name,
       args: invocation.codec.encode(input),
     };
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      Atomics.store(this.#attemptTable, attemptSlot(id) + ABORTED, id);
-      const message: AbortMessage = { id, reason: serializeError(signal.reason) };
-      this.#abortChannel.postMessage(message);
-      graceTimer = setTimeout(() => this.#terminateIfStarted(id), this.#cancelGracePeriod);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    const attempt = new ThreadAttempt(id, this.#abortInThread);
+    let onAbort: (() => void) | undefined;
+    if (signal === undefined) run.current = attempt;
+    else {
+      onAbort = () => attempt.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
     this.#attempts.set(id, { context, logger: invocation.logger });
+    // No AbortSignal for Piscina: it doubles the cost of every run; see #terminateIfStarted.
+    const inThread = this.#pool.run(request);
+    run.inFlight = inThread;
     let response: RunResponse;
     try {
-      // No AbortSignal for Piscina: it doubles the cost of every run; see #terminateIfStarted.
-      response = await this.#pool.run(request);
+      response = await inThread;
     } catch (error) {
       // Piscina rejects when the thread died: terminated after the grace period, or crashed.
-      if (this.#terminated.delete(id)) throw signal.reason;
+      if (this.#terminated.delete(id)) throw attempt.reason;
       throw new ThreadCrashedError({ task: invocation.task.name, key: invocation.key, cause: error });
     } finally {
       // The slot frees as soon as the thread does, so the next computation starts while
       // this one's result is still being written.
       slot.release();
       this.#terminated.delete(id);
-      if (graceTimer !== undefined) clearTimeout(graceTimer);
-      signal.removeEventListener('abort', onAbort);
+      attempt.finish();
+      if (run.current === attempt) run.current = undefined;
+      if (run.inFlight === inThread) run.inFlight = undefined;
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       this.#attempts.delete(id);
     }
     if (response.progress !== undefined) context.progress(response.progress.value);
     if (response.ok) return invocation.codec.decode(response.value);
     throw reviveError(response.error);
-  }
+  };
 
   /**
    * The grace period of an aborted attempt is over: terminate the thread running it.
@@ -329,6 +328,100 @@ export class ThreadsBackend implements ComputationBackend {
 }
 
 /**
+ * One computation's link between the executor and the thread running its attempt.
+ * The executor hands over its abort (`onAbortable`); a cancel or a shutdown calls
+ * `abort`, which aborts the executor and the attempt in flight.
+ */
+class ThreadRun implements Runnable, LocalWork {
+  readonly name: string;
+  readonly input: InputSchema<unknown> | undefined;
+  readonly invocation: Invocation;
+  readonly slot: LocalSlot;
+  done!: Promise<ExecutionOutcome>;
+  aborted = false;
+  reason: unknown;
+  /** The attempt in flight when it listens here (no timeout); see `#runInThread`. */
+  current: ThreadAttempt | undefined;
+  /** Settles when the thread running the last attempt is free (or was terminated). */
+  inFlight: Promise<unknown> | undefined;
+  #abortExecution: ((reason: unknown) => void) | undefined;
+  readonly #runInThread: (
+    run: ThreadRun,
+    input: unknown,
+    context: TaskContext & RunContext,
+  ) => Promise<unknown>;
+
+  constructor(
+    invocation: Invocation,
+    slot: LocalSlot,
+    runInThread: (run: ThreadRun, input: unknown, context: TaskContext & RunContext) => Promise<unknown>,
+  ) {
+    this.name = invocation.task.name;
+    this.input = invocation.task.input;
+    this.invocation = invocation;
+    this.slot = slot;
+    this.#runInThread = runInThread;
+  }
+
+  /** Runnable: one attempt, in a thread. */
+  run(input: unknown, context: TaskContext): Promise<unknown> {
+    return this.#runInThread(this, input, context as TaskContext & RunContext);
+  }
+
+  setExecutionAbort(abort: (reason: unknown) => void): void {
+    this.#abortExecution = abort;
+    if (this.aborted) abort(this.reason);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#abortExecution?.(reason);
+    this.current?.abort(reason);
+  }
+
+  /** The executor's outcome, once the thread is free (an abort does not wait for it). */
+  async settle(execution: Promise<ExecutionOutcome>): Promise<ExecutionOutcome> {
+    try {
+      return await execution;
+    } finally {
+      if (this.inFlight !== undefined) await this.inFlight.then(noop, noop);
+    }
+  }
+}
+
+function noop(): void {}
+
+/** One attempt sent to a thread; `abort` stops it cooperatively, then by termination. */
+class ThreadAttempt {
+  reason: unknown;
+  #aborted = false;
+  #finished = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  readonly #id: number;
+  readonly #abortInThread: (id: number, reason: unknown) => ReturnType<typeof setTimeout>;
+
+  constructor(id: number, abortInThread: (id: number, reason: unknown) => ReturnType<typeof setTimeout>) {
+    this.#id = id;
+    this.#abortInThread = abortInThread;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted || this.#finished) return;
+    this.#aborted = true;
+    this.reason = reason;
+    this.#graceTimer = this.#abortInThread(this.#id, reason);
+  }
+
+  finish(): void {
+    this.#finished = true;
+    if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
+  }
+}
+
+/**
  * The threads' Node options when none are given: TypeScript (the worker file in a
  * source checkout, or a `.ts` task module) needs tsx. Node 20 runs no ESM loader hooks
  * in worker threads (`--import tsx` is ignored there), so tsx's CommonJS hook is
@@ -346,8 +439,6 @@ function resolveTsxHook(): string {
     return 'tsx/cjs';
   }
 }
-
-function noop(): void {}
 
 function nonNegative(name: string, value: number): number {
   if (!(value >= 0)) throw new TypeError(`[au] [threads] ${name} must be ≥ 0 ms, got ${value}`);
