@@ -40,6 +40,13 @@ export function createPushIterable<T>(onReturn?: () => void): PushIterable<T> {
       ended = true;
       queue.length = 0;
       cleanup();
+      if (waiting !== undefined) {
+        // A `next()` still pending when the consumer gives up ends too.
+        const resolve = waiting;
+        waiting = undefined;
+        failWaiting = undefined;
+        resolve({ value: undefined, done: true });
+      }
       return Promise.resolve({ value: undefined, done: true });
     },
   };

@@ -68,6 +68,14 @@ export async function waitForTerminal(
   options: WaitOptions = {},
 ): Promise<ComputationRecord> {
   const clock = options.clock ?? systemClock;
+  if (
+    options.signal === undefined &&
+    options.timeout !== undefined &&
+    store.watch !== undefined &&
+    store.capabilities.watch
+  ) {
+    return waitByWatchWithTimeout(store, key, options.timeout, clock);
+  }
   // Signals cost: an AbortController is made only when there is a limit to enforce.
   let controller: AbortController | undefined;
   let timer: unknown;
@@ -115,8 +123,10 @@ async function waitByWatch(
   store: ComputationStore,
   key: string,
   signal: AbortSignal | undefined,
+  stopper?: { stop?: () => void },
 ): Promise<ComputationRecord> {
   const changes = store.watch!(key, signal)[Symbol.asyncIterator]();
+  if (stopper !== undefined) stopper.stop = () => void changes.return?.();
   try {
     const current = await store.get(key);
     if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
@@ -135,6 +145,31 @@ async function waitByWatch(
     return last;
   } finally {
     await changes.return?.();
+  }
+}
+
+/** `waitByWatch` under a time limit, with a timer instead of an AbortController. */
+async function waitByWatchWithTimeout(
+  store: ComputationStore,
+  key: string,
+  timeout: number,
+  clock: Clock,
+): Promise<ComputationRecord> {
+  const stopper: { stop?: () => void } = {};
+  const waiting = waitByWatch(store, key, undefined, stopper);
+  let timer: unknown;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = clock.setTimeout(() => {
+      stopper.stop?.();
+      reject(new TimeoutError({ timeout, what: `waiting for computation "${key}"` }));
+    }, timeout);
+  });
+  try {
+    return await Promise.race([waiting, timedOut]);
+  } finally {
+    clock.clearTimeout(timer);
+    // Once the timer won, the stopped wait settles on its own; nobody needs its answer.
+    waiting.catch(() => undefined);
   }
 }
 
