@@ -1,8 +1,8 @@
 import type { TaskOutcome, TaskView } from '@au/client';
+import { progressFraction } from '@au/client';
 import { SingleBar } from 'cli-progress';
 import type { CommandContext } from './command-context';
 import { explainError } from './explain-error';
-import { progressFraction } from './progress-fraction';
 
 export interface AwaitOutcomeOptions {
   /** Seconds to wait at most; `undefined` waits until the computation ends (or Ctrl-C). */

@@ -1,6 +1,6 @@
 import type { TaskStatus, TaskView } from '@au/client';
+import { progressFraction } from '@au/client';
 import { type Io, paint } from './io';
-import { progressFraction } from './progress-fraction';
 
 const STATUS_STYLES: Record<TaskStatus, 'gray' | 'cyan' | 'green' | 'red' | 'yellow'> = {
   pending: 'gray',

@@ -15,4 +15,3 @@ export { CliError } from './errors/cli-error';
 export { EXIT_CODES, type ExitCode } from './exit-codes';
 export { type Io, processIo } from './io';
 export { parseInput } from './parse-input';
-export { progressFraction } from './progress-fraction';

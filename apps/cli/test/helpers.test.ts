@@ -1,8 +1,8 @@
+import { progressFraction } from '@au/client';
 import { describe, expect, it } from 'vitest';
 import { closestMatch } from '../src/closest-match';
 import { CliError } from '../src/errors/cli-error';
 import { parseInput } from '../src/parse-input';
-import { progressFraction } from '../src/progress-fraction';
 
 describe('parseInput', () => {
   describe('when given key=value pairs', () => {

@@ -1,6 +1,7 @@
 export { AuClient, type AuClientOptions, type EventsOptions, type SubmitOptions } from './au-client';
 export { AuHttpError } from './errors/au-http-error';
 export { parseServerSentEvents, type ServerSentEvent } from './parse-sse';
+export { progressFraction } from './progress-fraction';
 export type {
   InferTasks,
   ListFilters,

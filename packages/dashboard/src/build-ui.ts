@@ -27,6 +27,8 @@ export async function buildUi({
   const result = await esbuild.build({
     entryPoints: [`${appDirectory}/main.ts`],
     bundle: true,
+    // Workspace packages from their sources when building in the repository.
+    conditions: ['@au/source'],
     format: 'esm',
     platform: 'browser',
     target: ['es2022', 'chrome110', 'firefox110', 'safari16'],

@@ -1,5 +1,5 @@
+import { progressFraction } from '@au/client';
 import { h } from './dom';
-import { progressFraction } from './progress';
 import type { TaskView } from './types';
 
 /** `3s`, `5m`, `2h`, `4d` since `iso`. */
