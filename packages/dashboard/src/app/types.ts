@@ -1,31 +1,10 @@
 // The shapes of the au HTTP API (`@au/http`), as the page reads them.
 
-export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+import type { TaskError, TaskStatus, TaskView } from '@au/client';
+
+export type { TaskError, TaskStatus, TaskView };
 
 export const STATUSES: TaskStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
-
-export interface TaskError {
-  code: string;
-  name: string;
-  message: string;
-  stack?: string;
-}
-
-export interface TaskView {
-  taskId: string;
-  task: string;
-  status: TaskStatus;
-  progress?: unknown;
-  error?: TaskError;
-  attempt: number;
-  maxAttempts: number;
-  priority?: number;
-  tags?: string[];
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  expiresAt?: string;
-}
 
 export type Outcome =
   | { taskId: string; status: 'completed'; result: unknown }
