@@ -17,7 +17,7 @@ export async function* parseServerSentEvents(
   let id: string | undefined;
   let event = '';
   let data: string[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunksOf(body)) {
     buffer += decoder.decode(chunk, { stream: true });
     let newline = buffer.search(/\r\n|\r|\n/);
     while (newline !== -1) {
@@ -39,5 +39,25 @@ export async function* parseServerSentEvents(
       }
       newline = buffer.search(/\r\n|\r|\n/);
     }
+  }
+}
+
+/** The chunks of a body; through a reader where a browser's streams are not async-iterable (Safari). */
+async function* chunksOf(
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  if (Symbol.asyncIterator in body) {
+    yield* body as AsyncIterable<Uint8Array>;
+    return;
+  }
+  const reader = (body as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }

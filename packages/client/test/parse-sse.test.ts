@@ -33,4 +33,24 @@ describe('parseServerSentEvents', () => {
       ]);
     });
   });
+
+  describe('when the body is a stream that is not async-iterable (as in Safari)', () => {
+    it('should read it through a reader and release the lock', async () => {
+      const chunks = ['id: 7\ndata: hello\n', '\n'].map((text) => new TextEncoder().encode(text));
+      let released = false;
+      const body = {
+        getReader: () => ({
+          read: async () =>
+            chunks.length > 0 ? { value: chunks.shift()!, done: false } : { value: undefined, done: true },
+          releaseLock: () => {
+            released = true;
+          },
+        }),
+      } as unknown as ReadableStream<Uint8Array>;
+      const events = [];
+      for await (const event of parseServerSentEvents(body)) events.push(event);
+      expect(events).toEqual([{ id: '7', event: 'message', data: 'hello' }]);
+      expect(released).toBe(true);
+    });
+  });
 });

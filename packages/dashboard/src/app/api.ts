@@ -1,3 +1,4 @@
+import { parseServerSentEvents } from '@au/client';
 import type { ApiKey } from './api-key';
 import type { JsonSchema, Outcome, TaskInfo, TaskStatus, TaskView } from './types';
 
@@ -113,7 +114,7 @@ export class Api {
         }
         if (!response.ok || response.body === null)
           throw new ApiError(response.status, await readJson(response));
-        for await (const message of readEvents(response.body)) {
+        for await (const message of parseServerSentEvents(response.body)) {
           if (message.event !== 'status' && message.event !== 'progress') continue;
           if (message.id !== undefined) lastEventId = message.id;
           const view = JSON.parse(message.data) as TaskView;
@@ -177,45 +178,5 @@ async function readJson(response: Response): Promise<unknown> {
     return JSON.parse(text);
   } catch {
     return text;
-  }
-}
-
-/** The messages of a `text/event-stream` body. */
-async function* readEvents(
-  body: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ id: string | undefined; event: string; data: string }> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let id: string | undefined;
-  let event = '';
-  let data: string[] = [];
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let newline = buffer.search(/\r\n|\r|\n/);
-      while (newline !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
-        if (line === '') {
-          if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
-          event = '';
-          data = [];
-        } else if (!line.startsWith(':')) {
-          const colon = line.indexOf(':');
-          const field = colon === -1 ? line : line.slice(0, colon);
-          let text = colon === -1 ? '' : line.slice(colon + 1);
-          if (text.startsWith(' ')) text = text.slice(1);
-          if (field === 'data') data.push(text);
-          else if (field === 'event') event = text;
-          else if (field === 'id') id = text;
-        }
-        newline = buffer.search(/\r\n|\r|\n/);
-      }
-    }
-  } finally {
-    reader.releaseLock();
   }
 }
