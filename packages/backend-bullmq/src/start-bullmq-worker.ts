@@ -111,7 +111,8 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
   const codec = options.codec ?? jsonCodec;
   const middleware = options.middleware ?? [];
   const registry = await toRegistry(options.tasks);
-  const running = new Map<string, AbortController>();
+  /** Aborts of the jobs running here, by computation key. */
+  const running = new Map<string, (reason: unknown) => void>();
   const connection = openConnection(options.connection ?? 'redis://127.0.0.1:6379', 'worker');
 
   const processor = async (job: Job<JobData>, _token?: string, signal?: AbortSignal): Promise<void> => {
@@ -130,9 +131,16 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
       );
       throw new UnrecoverableError(error.message);
     }
-    const controller = new AbortController();
-    running.set(key, controller);
-    const onAbort = () => controller.abort(signal?.reason);
+    // The executor hands over its abort (cheaper than an AbortController per job): a
+    // cancel broadcast, BullMQ's own signal or a shutdown calls it.
+    let abortExecution: ((reason: unknown) => void) | undefined;
+    let abortedEarly: { reason: unknown } | undefined;
+    const abort = (reason: unknown) => {
+      if (abortExecution === undefined) abortedEarly ??= { reason };
+      else abortExecution(reason);
+    };
+    running.set(key, abort);
+    const onAbort = () => abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     let outcome: ExecutionOutcome;
     try {
@@ -148,7 +156,10 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
             ? { timeout: task.timeout }
             : {}),
         middleware,
-        signal: controller.signal,
+        onAbortable: (abortNow) => {
+          abortExecution = abortNow;
+          if (abortedEarly !== undefined) abortNow(abortedEarly.reason);
+        },
         logger,
         ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval }),
         retryMode: 'report',
@@ -156,7 +167,7 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (running.get(key) === controller) running.delete(key);
+      if (running.get(key) === abort) running.delete(key);
     }
     options.onOutcome?.(key, outcome);
     if (outcome.status === 'retry') throw new RetryScheduledError(outcome.delay, outcome.error);
@@ -221,9 +232,9 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
       return;
     }
     if (typeof request.key !== 'string') return;
-    const controller = running.get(request.key);
-    if (controller === undefined) return;
-    controller.abort(
+    const abort = running.get(request.key);
+    if (abort === undefined) return;
+    abort(
       new CancelledError({
         key: request.key,
         ...(request.reason === undefined ? {} : { reason: request.reason }),
@@ -255,7 +266,7 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
         if (timedOut) {
           if (abortRunning) {
             const closed = new ClosedError({ component: `worker ${NAME}` });
-            for (const controller of running.values()) controller.abort(closed);
+            for (const abort of running.values()) abort(closed);
             await graceful.catch(() => undefined);
           } else await worker.close(true).catch(() => undefined);
         }

@@ -1,4 +1,5 @@
 import { computeBackoff } from './backoff';
+import { claimComputation, isClaimable } from './claim';
 import { type Clock, sleep, systemClock } from './clock';
 import type { Codec } from './contracts/codec';
 import { composeMiddleware, type Middleware, type RunContext } from './contracts/middleware';
@@ -76,8 +77,6 @@ export type ExecutionOutcome =
   | { status: 'retry'; record: ComputationRecord; delay: number; error: unknown }
   | { status: 'skipped'; record: ComputationRecord | undefined };
 
-const PENDING: readonly ComputationStatus[] = ['pending'];
-const PENDING_OR_RUNNING: readonly ComputationStatus[] = ['pending', 'running'];
 const RUNNING: readonly ComputationStatus[] = ['running'];
 
 /**
@@ -132,22 +131,23 @@ function noop(): void {}
 async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<ExecutionOutcome> {
   const { store, key, task, codec } = options;
   const clock = options.clock ?? systemClock;
-  const current = await store.get(key);
-  if (current === undefined) return { status: 'skipped', record: undefined };
-  const claimable = options.reclaimRunning ? PENDING_OR_RUNNING : PENDING;
-  if (!claimable.includes(current.status)) return { status: 'skipped', record: current };
-  if (abort.aborted) return cancelOnAbort(options, abort.reason);
-
-  const attempt = current.attempt + 1;
+  if (abort.aborted) {
+    // Cancelled before the claim: record it, unless there is nothing left to run.
+    const current = await store.get(key);
+    if (current === undefined || !isClaimable(current, options.reclaimRunning)) {
+      return { status: 'skipped', record: current };
+    }
+    return cancelOnAbort(options, abort.reason);
+  }
   const startedAt = clock.now();
-  const running = await store.update(
-    key,
-    current.runAt === undefined
-      ? { status: 'running', attempt, startedAt }
-      : { status: 'running', attempt, startedAt, runAt: undefined },
-    { ifStatus: [current.status] },
-  );
-  if (running === undefined) return { status: 'skipped', record: await store.get(key) };
+  const claim = await claimComputation(store, key, {
+    now: startedAt,
+    reclaimRunning: options.reclaimRunning === true,
+  });
+  if (!claim.claimed) return { status: 'skipped', record: claim.record };
+  const running = claim.record;
+  if (abort.aborted) return cancelOnAbort(options, abort.reason);
+  const attempt = running.attempt;
   options.onStart?.(running);
 
   // A timeout aborts this attempt only; the outer source (cancel, shutdown) aborts it too.

@@ -74,15 +74,13 @@ export class ComputationHandle<T = unknown> {
    */
   async result(options: ResultOptions = {}): Promise<T> {
     const { store } = this.#context;
-    let record = await store.get(this.key);
+    const wait = () => waitForTerminal(store, this.key, { ...options, clock: this.#context.clock ?? systemClock });
+    // A watching store is read once, after subscribing: reading first would cost a round
+    // trip on a remote store, and a result is mostly awaited before it exists.
+    if (store.watch !== undefined && store.capabilities.watch) return this.#settle(await wait());
+    const record = await store.get(this.key);
     if (record === undefined) throw new ComputationNotFoundError({ key: this.key, store: store.name });
-    if (!isTerminalStatus(record.status)) {
-      record = await waitForTerminal(store, this.key, {
-        ...options,
-        clock: this.#context.clock ?? systemClock,
-      });
-    }
-    return this.#settle(record);
+    return this.#settle(isTerminalStatus(record.status) ? record : await wait());
   }
 
   /** Cancels the computation; `true` when it was still pending or running. */

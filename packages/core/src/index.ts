@@ -9,6 +9,7 @@ export {
 } from './backends/local-scheduler';
 export { computeBackoff } from './backoff';
 export { type CancelComputationOptions, cancelComputation } from './cancel-computation';
+export { applyClaim, claimComputation } from './claim';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
@@ -33,6 +34,8 @@ export {
   type RunContext,
 } from './contracts/middleware';
 export type {
+  ClaimOptions,
+  ClaimResult,
   ComputationStore,
   ListPage,
   ListQuery,

@@ -80,8 +80,11 @@ export async function launchComputation(
   return { key: prepared.record.key, existing };
 }
 
-/** Records `launchMany` creates at once. */
+/** Records `launchMany` creates at once, one by one. */
 const LAUNCH_MANY_CONCURRENCY = 64;
+/** Records per `createMany` call, and such calls at once. */
+const CREATE_MANY_CHUNK = 500;
+const CREATE_MANY_CONCURRENCY = 2;
 
 /**
  * Launches many computations of one task: every record is created, then the backend
@@ -96,26 +99,40 @@ export async function launchMany(
   if (options.key !== undefined)
     throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
-  // Records are created LAUNCH_MANY_CONCURRENCY at a time: with a remote store
-  // (Redis, Postgres) one create after the other costs a round trip each.
   const created: (Invocation | undefined)[] = new Array(prepared.length);
-  let next = 0;
   let failure: { error: unknown } | undefined;
+  // Without launch middleware a store's createMany takes the records in chunks (one
+  // round trip each); otherwise each record is created inside its own middleware chain,
+  // LAUNCH_MANY_CONCURRENCY at a time, since one after the other costs a round trip each.
+  const store = settings.store;
+  const batched = store.createMany !== undefined && !settings.middleware.some((item) => item.launch);
+  const step = batched ? CREATE_MANY_CHUNK : 1;
+  const concurrency = batched ? CREATE_MANY_CONCURRENCY : LAUNCH_MANY_CONCURRENCY;
+  let next = 0;
   const createNext = async (): Promise<void> => {
     while (failure === undefined && next < prepared.length) {
-      const index = next++;
-      const item = prepared[index]!;
+      const first = next;
+      next = Math.min(prepared.length, next + step);
+      const items = prepared.slice(first, next);
       try {
-        await composeMiddleware(settings.middleware, 'launch', item.context, async () => {
-          await settings.store.create(withMeta(item.record, item.context.meta));
-          created[index] = item.invocation;
-        });
+        if (batched) {
+          await store.createMany!(items.map((item) => withMeta(item.record, item.context.meta)));
+          for (let index = 0; index < items.length; index++)
+            created[first + index] = items[index]!.invocation;
+        } else {
+          const item = items[0]!;
+          await composeMiddleware(settings.middleware, 'launch', item.context, async () => {
+            await store.create(withMeta(item.record, item.context.meta));
+            created[first] = item.invocation;
+          });
+        }
       } catch (error) {
         failure ??= { error };
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(LAUNCH_MANY_CONCURRENCY, prepared.length) }, createNext));
+  const units = Math.ceil(prepared.length / step);
+  await Promise.all(Array.from({ length: Math.min(concurrency, units) }, createNext));
   if (failure !== undefined) {
     // All or nothing: the records made before the failure would never be launched.
     const { error } = failure;

@@ -96,6 +96,8 @@ describe('asyncCompute.map', () => {
     it('should reject and leave none of the batch pending', async () => {
       const store = new MemoryStore();
       const backend = new InProcessBackend();
+      // One record at a time (a store without createMany).
+      (store as { createMany?: unknown }).createMany = undefined;
       let creates = 0;
       const original = store.create.bind(store);
       store.create = async (record) => {
@@ -108,6 +110,27 @@ describe('asyncCompute.map', () => {
       const { records } = await store.list();
       expect(records.length).toBeGreaterThan(0);
       expect(records.every((record) => record.status === 'failed')).toBe(true);
+    });
+  });
+
+  describe('when a createMany chunk fails', () => {
+    it('should reject and mark the chunks already created failed', async () => {
+      const store = new MemoryStore();
+      const backend = new InProcessBackend();
+      let calls = 0;
+      const original = store.createMany.bind(store);
+      store.createMany = async (records) => {
+        calls += 1;
+        if (calls === 2) throw new Error('disk full');
+        return original(records);
+      };
+      const compute = asyncCompute((x: number) => x, { store, backend });
+      const inputs = Array.from({ length: 1200 }, (_, n) => [n] as [number]);
+      await expect(compute.map(inputs)).rejects.toThrow('disk full');
+      const { records } = await store.list({ limit: 1000 });
+      expect(records.length).toBeGreaterThanOrEqual(500);
+      expect(records.every((record) => record.status === 'failed')).toBe(true);
+      expect(backend.runningCount + backend.queuedCount).toBe(0);
     });
   });
 });

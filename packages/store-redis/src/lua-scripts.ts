@@ -96,6 +96,28 @@ end
 local function expired(raw, now)
   return raw and tonumber(raw) <= now
 end
+
+-- Whether a live (unexpired) record has this key.
+local function live(k, now)
+  return redis.call('EXISTS', k) == 1 and not expired(redis.call('HGET', k, 'expiresAt'), now)
+end
+
+-- Writes a new record and indexes it; an expired one under the key is dropped first.
+local function insert(k, key, fields)
+  if redis.call('EXISTS', k) == 1 then drop(k, key) else clean_stale(key) end
+  redis.call('HSET', k, unpack(fields))
+  local f = redis.call('HMGET', k, 'status', 'task', 'tags', 'createdAt', 'expiresAt')
+  local score = f[4]
+  redis.call('ZADD', allidx, score, key)
+  redis.call('ZADD', base .. ':i:s:' .. decode(f[1]), score, key)
+  redis.call('ZADD', base .. ':i:t:' .. decode(f[2]), score, key)
+  local tags = decode(f[3])
+  if type(tags) == 'table' then
+    for _, tag in ipairs(tags) do redis.call('ZADD', base .. ':i:g:' .. tag, score, key) end
+  end
+  -- A new hash has no TTL and no :exp entry: only an expiresAt needs syncing.
+  if f[5] then sync_expiry(k, key) end
+end
 `;
 
 /**
@@ -105,28 +127,60 @@ end
 export const createScript = `${common}
 local k = KEYS[1]
 local key = ARGV[2]
-local now = tonumber(ARGV[3])
-if redis.call('EXISTS', k) == 1 then
-  if not expired(redis.call('HGET', k, 'expiresAt'), now) then return 0 end
-  drop(k, key)
-else
-  clean_stale(key)
-end
+if live(k, tonumber(ARGV[3])) then return 0 end
 local fields = {}
 for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', k, unpack(fields))
-local f = redis.call('HMGET', k, 'status', 'task', 'tags', 'createdAt', 'expiresAt')
-local score = f[4]
-redis.call('ZADD', allidx, score, key)
-redis.call('ZADD', base .. ':i:s:' .. decode(f[1]), score, key)
-redis.call('ZADD', base .. ':i:t:' .. decode(f[2]), score, key)
-local tags = decode(f[3])
-if type(tags) == 'table' then
-  for _, tag in ipairs(tags) do redis.call('ZADD', base .. ':i:g:' .. tag, score, key) end
-end
--- A new hash has no TTL and no :exp entry: only an expiresAt needs syncing.
-if f[5] then sync_expiry(k, key) end
+insert(k, key, fields)
 return 1
+`;
+
+/**
+ * All or none. ARGV: base, now, then per record: key, number of field/value pairs, the
+ * pairs. Returns 1 when every record was created, else the first key that has a live
+ * record (and nothing is written).
+ */
+export const createManyScript = `${common}
+local now = tonumber(ARGV[2])
+local records = {}
+local i = 3
+while i <= #ARGV do
+  local key = ARGV[i]
+  local n = tonumber(ARGV[i + 1]) * 2
+  if live(rkey(key), now) then return key end
+  records[#records + 1] = { key, i + 2, i + 1 + n }
+  i = i + 2 + n
+end
+for _, r in ipairs(records) do
+  local fields = {}
+  for j = r[2], r[3] do fields[#fields + 1] = ARGV[j] end
+  insert(rkey(r[1]), r[1], fields)
+end
+return 1
+`;
+
+/**
+ * The executor's claim (core's applyClaim, in Lua). KEYS[1] record key. ARGV: base,
+ * key, now, reclaimRunning ('1'/'0'), startedAt. Returns nil when there is no live
+ * record, else { 1 when claimed or 0, the record as JSON }.
+ */
+export const claimScript = `${common}
+local k = KEYS[1]
+local key = ARGV[2]
+local f = redis.call('HMGET', k, 'status', 'expiresAt', 'createdAt', 'attempt', 'runAt')
+if not f[1] then return false end
+if expired(f[2], tonumber(ARGV[3])) then return false end
+local status = decode(f[1])
+if not (status == 'pending' or (ARGV[4] == '1' and status == 'running')) then return { 0, to_json(k) } end
+local attempt = (tonumber(f[4]) or 0) + 1
+redis.call('HSET', k, 'status', '"running"', 'attempt', string.format('%d', attempt), 'startedAt', ARGV[5])
+if f[5] then redis.call('HDEL', k, 'runAt') end
+if status ~= 'running' then
+  redis.call('ZREM', base .. ':i:s:' .. status, key)
+  redis.call('ZADD', base .. ':i:s:running', f[3], key)
+end
+local json = to_json(k)
+redis.call('PUBLISH', base .. ':c:' .. key, json)
+return { 1, json }
 `;
 
 /**

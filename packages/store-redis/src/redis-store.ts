@@ -1,5 +1,7 @@
 import {
   assertValidKey,
+  type ClaimOptions,
+  type ClaimResult,
   type Clock,
   ClosedError,
   type ComputationPatch,
@@ -19,7 +21,15 @@ import {
 } from '@au/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from './errors/redis-unavailable-error';
-import { cleanupScript, createScript, deleteScript, listScript, updateScript } from './lua-scripts';
+import {
+  claimScript,
+  cleanupScript,
+  createManyScript,
+  createScript,
+  deleteScript,
+  listScript,
+  updateScript,
+} from './lua-scripts';
 import { RedisKeyLayout } from './redis-key-layout';
 
 export interface RedisStoreOptions {
@@ -45,6 +55,8 @@ const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
 /** The store's Lua scripts, as ioredis custom commands. */
 interface ScriptCommands {
   auStoreCreate(recordKey: string, ...args: string[]): Promise<number>;
+  auStoreCreateMany(...args: string[]): Promise<number | string>;
+  auStoreClaim(recordKey: string, ...args: string[]): Promise<[number, string] | null>;
   auStoreUpdate(recordKey: string, ...args: string[]): Promise<string | null>;
   auStoreDelete(recordKey: string, ...args: string[]): Promise<number>;
   auStoreList(...args: (string | number)[]): Promise<string[]>;
@@ -120,13 +132,7 @@ export class RedisStore implements ComputationStore {
     this.#assertOpen();
     assertValidKey(record.key, NAME);
     await this.#subscriptionsSettled();
-    const fields: string[] = [];
-    for (const [name, value] of Object.entries(record)) {
-      if (value === undefined) continue;
-      assertFieldName(name);
-      const encoded = JSON.stringify(value);
-      if (encoded !== undefined) fields.push(name, encoded);
-    }
+    const fields = toFields(record);
     const created = await this.#call('create', () =>
       this.#redis.auStoreCreate(
         this.keys.record(record.key),
@@ -137,6 +143,47 @@ export class RedisStore implements ComputationStore {
       ),
     );
     if (created !== 1) throw new KeyExistsError({ key: record.key, store: NAME });
+  }
+
+  /** All or none, in one script (one round trip). */
+  async createMany(records: readonly ComputationRecord[]): Promise<void> {
+    this.#assertOpen();
+    const args: string[] = [];
+    const keys = new Set<string>();
+    for (const record of records) {
+      assertValidKey(record.key, NAME);
+      if (keys.has(record.key)) throw new KeyExistsError({ key: record.key, store: NAME });
+      keys.add(record.key);
+      const fields = toFields(record);
+      args.push(record.key, String(fields.length / 2));
+      for (const field of fields) args.push(field);
+    }
+    if (records.length === 0) return;
+    await this.#subscriptionsSettled();
+    const reply = await this.#call('createMany', () =>
+      this.#redis.auStoreCreateMany(this.keys.base, String(this.#clock.now()), ...args),
+    );
+    if (reply !== 1) throw new KeyExistsError({ key: String(reply), store: NAME });
+  }
+
+  /** `get` and the conditional `update` of a claim, in one script (one round trip). */
+  async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    this.#assertOpen();
+    assertValidKey(key, NAME);
+    await this.#subscriptionsSettled();
+    const reply = await this.#call('claim', () =>
+      this.#redis.auStoreClaim(
+        this.keys.record(key),
+        this.keys.base,
+        key,
+        String(this.#clock.now()),
+        options.reclaimRunning === true ? '1' : '0',
+        JSON.stringify(options.now),
+      ),
+    );
+    if (reply === null) return { claimed: false, record: undefined };
+    const record = JSON.parse(reply[1]) as ComputationRecord;
+    return reply[0] === 1 ? { claimed: true, record } : { claimed: false, record };
   }
 
   async update(
@@ -359,10 +406,24 @@ function defineScripts(redis: Redis): void {
   const scripted = redis as unknown as Partial<ScriptCommands>;
   if (typeof scripted.auStoreCreate === 'function') return;
   redis.defineCommand('auStoreCreate', { numberOfKeys: 1, lua: createScript });
+  redis.defineCommand('auStoreCreateMany', { numberOfKeys: 0, lua: createManyScript });
+  redis.defineCommand('auStoreClaim', { numberOfKeys: 1, lua: claimScript });
   redis.defineCommand('auStoreUpdate', { numberOfKeys: 1, lua: updateScript });
   redis.defineCommand('auStoreDelete', { numberOfKeys: 1, lua: deleteScript });
   redis.defineCommand('auStoreList', { lua: listScript });
   redis.defineCommand('auStoreCleanup', { numberOfKeys: 0, lua: cleanupScript });
+}
+
+/** The record as hash field/value pairs, each value JSON-encoded. */
+function toFields(record: ComputationRecord): string[] {
+  const fields: string[] = [];
+  for (const [name, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    assertFieldName(name);
+    const encoded = JSON.stringify(value);
+    if (encoded !== undefined) fields.push(name, encoded);
+  }
+  return fields;
 }
 
 function fromHash(flat: Record<string, string>): ComputationRecord | undefined {

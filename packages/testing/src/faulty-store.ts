@@ -2,7 +2,16 @@ import type { ComputationStore } from '@au/core';
 import { type Fault, type FaultControl, injectFaults } from './internal/inject-faults';
 
 /** The store methods a fault can target. */
-export type StoreMethod = 'get' | 'create' | 'update' | 'delete' | 'list' | 'cleanupExpired' | 'close';
+export type StoreMethod =
+  | 'get'
+  | 'create'
+  | 'createMany'
+  | 'update'
+  | 'claim'
+  | 'delete'
+  | 'list'
+  | 'cleanupExpired'
+  | 'close';
 
 /** A fault of a store method: see `Fault`. */
 export type StoreFault = Fault<StoreMethod>;

@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ComputationRecord,
   type ComputationStore,
+  claimComputation,
   compareListOrder,
   InvalidKeyError,
   jsonCodec,
@@ -248,6 +249,89 @@ export function testStore(
         },
         { timeout: 20_000 * scale },
       );
+    });
+
+    describe("when claiming (claimComputation: the store's claim, else get + update)", () => {
+      test(
+        'claim-pending',
+        'should claim a pending record: running, attempt counted, runAt cleared',
+        async () => {
+          const original = await created({ runAt: Date.now() - 10, attempt: 1, maxAttempts: 3 });
+          const now = Date.now();
+          const claim = await claimComputation(getStore(), original.key, { now });
+          expect(claim.claimed).toBe(true);
+          const expected = { ...original, status: 'running', attempt: 2, startedAt: now };
+          delete (expected as Partial<ComputationRecord>).runAt;
+          expect(claim.record).toEqual(expected);
+          expect(await getStore().get(original.key)).toEqual(expected);
+        },
+      );
+
+      test('claim-running', 'should reclaim a running record only when asked to', async () => {
+        const original = await created({ status: 'running', attempt: 1, startedAt: Date.now() - 1000 });
+        const refused = await claimComputation(getStore(), original.key, { now: Date.now() });
+        expect(refused).toEqual({ claimed: false, record: original });
+        const now = Date.now();
+        const reclaimed = await claimComputation(getStore(), original.key, { now, reclaimRunning: true });
+        expect(reclaimed).toEqual({ claimed: true, record: { ...original, attempt: 2, startedAt: now } });
+      });
+
+      test('claim-terminal', 'should not claim a terminal record, and return it unchanged', async () => {
+        const original = await created({ status: 'completed', value: 1, finishedAt: Date.now() });
+        const claim = await claimComputation(getStore(), original.key, {
+          now: Date.now(),
+          reclaimRunning: true,
+        });
+        expect(claim).toEqual({ claimed: false, record: original });
+        expect(await getStore().get(original.key)).toEqual(original);
+      });
+
+      test('claim-missing', 'should return no record for a missing or expired key', async () => {
+        expect(await claimComputation(getStore(), `${task}.missing`, { now: Date.now() })).toEqual({
+          claimed: false,
+          record: undefined,
+        });
+        const expired = await created({ expiresAt: Date.now() - 1000 });
+        expect(await claimComputation(getStore(), expired.key, { now: Date.now() })).toEqual({
+          claimed: false,
+          record: undefined,
+        });
+      });
+
+      test('claim-race', 'should let exactly one of many concurrent claims win', async () => {
+        const original = await created();
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, () => claimComputation(getStore(), original.key, { now: Date.now() })),
+        );
+        expect(claims.filter((claim) => claim.claimed)).toHaveLength(1);
+        expect((await getStore().get(original.key))?.attempt).toBe(1);
+      });
+    });
+
+    describe('when creating many (createMany, where the store has it)', () => {
+      test('create-many', 'should store every record, listed and readable', async (context) => {
+        const store = getStore();
+        if (store.createMany === undefined) return context.skip();
+        const records = [record({ args: 1, tags: ['x'] }), record({ args: 2 }), record({ args: 3 })];
+        await store.createMany(records);
+        for (const original of records) expect(await store.get(original.key)).toEqual(original);
+        const page = await store.list({ task, status: 'pending' });
+        expect(page.records.map((item) => item.key).sort()).toEqual(records.map((item) => item.key).sort());
+        expect((await store.list({ tag: 'x' })).records.map((item) => item.key)).toEqual([records[0]!.key]);
+      });
+
+      test('create-many-existing', 'should store none when one key is taken', async (context) => {
+        const store = getStore();
+        if (store.createMany === undefined) return context.skip();
+        const taken = await created({ args: 'first' });
+        const fresh = record();
+        const error = await store
+          .createMany([fresh, { ...taken, args: 'second' }])
+          .catch((caught: unknown) => caught);
+        expect(KeyExistsError.isInstance(error)).toBe(true);
+        expect(await store.get(fresh.key)).toBeUndefined();
+        expect((await store.get(taken.key))?.args).toBe('first');
+      });
     });
 
     describe('when records expire', () => {

@@ -15,11 +15,11 @@ function collectingLogger() {
 }
 
 describe('faultyStore', () => {
-  describe('when the claim (first update) fails under SyncTestBackend', () => {
+  describe('when the claim fails under SyncTestBackend', () => {
     it('should reject the launch and record the failure with the arguments kept', async () => {
       const inner = new MemoryStore();
       const down = new Error('store is down');
-      const store = faultyStore(inner, { method: 'update', on: 1, error: down });
+      const store = faultyStore(inner, { method: 'claim', on: 1, error: down });
       const double = asyncCompute((x: number) => x * 2, { store, backend: new SyncTestBackend() });
       await expect(double(21)).rejects.toBe(down);
       const [record] = (await inner.list()).records as [ComputationRecord];
@@ -29,21 +29,21 @@ describe('faultyStore', () => {
       expect(record.error?.message).toBe('store is down');
       expect(record.args).toEqual([21]);
       expect(record.attempt).toBe(0);
-      expect(store.calls.update).toBe(3);
-      expect(store.injected).toEqual([{ method: 'update', call: 1, error: down }]);
+      expect(store.calls.update).toBe(2);
+      expect(store.injected).toEqual([{ method: 'claim', call: 1, error: down }]);
     });
   });
 
   describe('when the final write fails under InProcessBackend', () => {
     it('should log the failure, keep the record and free the slot', async () => {
       const inner = new MemoryStore();
-      const store = faultyStore(inner, { method: 'update', on: 2, error: new Error('write lost') });
+      const store = faultyStore(inner, { method: 'update', on: 1, error: new Error('write lost') });
       const { logger, errors } = collectingLogger();
       const backend = new InProcessBackend({ concurrency: 1, logger });
       const double = asyncCompute((x: number) => x * 2, { store, backend });
       const handle = await double(21);
       while (errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      // Update 1 claimed it (running, attempt 1); update 2 (completed) failed. The record
+      // The claim made it running (attempt 1); update 1 (completed) failed. The record
       // says running, as after a worker crash: a durable backend would re-deliver it,
       // the in-process one logs it. Nothing is thrown unhandled and the record is kept.
       expect(await inner.get(handle.key)).toMatchObject({ status: 'running', attempt: 1, args: [21] });

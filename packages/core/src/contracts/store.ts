@@ -9,7 +9,9 @@ import type { ComputationStatus } from '../status';
  * cancel is decided by it (an atomic conditional update).
  *
  * Required: `get`, `create`, `update`, `delete`, `list`, `cleanupExpired`, `close`.
- * Optional: `watch` (push instead of polling), announced in `capabilities`.
+ * Optional: `watch` (push instead of polling), announced in `capabilities`; `claim`
+ * and `createMany`, one round trip where core would otherwise make several (core
+ * falls back to `get` + `update` and to `create` when a store has none).
  *
  * Left out on purpose: transactions over several records, secondary indexes beyond
  * status/task/tag, and queueing (that is a backend's job).
@@ -46,6 +48,22 @@ export interface ComputationStore {
   create(record: ComputationRecord): Promise<void>;
 
   /**
+   * Stores several new records at once, all or none: when a key already has a record,
+   * throws `KeyExistsError` and stores nothing. Optional; `launchMany` uses it.
+   */
+  createMany?(records: readonly ComputationRecord[]): Promise<void>;
+
+  /**
+   * The executor's claim in one atomic step: when the record is `pending` (or
+   * `running` and `reclaimRunning` is set), makes it `running` with `attempt + 1`,
+   * `startedAt: options.now` and no `runAt`, and returns `{ claimed: true, record }`
+   * (the new version). Otherwise writes nothing and returns `{ claimed: false, record }`
+   * with the current record (`undefined` when there is none or it has expired).
+   * Optional; the executor falls back to `get` then a conditional `update`.
+   */
+  claim?(key: string, options: ClaimOptions): Promise<ClaimResult>;
+
+  /**
    * Applies `patch` atomically and returns the new record, or `undefined` when nothing
    * was written: no record, expired, its status not in `ifStatus`, or a terminal record
    * whose status, value or error the patch would change (see `applyPatch`).
@@ -76,6 +94,17 @@ export interface StoreCapabilities {
   /** Expired records disappear without `cleanupExpired` (e.g. Redis TTLs). */
   nativeTtl: boolean;
 }
+
+export interface ClaimOptions {
+  /** The claim's time: the record's new `startedAt`. */
+  now: number;
+  /** Also claim a record left `running` (a re-delivery after its worker died). @default false */
+  reclaimRunning?: boolean;
+}
+
+export type ClaimResult =
+  | { claimed: true; record: ComputationRecord }
+  | { claimed: false; record: ComputationRecord | undefined };
 
 export interface UpdateOptions {
   /** Apply only when the current status is one of these. */

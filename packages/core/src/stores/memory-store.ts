@@ -1,6 +1,9 @@
 import { applyPatch, isExpired } from '../apply-patch';
+import { applyClaim } from '../claim';
 import { type Clock, systemClock } from '../clock';
 import type {
+  ClaimOptions,
+  ClaimResult,
   ComputationStore,
   ListPage,
   ListQuery,
@@ -50,6 +53,30 @@ export class MemoryStore implements ComputationStore {
     assertValidKey(record.key, NAME);
     if (this.#live(record.key) !== undefined) throw new KeyExistsError({ key: record.key, store: NAME });
     this.#records.set(record.key, { ...record });
+  }
+
+  async createMany(records: readonly ComputationRecord[]): Promise<void> {
+    this.#assertOpen();
+    const keys = new Set<string>();
+    for (const record of records) {
+      assertValidKey(record.key, NAME);
+      if (keys.has(record.key) || this.#live(record.key) !== undefined) {
+        throw new KeyExistsError({ key: record.key, store: NAME });
+      }
+      keys.add(record.key);
+    }
+    for (const record of records) this.#records.set(record.key, { ...record });
+  }
+
+  async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
+    this.#assertOpen();
+    const current = this.#live(key);
+    if (current === undefined) return { claimed: false, record: undefined };
+    const next = applyClaim(current, options);
+    if (next === undefined) return { claimed: false, record: { ...current } };
+    this.#records.set(key, next);
+    this.#notify(next);
+    return { claimed: true, record: { ...next } };
   }
 
   async update(

@@ -1,0 +1,44 @@
+import { applyPatch } from './apply-patch';
+import type { ClaimOptions, ClaimResult, ComputationStore } from './contracts/store';
+import type { ComputationPatch, ComputationRecord } from './record';
+
+/**
+ * The claim rule, shared by stores that claim in JavaScript (stores that claim in Lua
+ * or SQL mirror it): a `pending` record, or a `running` one when `reclaimRunning` is
+ * set, becomes `running` with the attempt counted and `runAt` cleared. Returns the new
+ * record, or `undefined` when the record may not be claimed.
+ */
+export function applyClaim(current: ComputationRecord, options: ClaimOptions): ComputationRecord | undefined {
+  if (!isClaimable(current, options.reclaimRunning)) return undefined;
+  return applyPatch(current, claimPatch(current, options.now));
+}
+
+/**
+ * Claims a computation for one attempt: one `store.claim` where the store has it,
+ * else a `get` and a conditional `update` (the same result, one round trip more).
+ */
+export async function claimComputation(
+  store: ComputationStore,
+  key: string,
+  options: ClaimOptions,
+): Promise<ClaimResult> {
+  if (store.claim !== undefined) return store.claim(key, options);
+  const current = await store.get(key);
+  if (current === undefined) return { claimed: false, record: undefined };
+  if (!isClaimable(current, options.reclaimRunning)) return { claimed: false, record: current };
+  const running = await store.update(key, claimPatch(current, options.now), { ifStatus: [current.status] });
+  if (running === undefined) return { claimed: false, record: await store.get(key) };
+  return { claimed: true, record: running };
+}
+
+/** Whether an attempt may start on this record: `pending`, or `running` when reclaiming. */
+export function isClaimable(record: ComputationRecord, reclaimRunning = false): boolean {
+  return record.status === 'pending' || (reclaimRunning && record.status === 'running');
+}
+
+function claimPatch(current: ComputationRecord, now: number): ComputationPatch {
+  const attempt = current.attempt + 1;
+  return current.runAt === undefined
+    ? { status: 'running', attempt, startedAt: now }
+    : { status: 'running', attempt, startedAt: now, runAt: undefined };
+}
