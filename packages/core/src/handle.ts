@@ -74,7 +74,8 @@ export class ComputationHandle<T = unknown> {
    */
   async result(options: ResultOptions = {}): Promise<T> {
     const { store } = this.#context;
-    const wait = () => waitForTerminal(store, this.key, { ...options, clock: this.#context.clock ?? systemClock });
+    const wait = () =>
+      waitForTerminal(store, this.key, { ...options, clock: this.#context.clock ?? systemClock });
     // A watching store is read once, after subscribing: reading first would cost a round
     // trip on a remote store, and a result is mostly awaited before it exists.
     if (store.watch !== undefined && store.capabilities.watch) return this.#settle(await wait());
