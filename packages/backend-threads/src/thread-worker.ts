@@ -5,6 +5,8 @@ import {
   ABORTED,
   type AbortMessage,
   attemptSlot,
+  type BatchRequest,
+  isBatchRequest,
   LOG_LEVELS,
   type LogLevel,
   type RunRequest,
@@ -45,7 +47,39 @@ abortChannel.onmessage = (event) => {
  * Runs one attempt. Piscina calls it with the request the main thread posted. A task
  * that returns synchronously gets its reply synchronously: no microtask turn is spent.
  */
-export default function runInThread(request: RunRequest): RunResponse | Promise<RunResponse> {
+export default function runRequest(
+  request: RunRequest | BatchRequest,
+): RunResponse | RunResponse[] | Promise<RunResponse | RunResponse[]> {
+  return isBatchRequest(request) ? runBatch(request.batch) : runInThread(request);
+}
+
+/**
+ * Runs a batch's attempts one after the other and replies once for all: one message
+ * each way instead of one per attempt. Synchronous tasks keep the whole batch synchronous.
+ */
+function runBatch(requests: RunRequest[]): RunResponse[] | Promise<RunResponse[]> {
+  const responses: RunResponse[] = [];
+  for (let index = 0; index < requests.length; index++) {
+    const response = runInThread(requests[index]!);
+    if (isPromiseLike(response)) return finishBatch(requests, index, response, responses);
+    responses.push(response);
+  }
+  return responses;
+}
+
+async function finishBatch(
+  requests: RunRequest[],
+  index: number,
+  current: Promise<RunResponse>,
+  responses: RunResponse[],
+): Promise<RunResponse[]> {
+  responses.push(await current);
+  for (let next = index + 1; next < requests.length; next++)
+    responses.push(await runInThread(requests[next]!));
+  return responses;
+}
+
+function runInThread(request: RunRequest): RunResponse | Promise<RunResponse> {
   if (loaded === undefined) return loadThenRun(request);
   // Tell the main thread which thread runs the attempt (to terminate it on a cancel),
   // then check whether it was aborted before this thread could hear the broadcast.
@@ -58,6 +92,7 @@ export default function runInThread(request: RunRequest): RunResponse | Promise<
   const attempt = new RunningAttempt(request);
   running.set(request.id, attempt);
   let result: unknown;
+  attempt.startedAt = performance.now();
   try {
     const task = loaded.get(request.task);
     attempt.codec = resolveCodec(request.codec, task);
@@ -92,6 +127,7 @@ async function loadThenRun(request: RunRequest): Promise<RunResponse> {
 /** One attempt running in this thread: its signal (made on first use), progress and reply. */
 class RunningAttempt {
   codec: Codec | undefined;
+  startedAt = 0;
   #controller: AbortController | undefined;
   #aborted: { reason: unknown } | undefined;
   #progress: ProgressSender | undefined;
@@ -155,6 +191,7 @@ class RunningAttempt {
 
   #reply(response: RunResponse): RunResponse {
     this.#replied = true;
+    response.duration = performance.now() - this.startedAt;
     running.delete(this.#request.id);
     return withProgress(response, this.#progress?.stop());
   }

@@ -26,11 +26,13 @@ import {
 } from '@au/core';
 import { Piscina } from 'piscina';
 import { ThreadCrashedError } from './errors/thread-crashed-error';
+import { type BatchFailure, ShortTaskBatcher } from './short-task-batcher';
 import { isTypeScriptModule, normalizeTaskModules, TASK_MODULES_WHERE } from './task-modules';
 import {
   ABORTED,
   type AbortMessage,
   attemptSlot,
+  type BatchRequest,
   isThreadEvent,
   MAX_ATTEMPT_ID,
   newAttemptTable,
@@ -70,6 +72,12 @@ export interface ThreadsBackendOptions {
   progressInterval?: number;
   /** Where backend-level problems are logged. @default silentLogger */
   logger?: TaskLogger;
+  /**
+   * Attempts of short tasks (runs averaging under 1 ms) sent to a thread in one message;
+   * 1 sends every attempt alone. See "Short tasks travel in batches" in the README.
+   * @default 16
+   */
+  maxBatch?: number;
 }
 
 const NAME = 'threads';
@@ -104,7 +112,8 @@ export class ThreadsBackend implements ComputationBackend {
   readonly #cancelGracePeriod: number;
   readonly #progressInterval: number;
   readonly #logger: TaskLogger;
-  readonly #pool: Piscina<RunRequest, RunResponse>;
+  readonly #pool: Piscina<RunRequest | BatchRequest, RunResponse | RunResponse[]>;
+  readonly #batcher: ShortTaskBatcher;
   readonly #abortChannel: BroadcastChannel;
   readonly #attemptTable: Int32Array;
   readonly #registry: Promise<TaskRegistry>;
@@ -114,7 +123,12 @@ export class ThreadsBackend implements ComputationBackend {
   readonly #terminated = new Set<number>();
   #nextAttemptId = 0;
   /** Aborts attempt `id` in its thread; returns the timer that terminates the thread after the grace period. */
-  readonly #abortInThread = (id: number, reason: unknown): ReturnType<typeof setTimeout> => {
+  readonly #abortInThread = (id: number, reason: unknown): ReturnType<typeof setTimeout> | undefined => {
+    // Not sent yet (waiting for a batch): it never reaches a thread.
+    if (this.#batcher.withdraw(id, reason)) {
+      this.#terminated.add(id);
+      return undefined;
+    }
     Atomics.store(this.#attemptTable, attemptSlot(id) + ABORTED, id);
     const message: AbortMessage = { id, reason: serializeError(reason) };
     this.#abortChannel.postMessage(message);
@@ -153,7 +167,7 @@ export class ThreadsBackend implements ComputationBackend {
     this.#attemptTable = new Int32Array(workerData.attemptTable);
     this.#abortChannel = new BroadcastChannel(workerData.abortChannel);
     this.#abortChannel.unref();
-    this.#pool = new Piscina<RunRequest, RunResponse>({
+    this.#pool = new Piscina<RunRequest | BatchRequest, RunResponse | RunResponse[]>({
       filename: WORKER_FILE,
       minThreads: Math.min(options.minThreads ?? 1, concurrency),
       maxThreads: concurrency,
@@ -169,6 +183,17 @@ export class ThreadsBackend implements ComputationBackend {
     this.#pool.on('error', (error: unknown) =>
       this.#logger.error({ err: error }, '[au] [threads] a worker thread failed while idle; it was replaced'),
     );
+    const maxBatch = options.maxBatch ?? 16;
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+      throw new TypeError(`[au] [threads] maxBatch must be an integer ≥ 1, got ${maxBatch}`);
+    }
+    this.#batcher = new ShortTaskBatcher({
+      threads: concurrency,
+      maxBatch,
+      runOne: (request) => this.#pool.run(request) as Promise<RunResponse>,
+      runBatch: (requests) => this.#pool.run({ batch: requests }) as Promise<RunResponse[]>,
+      onBatchFailed: (requests) => this.#onBatchFailed(requests),
+    });
     this.#registry = loadTaskModules(modules, TASK_MODULES_WHERE);
     // A load failure is reported by launch and ping; this keeps it from being unhandled.
     this.#registry.catch(() => undefined);
@@ -207,6 +232,11 @@ export class ThreadsBackend implements ComputationBackend {
   /** Computations waiting for a thread (delayed ones included). */
   get queuedCount(): number {
     return this.#scheduler.queuedCount;
+  }
+
+  /** Attempts of short tasks sent to the threads in batches so far. */
+  get batchedCount(): number {
+    return this.#batcher.batchedCount;
   }
 
   /** Threads alive in the pool. */
@@ -279,7 +309,9 @@ export class ThreadsBackend implements ComputationBackend {
     }
     this.#attempts.set(id, { context, logger: invocation.logger });
     // No AbortSignal for Piscina: it doubles the cost of every run; see #terminateIfStarted.
-    const inThread = this.#pool.run(request);
+    const inThread = this.#batcher.isShort(request.task, invocation.timeout)
+      ? this.#batcher.send(request, slot)
+      : (this.#pool.run(request) as Promise<RunResponse>);
     run.inFlight = inThread;
     let response: RunResponse;
     try {
@@ -287,6 +319,7 @@ export class ThreadsBackend implements ComputationBackend {
     } catch (error) {
       // Piscina rejects when the thread died: terminated after the grace period, or crashed.
       if (this.#terminated.delete(id)) throw attempt.reason;
+      this.#batcher.forget(request.task);
       throw new ThreadCrashedError({ task: invocation.task.name, key: invocation.key, cause: error });
     } finally {
       // The slot frees as soon as the thread does, so the next computation starts while
@@ -299,6 +332,7 @@ export class ThreadsBackend implements ComputationBackend {
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       this.#attempts.delete(id);
     }
+    this.#batcher.record(request.task, response.duration);
     if (response.progress !== undefined) context.progress(response.progress.value);
     if (response.ok) return invocation.codec.decode(response.value);
     throw reviveError(response.error);
@@ -317,6 +351,27 @@ export class ThreadsBackend implements ComputationBackend {
     if (thread === undefined) return;
     this.#terminated.add(id);
     void thread.terminate();
+  }
+
+  /**
+   * A batch's thread died. The attempts it was terminated for fail with their reason; in
+   * a crash, the attempt it died in (the last one it started) fails. The others run
+   * again alone (an earlier one of the batch may thus run twice: its reply died with the
+   * thread). Their tasks are measured again before they are batched again.
+   */
+  #onBatchFailed(requests: readonly RunRequest[]): BatchFailure[] {
+    const terminated = requests.some((request) => this.#terminated.has(request.id));
+    let diedIn: number | undefined;
+    if (!terminated) {
+      for (const request of requests) {
+        if (Atomics.load(this.#attemptTable, attemptSlot(request.id) + STARTED) === request.id)
+          diedIn = request.id;
+      }
+    }
+    for (const request of requests) this.#batcher.forget(request.task);
+    return requests.map((request) =>
+      this.#terminated.has(request.id) || request.id === diedIn ? 'fail' : 'resend',
+    );
   }
 
   #onThreadEvent(event: ThreadEvent): void {
@@ -401,9 +456,12 @@ class ThreadAttempt {
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #id: number;
-  readonly #abortInThread: (id: number, reason: unknown) => ReturnType<typeof setTimeout>;
+  readonly #abortInThread: (id: number, reason: unknown) => ReturnType<typeof setTimeout> | undefined;
 
-  constructor(id: number, abortInThread: (id: number, reason: unknown) => ReturnType<typeof setTimeout>) {
+  constructor(
+    id: number,
+    abortInThread: (id: number, reason: unknown) => ReturnType<typeof setTimeout> | undefined,
+  ) {
     this.#id = id;
     this.#abortInThread = abortInThread;
   }

@@ -18,10 +18,22 @@ export interface RunRequest {
   args: unknown;
 }
 
-/** Thread → main: how the attempt ended. `progress` is the last value the task reported. */
+/** Main → thread: several attempts of short tasks, run one after the other (see `ShortTaskBatcher`). */
+export interface BatchRequest {
+  batch: RunRequest[];
+}
+
+/**
+ * Thread → main: how the attempt ended. `progress` is the last value the task reported;
+ * `duration` the ms the task ran (the main thread learns which tasks are short from it).
+ */
 export type RunResponse =
-  | { ok: true; value: unknown; progress?: { value: unknown } }
-  | { ok: false; error: SerializedError; progress?: { value: unknown } };
+  | { ok: true; value: unknown; progress?: { value: unknown }; duration?: number }
+  | { ok: false; error: SerializedError; progress?: { value: unknown }; duration?: number };
+
+export function isBatchRequest(request: RunRequest | BatchRequest): request is BatchRequest {
+  return (request as BatchRequest).batch !== undefined;
+}
 
 /** Thread → main, outside the reply: progress and log lines while the task runs. */
 export type ThreadEvent =

@@ -1,0 +1,186 @@
+import type { LocalSlot } from '@au/core';
+import type { RunRequest, RunResponse } from './wire';
+
+/*
+ * Sending one attempt to a thread costs the main thread more than a trivial task costs
+ * the thread: with tasks of microseconds the pool waits on the main thread. Attempts of
+ * tasks known to be short therefore travel in batches, one message each way per batch.
+ *
+ * A task is short once at least MIN_SAMPLES runs averaged under SHORT_TASK_MS (and its
+ * invocation has no timeout under MIN_TIMEOUT_MS). Its record says `running` from the
+ * moment it joins a batch: a few milliseconds at most before it really runs.
+ */
+
+/** Runs of a task measured before it may be batched. */
+const MIN_SAMPLES = 8;
+/** Mean duration in ms under which a task is short. */
+const SHORT_TASK_MS = 1;
+/** Invocations with a tighter timeout are never batched: the wait in a batch counts against it. */
+const MIN_TIMEOUT_MS = 1000;
+/** Weight of the newest run in the moving mean. */
+const NEWEST_WEIGHT = 0.2;
+
+/** What the batcher does with each attempt of a batch whose thread died. */
+export type BatchFailure = 'fail' | 'resend';
+
+export interface ShortTaskBatcherOptions {
+  /** Threads in the pool: batches sent at once. */
+  threads: number;
+  /** Attempts in one batch at most. */
+  maxBatch: number;
+  /** Runs several attempts in one thread, one after the other; one response each, in order. */
+  runBatch(requests: RunRequest[]): Promise<RunResponse[]>;
+  /** Runs one attempt alone. */
+  runOne(request: RunRequest): Promise<RunResponse>;
+  /**
+   * A batch's thread died (terminated on purpose, or crashed): for each attempt, `fail`
+   * (reject with the pool's error) or `resend` (run it again, alone).
+   */
+  onBatchFailed(requests: readonly RunRequest[]): BatchFailure[];
+}
+
+interface WaitingAttempt {
+  request: RunRequest;
+  slot: LocalSlot;
+  slotReleased: boolean;
+  resolve(response: RunResponse): void;
+  reject(error: unknown): void;
+}
+
+interface TaskTimings {
+  mean: number;
+  samples: number;
+}
+
+/** Learns which tasks are short and sends their attempts to the pool in batches. */
+export class ShortTaskBatcher {
+  readonly #options: ShortTaskBatcherOptions;
+  readonly #timings = new Map<string, TaskTimings>();
+  readonly #waiting: WaitingAttempt[] = [];
+  /** Batched attempts not answered yet (waiting or sent). */
+  #inFlight = 0;
+  #batchesInFlight = 0;
+  #flushScheduled = false;
+  #batched = 0;
+
+  constructor(options: ShortTaskBatcherOptions) {
+    this.#options = options;
+  }
+
+  /** Attempts claimed ahead of a free thread: a batch for each thread. */
+  get #capacity(): number {
+    return this.#options.threads * this.#options.maxBatch;
+  }
+
+  /** Attempts sent in batches so far. */
+  get batchedCount(): number {
+    return this.#batched;
+  }
+
+  /** Whether this attempt goes in a batch. */
+  isShort(task: string, timeout: number | undefined): boolean {
+    if (this.#options.maxBatch <= 1) return false;
+    if (timeout !== undefined && timeout < MIN_TIMEOUT_MS) return false;
+    const timings = this.#timings.get(task);
+    return timings !== undefined && timings.samples >= MIN_SAMPLES && timings.mean < SHORT_TASK_MS;
+  }
+
+  /** Learns from one finished run of `task`. */
+  record(task: string, duration: number | undefined): void {
+    if (duration === undefined) return;
+    const timings = this.#timings.get(task);
+    if (timings === undefined) this.#timings.set(task, { mean: duration, samples: 1 });
+    else {
+      timings.mean += (duration - timings.mean) * NEWEST_WEIGHT;
+      timings.samples += 1;
+    }
+  }
+
+  /** Forgets what was learnt of `task` (its thread died): it runs alone until measured again. */
+  forget(task: string): void {
+    this.#timings.delete(task);
+  }
+
+  /**
+   * Queues an attempt for the next batch. While fewer than a batch per thread are in
+   * flight, its slot is freed at once, so the scheduler claims the next computation.
+   */
+  send(request: RunRequest, slot: LocalSlot): Promise<RunResponse> {
+    return new Promise((resolve, reject) => {
+      const waiting: WaitingAttempt = { request, slot, slotReleased: false, resolve, reject };
+      this.#waiting.push(waiting);
+      this.#inFlight += 1;
+      if (this.#inFlight <= this.#capacity) this.#releaseSlot(waiting);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // One turn of the event loop lets the attempts claimed meanwhile join the batch.
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          this.#flush();
+        });
+      }
+    });
+  }
+
+  /** Takes back an attempt not sent yet; rejects it with `reason`. False when it was sent already. */
+  withdraw(id: number, reason: unknown): boolean {
+    const index = this.#waiting.findIndex((waiting) => waiting.request.id === id);
+    if (index === -1) return false;
+    const [waiting] = this.#waiting.splice(index, 1) as [WaitingAttempt];
+    this.#inFlight -= 1;
+    waiting.reject(reason);
+    return true;
+  }
+
+  #flush(): void {
+    let free = this.#options.threads - this.#batchesInFlight;
+    while (free > 0 && this.#waiting.length > 0) {
+      const size = Math.min(this.#options.maxBatch, Math.ceil(this.#waiting.length / free));
+      this.#sendBatch(this.#waiting.splice(0, size));
+      free -= 1;
+    }
+  }
+
+  #sendBatch(batch: WaitingAttempt[]): void {
+    this.#batchesInFlight += 1;
+    this.#batched += batch.length;
+    const requests = batch.map((waiting) => waiting.request);
+    const answered =
+      requests.length === 1
+        ? this.#options.runOne(requests[0]!).then((response) => [response])
+        : this.#options.runBatch(requests);
+    answered.then(
+      (responses) => {
+        this.#settle(batch.length);
+        for (let index = 0; index < batch.length; index++) batch[index]!.resolve(responses[index]!);
+      },
+      (error: unknown) => {
+        this.#settle(batch.length);
+        const decisions = this.#options.onBatchFailed(requests);
+        for (let index = 0; index < batch.length; index++) {
+          const waiting = batch[index]!;
+          if (decisions[index] === 'resend')
+            this.#options.runOne(waiting.request).then(waiting.resolve, waiting.reject);
+          else waiting.reject(error);
+        }
+      },
+    );
+  }
+
+  /** A batch came back: its thread is free for the next one. */
+  #settle(count: number): void {
+    this.#batchesInFlight -= 1;
+    this.#inFlight -= count;
+    for (const waiting of this.#waiting) {
+      if (this.#inFlight > this.#capacity) break;
+      this.#releaseSlot(waiting);
+    }
+    this.#flush();
+  }
+
+  #releaseSlot(waiting: WaitingAttempt): void {
+    if (waiting.slotReleased) return;
+    waiting.slotReleased = true;
+    waiting.slot.release();
+  }
+}
