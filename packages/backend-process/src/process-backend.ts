@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type BackendCapabilities,
+  type BatchFailure,
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
@@ -14,6 +15,8 @@ import {
   loadTaskModules,
   type RunContext,
   type Runnable,
+  type SerializedError,
+  ShortTaskBatcher,
   serializeError,
   silentLogger,
   type TaskContext,
@@ -51,6 +54,12 @@ export interface ProcessBackendOptions {
   progressInterval?: number;
   /** Where backend-level problems are logged. @default silentLogger */
   logger?: TaskLogger;
+  /**
+   * Attempts of short tasks (runs averaging under 1 ms) sent to a process in one message;
+   * 1 sends every attempt alone. See "Short tasks travel in batches" in the README.
+   * @default 16
+   */
+  maxBatch?: number;
 }
 
 const NAME = 'process';
@@ -82,6 +91,14 @@ export class ProcessBackend implements ComputationBackend {
   readonly #pool: ProcessPool;
   readonly #registry: Promise<TaskRegistry>;
   readonly #scheduler: LocalScheduler;
+  readonly #batcher: ShortTaskBatcher<RunRequest, RunResponse>;
+  /** Progress and log handlers of the attempts in flight, by attempt id. */
+  readonly #eventHandlers = new Map<number, (event: AttemptEvent) => void>();
+  /** How to stop a batched attempt once sent, by attempt id. */
+  readonly #sentBatched = new Map<number, (reason: SerializedError) => void>();
+  /** Batched attempts stopped on purpose (a cancel, a timeout). */
+  readonly #stopped = new Set<number>();
+  readonly #routeEvent = (event: AttemptEvent): void => this.#eventHandlers.get(event.id)?.(event);
   #nextAttemptId = 0;
   #poolClosed: Promise<void> | undefined;
 
@@ -113,7 +130,19 @@ export class ProcessBackend implements ComputationBackend {
       execArgv: options.execArgv ?? defaultExecArgv(modules),
       env: options.env,
       idleTimeout: nonNegative('idleTimeout', options.idleTimeout ?? 30_000),
+      maxProcesses: concurrency,
       logger: this.#logger,
+    });
+    const maxBatch = options.maxBatch ?? 16;
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+      throw new TypeError(`[au] [process] maxBatch must be an integer ≥ 1, got ${maxBatch}`);
+    }
+    this.#batcher = new ShortTaskBatcher<RunRequest, RunResponse>({
+      workers: concurrency,
+      maxBatch,
+      runOne: (request) => this.#sendBatched([request]).then((responses) => responses[0]!),
+      runBatch: (requests) => this.#sendBatched(requests),
+      onBatchFailed: (requests, error) => this.#onBatchFailed(requests, error),
     });
     this.#registry = loadTaskModules(modules, TASK_MODULES_WHERE);
     // A load failure is reported by launch and ping; this keeps it from being unhandled.
@@ -154,6 +183,11 @@ export class ProcessBackend implements ComputationBackend {
   /** Computations waiting for a process (delayed ones included). */
   get queuedCount(): number {
     return this.#scheduler.queuedCount;
+  }
+
+  /** Attempts of short tasks sent to the processes in batches so far. */
+  get batchedCount(): number {
+    return this.#batcher.batchedCount;
   }
 
   /** Worker processes alive. */
@@ -233,14 +267,28 @@ export class ProcessBackend implements ComputationBackend {
       if (event.type === 'progress') context.progress(event.value);
       else context.log[event.level](...event.args);
     };
-    const run = this.#pool.run(request, onEvent);
-    const onAbort = () => run.stop(serializeError(signal.reason), this.#cancelGracePeriod);
+    let reply: Promise<RunResponse>;
+    let onAbort: () => void;
+    if (this.#batcher.isShort(request.task, invocation.timeout)) {
+      this.#eventHandlers.set(request.id, onEvent);
+      reply = this.#batcher.send(request, slot);
+      onAbort = () => {
+        if (this.#batcher.withdraw(request.id, signal.reason)) return;
+        this.#stopped.add(request.id);
+        this.#sentBatched.get(request.id)?.(serializeError(signal.reason));
+      };
+    } else {
+      const run = this.#pool.run(request, onEvent);
+      reply = run.reply;
+      onAbort = () => run.stop(serializeError(signal.reason), this.#cancelGracePeriod);
+    }
     signal.addEventListener('abort', onAbort, { once: true });
     let response: RunResponse;
     try {
-      response = await run.reply;
+      response = await reply;
     } catch (error) {
       if (error instanceof ProcessGoneError) {
+        this.#batcher.forget(request.task);
         throw new ProcessCrashedError({ task: invocation.task.name, key: invocation.key, exit: error.exit });
       }
       // Stopped on purpose: the executor already records the cancel or the timeout.
@@ -250,10 +298,38 @@ export class ProcessBackend implements ComputationBackend {
       // this one's result is still being written.
       slot.release();
       signal.removeEventListener('abort', onAbort);
+      this.#eventHandlers.delete(request.id);
+      this.#stopped.delete(request.id);
     }
+    this.#batcher.record(request.task, response.duration);
     if (response.progress !== undefined) context.progress(response.progress.value);
     if (response.ok) return invocation.codec.decode(response.value);
     throw reviveError(response.error);
+  }
+
+  /** Hands batched attempts (or one resent alone) to a process; each can be stopped by id. */
+  #sendBatched(requests: RunRequest[]): Promise<RunResponse[]> {
+    const run = this.#pool.runBatch(requests, this.#routeEvent);
+    for (const request of requests) {
+      this.#sentBatched.set(request.id, (reason) => run.stop(request.id, reason, this.#cancelGracePeriod));
+    }
+    return run.reply.finally(() => {
+      for (const request of requests) this.#sentBatched.delete(request.id);
+    });
+  }
+
+  /**
+   * A batch's process died. The attempts stopped on purpose fail, and so does the one an
+   * escaped error came from; the others run again alone (an attempt that had finished
+   * in that process may thus run twice). After a `process.exit`, which says nothing of
+   * the attempt, all of them run again alone, and the one that exits fails then.
+   */
+  #onBatchFailed(requests: readonly RunRequest[], error: unknown): BatchFailure[] {
+    const crashedIn = error instanceof ProcessGoneError ? error.attemptId : undefined;
+    for (const request of requests) this.#batcher.forget(request.task);
+    return requests.map((request) =>
+      this.#stopped.has(request.id) || request.id === crashedIn ? 'fail' : 'resend',
+    );
   }
 }
 

@@ -42,6 +42,8 @@ interface Attempt {
 
 let registry: Promise<TaskRegistry> | undefined;
 let current: Attempt | undefined;
+/** Attempts of the running batch not started yet, and the reason of those aborted meanwhile. */
+const queued = new Map<number, SerializedError | undefined>();
 
 if (process.send === undefined) {
   console.error('[au] [process] process-worker runs only as a forked child of ProcessBackend');
@@ -54,8 +56,11 @@ process.on('message', (message: ParentMessage) => {
     registry.catch(() => undefined);
   } else if (message.type === 'run') {
     start(message.request);
-  } else if (message.type === 'abort' && current?.id === message.id) {
-    current.controller.abort(reviveError(message.reason));
+  } else if (message.type === 'batch') {
+    void runBatch(message.requests);
+  } else if (message.type === 'abort') {
+    if (current?.id === message.id) current.controller.abort(reviveError(message.reason));
+    else if (queued.has(message.id)) queued.set(message.id, message.reason);
   }
 });
 
@@ -91,8 +96,31 @@ function start(request: RunRequest): void {
   });
 }
 
+/** Runs a batch's attempts one after the other (one skipped when aborted before its turn); one reply for all. */
+async function runBatch(requests: RunRequest[]): Promise<void> {
+  for (const request of requests) queued.set(request.id, undefined);
+  const responses: RunResponse[] = [];
+  for (const request of requests) {
+    const abortedBefore = queued.get(request.id);
+    queued.delete(request.id);
+    if (abortedBefore !== undefined) {
+      responses.push({ ok: false, error: abortedBefore });
+      continue;
+    }
+    const controller = new AbortController();
+    const attempt: Attempt = { id: request.id, controller, settled: Promise.resolve() };
+    current = attempt;
+    const response = run(request, controller);
+    attempt.settled = response.then(() => undefined);
+    responses.push(await response);
+    if (current === attempt) current = undefined;
+  }
+  send({ type: 'batch-done', id: requests[0]!.id, responses });
+}
+
 async function run(request: RunRequest, controller: AbortController): Promise<RunResponse> {
   const progress = new ProgressSender(request.id);
+  let started = performance.now();
   try {
     if (registry === undefined) throw new Error('[au] [process] the worker process got no task modules');
     const task = (await registry).get(request.task);
@@ -110,10 +138,13 @@ async function run(request: RunRequest, controller: AbortController): Promise<Ru
         return log;
       },
     };
+    started = performance.now();
     const result = await task.run(input, context);
-    return withProgress({ ok: true, value: codec.encode(result) }, progress.stop());
+    const duration = performance.now() - started;
+    return withProgress({ ok: true, value: codec.encode(result), duration }, progress.stop());
   } catch (error) {
-    return withProgress({ ok: false, error: serializeError(error) }, progress.stop());
+    const duration = performance.now() - started;
+    return withProgress({ ok: false, error: serializeError(error), duration }, progress.stop());
   }
 }
 

@@ -19,10 +19,13 @@ export interface RunRequest {
   args: unknown;
 }
 
-/** How an attempt ended. `progress` is the last value the task reported. */
+/**
+ * How an attempt ended. `progress` is the last value the task reported; `duration` the
+ * ms the task ran (the parent learns which tasks are short from it).
+ */
 export type RunResponse =
-  | { ok: true; value: unknown; progress?: { value: unknown } }
-  | { ok: false; error: SerializedError; progress?: { value: unknown } };
+  | { ok: true; value: unknown; progress?: { value: unknown }; duration?: number }
+  | { ok: false; error: SerializedError; progress?: { value: unknown }; duration?: number };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -32,11 +35,14 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 export type ParentMessage =
   | { type: 'init'; modules: string[] }
   | { type: 'run'; request: RunRequest }
+  /** Attempts of short tasks, run one after the other, answered by one `batch-done` (id: the first's). */
+  | { type: 'batch'; requests: RunRequest[] }
   | { type: 'abort'; id: number; reason: SerializedError };
 
 /** Child → parent. */
 export type ChildMessage =
   | { type: 'done'; id: number; response: RunResponse }
+  | { type: 'batch-done'; id: number; responses: RunResponse[] }
   | { type: 'progress'; id: number; value: unknown }
   | { type: 'log'; id: number; level: LogLevel; args: unknown[] }
   | { type: 'crash'; id: number | undefined; error: SerializedError };

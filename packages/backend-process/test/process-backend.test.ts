@@ -13,7 +13,7 @@ import {
   structuredCodec,
   TaskNotFoundError,
 } from '@au/core';
-import { conformanceTasksUrl, testBackend } from '@au/testing';
+import { conformanceTasksUrl, testBackend, testShortTaskBatches } from '@au/testing';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { backendProvider, ProcessBackend, ProcessCrashedError } from '../src/index';
 import * as tasks from './fixtures/tasks';
@@ -24,6 +24,11 @@ testBackend(
   'ProcessBackend',
   ({ concurrency }) => new ProcessBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 1 }),
   { manyCount: 300, timeoutScale: 2 },
+);
+
+testShortTaskBatches(
+  'ProcessBackend',
+  (options) => new ProcessBackend({ tasks: [conformanceTasksUrl], concurrency: 2, ...options }),
 );
 
 describe('ProcessBackend', () => {

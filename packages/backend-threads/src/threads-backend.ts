@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
 import {
   type BackendCapabilities,
+  type BatchFailure,
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
@@ -18,6 +19,7 @@ import {
   loadTaskModules,
   type RunContext,
   type Runnable,
+  ShortTaskBatcher,
   serializeError,
   silentLogger,
   type TaskContext,
@@ -26,7 +28,6 @@ import {
 } from '@au/core';
 import { Piscina } from 'piscina';
 import { ThreadCrashedError } from './errors/thread-crashed-error';
-import { type BatchFailure, ShortTaskBatcher } from './short-task-batcher';
 import { isTypeScriptModule, normalizeTaskModules, TASK_MODULES_WHERE } from './task-modules';
 import {
   ABORTED,
@@ -113,7 +114,7 @@ export class ThreadsBackend implements ComputationBackend {
   readonly #progressInterval: number;
   readonly #logger: TaskLogger;
   readonly #pool: Piscina<RunRequest | BatchRequest, RunResponse | RunResponse[]>;
-  readonly #batcher: ShortTaskBatcher;
+  readonly #batcher: ShortTaskBatcher<RunRequest, RunResponse>;
   readonly #abortChannel: BroadcastChannel;
   readonly #attemptTable: Int32Array;
   readonly #registry: Promise<TaskRegistry>;
@@ -187,8 +188,8 @@ export class ThreadsBackend implements ComputationBackend {
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
       throw new TypeError(`[au] [threads] maxBatch must be an integer ≥ 1, got ${maxBatch}`);
     }
-    this.#batcher = new ShortTaskBatcher({
-      threads: concurrency,
+    this.#batcher = new ShortTaskBatcher<RunRequest, RunResponse>({
+      workers: concurrency,
       maxBatch,
       runOne: (request) => this.#pool.run(request) as Promise<RunResponse>,
       runBatch: (requests) => this.#pool.run({ batch: requests }) as Promise<RunResponse[]>,

@@ -13,7 +13,7 @@ import {
   structuredCodec,
   TaskNotFoundError,
 } from '@au/core';
-import { conformanceTasksUrl, testBackend } from '@au/testing';
+import { conformanceTasksUrl, testBackend, testShortTaskBatches } from '@au/testing';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { backendProvider, ThreadCrashedError, ThreadsBackend } from '../src/index';
 import * as tasks from './fixtures/tasks';
@@ -23,6 +23,11 @@ const fixtureUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 testBackend('ThreadsBackend', ({ concurrency }) => {
   return new ThreadsBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 2 });
 });
+
+testShortTaskBatches(
+  'ThreadsBackend',
+  (options) => new ThreadsBackend({ tasks: [conformanceTasksUrl], concurrency: 2, ...options }),
+);
 
 describe('ThreadsBackend', () => {
   const opened: ThreadsBackend[] = [];
@@ -168,73 +173,6 @@ describe('ThreadsBackend', () => {
       });
       expect(ThreadCrashedError.isInstance(error)).toBe(true);
       expect(error.message).toContain('the thread exited with code 3');
-    });
-  });
-
-  describe('when short tasks travel in batches', () => {
-    /** Runs `quick` alone until the backend has measured it as short. */
-    const warmUp = async (compute: ReturnType<typeof asyncCompute<[number], number>>) => {
-      for (let n = 0; n < 12; n++) expect(await (await compute(n)).result({ timeout: 5000 })).toBe(n + 1);
-    };
-
-    it('should batch a task once it is known to be short, every result right', async () => {
-      const backend = open({ maxBatch: 8 });
-      const compute = asyncCompute(tasks.quick, { store: new MemoryStore(), backend });
-      await warmUp(compute);
-      const before = backend.batchedCount;
-      const inputs = Array.from({ length: 400 }, (_, n) => n);
-      const handles = await compute.map(inputs.map((n) => [n]));
-      expect(await Promise.all(handles.map((handle) => handle.result({ timeout: 10_000 })))).toEqual(
-        inputs.map((n) => n + 1),
-      );
-      // Most of them traveled in batches (some may go alone while too few wait).
-      expect(backend.batchedCount - before).toBeGreaterThan(200);
-    });
-
-    it('should send every attempt alone with maxBatch 1', async () => {
-      const backend = open({ maxBatch: 1 });
-      const compute = asyncCompute(tasks.quick, { store: new MemoryStore(), backend });
-      await warmUp(compute);
-      const handles = await compute.map(Array.from({ length: 100 }, (_, n) => [n]));
-      await Promise.all(handles.map((handle) => handle.result({ timeout: 10_000 })));
-      expect(backend.batchedCount).toBe(0);
-    });
-
-    it('should stop a batched attempt that spins, run the rest again and keep serving', async () => {
-      const backend = open({ maxBatch: 8, cancelGracePeriod: 50 });
-      const store = new MemoryStore();
-      const compute = asyncCompute(tasks.quick, { store, backend });
-      await warmUp(compute);
-      const inputs = Array.from({ length: 60 }, (_, n) => (n === 30 ? -1 : n));
-      const handles = await compute.map(inputs.map((n) => [n]));
-      const spinning = handles[30]!;
-      while ((await spinning.progress()) !== 'spinning')
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      expect(await spinning.cancel('spins forever')).toBe(true);
-      const results = await Promise.allSettled(handles.map((handle) => handle.result({ timeout: 10_000 })));
-      results.forEach((result, index) => {
-        if (index === 30)
-          expect(CancelledError.isInstance((result as PromiseRejectedResult).reason)).toBe(true);
-        else expect(result).toEqual({ status: 'fulfilled', value: inputs[index]! + 1 });
-      });
-      expect(backend.batchedCount).toBeGreaterThan(0);
-      expect(await (await compute(7)).result({ timeout: 5000 })).toBe(8);
-    });
-
-    it('should fail only the attempt that crashed its thread, and run the rest', async () => {
-      const backend = open({ maxBatch: 8 });
-      const compute = asyncCompute(tasks.quick, { store: new MemoryStore(), backend });
-      await warmUp(compute);
-      const inputs = Array.from({ length: 60 }, (_, n) => (n === 30 ? -2 : n));
-      const handles = await compute.map(inputs.map((n) => [n]));
-      const results = await Promise.allSettled(handles.map((handle) => handle.result({ timeout: 10_000 })));
-      results.forEach((result, index) => {
-        if (index !== 30) expect(result).toEqual({ status: 'fulfilled', value: inputs[index]! + 1 });
-      });
-      const crashed = (results[30] as PromiseRejectedResult).reason as Error;
-      expect(ComputationFailedError.isInstance(crashed)).toBe(true);
-      expect(crashed.message).toMatch(/thread/i);
-      expect(backend.batchedCount).toBeGreaterThan(0);
     });
   });
 

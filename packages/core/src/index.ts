@@ -7,6 +7,13 @@ export {
   type LocalSlot,
   type LocalWork,
 } from './backends/local-scheduler';
+export {
+  type BatchableRequest,
+  type BatchableResponse,
+  type BatchFailure,
+  ShortTaskBatcher,
+  type ShortTaskBatcherOptions,
+} from './backends/short-task-batcher';
 export { computeBackoff } from './backoff';
 export { type CancelComputationOptions, cancelComputation } from './cancel-computation';
 export { applyClaim, claimComputation } from './claim';

@@ -117,6 +117,23 @@ export const progressTask = defineTask({
   },
 });
 
+/**
+ * Returns `n + 1` at once: a task of microseconds, which thread and process pools send
+ * in batches once measured. `n = -1` reports progress `'spinning'`, then spins until its
+ * thread or process is stopped; `n = -2` exits its thread or process.
+ */
+export const quickTask = defineTask({
+  name: 'au-conformance.quick',
+  run: (n: number, context: TaskContext) => {
+    if (n === -1) {
+      context.progress('spinning');
+      for (let spins = 0; ; spins += 1) Math.sqrt(spins);
+    }
+    if (n === -2) process.exit(1);
+    return n + 1;
+  },
+});
+
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -130,6 +147,7 @@ export const conformanceTasks = {
   retrying: retryingTask,
   stamp: stampTask,
   progress: progressTask,
+  quick: quickTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

@@ -5,6 +5,7 @@ export {
   failTask,
   flakyTask,
   progressTask,
+  quickTask,
   retryingTask,
   sleepTask,
   spinTask,
@@ -30,5 +31,10 @@ export {
   type TestBackendFlags,
   testBackend,
 } from './test-backend';
+export {
+  type BatchingBackend,
+  type BatchingBackendOptions,
+  testShortTaskBatches,
+} from './test-short-task-batches';
 export { type TestStoreFlags, testStore } from './test-store';
 export { createVirtualClock, type VirtualClock } from './virtual-clock';

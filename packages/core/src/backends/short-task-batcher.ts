@@ -1,10 +1,10 @@
-import type { LocalSlot } from '@au/core';
-import type { RunRequest, RunResponse } from './wire';
+import type { LocalSlot } from './local-scheduler';
 
 /*
- * Sending one attempt to a thread costs the main thread more than a trivial task costs
- * the thread: with tasks of microseconds the pool waits on the main thread. Attempts of
- * tasks known to be short therefore travel in batches, one message each way per batch.
+ * Sending one attempt to a thread or a process costs the main thread more than a trivial
+ * task costs the worker: with tasks of microseconds the pool waits on the main thread.
+ * Attempts of tasks known to be short therefore travel in batches, one message each way
+ * per batch (ThreadsBackend, ProcessBackend).
  *
  * A task is short once at least MIN_SAMPLES runs averaged under SHORT_TASK_MS (and its
  * invocation has no timeout under MIN_TIMEOUT_MS). Its record says `running` from the
@@ -23,27 +23,41 @@ const NEWEST_WEIGHT = 0.2;
 /** What the batcher does with each attempt of a batch whose thread died. */
 export type BatchFailure = 'fail' | 'resend';
 
-export interface ShortTaskBatcherOptions {
-  /** Threads in the pool: batches sent at once. */
-  threads: number;
-  /** Attempts in one batch at most. */
-  maxBatch: number;
-  /** Runs several attempts in one thread, one after the other; one response each, in order. */
-  runBatch(requests: RunRequest[]): Promise<RunResponse[]>;
-  /** Runs one attempt alone. */
-  runOne(request: RunRequest): Promise<RunResponse>;
-  /**
-   * A batch's thread died (terminated on purpose, or crashed): for each attempt, `fail`
-   * (reject with the pool's error) or `resend` (run it again, alone).
-   */
-  onBatchFailed(requests: readonly RunRequest[]): BatchFailure[];
+/** What a batched attempt must carry: an id unique among those in flight, and its task's name. */
+export interface BatchableRequest {
+  id: number;
+  task: string;
 }
 
-interface WaitingAttempt {
-  request: RunRequest;
+/** What its reply may carry: the ms the task ran, to learn which tasks are short. */
+export interface BatchableResponse {
+  duration?: number;
+}
+
+export interface ShortTaskBatcherOptions<
+  Request extends BatchableRequest,
+  Response extends BatchableResponse,
+> {
+  /** Workers (threads, processes) in the pool: batches sent at once. */
+  workers: number;
+  /** Attempts in one batch at most. */
+  maxBatch: number;
+  /** Runs several attempts in one worker, one after the other; one response each, in order. */
+  runBatch(requests: Request[]): Promise<Response[]>;
+  /** Runs one attempt alone. */
+  runOne(request: Request): Promise<Response>;
+  /**
+   * A batch's worker died (stopped on purpose, or crashed; `error` is the pool's): for
+   * each attempt, `fail` (reject with that error) or `resend` (run it again, alone).
+   */
+  onBatchFailed(requests: readonly Request[], error: unknown): BatchFailure[];
+}
+
+interface WaitingAttempt<Request, Response> {
+  request: Request;
   slot: LocalSlot;
   slotReleased: boolean;
-  resolve(response: RunResponse): void;
+  resolve(response: Response): void;
   reject(error: unknown): void;
 }
 
@@ -53,23 +67,23 @@ interface TaskTimings {
 }
 
 /** Learns which tasks are short and sends their attempts to the pool in batches. */
-export class ShortTaskBatcher {
-  readonly #options: ShortTaskBatcherOptions;
+export class ShortTaskBatcher<Request extends BatchableRequest, Response extends BatchableResponse> {
+  readonly #options: ShortTaskBatcherOptions<Request, Response>;
   readonly #timings = new Map<string, TaskTimings>();
-  readonly #waiting: WaitingAttempt[] = [];
+  readonly #waiting: WaitingAttempt<Request, Response>[] = [];
   /** Batched attempts not answered yet (waiting or sent). */
   #inFlight = 0;
   #batchesInFlight = 0;
   #flushScheduled = false;
   #batched = 0;
 
-  constructor(options: ShortTaskBatcherOptions) {
+  constructor(options: ShortTaskBatcherOptions<Request, Response>) {
     this.#options = options;
   }
 
-  /** Attempts claimed ahead of a free thread: a batch for each thread. */
+  /** Attempts claimed ahead of a free worker: a batch for each worker. */
   get #capacity(): number {
-    return this.#options.threads * this.#options.maxBatch;
+    return this.#options.workers * this.#options.maxBatch;
   }
 
   /** Attempts sent in batches so far. */
@@ -105,9 +119,15 @@ export class ShortTaskBatcher {
    * Queues an attempt for the next batch. While fewer than a batch per thread are in
    * flight, its slot is freed at once, so the scheduler claims the next computation.
    */
-  send(request: RunRequest, slot: LocalSlot): Promise<RunResponse> {
+  send(request: Request, slot: LocalSlot): Promise<Response> {
     return new Promise((resolve, reject) => {
-      const waiting: WaitingAttempt = { request, slot, slotReleased: false, resolve, reject };
+      const waiting: WaitingAttempt<Request, Response> = {
+        request,
+        slot,
+        slotReleased: false,
+        resolve,
+        reject,
+      };
       this.#waiting.push(waiting);
       this.#inFlight += 1;
       if (this.#inFlight <= this.#capacity) this.#releaseSlot(waiting);
@@ -126,14 +146,14 @@ export class ShortTaskBatcher {
   withdraw(id: number, reason: unknown): boolean {
     const index = this.#waiting.findIndex((waiting) => waiting.request.id === id);
     if (index === -1) return false;
-    const [waiting] = this.#waiting.splice(index, 1) as [WaitingAttempt];
+    const [waiting] = this.#waiting.splice(index, 1) as [WaitingAttempt<Request, Response>];
     this.#inFlight -= 1;
     waiting.reject(reason);
     return true;
   }
 
   #flush(): void {
-    let free = this.#options.threads - this.#batchesInFlight;
+    let free = this.#options.workers - this.#batchesInFlight;
     while (free > 0 && this.#waiting.length > 0) {
       const size = Math.min(this.#options.maxBatch, Math.ceil(this.#waiting.length / free));
       this.#sendBatch(this.#waiting.splice(0, size));
@@ -141,7 +161,7 @@ export class ShortTaskBatcher {
     }
   }
 
-  #sendBatch(batch: WaitingAttempt[]): void {
+  #sendBatch(batch: WaitingAttempt<Request, Response>[]): void {
     this.#batchesInFlight += 1;
     this.#batched += batch.length;
     const requests = batch.map((waiting) => waiting.request);
@@ -156,7 +176,7 @@ export class ShortTaskBatcher {
       },
       (error: unknown) => {
         this.#settle(batch.length);
-        const decisions = this.#options.onBatchFailed(requests);
+        const decisions = this.#options.onBatchFailed(requests, error);
         for (let index = 0; index < batch.length; index++) {
           const waiting = batch[index]!;
           if (decisions[index] === 'resend')
@@ -167,7 +187,7 @@ export class ShortTaskBatcher {
     );
   }
 
-  /** A batch came back: its thread is free for the next one. */
+  /** A batch came back: its worker is free for the next one. */
   #settle(count: number): void {
     this.#batchesInFlight -= 1;
     this.#inFlight -= count;
@@ -178,7 +198,7 @@ export class ShortTaskBatcher {
     this.#flush();
   }
 
-  #releaseSlot(waiting: WaitingAttempt): void {
+  #releaseSlot(waiting: WaitingAttempt<Request, Response>): void {
     if (waiting.slotReleased) return;
     waiting.slotReleased = true;
     waiting.slot.release();
