@@ -41,22 +41,29 @@ async function main(): Promise<void> {
   await tinypool.destroy();
   check(raw, count);
 
-  const store = new MemoryStore();
-  const backend = new ProcessBackend({
-    tasks: [file],
-    concurrency: processes,
-    minProcesses: processes,
-    execArgv,
-  });
-  const compute = asyncCompute(trivial, { store, backend });
-  await Promise.all((await compute.map(inputs.slice(0, 200).map((n) => [n]))).map((h) => h.result()));
-  started = performance.now();
-  const handles = await compute.map(inputs.map((n) => [n]));
-  const au = await Promise.all(handles.map((handle) => handle.result({ timeout: 300_000 })));
-  const auSeconds = (performance.now() - started) / 1000;
-  await backend.close();
-  await store.close();
-  check(au, count);
+  // maxBatch 1 sends every attempt alone: the reference line below, without batching.
+  const runAu = async (maxBatch?: number): Promise<number> => {
+    const store = new MemoryStore();
+    const backend = new ProcessBackend({
+      tasks: [file],
+      concurrency: processes,
+      minProcesses: processes,
+      execArgv,
+      ...(maxBatch === undefined ? {} : { maxBatch }),
+    });
+    const compute = asyncCompute(trivial, { store, backend });
+    await Promise.all((await compute.map(inputs.slice(0, 200).map((n) => [n]))).map((h) => h.result()));
+    const begin = performance.now();
+    const handles = await compute.map(inputs.map((n) => [n]));
+    const au = await Promise.all(handles.map((handle) => handle.result({ timeout: 300_000 })));
+    const seconds = (performance.now() - begin) / 1000;
+    await backend.close();
+    await store.close();
+    check(au, count);
+    return seconds;
+  };
+  const auSeconds = await runAu();
+  const unbatchedSeconds = await runAu(1);
 
   // Reference: core alone (records, executor, handles) on the event loop, no pool at all.
   const inProcessStore = new MemoryStore();
@@ -79,6 +86,9 @@ async function main(): Promise<void> {
     `ProcessBackend + MemoryStore : ${auRate.toFixed(0).padStart(7)} tasks/s (${auSeconds.toFixed(2)} s)`,
   );
   console.log(`ratio au / raw               : ${(auRate / rawRate).toFixed(2)} (goal ≥ 0.80)`);
+  console.log(
+    `reference: ProcessBackend with maxBatch 1 (every attempt alone): ${(count / unbatchedSeconds).toFixed(0)} tasks/s (ratio ${(rawSeconds / unbatchedSeconds).toFixed(2)})`,
+  );
   console.log(
     `reference: InProcessBackend + MemoryStore (core alone, no pool): ${(count / referenceSeconds).toFixed(0)} tasks/s`,
   );

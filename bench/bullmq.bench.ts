@@ -84,13 +84,16 @@ async function au(): Promise<{ rate: number; latency: number }> {
   const queueName = `bench-au-${run}`;
   const prefix = `bench-au-${run}`;
   const store = new RedisStore({ redis: redisUrl, prefix });
+  // The worker has a store of its own, as a worker process would: the producer's
+  // subscriptions (handles waiting for results) do not hold up the worker's writes.
+  const workerStore = new RedisStore({ redis: redisUrl, prefix });
   const backend = new BullMQBackend({ connection: redisUrl, queue: queueName });
   let completed = 0;
   let allDone: () => void = () => undefined;
   const worker = await startBullMQWorker({
     connection: redisUrl,
     queue: queueName,
-    store,
+    store: workerStore,
     tasks: [double],
     concurrency: CONCURRENCY,
     onOutcome: (_key, outcome) => {
@@ -136,6 +139,7 @@ async function au(): Promise<{ rate: number; latency: number }> {
   } while (cursor !== '0');
   redis.disconnect();
   await store.close();
+  await workerStore.close();
   return { rate, latency: median(latencies.slice(10)) };
 }
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey } from '@au/core';
+import { type ComputationBackend, generateKey } from '@au/core';
 import { type BuildServerOptions, buildServer } from '../apps/job-server/src/build-server';
 import { loadConfig } from '../apps/job-server/src/load-config';
 import { factorial } from '../apps/job-server/src/sample-tasks';
@@ -101,20 +101,38 @@ const au = await buildServer({
   logger,
 });
 
+// Reference: the same job server with a backend that accepts work and runs none of it,
+// to tell the HTTP layer's cost from the cost of running the computations it accepts.
+const acceptOnly: ComputationBackend = {
+  name: 'accept-only',
+  capabilities: { inlineFunctions: true, durable: false, priority: false, preemptiveCancel: false },
+  launch: async () => undefined,
+  cancel: async () => false,
+  close: async () => undefined,
+};
+const auAcceptOnly = await buildServer({
+  store: config.store,
+  backend: acceptOnly,
+  tasks: config.tasks,
+  settings,
+  logger,
+});
+
 const bareUrl = `${await listen(bare)}/factorial`;
+const acceptOnlyUrl = `${await listen(auAcceptOnly)}/factorial?async=true`;
 const auUrl = `${await listen(au)}/factorial?async=true`;
 console.log(
   `${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION} s per side, body ${BODY}, store fs, backend threads`,
 );
 await load(bareUrl, 2);
 await load(auUrl, 2);
-const rates = { bare: [] as number[], au: [] as number[] };
+const rates = { bare: [] as number[], au: [] as number[], acceptOnly: [] as number[] };
 const line = (name: string, result: Result) =>
   `  ${name.padEnd(28)} ${result.requests.average.toFixed(0).padStart(7)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   non-2xx ${result.non2xx}   errors ${result.errors}`;
 // The work au launched runs on in the threads after its round: let it finish before the
 // bare round, so that neither side pays for the other's backlog.
 const threads = config.backend as unknown as { runningCount: number; queuedCount: number };
-async function drain(limit = 20_000): Promise<void> {
+async function drain(limit = 120_000): Promise<void> {
   const started = Date.now();
   while (threads.runningCount + threads.queuedCount > 0) {
     if (Date.now() - started > limit) {
@@ -130,20 +148,27 @@ for (let round = 1; round <= ROUNDS; round++) {
   const bareResult = await load(bareUrl, DURATION);
   const auResult = await load(auUrl, DURATION);
   await drain();
+  const acceptOnlyResult = await load(acceptOnlyUrl, DURATION);
   console.log(`round ${round}`);
   console.log(line('bare fastify + zod + store', bareResult));
   console.log(line('@au/http (job server)', auResult));
+  console.log(line('@au/http, nothing run', acceptOnlyResult));
   rates.bare.push(bareResult.requests.average);
   rates.au.push(auResult.requests.average);
+  rates.acceptOnly.push(acceptOnlyResult.requests.average);
 }
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 console.log(`bare fastify + zod + store: ${mean(rates.bare).toFixed(0)} req/s (mean)`);
 console.log(`@au/http (job server):      ${mean(rates.au).toFixed(0)} req/s (mean)`);
 console.log(`ratio au / bare: ${(mean(rates.au) / mean(rates.bare)).toFixed(2)} (goal ≥ 0.7)`);
+console.log(
+  `reference: @au/http with a backend that runs nothing: ${mean(rates.acceptOnly).toFixed(0)} req/s (ratio ${(mean(rates.acceptOnly) / mean(rates.bare)).toFixed(2)}): the rest of the gap is running the accepted computations, which the bare route never does`,
+);
 // Let the last in-flight requests end before closing.
 await new Promise((resolve) => setTimeout(resolve, 1000));
 
 await au.close();
+await auAcceptOnly.close();
 await bare.close();
 await config.backend
   .close({ timeout: 5000 })
