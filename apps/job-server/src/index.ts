@@ -1,6 +1,8 @@
 export { type BuildServerOptions, buildServer } from './build-server';
+export { checkConnections } from './check-connections';
 export { type Command, parseArguments, USAGE } from './cli';
 export { ServerStoppedError } from './errors/server-stopped-error';
+export { StartupCheckError } from './errors/startup-check-error';
 export { UsageError } from './errors/usage-error';
 export { failInterrupted } from './fail-interrupted';
 export { loadConfig, SAMPLE_TASKS_URL } from './load-config';

@@ -2,6 +2,7 @@
 // (what `npx pnpm@10 start` runs from the repository root). Commands load lazily.
 import { ConfigError } from '@au/core';
 import { parseArguments, USAGE } from './cli';
+import { StartupCheckError } from './errors/startup-check-error';
 import { UsageError } from './errors/usage-error';
 
 const command = parseArguments(process.argv.slice(2));
@@ -24,6 +25,10 @@ try {
   if (ConfigError.isInstance(error)) {
     console.error(error.message);
     process.exit(2);
+  }
+  if (StartupCheckError.isInstance(error)) {
+    console.error(error.message);
+    process.exit(1);
   }
   console.error('[au] [job-server] could not start:', error);
   process.exit(1);

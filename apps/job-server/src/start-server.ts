@@ -2,6 +2,7 @@ import type { AuConfig } from '@au/core';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { buildServer } from './build-server';
+import { checkConnections } from './check-connections';
 import { failInterrupted } from './fail-interrupted';
 import { loadConfig } from './load-config';
 import { readServerSettings, type ServerSettings } from './server-settings';
@@ -24,13 +25,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Reads the environment, opens the store and backend, reports interrupted work, and listens. */
+/**
+ * Reads the environment, opens the store and backend, checks that both answer (else
+ * throws `StartupCheckError`), reports interrupted work, and listens.
+ */
 export async function startServer(env: Env, logger?: Logger): Promise<RunningServer> {
   const settings = readServerSettings(env);
   const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
   const config = await loadConfig(env, settings);
   let app: FastifyInstance | undefined;
   try {
+    await checkConnections(config);
     await failInterrupted(config.store, config.backend, { logger: log });
     app = await buildServer({
       store: config.store,

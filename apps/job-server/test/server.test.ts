@@ -10,10 +10,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/build-server';
 import { run as runWorker } from '../src/commands/worker';
+import { StartupCheckError } from '../src/errors/startup-check-error';
 import { UsageError } from '../src/errors/usage-error';
 import { failInterrupted } from '../src/fail-interrupted';
 import * as sampleTasks from '../src/sample-tasks';
 import { readServerSettings } from '../src/server-settings';
+import { startServer } from '../src/start-server';
 
 const silent = pino({ level: 'silent' });
 
@@ -138,5 +140,35 @@ describe('worker command', () => {
         );
       },
     );
+  });
+});
+
+describe('startServer', () => {
+  /** What `startServer` throws for this environment (it must not start). */
+  const startFailure = (env: Record<string, string>) =>
+    startServer({ AU_PORT: '0', AU_BACKEND: 'inline', ...env }, silent).then(
+      async (running) => {
+        await running.close();
+        throw new Error('the server started');
+      },
+      (error: unknown) => error as Error,
+    );
+
+  describe('when the store does not answer', () => {
+    it('should refuse to start with StartupCheckError naming the store', async () => {
+      const error = await startFailure({ AU_STORE: 'redis://127.0.0.1:1' });
+      expect(StartupCheckError.isInstance(error)).toBe(true);
+      expect(error.message).toMatch(/the store \(redis:\/\/127\.0\.0\.1:1\) did not answer/);
+    }, 30_000);
+  });
+
+  describe('when the Postgres migration was not applied', () => {
+    it('should refuse to start and say how to apply it', async () => {
+      const url = process.env.AU_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+      const schema = `au_unmigrated_${Date.now()}`;
+      const error = await startFailure({ AU_STORE: `${url}?schema=${schema}` });
+      expect(StartupCheckError.isInstance(error)).toBe(true);
+      expect(error.message).toMatch(/au-supabase migrate/);
+    }, 30_000);
   });
 });
