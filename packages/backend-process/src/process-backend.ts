@@ -133,13 +133,10 @@ export class ProcessBackend implements ComputationBackend {
       maxProcesses: concurrency,
       logger: this.#logger,
     });
-    const maxBatch = options.maxBatch ?? 16;
-    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
-      throw new TypeError(`[au] [process] maxBatch must be an integer ≥ 1, got ${maxBatch}`);
-    }
     this.#batcher = new ShortTaskBatcher<RunRequest, RunResponse>({
+      name: NAME,
       workers: concurrency,
-      maxBatch,
+      maxBatch: options.maxBatch,
       runOne: (request) => this.#sendBatched([request]).then((responses) => responses[0]!),
       runBatch: (requests) => this.#sendBatched(requests),
       onBatchFailed: (requests, error) => this.#onBatchFailed(requests, error),

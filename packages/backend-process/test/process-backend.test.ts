@@ -47,6 +47,15 @@ describe('ProcessBackend', () => {
       expect(() => new ProcessBackend({ tasks: [] })).toThrow(/`tasks` is empty/);
     });
 
+    it('should refuse a maxBatch that is not an integer ≥ 1', () => {
+      expect(() => new ProcessBackend({ tasks: [fixtureUrl], maxBatch: 0 })).toThrow(
+        /maxBatch must be an integer ≥ 1, got 0/,
+      );
+      expect(() => new ProcessBackend({ tasks: [fixtureUrl], maxBatch: 2.5 })).toThrow(
+        /maxBatch must be an integer ≥ 1/,
+      );
+    });
+
     it('should refuse a concurrency below 1', () => {
       expect(() => new ProcessBackend({ tasks: [fixtureUrl], concurrency: 1.5 })).toThrow(/concurrency/);
     });

@@ -159,6 +159,15 @@ export class ThreadsBackend implements ComputationBackend {
       start: (invocation, slot) => this.#start(invocation, slot),
       logger: this.#logger,
     });
+    // Before the pool: a bad maxBatch must not leave threads behind.
+    this.#batcher = new ShortTaskBatcher<RunRequest, RunResponse>({
+      name: NAME,
+      workers: concurrency,
+      maxBatch: options.maxBatch,
+      runOne: (request) => this.#pool.run(request) as Promise<RunResponse>,
+      runBatch: (requests) => this.#pool.run({ batch: requests }) as Promise<RunResponse[]>,
+      onBatchFailed: (requests) => this.#onBatchFailed(requests),
+    });
     const execArgv = options.execArgv ?? defaultExecArgv(modules);
     const workerData: ThreadWorkerData = {
       modules,
@@ -184,17 +193,6 @@ export class ThreadsBackend implements ComputationBackend {
     this.#pool.on('error', (error: unknown) =>
       this.#logger.error({ err: error }, '[au] [threads] a worker thread failed while idle; it was replaced'),
     );
-    const maxBatch = options.maxBatch ?? 16;
-    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
-      throw new TypeError(`[au] [threads] maxBatch must be an integer ≥ 1, got ${maxBatch}`);
-    }
-    this.#batcher = new ShortTaskBatcher<RunRequest, RunResponse>({
-      workers: concurrency,
-      maxBatch,
-      runOne: (request) => this.#pool.run(request) as Promise<RunResponse>,
-      runBatch: (requests) => this.#pool.run({ batch: requests }) as Promise<RunResponse[]>,
-      onBatchFailed: (requests) => this.#onBatchFailed(requests),
-    });
     this.#registry = loadTaskModules(modules, TASK_MODULES_WHERE);
     // A load failure is reported by launch and ping; this keeps it from being unhandled.
     this.#registry.catch(() => undefined);

@@ -45,6 +45,15 @@ describe('ThreadsBackend', () => {
       expect(() => new ThreadsBackend({ tasks: [] })).toThrow(/`tasks` is empty/);
     });
 
+    it('should refuse a maxBatch that is not an integer ≥ 1', () => {
+      expect(() => new ThreadsBackend({ tasks: [fixtureUrl], maxBatch: 0 })).toThrow(
+        /maxBatch must be an integer ≥ 1, got 0/,
+      );
+      expect(() => new ThreadsBackend({ tasks: [fixtureUrl], maxBatch: 2.5 })).toThrow(
+        /maxBatch must be an integer ≥ 1/,
+      );
+    });
+
     it('should refuse a concurrency below 1', () => {
       expect(() => new ThreadsBackend({ tasks: [fixtureUrl], concurrency: 0 })).toThrow(/concurrency/);
     });

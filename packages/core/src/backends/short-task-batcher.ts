@@ -19,6 +19,7 @@ const SHORT_TASK_MS = 1;
 const MIN_TIMEOUT_MS = 1000;
 /** Weight of the newest run in the moving mean. */
 const NEWEST_WEIGHT = 0.2;
+const DEFAULT_MAX_BATCH = 16;
 
 /** What the batcher does with each attempt of a batch whose thread died. */
 export type BatchFailure = 'fail' | 'resend';
@@ -38,10 +39,12 @@ export interface ShortTaskBatcherOptions<
   Request extends BatchableRequest,
   Response extends BatchableResponse,
 > {
+  /** The backend's name, in errors: `[au] [<name>] …`. */
+  name: string;
   /** Workers (threads, processes) in the pool: batches sent at once. */
   workers: number;
-  /** Attempts in one batch at most. */
-  maxBatch: number;
+  /** Attempts in one batch at most; 1 sends every attempt alone. @default 16 */
+  maxBatch?: number | undefined;
   /** Runs several attempts in one worker, one after the other; one response each, in order. */
   runBatch(requests: Request[]): Promise<Response[]>;
   /** Runs one attempt alone. */
@@ -69,6 +72,7 @@ interface TaskTimings {
 /** Learns which tasks are short and sends their attempts to the pool in batches. */
 export class ShortTaskBatcher<Request extends BatchableRequest, Response extends BatchableResponse> {
   readonly #options: ShortTaskBatcherOptions<Request, Response>;
+  readonly #maxBatch: number;
   readonly #timings = new Map<string, TaskTimings>();
   readonly #waiting: WaitingAttempt<Request, Response>[] = [];
   /** Batched attempts not answered yet (waiting or sent). */
@@ -78,12 +82,17 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
   #batched = 0;
 
   constructor(options: ShortTaskBatcherOptions<Request, Response>) {
+    const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+      throw new TypeError(`[au] [${options.name}] maxBatch must be an integer ≥ 1, got ${maxBatch}`);
+    }
     this.#options = options;
+    this.#maxBatch = maxBatch;
   }
 
   /** Attempts claimed ahead of a free worker: a batch for each worker. */
   get #capacity(): number {
-    return this.#options.workers * this.#options.maxBatch;
+    return this.#options.workers * this.#maxBatch;
   }
 
   /** Attempts sent in batches so far. */
@@ -93,7 +102,7 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
 
   /** Whether this attempt goes in a batch. */
   isShort(task: string, timeout: number | undefined): boolean {
-    if (this.#options.maxBatch <= 1) return false;
+    if (this.#maxBatch <= 1) return false;
     if (timeout !== undefined && timeout < MIN_TIMEOUT_MS) return false;
     const timings = this.#timings.get(task);
     return timings !== undefined && timings.samples >= MIN_SAMPLES && timings.mean < SHORT_TASK_MS;
@@ -155,7 +164,7 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
   #flush(): void {
     let free = this.#options.workers - this.#batchesInFlight;
     while (free > 0 && this.#waiting.length > 0) {
-      const size = Math.min(this.#options.maxBatch, Math.ceil(this.#waiting.length / free));
+      const size = Math.min(this.#maxBatch, Math.ceil(this.#waiting.length / free));
       this.#sendBatch(this.#waiting.splice(0, size));
       free -= 1;
     }
