@@ -15,6 +15,7 @@ import {
   loadTaskModules,
   type RunContext,
   type Runnable,
+  reviveError,
   type SerializedError,
   ShortTaskBatcher,
   serializeError,
@@ -26,7 +27,7 @@ import {
 import { ProcessCrashedError } from './errors/process-crashed-error';
 import { ProcessGoneError, ProcessPool } from './process-pool';
 import { isTypeScriptModule, normalizeTaskModules, TASK_MODULES_WHERE } from './task-modules';
-import { type AttemptEvent, type RunRequest, type RunResponse, reviveError } from './wire';
+import type { AttemptEvent, RunRequest, RunResponse } from './wire';
 
 export interface ProcessBackendOptions {
   /**

@@ -1,21 +1,16 @@
 import {
+  forwardingLogger,
   loadTaskModules,
+  reviveError,
   type SerializedError,
   serializeError,
   type TaskContext,
   type TaskLogger,
   type TaskRegistry,
+  ThrottledProgress,
 } from '@au/core';
 import { resolveCodec, TASK_MODULES_WHERE } from './task-modules';
-import {
-  type ChildMessage,
-  LOG_LEVELS,
-  type LogLevel,
-  type ParentMessage,
-  type RunRequest,
-  type RunResponse,
-  reviveError,
-} from './wire';
+import type { ChildMessage, ParentMessage, RunRequest, RunResponse } from './wire';
 
 /*
  * The program each worker process runs (forked by ProcessPool). It loads the task
@@ -119,7 +114,10 @@ async function runBatch(requests: RunRequest[]): Promise<void> {
 }
 
 async function run(request: RunRequest, controller: AbortController): Promise<RunResponse> {
-  const progress = new ProgressSender(request.id);
+  const progress = new ThrottledProgress(
+    (value) => send({ type: 'progress', id: request.id, value }),
+    PROGRESS_INTERVAL,
+  );
   let started = performance.now();
   try {
     if (registry === undefined) throw new Error('[au] [process] the worker process got no task modules');
@@ -134,7 +132,14 @@ async function run(request: RunRequest, controller: AbortController): Promise<Ru
       signal: controller.signal,
       progress: (value) => progress.report(value),
       get log() {
-        log ??= forwardingLogger(request.id);
+        log ??= forwardingLogger((level, args) =>
+          send({
+            type: 'log',
+            id: request.id,
+            level,
+            args: args.map((arg) => (arg instanceof Error ? serializeError(arg) : arg)),
+          }),
+        );
         return log;
       },
     };
@@ -160,54 +165,6 @@ function terminated(id: number): Error {
     message: `[au] [process] attempt ${id} was stopped: the process received SIGTERM (a cancel, a timeout or a shutdown)`,
   };
   return reviveError(reason);
-}
-
-/** Sends progress to the parent, at most one message per PROGRESS_INTERVAL. */
-class ProgressSender {
-  #last: { value: unknown } | undefined;
-  #sentAt = Number.NEGATIVE_INFINITY;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #stopped = false;
-
-  constructor(private readonly id: number) {}
-
-  report(value: unknown): void {
-    if (this.#stopped) return;
-    this.#last = { value };
-    if (this.#timer !== undefined) return;
-    const wait = this.#sentAt + PROGRESS_INTERVAL - Date.now();
-    if (wait <= 0) this.#send();
-    else this.#timer = setTimeout(() => this.#send(), wait);
-  }
-
-  /** Stops sending; returns the last value reported, which travels with the reply. */
-  stop(): { value: unknown } | undefined {
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    return this.#last;
-  }
-
-  #send(): void {
-    this.#timer = undefined;
-    if (this.#stopped || this.#last === undefined) return;
-    this.#sentAt = Date.now();
-    send({ type: 'progress', id: this.id, value: this.#last.value });
-  }
-}
-
-/** `ctx.log` inside a worker process: each line goes to the computation's logger in the parent. */
-function forwardingLogger(id: number): TaskLogger {
-  const logger = {} as Record<LogLevel, (...args: unknown[]) => void>;
-  for (const level of LOG_LEVELS) {
-    logger[level] = (...args) =>
-      send({
-        type: 'log',
-        id,
-        level,
-        args: args.map((arg) => (arg instanceof Error ? serializeError(arg) : arg)),
-      });
-  }
-  return logger;
 }
 
 function send(message: ChildMessage): void {

@@ -1,4 +1,4 @@
-import { AuError, type SerializedError } from '@au/core';
+import type { ForwardedLogLevel, SerializedError } from '@au/core';
 
 /*
  * What crosses the IPC channel between the parent and its worker processes (JSON
@@ -27,10 +27,6 @@ export type RunResponse =
   | { ok: true; value: unknown; progress?: { value: unknown }; duration?: number }
   | { ok: false; error: SerializedError; progress?: { value: unknown }; duration?: number };
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
 /** Parent → child. */
 export type ParentMessage =
   | { type: 'init'; modules: string[] }
@@ -44,24 +40,8 @@ export type ChildMessage =
   | { type: 'done'; id: number; response: RunResponse }
   | { type: 'batch-done'; id: number; responses: RunResponse[] }
   | { type: 'progress'; id: number; value: unknown }
-  | { type: 'log'; id: number; level: LogLevel; args: unknown[] }
+  | { type: 'log'; id: number; level: ForwardedLogLevel; args: unknown[] }
   | { type: 'crash'; id: number | undefined; error: SerializedError };
 
 /** Progress and log lines of a running attempt. */
 export type AttemptEvent = Extract<ChildMessage, { type: 'progress' | 'log' }>;
-
-/**
- * Rebuilds an error that crossed a boundary: its name, message, stack and code
- * survive. An au error (code `AU_…`) comes back as an `AuError`, so checks such as
- * `ValidationError.isInstance` still hold in the parent.
- */
-export function reviveError(serialized: SerializedError): Error {
-  const error: Error & { code?: string } =
-    serialized.code?.startsWith('AU_') === true
-      ? new AuError(serialized.code, { message: serialized.message })
-      : new Error(serialized.message);
-  error.name = serialized.name;
-  if (serialized.code !== undefined) error.code = serialized.code;
-  if (serialized.stack !== undefined) error.stack = serialized.stack;
-  return error;
-}

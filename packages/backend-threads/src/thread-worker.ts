@@ -1,5 +1,14 @@
 import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
-import { type Codec, serializeError, type TaskContext, type TaskLogger, type TaskRegistry } from '@au/core';
+import {
+  type Codec,
+  forwardingLogger,
+  reviveError,
+  serializeError,
+  type TaskContext,
+  type TaskLogger,
+  type TaskRegistry,
+  ThrottledProgress,
+} from '@au/core';
 import { loadModulesInThread, resolveCodec } from './task-modules';
 import {
   ABORTED,
@@ -7,11 +16,8 @@ import {
   attemptSlot,
   type BatchRequest,
   isBatchRequest,
-  LOG_LEVELS,
-  type LogLevel,
   type RunRequest,
   type RunResponse,
-  reviveError,
   STARTED,
   THREAD,
   type ThreadEvent,
@@ -130,7 +136,7 @@ class RunningAttempt {
   startedAt = 0;
   #controller: AbortController | undefined;
   #aborted: { reason: unknown } | undefined;
-  #progress: ProgressSender | undefined;
+  #progress: ThrottledProgress | undefined;
   #replied = false;
   readonly #request: RunRequest;
 
@@ -165,7 +171,7 @@ class RunningAttempt {
       },
       progress: (value) => attempt.#reportProgress(value),
       get log() {
-        log ??= forwardingLogger(request.id);
+        log ??= forwardingLogger((level, args) => post({ au: 'log', id: request.id, level, args }));
         return log;
       },
     };
@@ -185,7 +191,11 @@ class RunningAttempt {
 
   #reportProgress(value: unknown): void {
     if (this.#replied) return;
-    this.#progress ??= new ProgressSender(this.#request.id);
+    const id = this.#request.id;
+    this.#progress ??= new ThrottledProgress(
+      (value) => post({ au: 'progress', id, value }),
+      PROGRESS_INTERVAL,
+    );
     this.#progress.report(value);
   }
 
@@ -218,46 +228,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 function withProgress(response: RunResponse, last: { value: unknown } | undefined): RunResponse {
   if (last !== undefined) response.progress = last;
   return response;
-}
-
-/** Sends progress to the main thread, at most one message per PROGRESS_INTERVAL. */
-class ProgressSender {
-  #last: { value: unknown } | undefined;
-  #sentAt = Number.NEGATIVE_INFINITY;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #stopped = false;
-
-  constructor(private readonly id: number) {}
-
-  report(value: unknown): void {
-    if (this.#stopped) return;
-    this.#last = { value };
-    if (this.#timer !== undefined) return;
-    const wait = this.#sentAt + PROGRESS_INTERVAL - Date.now();
-    if (wait <= 0) this.#send();
-    else this.#timer = setTimeout(() => this.#send(), wait);
-  }
-
-  /** Stops sending; returns the last value reported, which travels with the reply. */
-  stop(): { value: unknown } | undefined {
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    return this.#last;
-  }
-
-  #send(): void {
-    this.#timer = undefined;
-    if (this.#stopped || this.#last === undefined) return;
-    this.#sentAt = Date.now();
-    post({ au: 'progress', id: this.id, value: this.#last.value });
-  }
-}
-
-/** `ctx.log` inside a thread: each line goes to the computation's logger in the main thread. */
-function forwardingLogger(id: number): TaskLogger {
-  const logger = {} as Record<LogLevel, (...args: unknown[]) => void>;
-  for (const level of LOG_LEVELS) logger[level] = (...args) => post({ au: 'log', id, level, args });
-  return logger;
 }
 
 function post(event: ThreadEvent): void {

@@ -1,4 +1,4 @@
-import { AuError, type SerializedError } from '@au/core';
+import type { ForwardedLogLevel, SerializedError } from '@au/core';
 
 /*
  * What crosses between the main thread and the pool's threads. Arguments and results
@@ -38,17 +38,13 @@ export function isBatchRequest(request: RunRequest | BatchRequest): request is B
 /** Thread → main, outside the reply: progress and log lines while the task runs. */
 export type ThreadEvent =
   | { au: 'progress'; id: number; value: unknown }
-  | { au: 'log'; id: number; level: LogLevel; args: unknown[] };
+  | { au: 'log'; id: number; level: ForwardedLogLevel; args: unknown[] };
 
 /** Main → every thread (a BroadcastChannel): abort the attempt `id`. */
 export interface AbortMessage {
   id: number;
   reason: SerializedError;
 }
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** What the threads receive as `workerData`. */
 export interface ThreadWorkerData {
@@ -91,20 +87,4 @@ export function isThreadEvent(message: unknown): message is ThreadEvent {
     message !== null &&
     ((message as ThreadEvent).au === 'progress' || (message as ThreadEvent).au === 'log')
   );
-}
-
-/**
- * Rebuilds an error that crossed a boundary: its name, message, stack and code
- * survive. An au error (code `AU_…`) comes back as an `AuError`, so checks such as
- * `ValidationError.isInstance` still hold in the main thread.
- */
-export function reviveError(serialized: SerializedError): Error {
-  const error: Error & { code?: string } =
-    serialized.code?.startsWith('AU_') === true
-      ? new AuError(serialized.code, { message: serialized.message })
-      : new Error(serialized.message);
-  error.name = serialized.name;
-  if (serialized.code !== undefined) error.code = serialized.code;
-  if (serialized.stack !== undefined) error.stack = serialized.stack;
-  return error;
 }

@@ -14,6 +14,12 @@ export {
   ShortTaskBatcher,
   type ShortTaskBatcherOptions,
 } from './backends/short-task-batcher';
+export {
+  FORWARDED_LOG_LEVELS,
+  type ForwardedLogLevel,
+  forwardingLogger,
+  ThrottledProgress,
+} from './backends/worker-reporting';
 export { computeBackoff } from './backoff';
 export { type CancelComputationOptions, cancelComputation } from './cancel-computation';
 export { applyClaim, claimComputation } from './claim';
@@ -59,6 +65,7 @@ export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { reviveError } from './errors/revive-error';
 export { serializeError } from './errors/serialize-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
 export { TimeoutError } from './errors/timeout-error';
