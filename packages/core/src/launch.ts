@@ -100,6 +100,8 @@ export async function launchMany(
     throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
   const created: (Invocation | undefined)[] = new Array(prepared.length);
+  /** Keys whose create was sent: a create that failed may still have been written (a lost reply). */
+  const sent: string[] = [];
   let failure: { error: unknown } | undefined;
   // Without launch middleware a store's createMany takes the records in chunks (one
   // round trip each); otherwise each record is created inside its own middleware chain,
@@ -114,6 +116,7 @@ export async function launchMany(
       const first = next;
       next = Math.min(prepared.length, next + step);
       const items = prepared.slice(first, next);
+      for (const item of items) sent.push(item.record.key);
       try {
         if (batched) {
           await store.createMany!(items.map((item) => withMeta(item.record, item.context.meta)));
@@ -134,10 +137,11 @@ export async function launchMany(
   const units = Math.ceil(prepared.length / step);
   await Promise.all(Array.from({ length: Math.min(concurrency, units) }, createNext));
   if (failure !== undefined) {
-    // All or nothing: the records made before the failure would never be launched.
+    // All or nothing: the records made before the failure would never be launched. Those
+    // whose create failed are marked too (a no-op where nothing was written), since a
+    // store may have written a batch whose reply was lost.
     const { error } = failure;
-    const made = created.filter((invocation): invocation is Invocation => invocation !== undefined);
-    await Promise.all(made.map((invocation) => markLaunchFailed(settings, invocation.key, error)));
+    await Promise.all(sent.map((key) => markLaunchFailed(settings, key, error)));
     throw error;
   }
   const results: LaunchResult[] = prepared.map((item) => ({ key: item.record.key, existing: false }));

@@ -113,6 +113,25 @@ describe('asyncCompute.map', () => {
     });
   });
 
+  describe('when a createMany reply is lost after the records were written', () => {
+    it('should reject and mark those records failed too', async () => {
+      const store = new MemoryStore();
+      const backend = new InProcessBackend();
+      const original = store.createMany.bind(store);
+      store.createMany = async (records) => {
+        await original(records);
+        throw new Error('reply lost');
+      };
+      const compute = asyncCompute((x: number) => x, { store, backend });
+      await expect(compute.map([[1], [2], [3]])).rejects.toThrow('reply lost');
+      const { records } = await store.list();
+      expect(records).toHaveLength(3);
+      expect(
+        records.every((record) => record.status === 'failed' && record.error?.message === 'reply lost'),
+      ).toBe(true);
+    });
+  });
+
   describe('when a createMany chunk fails', () => {
     it('should reject and mark the chunks already created failed', async () => {
       const store = new MemoryStore();
