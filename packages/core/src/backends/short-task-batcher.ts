@@ -174,10 +174,11 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
     this.#batchesInFlight += 1;
     this.#batched += batch.length;
     const requests = batch.map((waiting) => waiting.request);
-    const answered =
+    const answered = attempt(() =>
       requests.length === 1
         ? this.#options.runOne(requests[0]!).then((response) => [response])
-        : this.#options.runBatch(requests);
+        : this.#options.runBatch(requests),
+    );
     answered.then(
       (responses) => {
         this.#settle(batch.length);
@@ -189,7 +190,7 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
         for (let index = 0; index < batch.length; index++) {
           const waiting = batch[index]!;
           if (decisions[index] === 'resend')
-            this.#options.runOne(waiting.request).then(waiting.resolve, waiting.reject);
+            attempt(() => this.#options.runOne(waiting.request)).then(waiting.resolve, waiting.reject);
           else waiting.reject(error);
         }
       },
@@ -211,5 +212,14 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
     if (waiting.slotReleased) return;
     waiting.slotReleased = true;
     waiting.slot.release();
+  }
+}
+
+/** The promise `run` returns, or a rejected one when it throws (a pool closed meanwhile). */
+function attempt<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
