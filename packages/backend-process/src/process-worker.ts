@@ -95,7 +95,10 @@ function start(request: RunRequest): void {
 async function runBatch(requests: RunRequest[]): Promise<void> {
   for (const request of requests) queued.set(request.id, undefined);
   const responses: RunResponse[] = [];
-  for (const request of requests) {
+  for (const [index, request] of requests.entries()) {
+    // One turn of the event loop between attempts: an abort message sent meanwhile is read
+    // before the attempt it names starts.
+    if (index > 0) await new Promise((resolve) => setImmediate(resolve));
     const abortedBefore = queued.get(request.id);
     queued.delete(request.id);
     if (abortedBefore !== undefined) {

@@ -332,6 +332,24 @@ export function testStore(
         expect(await store.get(fresh.key)).toBeUndefined();
         expect((await store.get(taken.key))?.args).toBe('first');
       });
+
+      test(
+        'create-many-refused',
+        'should store none of a batch with a key twice or an invalid key',
+        async (context) => {
+          const store = getStore();
+          if (store.createMany === undefined) return context.skip();
+          const fresh = record();
+          const twice = await store.createMany([fresh, record(), fresh]).catch((caught: unknown) => caught);
+          expect(KeyExistsError.isInstance(twice)).toBe(true);
+          const invalid = await store
+            .createMany([fresh, record({ key: '../escape' })])
+            .catch((caught: unknown) => caught);
+          expect(InvalidKeyError.isInstance(invalid)).toBe(true);
+          expect(await store.get(fresh.key)).toBeUndefined();
+          expect((await store.list({ task })).records).toEqual([]);
+        },
+      );
     });
 
     describe('when records expire', () => {
