@@ -665,7 +665,10 @@ export function testStore(
             ['delete', () => store.delete(original.key)],
             ['list', () => store.list({ task })],
             ['cleanupExpired', () => store.cleanupExpired()],
+            ['claim', () => claimComputation(store, original.key, { now: Date.now() })],
           ];
+          if (store.createMany !== undefined)
+            attempts.push(['createMany', () => store.createMany!([record()])]);
           for (const [method, attempt] of attempts) {
             const error = await Promise.resolve()
               .then(attempt)
