@@ -7,6 +7,15 @@ import { errorCode, readlink, readText, rename, symlink, unlinkFile } from './fi
 
 const PREFIX = 'au-lock/1';
 const HOST = hostname();
+// Owners differ by a per-process random tag and a counter: unique without drawing random
+// bytes for every lock (a getrandom call each, a measurable share of a locked write).
+const PROCESS_TAG = randomBytes(4).toString('hex');
+let acquisitions = 0;
+
+function nextNonce(): string {
+  acquisitions = (acquisitions + 1) % 0x7fffffff;
+  return `${PROCESS_TAG}${acquisitions.toString(16)}`;
+}
 
 export interface KeyLockSettings {
   /** Milliseconds to wait for a lock held by a live process. */
@@ -53,7 +62,7 @@ export class KeyLocks {
     let delay = 1;
     for (;;) {
       const acquiredAt = Date.now();
-      const owner = `${PREFIX} ${process.pid} ${acquiredAt} ${randomBytes(6).toString('hex')} ${HOST}`;
+      const owner = `${PREFIX} ${process.pid} ${acquiredAt} ${nextNonce()} ${HOST}`;
       try {
         await this.#create(path, owner);
         return { key, path, owner, acquiredAt };
