@@ -5,11 +5,24 @@
 // 2. latency: one computation at a time, launch → result, median of many (goal: au
 //    within 1 ms of raw). Raw waits for the worker's `completed` event; au awaits
 //    handle.result() (the RedisStore pushes the record over pub/sub).
+// 3. references, to tell where au's cost goes: raw BullMQ whose producer and processor
+//    also keep a minimal record in Redis by hand (HSET at add; HSET + PEXPIRE + PUBLISH
+//    at the end: no claim, no indexes, no conditional write), and au with a MemoryStore
+//    shared by producer and worker (au's own machinery, records off Redis).
 // Needs Redis at AU_REDIS_URL (default redis://127.0.0.1:6379). Cleans up its keys.
 // Smaller runs: pnpm bench bullmq --count=2000 --samples=50
 import { randomUUID } from 'node:crypto';
-import { defineTask, jsonCodec, type LaunchSettings, launchMany, NO_RETRY, submitTask } from '@au/core';
-import { Queue, Worker } from 'bullmq';
+import {
+  type ComputationStore,
+  defineTask,
+  jsonCodec,
+  type LaunchSettings,
+  launchMany,
+  MemoryStore,
+  NO_RETRY,
+  submitTask,
+} from '@au/core';
+import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BullMQBackend, startBullMQWorker } from '../packages/backend-bullmq/src/index';
 import { RedisStore } from '../packages/store-redis/src/index';
@@ -31,14 +44,33 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function rawBullMQ(): Promise<{ rate: number; latency: number }> {
-  const queueName = `bench-raw-${run}`;
+/**
+ * Raw BullMQ. With `persist`, the producer and the processor also keep a record per job
+ * by hand, the least a result store needs: a hash written at add, its status and value
+ * written at the end with an expiry and a notification.
+ */
+async function rawBullMQ(persist: boolean): Promise<{ rate: number; latency: number }> {
+  const queueName = `bench-raw-${persist ? 'persist-' : ''}${run}`;
+  const recordKey = (id: string) => `bench-raw-${run}:r:${id}`;
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const records = new Redis(redisUrl, { enableAutoPipelining: true });
+  const processJob = async (job: Job): Promise<number> => {
+    const value = (job.data as { n: number }).n * 2;
+    if (persist) {
+      const key = recordKey(job.id!);
+      await Promise.all([
+        records.hset(key, 'status', '"completed"', 'value', String(value), 'finishedAt', String(Date.now())),
+        records.pexpire(key, 86_400_000),
+        records.publish(`${key}:c`, String(value)),
+      ]);
+    }
+    return value;
+  };
   const queue = new Queue(queueName, { connection });
   const waiters = new Map<string, () => void>();
   let completed = 0;
   let allDone: () => void = () => undefined;
-  const worker = new Worker(queueName, async (job) => (job.data as { n: number }).n * 2, {
+  const worker = new Worker(queueName, processJob, {
     connection,
     concurrency: CONCURRENCY,
   });
@@ -56,10 +88,18 @@ async function rawBullMQ(): Promise<{ rate: number; latency: number }> {
   const jobs = Array.from({ length: COUNT }, (_, n) => ({
     name: 'double',
     data: { n },
-    opts: { removeOnComplete: true, removeOnFail: true },
+    opts: { removeOnComplete: true, removeOnFail: true, ...(persist ? { jobId: `j${n}` } : {}) },
   }));
-  for (let start = 0; start < jobs.length; start += 5000)
-    await queue.addBulk(jobs.slice(start, start + 5000));
+  for (let start = 0; start < jobs.length; start += 5000) {
+    const slice = jobs.slice(start, start + 5000);
+    if (persist)
+      await writeRecords(
+        records,
+        slice.map((job) => recordKey(job.opts.jobId!)),
+        slice,
+      );
+    await queue.addBulk(slice);
+  }
   await finished;
   const rate = COUNT / ((performance.now() - started) / 1000);
 
@@ -68,6 +108,7 @@ async function rawBullMQ(): Promise<{ rate: number; latency: number }> {
     const id = `l${sample}`;
     const begin = performance.now();
     const done = new Promise<void>((resolve) => waiters.set(id, resolve));
+    if (persist) await writeRecords(records, [recordKey(id)], [{ data: { n: sample } }]);
     await queue.add('double', { n: sample }, { jobId: id, removeOnComplete: true });
     await done;
     latencies.push(performance.now() - begin);
@@ -76,17 +117,46 @@ async function rawBullMQ(): Promise<{ rate: number; latency: number }> {
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
+  await deleteKeys(records, `bench-raw-${run}:r:*`);
+  records.disconnect();
   connection.disconnect();
   return { rate, latency: median(latencies.slice(10)) };
 }
 
-async function au(): Promise<{ rate: number; latency: number }> {
-  const queueName = `bench-au-${run}`;
+async function writeRecords(redis: Redis, keys: string[], jobs: { data: { n: number } }[]): Promise<void> {
+  const now = String(Date.now());
+  const pipeline = redis.pipeline();
+  for (const [index, job] of jobs.entries()) {
+    pipeline.hset(keys[index]!, {
+      task: '"bench.double"',
+      status: '"pending"',
+      args: JSON.stringify(JSON.stringify(job.data)),
+      attempt: '0',
+      maxAttempts: '1',
+      createdAt: now,
+    });
+  }
+  await pipeline.exec();
+}
+
+/** Removes this run's test keys (a SCAN is fine here: never a hot path). */
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** au on BullMQ; `memory`: records in a MemoryStore shared by producer and worker. */
+async function au(memory: boolean): Promise<{ rate: number; latency: number }> {
+  const queueName = `bench-au-${memory ? 'memory-' : ''}${run}`;
   const prefix = `bench-au-${run}`;
-  const store = new RedisStore({ redis: redisUrl, prefix });
+  const store: ComputationStore = memory ? new MemoryStore() : new RedisStore({ redis: redisUrl, prefix });
   // The worker has a store of its own, as a worker process would: the producer's
   // subscriptions (handles waiting for results) do not hold up the worker's writes.
-  const workerStore = new RedisStore({ redis: redisUrl, prefix });
+  const workerStore = memory ? store : new RedisStore({ redis: redisUrl, prefix });
   const backend = new BullMQBackend({ connection: redisUrl, queue: queueName });
   let completed = 0;
   let allDone: () => void = () => undefined;
@@ -129,26 +199,31 @@ async function au(): Promise<{ rate: number; latency: number }> {
   await worker.close();
   await backend.queue.obliterate({ force: true });
   await backend.close();
-  // Remove the records (test data of this run only: a SCAN is fine here).
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${store.keys.pattern()}`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  if (store instanceof RedisStore) {
+    const redis = new Redis(redisUrl);
+    await deleteKeys(redis, store.keys.pattern());
+    redis.disconnect();
+    await workerStore.close();
+  }
   await store.close();
-  await workerStore.close();
   return { rate, latency: median(latencies.slice(10)) };
 }
 
 console.log(`${COUNT} trivial computations, worker concurrency ${CONCURRENCY}, Redis ${redisUrl}`);
-const raw = await rawBullMQ();
+const raw = await rawBullMQ(false);
 console.log(`raw BullMQ (addBulk + Worker):          ${raw.rate.toFixed(0)} computations/s`);
-const ours = await au();
+const ours = await au(false);
 console.log(`au (launchMany + RedisStore + worker):   ${ours.rate.toFixed(0)} computations/s`);
 console.log(`ratio au/raw: ${(ours.rate / raw.rate).toFixed(2)} (goal ≥ 0.8)`);
+const persisted = await rawBullMQ(true);
+const inMemory = await au(true);
+console.log('references (where the cost goes):');
+console.log(
+  `  raw BullMQ + a minimal record kept by hand: ${persisted.rate.toFixed(0)} computations/s (ratio to raw ${(persisted.rate / raw.rate).toFixed(2)}; au/this ${(ours.rate / persisted.rate).toFixed(2)})`,
+);
+console.log(
+  `  au with a MemoryStore (records off Redis):  ${inMemory.rate.toFixed(0)} computations/s (ratio to raw ${(inMemory.rate / raw.rate).toFixed(2)})`,
+);
 console.log(
   `median latency launch → result (${LATENCY_SAMPLES} sequential): raw ${raw.latency.toFixed(2)} ms, au ${ours.latency.toFixed(2)} ms, difference ${(ours.latency - raw.latency).toFixed(2)} ms (goal ≤ 1 ms)`,
 );
