@@ -12,16 +12,8 @@
 // Needs Redis at AU_REDIS_URL (default redis://127.0.0.1:6379). Cleans up its keys.
 // Smaller runs: pnpm bench bullmq --count=2000 --samples=50
 import { randomUUID } from 'node:crypto';
-import {
-  type ComputationStore,
-  defineTask,
-  jsonCodec,
-  type LaunchSettings,
-  launchMany,
-  MemoryStore,
-  NO_RETRY,
-  submitTask,
-} from '@au/core';
+import { type ComputationStore, defineTask, jsonCodec, MemoryStore, NO_RETRY, submitTask } from '@au/core';
+import { type LaunchSettings, launchMany } from '@au/core/kit';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BullMQBackend, startBullMQWorker } from '../packages/backend-bullmq/src/index';

@@ -4,7 +4,8 @@
 // its workers start and the clock runs until every job is done. Prints both rates and
 // the ratio au / pg-boss (> 1: au is faster).
 import { randomBytes } from 'node:crypto';
-import { defineTask, jsonCodec, launchMany, NO_RETRY } from '@au/core';
+import { defineTask, jsonCodec, NO_RETRY } from '@au/core';
+import { launchMany } from '@au/core/kit';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { PostgresQueueBackend } from '../packages/backend-supabase/src/index';

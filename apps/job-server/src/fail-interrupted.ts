@@ -1,10 +1,5 @@
-import {
-  ACTIVE_STATUSES,
-  type ComputationBackend,
-  type ComputationStore,
-  serializeError,
-  type TaskLogger,
-} from '@au/core';
+import { ACTIVE_STATUSES, type ComputationBackend, type ComputationStore, type TaskLogger } from '@au/core';
+import { serializeError } from '@au/core/kit';
 import { ServerStoppedError } from './errors/server-stopped-error';
 
 /**

@@ -1,4 +1,4 @@
-import type { BackendProvider } from '@au/core';
+import type { BackendProvider } from '@au/core/kit';
 import { BullMQBackend } from './bullmq-backend';
 
 /**

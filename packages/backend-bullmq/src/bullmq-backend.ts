@@ -4,10 +4,10 @@ import {
   type CloseOptions,
   type ComputationBackend,
   type Invocation,
-  loadTaskModules,
   type TaskDefinition,
   TaskRegistry,
 } from '@au/core';
+import { loadTaskModules } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';

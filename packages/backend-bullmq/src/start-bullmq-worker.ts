@@ -3,18 +3,15 @@ import {
   ClosedError,
   type Codec,
   type ComputationStore,
-  type ExecutionOutcome,
-  executeComputation,
   jsonCodec,
-  loadTaskModules,
   type Middleware,
-  serializeError,
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
   TaskNotFoundError,
   TaskRegistry,
 } from '@au/core';
+import { type ExecutionOutcome, executeComputation, loadTaskModules, serializeError } from '@au/core/kit';
 import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonCodec, type LaunchSettings, launchMany, NO_RETRY } from '@au/core';
+import { jsonCodec, NO_RETRY } from '@au/core';
+import { type LaunchSettings, launchMany } from '@au/core/kit';
 import { RedisStore } from '@au/store-redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQBackend } from '../src/index';

@@ -2,15 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CancelledError,
-  type ComputationStatus,
-  jsonCodec,
-  type LaunchSettings,
-  launchMany,
-  NO_RETRY,
-  submitTask,
-} from '@au/core';
+import { CancelledError, type ComputationStatus, jsonCodec, NO_RETRY, submitTask } from '@au/core';
+import { type LaunchSettings, launchMany } from '@au/core/kit';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasks } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,27 +3,29 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type BackendCapabilities,
-  type BatchFailure,
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
-  executeComputation,
   type Invocation,
-  LocalScheduler,
-  type LocalSlot,
-  type LocalWork,
-  loadTaskModules,
   type RunContext,
-  type Runnable,
-  reviveError,
   type SerializedError,
-  ShortTaskBatcher,
-  serializeError,
   silentLogger,
   type TaskContext,
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
+import {
+  type BatchFailure,
+  executeComputation,
+  LocalScheduler,
+  type LocalSlot,
+  type LocalWork,
+  loadTaskModules,
+  type Runnable,
+  reviveError,
+  ShortTaskBatcher,
+  serializeError,
+} from '@au/core/kit';
 import { ProcessCrashedError } from './errors/process-crashed-error';
 import { ProcessGoneError, ProcessPool } from './process-pool';
 import { isTypeScriptModule, normalizeTaskModules, TASK_MODULES_WHERE } from './task-modules';

@@ -1,14 +1,11 @@
+import type { SerializedError, TaskContext, TaskLogger, TaskRegistry } from '@au/core';
 import {
   forwardingLogger,
   loadTaskModules,
   reviveError,
-  type SerializedError,
   serializeError,
-  type TaskContext,
-  type TaskLogger,
-  type TaskRegistry,
   ThrottledProgress,
-} from '@au/core';
+} from '@au/core/kit';
 import { resolveCodec, TASK_MODULES_WHERE } from './task-modules';
 import type { ChildMessage, ParentMessage, RunRequest, RunResponse } from './wire';
 

@@ -1,4 +1,5 @@
-import { type Codec, jsonCodec, structuredCodec, type TaskDefinition, toModuleSpecifier } from '@au/core';
+import { type Codec, jsonCodec, structuredCodec, type TaskDefinition } from '@au/core';
+import { toModuleSpecifier } from '@au/core/kit';
 
 /** Where the worker processes' task modules are named in errors. */
 export const TASK_MODULES_WHERE = "this backend's task modules";

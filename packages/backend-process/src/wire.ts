@@ -1,4 +1,5 @@
-import type { ForwardedLogLevel, SerializedError } from '@au/core';
+import type { SerializedError } from '@au/core';
+import type { ForwardedLogLevel } from '@au/core/kit';
 
 /*
  * What crosses the IPC channel between the parent and its worker processes (JSON

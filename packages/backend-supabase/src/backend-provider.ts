@@ -1,4 +1,4 @@
-import type { BackendProvider, BackendProviderContext } from '@au/core';
+import type { BackendProvider, BackendProviderContext } from '@au/core/kit';
 import {
   createSupabaseRpcClient,
   PgTransport,

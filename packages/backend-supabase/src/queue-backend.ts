@@ -5,15 +5,14 @@ import {
   type CloseOptions,
   type ComputationBackend,
   type ComputationStore,
-  type ExecutionOutcome,
   type Invocation,
   isTaskDefinition,
-  loadTaskModules,
   silentLogger,
   type TaskDefinition,
   TaskNotFoundError,
   TaskRegistry,
 } from '@au/core';
+import { type ExecutionOutcome, loadTaskModules } from '@au/core/kit';
 import { toBackoffSpec } from './backoff-spec';
 import type { QueueBackendOptions } from './queue-backend-options';
 import type { QueueClient, QueueJob } from './queue-client';

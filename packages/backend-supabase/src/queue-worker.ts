@@ -4,17 +4,15 @@ import {
   type Clock,
   type ComputationRecord,
   type ComputationStore,
-  type ExecutionOutcome,
-  executeAttempt,
   type Invocation,
   jsonCodec,
   type Middleware,
-  serializeError,
   systemClock,
   type TaskDefinition,
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
+import { type ExecutionOutcome, executeAttempt, serializeError } from '@au/core/kit';
 import type { Lease, LeasedStore } from '@au/store-supabase';
 import { fromBackoffSpec } from './backoff-spec';
 import { LeaseLostError } from './errors/lease-lost-error';

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { jsonCodec, launchMany, NO_RETRY } from '@au/core';
+import { jsonCodec, NO_RETRY } from '@au/core';
+import { launchMany } from '@au/core/kit';
 import { PostgresStore } from '@au/store-supabase';
 import { postgresUrl, requireService } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

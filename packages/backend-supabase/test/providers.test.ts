@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, registerBackendProvider, registerStoreProvider, submitTask } from '@au/core';
+import { configFromEnv, submitTask } from '@au/core';
+import { registerBackendProvider, registerStoreProvider } from '@au/core/kit';
 import { SupabaseStore, storeProvider } from '@au/store-supabase';
 import { conformanceTasks, conformanceTasksUrl, postgresUrl, requireService } from '@au/testing';
 import { type PostgrestEmulator, startPostgrestEmulator } from '@au/testing/postgrest';

@@ -1,4 +1,5 @@
-import { type BackendProvider, ConfigError } from '@au/core';
+import { ConfigError } from '@au/core';
+import type { BackendProvider } from '@au/core/kit';
 import { ThreadsBackend } from './threads-backend';
 
 /**

@@ -1,13 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import {
-  type Codec,
-  jsonCodec,
-  structuredCodec,
-  type TaskDefinition,
-  TaskRegistry,
-  toModuleSpecifier,
-} from '@au/core';
+import { type Codec, jsonCodec, structuredCodec, type TaskDefinition, TaskRegistry } from '@au/core';
+import { toModuleSpecifier } from '@au/core/kit';
 
 /** Where the threads' task modules are named in errors. */
 export const TASK_MODULES_WHERE = "this backend's task modules";

@@ -1,14 +1,6 @@
 import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
-import {
-  type Codec,
-  forwardingLogger,
-  reviveError,
-  serializeError,
-  type TaskContext,
-  type TaskLogger,
-  type TaskRegistry,
-  ThrottledProgress,
-} from '@au/core';
+import type { Codec, TaskContext, TaskLogger, TaskRegistry } from '@au/core';
+import { forwardingLogger, reviveError, serializeError, ThrottledProgress } from '@au/core/kit';
 import { loadModulesInThread, resolveCodec } from './task-modules';
 import {
   ABORTED,

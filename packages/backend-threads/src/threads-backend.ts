@@ -5,28 +5,30 @@ import { fileURLToPath } from 'node:url';
 import { BroadcastChannel, type ResourceLimits } from 'node:worker_threads';
 import {
   type BackendCapabilities,
-  type BatchFailure,
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
-  type ExecutionOutcome,
-  executeComputation,
   type InputSchema,
   type Invocation,
-  LocalScheduler,
-  type LocalSlot,
-  type LocalWork,
-  loadTaskModules,
   type RunContext,
-  type Runnable,
-  reviveError,
-  ShortTaskBatcher,
-  serializeError,
   silentLogger,
   type TaskContext,
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
+import {
+  type BatchFailure,
+  type ExecutionOutcome,
+  executeComputation,
+  LocalScheduler,
+  type LocalSlot,
+  type LocalWork,
+  loadTaskModules,
+  type Runnable,
+  reviveError,
+  ShortTaskBatcher,
+  serializeError,
+} from '@au/core/kit';
 import { Piscina } from 'piscina';
 import { ThreadCrashedError } from './errors/thread-crashed-error';
 import { isTypeScriptModule, normalizeTaskModules, TASK_MODULES_WHERE } from './task-modules';

@@ -1,4 +1,5 @@
-import type { ForwardedLogLevel, SerializedError } from '@au/core';
+import type { SerializedError } from '@au/core';
+import type { ForwardedLogLevel } from '@au/core/kit';
 
 /*
  * What crosses between the main thread and the pool's threads. Arguments and results

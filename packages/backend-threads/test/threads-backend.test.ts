@@ -9,10 +9,10 @@ import {
   ConfigError,
   configFromEnv,
   MemoryStore,
-  registerBackendProvider,
   structuredCodec,
   TaskNotFoundError,
 } from '@au/core';
+import { registerBackendProvider } from '@au/core/kit';
 import { conformanceTasksUrl, testBackend, testShortTaskBatches } from '@au/testing';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { backendProvider, ThreadCrashedError, ThreadsBackend } from '../src/index';

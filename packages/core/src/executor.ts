@@ -1,22 +1,25 @@
 import { computeBackoff } from './backoff';
-import { claimComputation, isClaimable } from './claim';
 import { type Clock, sleep, systemClock } from './clock';
 import type { Codec } from './contracts/codec';
 import { composeMiddleware, type Middleware, type RunContext } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
 import { CancelledError } from './errors/cancelled-error';
 import { ClosedError } from './errors/closed-error';
-import { serializeError } from './errors/serialize-error';
 import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
 import { ProgressWriter } from './internal/progress-writer';
 import { validateInput } from './internal/validate-input';
+import { claimComputation, isClaimable } from './lifecycle/claim';
+import { completeComputation } from './lifecycle/complete-computation';
+import type { LifecycleOptions } from './lifecycle/ending';
+import { failComputation } from './lifecycle/fail-computation';
+import { recordCancelled } from './lifecycle/record-cancelled';
+import { requeueComputation } from './lifecycle/requeue-computation';
+import type { StoreRetryOptions } from './lifecycle/store-retry';
 import { childLogger, silentLogger } from './logger';
 import type { ComputationPatch, ComputationRecord } from './record';
-import { recordCancelled } from './record-cancelled';
 import type { RetryPolicy } from './retry-policy';
-import type { ComputationStatus } from './status';
 import type { InputSchema, TaskContext, TaskLogger } from './task';
 
 /** What the executor runs: a task definition fits, and so does a proxy that runs it elsewhere. */
@@ -67,6 +70,11 @@ export interface ExecuteOptions {
   reclaimRunning?: boolean;
   /** Runs when the attempt starts (the record is `running`), e.g. to emit an event. */
   onStart?(record: ComputationRecord): void;
+  /**
+   * How long the claim and the final write keep trying through a store outage before
+   * the executor throws `StoreUnavailableError`. @default 30 s of bounded backoff
+   */
+  storeRetry?: StoreRetryOptions;
 }
 
 /** How one execution ended, as seen by the executor. */
@@ -77,7 +85,9 @@ export type ExecutionOutcome =
   | { status: 'retry'; record: ComputationRecord; delay: number; error: unknown }
   | { status: 'skipped'; record: ComputationRecord | undefined };
 
-const RUNNING: readonly ComputationStatus[] = ['running'];
+function loggerOf(options: ExecuteOptions): { logger?: TaskLogger } {
+  return options.logger === undefined ? {} : { logger: options.logger };
+}
 
 /**
  * The one executor every backend uses. For one computation:
@@ -87,7 +97,9 @@ const RUNNING: readonly ComputationStatus[] = ['running'];
  * 3. writes `completed` or `failed` only if the record is still `running`, so a cancel
  *    that won is never overwritten;
  * 4. retries per the policy, inline or by reporting back to a queue.
- * It throws only when the store itself fails.
+ * Every status write is one of core's lifecycle operations and keeps trying through a
+ * store outage (`storeRetry`); the executor throws only when the store stays down
+ * longer than that (`StoreUnavailableError`), and the backend then gives the work back.
  */
 export async function executeComputation(options: ExecuteOptions): Promise<ExecutionOutcome> {
   const abort = abortSourceFor(options);
@@ -140,10 +152,16 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     return cancelOnAbort(options, abort.reason);
   }
   const startedAt = clock.now();
-  const claim = await claimComputation(store, key, {
-    now: startedAt,
-    reclaimRunning: options.reclaimRunning === true,
-  });
+  const claim = await claimComputation(
+    store,
+    key,
+    { now: startedAt, reclaimRunning: options.reclaimRunning === true },
+    {
+      ...(options.storeRetry === undefined ? {} : { retry: options.storeRetry }),
+      clock,
+      ...loggerOf(options),
+    },
+  );
   if (!claim.claimed) return { status: 'skipped', record: claim.record };
   const running = claim.record;
   if (abort.aborted) return cancelOnAbort(options, abort.reason);
@@ -206,8 +224,14 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   const unwrittenProgress = await progress.flush();
   const progressPatch: ComputationPatch = unwrittenProgress ? { progress: unwrittenProgress.value } : {};
   const finishedAt = clock.now();
-  const ttl = options.ttl ?? running.ttl;
-  const expiry: ComputationPatch = ttl === undefined ? {} : { expiresAt: finishedAt + ttl * 1000 };
+
+  const lifecycle: LifecycleOptions = {
+    ...(options.storeRetry === undefined ? {} : { retry: options.storeRetry }),
+    clock,
+    logger,
+  };
+  const progressField = unwrittenProgress ? { progress: unwrittenProgress } : {};
+  const ttl = options.ttl ?? running.ttl ?? null;
 
   if (failure === undefined) {
     let value: unknown;
@@ -217,15 +241,14 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
       failure = { error };
     }
     if (failure === undefined) {
-      const record = await store.update(
+      const record = await completeComputation(
+        store,
         key,
-        running.error === undefined
-          ? { ...progressPatch, status: 'completed', value, finishedAt, ...expiry }
-          : { ...progressPatch, status: 'completed', value, error: undefined, finishedAt, ...expiry },
-        { ifStatus: RUNNING },
+        { value, finishedAt, ttl, ...progressField },
+        lifecycle,
       );
       if (record !== undefined) return { status: 'completed', record };
-      return { status: 'cancelled', record: await store.get(key) };
+      return lostRace(store, key);
     }
   }
 
@@ -237,21 +260,24 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   const maxAttempts = Math.max(running.maxAttempts, 1);
   if (attempt < maxAttempts && isRetryable(error, attempt, policy)) {
     const delay = computeBackoff(policy, attempt);
-    const record = await store.update(
+    const record = await requeueComputation(
+      store,
       key,
-      { ...progressPatch, status: 'pending', error: serializeError(error), runAt: finishedAt + delay },
-      { ifStatus: RUNNING },
+      { error, runAt: finishedAt + delay, ...progressField },
+      lifecycle,
     );
-    if (record === undefined) return { status: 'cancelled', record: await store.get(key) };
+    if (record === undefined) return lostRace(store, key);
     return { status: 'retry', record, delay, error };
   }
-  const record = await store.update(
-    key,
-    { ...progressPatch, status: 'failed', error: serializeError(error), finishedAt, ...expiry },
-    { ifStatus: RUNNING },
-  );
-  if (record === undefined) return { status: 'cancelled', record: await store.get(key) };
+  const record = await failComputation(store, key, { error, finishedAt, ttl, ...progressField }, lifecycle);
+  if (record === undefined) return lostRace(store, key);
   return { status: 'failed', record, error };
+}
+
+/** The record left `running` under us: a cancel won, or the record is gone (expired, deleted). */
+async function lostRace(store: ComputationStore, key: string): Promise<ExecutionOutcome> {
+  const record = await store.get(key);
+  return record?.status === 'cancelled' ? { status: 'cancelled', record } : { status: 'skipped', record };
 }
 
 function isRetryable(error: unknown, attempt: number, policy: RetryPolicy): boolean {
@@ -282,7 +308,10 @@ async function cancelOnAbort(
     error: cancel,
     ttl: options.ttl ?? current?.ttl,
     finishedAt,
+    clock,
     patch: extra,
+    retry: options.storeRetry ?? {},
+    ...loggerOf(options),
   });
   return { status: 'cancelled', record: record ?? (await options.store.get(options.key)) };
 }

@@ -1,4 +1,3 @@
-import { cancelComputation } from './cancel-computation';
 import { type Clock, systemClock } from './clock';
 import type { ComputationBackend } from './contracts/backend';
 import type { Codec } from './contracts/codec';
@@ -6,6 +5,7 @@ import type { ComputationStore } from './contracts/store';
 import { CancelledError } from './errors/cancelled-error';
 import { ComputationFailedError } from './errors/computation-failed-error';
 import { ComputationNotFoundError } from './errors/computation-not-found-error';
+import { cancelComputation } from './lifecycle/cancel-computation';
 import type { ComputationRecord } from './record';
 import type { ComputationStatus } from './status';
 import { isTerminalStatus } from './status';

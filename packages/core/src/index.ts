@@ -1,40 +1,9 @@
-export { applyPatch, isExpired } from './apply-patch';
 export { type AsyncComputation, type AsyncComputeOptions, asyncCompute } from './async-compute';
 export { InProcessBackend, type InProcessBackendOptions } from './backends/in-process-backend';
-export {
-  LocalScheduler,
-  type LocalSchedulerOptions,
-  type LocalSlot,
-  type LocalWork,
-} from './backends/local-scheduler';
-export {
-  type BatchableRequest,
-  type BatchableResponse,
-  type BatchFailure,
-  ShortTaskBatcher,
-  type ShortTaskBatcherOptions,
-} from './backends/short-task-batcher';
-export {
-  FORWARDED_LOG_LEVELS,
-  type ForwardedLogLevel,
-  forwardingLogger,
-  ThrottledProgress,
-} from './backends/worker-reporting';
-export { computeBackoff } from './backoff';
-export { type CancelComputationOptions, cancelComputation } from './cancel-computation';
-export { applyClaim, claimComputation } from './claim';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
 export { type AuConfig, type ConfigFromEnvOptions, configFromEnv, redact } from './config/config-from-env';
-export {
-  type BackendProvider,
-  type BackendProviderContext,
-  registerBackendProvider,
-  registerStoreProvider,
-  type StoreProvider,
-  type StoreProviderContext,
-} from './config/providers';
 export type { BackendCapabilities, CloseOptions, ComputationBackend, Invocation } from './contracts/backend';
 export type { Codec } from './contracts/codec';
 export {
@@ -65,40 +34,13 @@ export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { RateLimitError } from './errors/rate-limit-error';
-export { reviveError } from './errors/revive-error';
-export { serializeError } from './errors/serialize-error';
+export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
 export { TimeoutError } from './errors/timeout-error';
 export { ValidationError, type ValidationIssue } from './errors/validation-error';
-export {
-  type ExecuteOptions,
-  type ExecutionOutcome,
-  executeAttempt,
-  executeComputation,
-  type Runnable,
-} from './executor';
-export { type ComputationEvent, ComputationHandle, type HandleContext, type ResultOptions } from './handle';
-export { PriorityQueue } from './internal/priority-queue';
+export { type ComputationEvent, ComputationHandle, type ResultOptions } from './handle';
 export { assertValidKey, generateKey, isValidKey, KEY_PATTERN } from './keys';
-export {
-  type LaunchOptions,
-  type LaunchResult,
-  type LaunchSettings,
-  launchComputation,
-  launchMany,
-} from './launch';
-export {
-  compareListOrder,
-  DEFAULT_LIST_LIMIT,
-  decodeCursor,
-  encodeCursor,
-  type ListPosition,
-  MAX_LIST_LIMIT,
-  matchesListQuery,
-  type NormalizedListQuery,
-  normalizeListQuery,
-  pageRecords,
-} from './list-query';
+export type { LaunchOptions } from './launch';
 export { childLogger, silentLogger } from './logger';
 export { LoggingMiddleware, type LoggingMiddlewareOptions } from './middleware/logging-middleware';
 export {
@@ -107,15 +49,12 @@ export {
   type PrometheusOptions,
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
-export { createPushIterable, type PushIterable } from './push-iterable';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
-export { type RecordCancelledOptions, recordCancelled } from './record-cancelled';
 export { NO_RETRY, type RetryPolicy } from './retry-policy';
 export {
   ACTIVE_STATUSES,
   COMPUTATION_STATUSES,
   type ComputationStatus,
-  canTransition,
   isComputationStatus,
   isTerminalStatus,
   TERMINAL_STATUSES,
@@ -133,10 +72,9 @@ export {
   type TaskOptions,
   type TaskResult,
 } from './task';
-export { loadTaskModules, TaskRegistry, toModuleSpecifier } from './task-registry';
+export { TaskRegistry } from './task-registry';
 export {
   type TemporaryAsyncCompute,
   type TemporaryAsyncComputeOptions,
   temporaryAsyncCompute,
 } from './temporary-async-compute';
-export { followRecord, type WaitOptions, waitForTerminal } from './wait-for-record';

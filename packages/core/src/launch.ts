@@ -4,9 +4,10 @@ import type { Codec } from './contracts/codec';
 import { composeMiddleware, type LaunchContext, type Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
 import { KeyExistsError } from './errors/key-exists-error';
-import { serializeError } from './errors/serialize-error';
 import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
+import { failComputation } from './lifecycle/fail-computation';
+import { NO_STORE_RETRY } from './lifecycle/store-retry';
 import type { ComputationRecord } from './record';
 import type { RetryPolicy } from './retry-policy';
 import type { TaskDefinition, TaskLogger } from './task';
@@ -206,27 +207,14 @@ function prepareLaunch(
   return { record, invocation, context };
 }
 
+/** A launch the backend refused can never start: `pending → failed`, unless a cancel or a worker got there first. */
 async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {
-  const finishedAt = (settings.clock ?? systemClock).now();
-  // The status machine has no `pending → failed`: go through `running`, each step
-  // conditional, so a cancel (or a worker that did get the work) still wins.
-  await settings.store
-    .update(key, { status: 'running', startedAt: finishedAt }, { ifStatus: ['pending'] })
-    .then((running) =>
-      running === undefined
-        ? undefined
-        : settings.store.update(
-            key,
-            {
-              status: 'failed',
-              error: serializeError(error),
-              finishedAt,
-              ...(running.ttl === undefined ? {} : { expiresAt: finishedAt + running.ttl * 1000 }),
-            },
-            { ifStatus: ['running'] },
-          ),
-    )
-    .catch(() => undefined);
+  await failComputation(
+    settings.store,
+    key,
+    { error, from: 'active' },
+    { retry: NO_STORE_RETRY, ...(settings.clock === undefined ? {} : { clock: settings.clock }) },
+  ).catch(() => undefined);
 }
 
 /** The record with the launch middleware's `meta`, when there is any. */

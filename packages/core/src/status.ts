@@ -1,9 +1,15 @@
 /**
- * The status machine of a computation.
+ * The status machine of a computation (docs/lifecycle.md draws it):
  *
- * `pending → running → completed | failed | cancelled`, `running → pending` (a retry,
- * or a re-queue after a worker died) and `pending → cancelled`. Terminal statuses
- * never change: a cancel that wins is never overwritten by a late completion.
+ * - `pending → running`: an attempt is claimed (`claimComputation`);
+ * - `running → completed | failed`: the attempt ends (`completeComputation`, `failComputation`);
+ * - `running → pending`: a retry, or a give-back after a worker was lost (`requeueComputation`);
+ * - `pending | running → cancelled`: a cancel (`cancelComputation`, `recordCancelled`);
+ * - `pending → failed`: a computation that can never start: a refused launch, a task
+ *   the worker does not have, a job its queue gave up on (`failComputation`, `from: 'active'`).
+ *
+ * Terminal statuses never change: a cancel that wins is never overwritten by a late
+ * completion. Only core's lifecycle operations (above) write a status.
  */
 export type ComputationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -23,7 +29,7 @@ export const TERMINAL_STATUSES: readonly ComputationStatus[] = ['completed', 'fa
 export const ACTIVE_STATUSES: readonly ComputationStatus[] = ['pending', 'running'];
 
 const allowedTransitions: Record<ComputationStatus, readonly ComputationStatus[]> = {
-  pending: ['running', 'cancelled'],
+  pending: ['running', 'failed', 'cancelled'],
   running: ['pending', 'completed', 'failed', 'cancelled'],
   completed: [],
   failed: [],

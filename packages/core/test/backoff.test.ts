@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeBackoff } from '../src/index';
+import { computeBackoff } from '../src/kit';
 
 describe('computeBackoff', () => {
   describe('when the backoff is fixed, linear or exponential', () => {

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  configFromEnv,
-  InProcessBackend,
-  MemoryStore,
-  redact,
-  registerStoreProvider,
-} from '../src/index';
+import { ConfigError, configFromEnv, InProcessBackend, MemoryStore, redact } from '../src/index';
+import { registerStoreProvider } from '../src/kit';
 
 async function configError(env: Record<string, string>): Promise<ConfigError> {
   const error = await configFromEnv({ env }).catch((caught: unknown) => caught);

@@ -4,13 +4,12 @@ import {
   type Clock,
   ClosedError,
   defineTask,
-  type ExecutionOutcome,
   type Invocation,
   jsonCodec,
-  LocalScheduler,
   MemoryStore,
   NO_RETRY,
 } from '../src/index';
+import { type ExecutionOutcome, LocalScheduler } from '../src/kit';
 
 /** A clock that moves only when told to. */
 function manualClock() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LocalSlot, ShortTaskBatcher, type ShortTaskBatcherOptions } from '../src/index';
+import { type LocalSlot, ShortTaskBatcher, type ShortTaskBatcherOptions } from '../src/kit';
 
 interface Request {
   id: number;

@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  applyPatch,
   COMPUTATION_STATUSES,
   type ComputationRecord,
   type ComputationStatus,
-  canTransition,
   isComputationStatus,
   isTerminalStatus,
   TERMINAL_STATUSES,
 } from '../src/index';
+import { applyPatch, canTransition } from '../src/kit';
 
 const allowed: Record<ComputationStatus, ComputationStatus[]> = {
-  pending: ['pending', 'running', 'cancelled'],
+  pending: ['pending', 'running', 'failed', 'cancelled'],
   running: ['running', 'pending', 'completed', 'failed', 'cancelled'],
   completed: [],
   failed: [],

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  forwardingLogger,
-  reviveError,
-  serializeError,
-  ThrottledProgress,
-  ValidationError,
-} from '../src/index';
+import { ValidationError } from '../src/index';
+import { forwardingLogger, reviveError, serializeError, ThrottledProgress } from '../src/kit';
 
 describe('ThrottledProgress', () => {
   describe('when values are reported faster than the interval', () => {

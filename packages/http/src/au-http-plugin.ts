@@ -3,12 +3,12 @@ import {
   type ComputationStore,
   InProcessBackend,
   jsonCodec,
-  type LaunchSettings,
   MemoryStore,
   type Middleware,
   NO_RETRY,
   TaskRegistry,
 } from '@au/core';
+import type { LaunchSettings } from '@au/core/kit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuHttpOptions } from './au-http-options';

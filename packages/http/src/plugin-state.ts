@@ -3,10 +3,10 @@ import type {
   ComputationBackend,
   ComputationRecord,
   ComputationStore,
-  LaunchSettings,
   TaskDefinition,
   TaskRegistry,
 } from '@au/core';
+import type { LaunchSettings } from '@au/core/kit';
 import type { Registry } from 'prom-client';
 
 /** What the routes share: resolved options, the per-task launch settings, open streams. */

@@ -2,8 +2,6 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  applyClaim,
-  applyPatch,
   assertValidKey,
   type ClaimOptions,
   type ClaimResult,
@@ -13,17 +11,21 @@ import {
   type ComputationRecord,
   type ComputationStore,
   ConfigError,
-  isExpired,
   KeyExistsError,
   type ListPage,
   type ListQuery,
-  matchesListQuery,
-  normalizeListQuery,
-  pageRecords,
   type StoreCapabilities,
   systemClock,
   type UpdateOptions,
 } from '@au/core';
+import {
+  applyClaim,
+  applyPatch,
+  isExpired,
+  matchesListQuery,
+  normalizeListQuery,
+  pageRecords,
+} from '@au/core/kit';
 import { CorruptRecordError } from './errors/corrupt-record-error';
 import { LockTimeoutError } from './errors/lock-timeout-error';
 import type { FileSystemStoreOptions } from './file-system-store-options';

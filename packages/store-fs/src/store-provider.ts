@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { ConfigError, type StoreProvider } from '@au/core';
+import { ConfigError } from '@au/core';
+import type { StoreProvider } from '@au/core/kit';
 import { FileSystemStore } from './file-system-store';
 
 /** Directory used by `AU_STORE=fs` when `AU_DATA_DIR` is not set either. */

@@ -8,8 +8,8 @@ import {
   configFromEnv,
   InvalidKeyError,
   KeyExistsError,
-  registerStoreProvider,
 } from '@au/core';
+import { registerStoreProvider } from '@au/core/kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   CorruptRecordError,

@@ -129,7 +129,7 @@ end
 const transitions = `
 local terminal = { completed = true, failed = true, cancelled = true }
 local allowed = {
-  pending = { running = true, cancelled = true },
+  pending = { running = true, failed = true, cancelled = true },
   running = { pending = true, completed = true, failed = true, cancelled = true },
 }
 `;

@@ -7,18 +7,15 @@ import {
   type ComputationPatch,
   type ComputationRecord,
   type ComputationStore,
-  createPushIterable,
-  encodeCursor,
   isTerminalStatus,
   KeyExistsError,
   type ListPage,
   type ListQuery,
-  normalizeListQuery,
-  type PushIterable,
   type StoreCapabilities,
   systemClock,
   type UpdateOptions,
 } from '@au/core';
+import { createPushIterable, encodeCursor, normalizeListQuery, type PushIterable } from '@au/core/kit';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from './errors/redis-unavailable-error';
 import {

@@ -1,4 +1,4 @@
-import type { StoreProvider } from '@au/core';
+import type { StoreProvider } from '@au/core/kit';
 import { RedisStore } from './redis-store';
 
 /**

@@ -1,4 +1,5 @@
-import { asyncCompute, type ComputationRecord, compareListOrder, InProcessBackend } from '@au/core';
+import { asyncCompute, type ComputationRecord, InProcessBackend } from '@au/core';
+import { compareListOrder } from '@au/core/kit';
 import { testStore } from '@au/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -146,7 +146,7 @@ create or replace function public.au_can_transition(p_from text, p_to text) retu
 language sql immutable set search_path = '' as $$
   select case
     when p_from = p_to then p_from in ('pending', 'running')
-    when p_from = 'pending' then p_to in ('running', 'cancelled')
+    when p_from = 'pending' then p_to in ('running', 'failed', 'cancelled')
     when p_from = 'running' then p_to in ('pending', 'completed', 'failed', 'cancelled')
     else false
   end

@@ -1,4 +1,5 @@
-import { type ComputationRecord, createPushIterable, isTerminalStatus, type PushIterable } from '@au/core';
+import { type ComputationRecord, isTerminalStatus } from '@au/core';
+import { createPushIterable, type PushIterable } from '@au/core/kit';
 import type pg from 'pg';
 
 /**

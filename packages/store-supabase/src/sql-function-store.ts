@@ -5,16 +5,15 @@ import {
   type ComputationPatch,
   type ComputationRecord,
   type ComputationStore,
-  encodeCursor,
   isTerminalStatus,
   KeyExistsError,
   type ListPage,
   type ListQuery,
-  normalizeListQuery,
   type StoreCapabilities,
   systemClock,
   type UpdateOptions,
 } from '@au/core';
+import { encodeCursor, normalizeListQuery } from '@au/core/kit';
 import type { RpcTransport } from './rpc-transport';
 
 /** The lease a queue worker holds on a delivery: writes fenced by it fail once it is lost. */

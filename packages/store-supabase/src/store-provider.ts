@@ -1,4 +1,4 @@
-import type { StoreProvider } from '@au/core';
+import type { StoreProvider } from '@au/core/kit';
 import { createSupabaseRpcClient, supabaseSettingsFromEnv } from './create-supabase-client';
 import { PostgresStore } from './postgres-store';
 import { SupabaseStore } from './supabase-store';

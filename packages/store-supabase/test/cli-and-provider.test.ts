@@ -1,4 +1,5 @@
-import { configFromEnv, registerStoreProvider } from '@au/core';
+import { configFromEnv } from '@au/core';
+import { registerStoreProvider } from '@au/core/kit';
 import { postgresUrl, requireService } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

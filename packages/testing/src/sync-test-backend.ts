@@ -5,12 +5,12 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
-  executeComputation,
   type Invocation,
   silentLogger,
   systemClock,
   type TaskLogger,
 } from '@au/core';
+import { executeComputation, type StoreRetryOptions } from '@au/core/kit';
 
 export interface SyncTestBackendOptions {
   /** Time source for timeouts and retry backoff (a virtual clock makes them instant). @default systemClock */
@@ -19,6 +19,8 @@ export interface SyncTestBackendOptions {
   logger?: TaskLogger;
   /** Minimum ms between two progress writes. @default 0 (every report is written) */
   progressInterval?: number;
+  /** How long claims and results keep trying through a store outage. @default 30 s */
+  storeRetry?: StoreRetryOptions;
 }
 
 const NAME = 'sync-test';
@@ -41,6 +43,7 @@ export class SyncTestBackend implements ComputationBackend {
   readonly #clock: Clock;
   readonly #logger: TaskLogger;
   readonly #progressInterval: number;
+  readonly #storeRetry: StoreRetryOptions | undefined;
   readonly #running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   #closed = false;
   #launched = 0;
@@ -49,6 +52,7 @@ export class SyncTestBackend implements ComputationBackend {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#progressInterval = options.progressInterval ?? 0;
+    this.#storeRetry = options.storeRetry;
   }
 
   async launch(invocation: Invocation): Promise<void> {
@@ -70,6 +74,7 @@ export class SyncTestBackend implements ComputationBackend {
       logger: invocation.logger ?? this.#logger,
       progressInterval: this.#progressInterval,
       retryMode: 'inline',
+      ...(this.#storeRetry === undefined ? {} : { storeRetry: this.#storeRetry }),
     });
     const entry = { controller, done };
     this.#running.set(invocation.key, entry);

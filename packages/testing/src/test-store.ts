@@ -2,13 +2,12 @@ import {
   ClosedError,
   type ComputationRecord,
   type ComputationStore,
-  claimComputation,
-  compareListOrder,
   InvalidKeyError,
   jsonCodec,
   KeyExistsError,
   structuredCodec,
 } from '@au/core';
+import { claimComputation, compareListOrder } from '@au/core/kit';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { caseDeclarer } from './internal/case';
 import { uniqueId } from './internal/unique';
@@ -174,6 +173,25 @@ export function testStore(
         expect(await getStore().update(original.key, { status: 'completed', value: 1 })).toBeUndefined();
         expect(await getStore().get(original.key)).toEqual(original);
       });
+
+      test(
+        'pending-failed',
+        'should end a pending record failed (a computation that can never start)',
+        async () => {
+          const original = await created();
+          const failed = await getStore().update(
+            original.key,
+            {
+              status: 'failed',
+              error: { name: 'TaskNotFoundError', message: 'no such task' },
+              finishedAt: Date.now(),
+            },
+            { ifStatus: ['pending', 'running'] },
+          );
+          expect(failed?.status).toBe('failed');
+          expect((await getStore().get(original.key))?.error?.name).toBe('TaskNotFoundError');
+        },
+      );
 
       test(
         'terminal-final',

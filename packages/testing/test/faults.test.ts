@@ -3,57 +3,74 @@ import {
   type ComputationRecord,
   InProcessBackend,
   MemoryStore,
-  type TaskLogger,
+  StoreUnavailableError,
 } from '@au/core';
 import { describe, expect, it } from 'vitest';
 import { faultyStore, flakyBackend, SyncTestBackend } from '../src/index';
 
-function collectingLogger() {
-  const errors: unknown[][] = [];
-  const logger: TaskLogger = { debug() {}, info() {}, warn() {}, error: (...args) => errors.push(args) };
-  return { logger, errors };
-}
-
 describe('faultyStore', () => {
-  describe('when the claim fails under SyncTestBackend', () => {
-    it('should reject the launch and record the failure with the arguments kept', async () => {
+  describe('when the claim fails once under SyncTestBackend', () => {
+    it('should try the claim again and complete', async () => {
       const inner = new MemoryStore();
       const down = new Error('store is down');
       const store = faultyStore(inner, { method: 'claim', on: 1, error: down });
       const double = asyncCompute((x: number) => x * 2, { store, backend: new SyncTestBackend() });
-      await expect(double(21)).rejects.toBe(down);
-      const [record] = (await inner.list()).records as [ComputationRecord];
-      // The executor never claimed it; the launch then marked it failed with the cause,
-      // so nothing stays pending forever and the input is still there to retry by hand.
-      expect(record.status).toBe('failed');
-      expect(record.error?.message).toBe('store is down');
-      expect(record.args).toEqual([21]);
-      expect(record.attempt).toBe(0);
-      expect(store.calls.update).toBe(2);
+      const handle = await double(21);
+      expect(await handle.result()).toBe(42);
+      expect(await inner.get(handle.key)).toMatchObject({ status: 'completed', attempt: 1 });
       expect(store.injected).toEqual([{ method: 'claim', call: 1, error: down }]);
     });
   });
 
-  describe('when the final write fails under InProcessBackend', () => {
-    it('should log the failure, keep the record and free the slot', async () => {
+  describe('when the claim fails longer than the store retry under SyncTestBackend', () => {
+    it('should reject the launch and record the failure with the arguments kept', async () => {
       const inner = new MemoryStore();
-      const store = faultyStore(inner, { method: 'update', on: 1, error: new Error('write lost') });
-      const { logger, errors } = collectingLogger();
-      const backend = new InProcessBackend({ concurrency: 1, logger });
+      const down = new Error('store is down');
+      const store = faultyStore(inner, { method: 'claim', error: down });
+      const backend = new SyncTestBackend({ storeRetry: { timeout: 100 } });
+      const double = asyncCompute((x: number) => x * 2, { store, backend });
+      const failure = await double(21).catch((error: unknown) => error);
+      expect(StoreUnavailableError.isInstance(failure)).toBe(true);
+      const [record] = (await inner.list()).records as [ComputationRecord];
+      // The executor never claimed it; the launch then marked it failed (pending → failed)
+      // with the cause, so nothing stays pending forever and the input is kept.
+      expect(record.status).toBe('failed');
+      expect(record.error?.name).toBe('StoreUnavailableError');
+      expect(record.error?.message).toContain('store is down');
+      expect(record.args).toEqual([21]);
+      expect(record.attempt).toBe(0);
+    });
+  });
+
+  describe('when the final write fails once under InProcessBackend', () => {
+    it('should write it again and complete once', async () => {
+      const inner = new MemoryStore();
+      const lost = new Error('write lost');
+      const store = faultyStore(inner, { method: 'update', on: 1, error: lost });
+      const backend = new InProcessBackend({ concurrency: 1 });
       const double = asyncCompute((x: number) => x * 2, { store, backend });
       const handle = await double(21);
-      while (errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      // The claim made it running (attempt 1); update 1 (completed) failed. The record
-      // says running, as after a worker crash: a durable backend would re-deliver it,
-      // the in-process one logs it. Nothing is thrown unhandled and the record is kept.
-      expect(await inner.get(handle.key)).toMatchObject({ status: 'running', attempt: 1, args: [21] });
-      expect(errors).toHaveLength(1);
-      expect(String((errors[0]![0] as { err: Error }).err.message)).toBe('write lost');
-      expect(backend.runningCount).toBe(0);
-      const next = await double(4);
-      expect(await next.result({ timeout: 2000 })).toBe(8);
-      expect(await handle.cancel()).toBe(true);
-      expect(await handle.status()).toBe('cancelled');
+      expect(await handle.result({ timeout: 5000 })).toBe(42);
+      expect(await inner.get(handle.key)).toMatchObject({ status: 'completed', attempt: 1, value: 42 });
+      expect(store.injected).toEqual([{ method: 'update', call: 1, error: lost }]);
+      await backend.close();
+    });
+  });
+
+  describe('when the final write lands but its reply is lost', () => {
+    it('should recognise its own write and report completed', async () => {
+      const inner = new MemoryStore();
+      const store = faultyStore(inner, {
+        method: 'update',
+        on: 1,
+        phase: 'after',
+        error: new Error('ack lost'),
+      });
+      const backend = new InProcessBackend({ concurrency: 1 });
+      const double = asyncCompute((x: number) => x * 2, { store, backend });
+      const handle = await double(21);
+      expect(await handle.result({ timeout: 5000 })).toBe(42);
+      expect(store.calls.update).toBe(1);
       await backend.close();
     });
   });

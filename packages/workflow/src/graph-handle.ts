@@ -1,4 +1,5 @@
-import { ComputationHandle, type HandleContext } from '@au/core';
+import { ComputationHandle } from '@au/core';
+import type { HandleContext } from '@au/core/kit';
 import type { GraphProgress, GraphSummary } from './graph-state';
 
 /** How a handle reaches the live graph of this process, when there is one. */

@@ -4,19 +4,21 @@ import {
   ComputationNotFoundError,
   type ComputationRecord,
   type ComputationStatus,
-  cancelComputation,
-  followRecord,
   type Invocation,
   isTerminalStatus,
   KeyExistsError,
   type LaunchOptions,
+  NO_RETRY,
+  silentLogger,
+} from '@au/core';
+import {
+  cancelComputation,
+  followRecord,
   type LaunchSettings,
   launchComputation,
-  NO_RETRY,
   serializeError,
-  silentLogger,
   waitForTerminal,
-} from '@au/core';
+} from '@au/core/kit';
 import { GraphDefinitionError } from './errors/graph-definition-error';
 import { GraphFailedError, type GraphNodeFailure } from './errors/graph-failed-error';
 import { type GraphNode, isSettled } from './graph-node';

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock';
 import type { BackendCapabilities, CloseOptions, ComputationBackend, Invocation } from '../contracts/backend';
 import { ClosedError } from '../errors/closed-error';
 import { executeComputation } from '../executor';
+import type { StoreRetryOptions } from '../lifecycle/store-retry';
 import { silentLogger } from '../logger';
 import type { TaskLogger } from '../task';
 import { LocalScheduler, type LocalWork } from './local-scheduler';
@@ -15,6 +16,8 @@ export interface InProcessBackendOptions {
   logger?: TaskLogger;
   /** Minimum ms between two progress writes of one computation. @default 100 */
   progressInterval?: number;
+  /** How long claims and results keep trying through a store outage. @default 30 s of bounded backoff */
+  storeRetry?: StoreRetryOptions;
 }
 
 const NAME = 'in-process';
@@ -37,6 +40,7 @@ export class InProcessBackend implements ComputationBackend {
   readonly #clock: Clock;
   readonly #logger: TaskLogger;
   readonly #progressInterval: number;
+  readonly #storeRetry: StoreRetryOptions | undefined;
   readonly #scheduler: LocalScheduler;
 
   constructor(options: InProcessBackendOptions = {}) {
@@ -47,6 +51,7 @@ export class InProcessBackend implements ComputationBackend {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#progressInterval = options.progressInterval ?? 100;
+    this.#storeRetry = options.storeRetry;
     this.#scheduler = new LocalScheduler({
       name: NAME,
       concurrency,
@@ -112,6 +117,7 @@ export class InProcessBackend implements ComputationBackend {
       clock: this.#clock,
       logger: invocation.logger ?? this.#logger,
       progressInterval: this.#progressInterval,
+      ...(this.#storeRetry === undefined ? {} : { storeRetry: this.#storeRetry }),
       retryMode: 'report',
     });
     return {

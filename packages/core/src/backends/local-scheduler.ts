@@ -4,8 +4,8 @@ import { CancelledError } from '../errors/cancelled-error';
 import { ClosedError } from '../errors/closed-error';
 import type { ExecutionOutcome } from '../executor';
 import { PriorityQueue } from '../internal/priority-queue';
+import { recordCancelled } from '../lifecycle/record-cancelled';
 import { silentLogger } from '../logger';
-import { recordCancelled } from '../record-cancelled';
 import type { TaskLogger } from '../task';
 
 /** One computation a backend started for a `LocalScheduler` (see `LocalSchedulerOptions.start`). */

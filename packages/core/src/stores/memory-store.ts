@@ -1,5 +1,4 @@
 import { applyPatch, isExpired } from '../apply-patch';
-import { applyClaim } from '../claim';
 import { type Clock, systemClock } from '../clock';
 import type {
   ClaimOptions,
@@ -13,6 +12,7 @@ import type {
 import { ClosedError } from '../errors/closed-error';
 import { KeyExistsError } from '../errors/key-exists-error';
 import { assertValidKey } from '../keys';
+import { applyClaim } from '../lifecycle/claim';
 import { normalizeListQuery, pageRecords } from '../list-query';
 import { createPushIterable, type PushIterable } from '../push-iterable';
 import type { ComputationPatch, ComputationRecord } from '../record';

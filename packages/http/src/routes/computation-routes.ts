@@ -1,12 +1,11 @@
 import {
   type ComputationRecord,
   ConfigError,
-  cancelComputation,
   isComputationStatus,
   isTerminalStatus,
   type ListQuery,
-  MAX_LIST_LIMIT,
 } from '@au/core';
+import { cancelComputation, MAX_LIST_LIMIT } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors/http-error';
 import { computationRouteSchemas } from '../openapi-schemas';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ComputationRecord, followRecord, isTerminalStatus } from '@au/core';
+import { type ComputationRecord, isTerminalStatus } from '@au/core';
+import { followRecord } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';

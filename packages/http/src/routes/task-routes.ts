@@ -1,10 +1,5 @@
-import {
-  type ComputationRecord,
-  isTerminalStatus,
-  launchComputation,
-  TimeoutError,
-  waitForTerminal,
-} from '@au/core';
+import { type ComputationRecord, isTerminalStatus, TimeoutError } from '@au/core';
+import { launchComputation, waitForTerminal } from '@au/core/kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from '../errors/http-error';
 import { taskRouteSchema } from '../openapi-schemas';

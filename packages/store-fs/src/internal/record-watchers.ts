@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { type ComputationRecord, createPushIterable, isTerminalStatus, type PushIterable } from '@au/core';
+import { type ComputationRecord, isTerminalStatus } from '@au/core';
+import { createPushIterable, type PushIterable } from '@au/core/kit';
 import { CorruptRecordError } from '../errors/corrupt-record-error';
 import { readText } from './file-io';
 import { parseRecord } from './parse-record';

@@ -1,9 +1,9 @@
-import { type Clock, systemClock } from './clock';
-import type { ComputationBackend } from './contracts/backend';
-import type { ComputationStore } from './contracts/store';
-import { CancelledError } from './errors/cancelled-error';
+import { type Clock, systemClock } from '../clock';
+import type { ComputationBackend } from '../contracts/backend';
+import type { ComputationStore } from '../contracts/store';
+import { CancelledError } from '../errors/cancelled-error';
+import type { TaskLogger } from '../task';
 import { recordCancelled } from './record-cancelled';
-import type { TaskLogger } from './task';
 
 export interface CancelComputationOptions {
   store: ComputationStore;

@@ -1,6 +1,8 @@
-import { applyPatch } from './apply-patch';
-import type { ClaimOptions, ClaimResult, ComputationStore } from './contracts/store';
-import type { ComputationPatch, ComputationRecord } from './record';
+import { applyPatch } from '../apply-patch';
+import type { ClaimOptions, ClaimResult, ComputationStore } from '../contracts/store';
+import type { ComputationPatch, ComputationRecord } from '../record';
+import type { LifecycleOptions } from './ending';
+import { persist } from './store-retry';
 
 /**
  * The claim rule, shared by stores that claim in JavaScript (stores that claim in Lua
@@ -14,14 +16,33 @@ export function applyClaim(current: ComputationRecord, options: ClaimOptions): C
 }
 
 /**
- * Claims a computation for one attempt: one `store.claim` where the store has it,
- * else a `get` and a conditional `update` (the same result, one round trip more).
+ * Claims a computation for one attempt (`pending → running`, the attempt counted): one
+ * `store.claim` where the store has it, else a `get` and a conditional `update` (the
+ * same result, one round trip more). Retries through a store outage; a claim whose
+ * reply was lost is recognised by its `startedAt`, so it is not mistaken for another
+ * worker's.
  */
-export async function claimComputation(
+export function claimComputation(
   store: ComputationStore,
   key: string,
   options: ClaimOptions,
+  lifecycle: LifecycleOptions = {},
 ): Promise<ClaimResult> {
+  return persist<ClaimResult>({
+    operation: 'claim',
+    key,
+    write: () => claimOnce(store, key, options),
+    landed: async () => {
+      const record = await store.get(key);
+      return record?.status === 'running' && record.startedAt === options.now
+        ? { claimed: true, record }
+        : undefined;
+    },
+    ...lifecycle,
+  }) as Promise<ClaimResult>;
+}
+
+async function claimOnce(store: ComputationStore, key: string, options: ClaimOptions): Promise<ClaimResult> {
   if (store.claim !== undefined) return store.claim(key, options);
   const current = await store.get(key);
   if (current === undefined) return { claimed: false, record: undefined };

@@ -1,0 +1,76 @@
+/**
+ * @au/core/kit: what store and backend authors need (the executor, claims, the local
+ * scheduler and batcher, list paging, launch internals). Users of au import from
+ * `@au/core`; this subpath may change in minor versions with a changeset that says how.
+ */
+export { applyPatch, isExpired } from './apply-patch';
+export {
+  LocalScheduler,
+  type LocalSchedulerOptions,
+  type LocalSlot,
+  type LocalWork,
+} from './backends/local-scheduler';
+export {
+  type BatchableRequest,
+  type BatchableResponse,
+  type BatchFailure,
+  ShortTaskBatcher,
+  type ShortTaskBatcherOptions,
+} from './backends/short-task-batcher';
+export {
+  FORWARDED_LOG_LEVELS,
+  type ForwardedLogLevel,
+  forwardingLogger,
+  ThrottledProgress,
+} from './backends/worker-reporting';
+export { computeBackoff } from './backoff';
+export {
+  type BackendProvider,
+  type BackendProviderContext,
+  registerBackendProvider,
+  registerStoreProvider,
+  type StoreProvider,
+  type StoreProviderContext,
+} from './config/providers';
+export { reviveError } from './errors/revive-error';
+export { serializeError } from './errors/serialize-error';
+export {
+  type ExecuteOptions,
+  type ExecutionOutcome,
+  executeAttempt,
+  executeComputation,
+  type Runnable,
+} from './executor';
+export type { HandleContext } from './handle';
+export { PriorityQueue } from './internal/priority-queue';
+export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';
+export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
+export { applyClaim, claimComputation } from './lifecycle/claim';
+export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';
+export type { EndingFields, LifecycleOptions } from './lifecycle/ending';
+export { type FailFields, failComputation } from './lifecycle/fail-computation';
+export { type RecordCancelledOptions, recordCancelled } from './lifecycle/record-cancelled';
+export { type RequeueFields, requeueComputation } from './lifecycle/requeue-computation';
+export {
+  isTransientStoreError,
+  NO_STORE_RETRY,
+  type PersistOptions,
+  persist,
+  type StoreRetryOptions,
+} from './lifecycle/store-retry';
+export {
+  compareListOrder,
+  DEFAULT_LIST_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  type ListPosition,
+  MAX_LIST_LIMIT,
+  matchesListQuery,
+  type NormalizedListQuery,
+  normalizeListQuery,
+  pageRecords,
+} from './list-query';
+export { createPushIterable, type PushIterable } from './push-iterable';
+export { canTransition } from './status';
+export { loadTaskModules, toModuleSpecifier } from './task-registry';
+export { followRecord, type WaitOptions, waitForTerminal } from './wait-for-record';

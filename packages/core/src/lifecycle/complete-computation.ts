@@ -1,0 +1,51 @@
+import { systemClock } from '../clock';
+import type { ComputationStore } from '../contracts/store';
+import type { ComputationRecord } from '../record';
+import { type EndingFields, endingPatch, type LifecycleOptions } from './ending';
+import { persist } from './store-retry';
+
+export interface CompleteFields extends EndingFields {
+  /** The encoded result. */
+  value: unknown;
+}
+
+/**
+ * `running → completed` with the result, once: resolves to the completed record, or
+ * `undefined` when the record is no longer `running` (a cancel won, or it is gone).
+ * Retries through a store outage; a retried write whose first reply was lost is
+ * recognised by its `finishedAt`, so a success is never reported as a lost race.
+ */
+export async function completeComputation(
+  store: ComputationStore,
+  key: string,
+  fields: CompleteFields,
+  options: LifecycleOptions = {},
+): Promise<ComputationRecord | undefined> {
+  const finishedAt = fields.finishedAt ?? (options.clock ?? systemClock).now();
+  return persist({
+    operation: 'complete',
+    key,
+    write: async () => {
+      const patch = await endingPatch(store, key, fields, finishedAt);
+      // A retry's earlier error is cleared: the record of a success carries none.
+      return store.update(
+        key,
+        { ...patch, status: 'completed', value: fields.value, error: undefined },
+        { ifStatus: ['running'] },
+      );
+    },
+    landed: () => landedWith(store, key, 'completed', finishedAt),
+    ...options,
+  });
+}
+
+/** The record, when it ended in `status` at `finishedAt`: the write of this call landed. */
+export async function landedWith(
+  store: ComputationStore,
+  key: string,
+  status: ComputationRecord['status'],
+  finishedAt: number,
+): Promise<ComputationRecord | undefined> {
+  const record = await store.get(key);
+  return record?.status === status && record.finishedAt === finishedAt ? record : undefined;
+}

@@ -1,0 +1,42 @@
+import type { Clock } from '../clock';
+import type { ComputationStore } from '../contracts/store';
+import type { ComputationPatch } from '../record';
+import type { TaskLogger } from '../task';
+import type { StoreRetryOptions } from './store-retry';
+
+/** What every lifecycle operation may be given besides its own fields. */
+export interface LifecycleOptions {
+  /** Retries through a store outage. @default 30 s of bounded backoff */
+  retry?: StoreRetryOptions;
+  clock?: Clock;
+  logger?: TaskLogger;
+  /** Stops retrying (shutdown). */
+  signal?: AbortSignal;
+}
+
+/** The fields of a computation that ends now. */
+export interface EndingFields {
+  /** @default clock.now() */
+  finishedAt?: number;
+  /**
+   * Seconds the record lives once ended. When absent the record's own `ttl` is read
+   * first (one more round trip); `null` writes no `expiresAt`.
+   */
+  ttl?: number | null;
+  /** The last progress, written in the same update. */
+  progress?: { value: unknown };
+}
+
+/** `finishedAt`, `expiresAt` and the last progress of an ending write. */
+export async function endingPatch(
+  store: ComputationStore,
+  key: string,
+  fields: EndingFields,
+  finishedAt: number,
+): Promise<ComputationPatch> {
+  const ttl = fields.ttl === undefined ? (await store.get(key))?.ttl : (fields.ttl ?? undefined);
+  const patch: ComputationPatch = { finishedAt };
+  if (ttl !== undefined) patch.expiresAt = finishedAt + ttl * 1000;
+  if (fields.progress !== undefined) patch.progress = fields.progress.value;
+  return patch;
+}
