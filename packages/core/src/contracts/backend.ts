@@ -65,6 +65,15 @@ export interface ComputationBackend {
   /** Accepts many computations in one round trip where the engine allows it. */
   launchMany?(invocations: readonly Invocation[]): Promise<void>;
 
+  /**
+   * Binds the backend to the store its work writes. Core calls it before the first
+   * launch through each store (`asyncCompute`, `submitTask`, the HTTP layer). A backend
+   * already bound to another store rejects with `StoreMismatchError`; a distributed
+   * backend also checks, by `store.id`, that its workers write the same store.
+   * Optional: a backend without it writes whatever store each launch names.
+   */
+  bind?(store: ComputationStore): Promise<void>;
+
   // ---- Stopping -------------------------------------------------------------------
 
   /**
