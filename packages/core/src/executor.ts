@@ -9,7 +9,6 @@ import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
 import { ProgressWriter } from './internal/progress-writer';
-import { validateInput } from './internal/validate-input';
 import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
 import type { LifecycleOptions } from './lifecycle/ending';
@@ -207,8 +206,9 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   let result: unknown;
   let failure: { error: unknown } | undefined;
   try {
-    const args = options.args !== undefined ? options.args.value : codec.decode(running.args);
-    const input = validateInput(task.name, task.input, args);
+    // The record holds the input as the launch parsed it (defaults, transforms applied):
+    // parsing it again here would apply a transform twice.
+    const input = options.args !== undefined ? options.args.value : codec.decode(running.args);
     (context as { args: unknown }).args = input;
     const work = composeMiddleware(options.middleware ?? [], 'run', context, async () =>
       task.run(input, context),
