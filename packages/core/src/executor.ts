@@ -161,7 +161,16 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
       ...loggerOf(options),
     },
   );
-  if (!claim.claimed) return { status: 'skipped', record: claim.record };
+  if (!claim.claimed) {
+    if (claim.record === undefined) {
+      // Deleted or expired before its turn: nothing to run and nothing to write.
+      options.logger?.warn(
+        { key, task: task.name },
+        `[au] computation "${key}" has no record (deleted or expired): its work is dropped`,
+      );
+    }
+    return { status: 'skipped', record: claim.record };
+  }
   const running = claim.record;
   if (abort.aborted) return cancelOnAbort(options, abort.reason);
   const attempt = running.attempt;
