@@ -7,7 +7,7 @@ import { conformanceTasks, SyncTestBackend, testBackend } from '../src/index';
 // cancel-while-running, priority and concurrency-limit cases (they need work that
 // waits or runs after `launch` resolved). It has no preemptive cancel (flag from its
 // capabilities).
-testBackend('SyncTestBackend', () => new SyncTestBackend(), { background: false });
+testBackend('SyncTestBackend', ({ logger }) => new SyncTestBackend({ logger }), { background: false });
 
 describe('SyncTestBackend', () => {
   const stores: MemoryStore[] = [];
