@@ -61,13 +61,18 @@ export function collectingLogger(): CollectingLogger {
 
 // ---- private helpers --------------------------------------------------------------
 
-/** A value as searchable text: errors with their message and fields, cycles tolerated. */
+/** A value as searchable text: errors with their message and fields, cycles cut, BigInts as digits. */
 function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return String(value);
+  const seen = new WeakSet<object>();
   try {
     const text = JSON.stringify(value, (_key, item: unknown) => {
-      if (item instanceof Error) return { ...item, name: item.name, message: item.message };
-      return typeof item === 'bigint' ? String(item) : item;
+      if (typeof item === 'bigint') return String(item);
+      if (typeof item !== 'object' || item === null) return item;
+      if (seen.has(item)) return '[Circular]';
+      seen.add(item);
+      return item instanceof Error ? { ...item, name: item.name, message: item.message } : item;
     });
     return text ?? String(value);
   } catch {

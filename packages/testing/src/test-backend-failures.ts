@@ -13,9 +13,10 @@ import { type OutageStore, outageStore, type StoreOutageControl } from './outage
 const ENDED = ['completed', 'failed', 'cancelled'] as const;
 
 /**
- * The failure-path cases of `testBackend`: a task the worker lacks, a store outage
- * around the claim and around the result, a refused launch, a record deleted before
- * its work starts (nothing written; the backend says so in its log). Declared inside the suite's `describe`.
+ * The failure-path cases of `testBackend`: a task the worker lacks, a refused launch, a
+ * record deleted before its work starts (nothing written; the backend says so in its
+ * log), a store outage around the claim and around the result. Declared inside the
+ * suite's `describe`.
  */
 export function testBackendFailures(suite: BackendSuite): void {
   const { test, scale, background } = suite;
@@ -55,12 +56,8 @@ export function testBackendFailures(suite: BackendSuite): void {
       'should reject a refused launch with its error and record it failed',
       async () => {
         const backend = await suite.getBackend();
-        const refusal = Object.assign(
-          new Error('[au] [testing] the backend refused this launch on purpose'),
-          {
-            code: 'E_REFUSED',
-          },
-        );
+        const message = '[au] [testing] the backend refused this launch on purpose';
+        const refusal = Object.assign(new Error(message), { code: 'E_REFUSED' });
         const refusing = flakyBackend(backend, { method: 'launch', on: 1, error: refusal });
         const key = uniqueId('refused');
         const error = await suite
@@ -69,7 +66,7 @@ export function testBackendFailures(suite: BackendSuite): void {
         expect(error).toBe(refusal);
         const record = await suite.getStore().get(key);
         expect(record?.status).toBe('failed');
-        expect(record?.error).toMatchObject({ name: 'Error', message: refusal.message, code: 'E_REFUSED' });
+        expect(record?.error).toMatchObject({ name: 'Error', message, code: 'E_REFUSED' });
         expect(record?.attempt).toBe(0);
         // Only that launch was refused: the next one runs.
         const next = await suite.launch(refusing, conformanceTasks.echo, 'next');
@@ -153,29 +150,43 @@ export function testBackendFailures(suite: BackendSuite): void {
         const backend = await suite.getBackend({ store: wrapper });
         const trace = newTrace();
         const value = { answer: 42, list: ['a', 'b'] };
-        const handle = await suite.launch(
+        const key = uniqueId('outage-result');
+        // Not awaited yet: a backend without background work (SyncTestBackend) resolves the
+        // launch only once the result is written, after the outage.
+        const launching = suite.launch(
           backend,
           conformanceTasks.trace,
           { file: trace.path, ms: 500, value },
-          { store: wrapper },
+          { key, store: wrapper },
         );
+        let refused: { error: unknown } | undefined;
+        launching.catch((error: unknown) => {
+          refused = { error };
+        });
         // The task has started (its trace is written): the outage begins while it runs
         // and lasts ~1 s past its end, so its result meets an unreachable store.
-        await waitUntil(() => trace.runs() > 0, { timeout: 15_000 * scale, message: 'the task to start' });
+        await waitUntil(
+          () => {
+            if (refused !== undefined) throw refused.error;
+            return trace.runs() > 0;
+          },
+          { timeout: 15_000 * scale, message: 'the task to start' },
+        );
         await during(outage, async () => {
           await delay(500 + 1000 * scale);
           expect(
-            await statusIn(suite.getStore(), handle.key),
+            await statusIn(suite.getStore(), key),
             'the result cannot be written while the store is down',
           ).toBe('running');
         });
-        await suite.waitForStatus(handle.key, ENDED, 15_000);
+        const handle = await launching;
+        await suite.waitForStatus(key, ENDED, 15_000);
         if (outage === wrapper)
           expect(failuresOf(wrapper), 'the outage should have failed calls').toBeGreaterThan(0);
-        await expectRanOnce(suite, handle.key, trace, value);
+        await expectRanOnce(suite, key, trace, value);
         expect(await handle.result({ timeout: 1000 * scale })).toEqual(value);
       },
-      { timeout: 40_000 * scale, when: background },
+      { timeout: 40_000 * scale },
     );
   });
 }
