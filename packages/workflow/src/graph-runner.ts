@@ -200,6 +200,12 @@ export class GraphRunner {
         return;
       }
       await this.#launchComputation(node, args);
+    } catch (error) {
+      // The store failed for good while the launch was checked: the node's outcome is unknown.
+      if (!isSettled(node)) {
+        this.#settle(node, 'failed', serializeError(error));
+        this.#apply(consequenceOf(node));
+      }
     } finally {
       this.#launching -= 1;
       this.#checkDone();
