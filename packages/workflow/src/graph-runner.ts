@@ -95,13 +95,19 @@ export class GraphRunner {
       this.#done = resolve;
     });
     this.created = this.#resume ? this.#reopen() : this.#record.create();
-    await this.created;
-    // A cancel written by anyone (a handle elsewhere, HTTP) stops the graph.
-    this.#record.onCancelled(this.#runEnded.signal, (reason) => {
-      if (!this.#finished) this.#stopAll({ status: 'cancelled', reason });
-    });
-    if (this.#resume) await this.#load();
-    else for (const node of this.#nodes) if (node.parents.length === 0) void this.#launch(node);
+    try {
+      await this.created;
+      // A cancel written by anyone (a handle elsewhere, HTTP) stops the graph.
+      this.#record.onCancelled(this.#runEnded.signal, (reason) => {
+        if (!this.#finished) this.#stopAll({ status: 'cancelled', reason });
+      });
+      if (this.#resume) await this.#load();
+      else for (const node of this.#nodes) if (node.parents.length === 0) void this.#launch(node);
+    } catch (error) {
+      // The store failed for good before the run got going: stop following and reporting.
+      this.#close();
+      throw error;
+    }
     this.#checkDone();
     await allEnded;
     return this.#finish();
@@ -352,11 +358,8 @@ export class GraphRunner {
   }
 
   async #finish(): Promise<GraphResults> {
-    this.#finished = true;
-    this.#runEnded.abort();
     // Every node has ended, so its watch has too; end any a store left open all the same.
-    this.#follower.close();
-    this.#record.stopReporting();
+    this.#close();
     await this.#writes.flush();
     const outcome = graphOutcome(this.#key, this.#nodes, this.#stop);
     await this.#record.end(outcome);
@@ -365,6 +368,13 @@ export class GraphRunner {
   }
 
   // ---- helpers ---------------------------------------------------------------------
+
+  #close(): void {
+    this.#finished = true;
+    this.#runEnded.abort();
+    this.#follower.close();
+    this.#record.stopReporting();
+  }
 
   #isReady(node: GraphNode): boolean {
     return node.state === 'waiting' && node.parents.every((parent) => parent.state === 'completed');
