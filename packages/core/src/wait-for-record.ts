@@ -33,7 +33,11 @@ export async function* followRecord(
     if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
     yield current;
     if (isTerminalStatus(current.status)) return;
+    let latest = current;
     for await (const record of changes) {
+      // A change announced while the read was on its way may be older than what it read.
+      if (isOlder(record, latest)) continue;
+      latest = record;
       yield record;
       if (isTerminalStatus(record.status)) return;
     }
@@ -171,6 +175,21 @@ async function waitByWatchWithTimeout(
     // Once the timer won, the stopped wait settles on its own; nobody needs its answer.
     waiting.catch(() => undefined);
   }
+}
+
+/**
+ * Whether `record` is an earlier version than `than`, by the order every computation
+ * follows: attempts count up, and within attempt n, `running` comes before the retry's
+ * `pending` and before any terminal status (attempt 0 is only ever `pending` or terminal).
+ */
+function isOlder(record: ComputationRecord, than: ComputationRecord): boolean {
+  if (record.attempt !== than.attempt) return record.attempt < than.attempt;
+  return statusRank(record.status) < statusRank(than.status);
+}
+
+function statusRank(status: ComputationRecord['status']): number {
+  if (status === 'running') return 0;
+  return status === 'pending' ? 1 : 2;
 }
 
 function sameProgress(a: ComputationRecord, b: ComputationRecord): boolean {
