@@ -100,7 +100,7 @@ describe('handle.events', () => {
         const handle = await count(undefined);
         await handle.result({ timeout: 5_000 });
         const events = await collect(handle.events());
-        expect(events.map(({ type, ...rest }) => (type === 'status' ? rest.status : rest.progress))).toEqual([
+        expect(events.map((event) => (event.type === 'status' ? event.status : event.progress))).toEqual([
           COUNT,
           'completed',
         ]);

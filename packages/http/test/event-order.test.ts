@@ -19,7 +19,7 @@ function parse(body: string): SentEvent[] {
           .split('\n')
           .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
       );
-      return { id: fields.id, event: fields.event, data: JSON.parse(fields.data) } as SentEvent;
+      return { id: fields.id, event: fields.event, data: JSON.parse(fields.data ?? 'null') } as SentEvent;
     });
 }
 
