@@ -4,7 +4,13 @@ export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
 export { type AuConfig, type ConfigFromEnvOptions, configFromEnv, redact } from './config/config-from-env';
-export type { BackendCapabilities, CloseOptions, ComputationBackend, Invocation } from './contracts/backend';
+export type {
+  BackendCapabilities,
+  CloseOptions,
+  ComputationBackend,
+  Invocation,
+  TaskRegistration,
+} from './contracts/backend';
 export type { Codec } from './contracts/codec';
 export {
   composeMiddleware,
@@ -34,6 +40,7 @@ export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
 export { TimeoutError } from './errors/timeout-error';
@@ -50,7 +57,7 @@ export {
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
-export { NO_RETRY, type RetryPolicy } from './retry-policy';
+export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
   ACTIVE_STATUSES,
   COMPUTATION_STATUSES,

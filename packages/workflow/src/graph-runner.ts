@@ -17,6 +17,7 @@ import {
   type LaunchSettings,
   launchComputation,
   serializeError,
+  toRetrySpec,
   waitForTerminal,
 } from '@au/core/kit';
 import { GraphDefinitionError } from './errors/graph-definition-error';
@@ -192,17 +193,21 @@ export class GraphRunner {
     const settings = this.#settings(node);
     const invocation: Invocation = {
       key: node.key,
-      task: node.task,
-      args: node.codec.decode(record.args),
-      store,
+      task: node.task.name,
+      args: record.args,
       priority: record.priority ?? 0,
-      retry: settings.retry,
-      codec: node.codec,
-      middleware: settings.middleware,
+      retry: toRetrySpec(settings.retry),
     };
     if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
     if (settings.ttl !== undefined) invocation.ttl = settings.ttl;
-    if (settings.logger !== undefined) invocation.logger = settings.logger;
+    await backend.bind?.(store);
+    backend.register?.({
+      task: node.task,
+      codec: node.codec,
+      middleware: settings.middleware,
+      retry: settings.retry,
+      ...(settings.logger === undefined ? {} : { logger: settings.logger }),
+    });
     try {
       await backend.launch(invocation);
     } catch (error) {

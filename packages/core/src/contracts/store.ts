@@ -23,6 +23,14 @@ export interface ComputationStore {
   readonly name: string;
   /** What this store can do beyond the required methods. */
   readonly capabilities: StoreCapabilities;
+  /**
+   * Where the records live, the same for every store object over the same records in
+   * any process, e.g. `redis://127.0.0.1:6379/0#au:` or `fs:/var/lib/au`. Backends
+   * compare it so that a producer and a worker over different stores fail at start-up
+   * instead of skipping each other's work. Carries no secret (no password). Optional:
+   * a store without it is bound by object identity only.
+   */
+  readonly id?: string;
 
   // ---- Reading --------------------------------------------------------------------
 
