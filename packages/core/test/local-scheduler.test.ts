@@ -6,9 +6,7 @@ import {
   ClosedError,
   defineTask,
   type Invocation,
-  jsonCodec,
   MemoryStore,
-  NO_RETRY,
 } from '../src/index';
 import { type ExecutionOutcome, LocalScheduler } from '../src/kit';
 
