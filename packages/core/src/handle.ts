@@ -132,7 +132,8 @@ export class ComputationHandle<T = unknown> {
   #settle(record: ComputationRecord): T {
     if (record.status === 'completed') return this.#context.codec.decode(record.value) as T;
     if (record.status === 'cancelled') {
-      const reason = record.error?.message.replace(/^\[au\] computation "[^"]*" was cancelled:? ?/, '');
+      // The reason travels as a field of the stored error, never parsed out of its message.
+      const reason = record.error?.reason;
       throw new CancelledError({ key: this.key, ...(reason ? { reason } : {}) });
     }
     throw new ComputationFailedError({
