@@ -420,7 +420,8 @@ function storeIdOf(redis: Redis, base: string): string {
   if (sentinels !== undefined && sentinels !== null && sentinels.length > 0) {
     return `redis-sentinel://${name ?? 'mymaster'}/${database}#${base}`;
   }
-  if (path !== undefined && path !== null && path !== '') return `redis+unix://${path}?db=${database}#${base}`;
+  if (path !== undefined && path !== null && path !== '')
+    return `redis+unix://${path}?db=${database}#${base}`;
   return `redis://${canonicalHost(host ?? '127.0.0.1')}:${port ?? 6379}/${database}#${base}`;
 }
 

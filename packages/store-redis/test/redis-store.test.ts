@@ -195,7 +195,9 @@ describe.runIf(available)('store-redis', () => {
     });
 
     it('should take an id given in the options (one Redis reached under several host names)', () => {
-      expect(idOf('redis://10.0.0.5:6379', 'au', { id: 'redis://shared/0#{au}' })).toBe('redis://shared/0#{au}');
+      expect(idOf('redis://10.0.0.5:6379', 'au', { id: 'redis://shared/0#{au}' })).toBe(
+        'redis://shared/0#{au}',
+      );
     });
 
     it('should give a store opened from a URL the id of that URL', async () => {
