@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { defineTask, type TaskContext } from '@au/core';
 
 /*
@@ -105,6 +105,20 @@ export const stampTask = defineTask({
   },
 });
 
+/**
+ * Appends one line, `<key> <attempt>`, to `file` each time it runs, then sleeps `ms`
+ * (default 0; honours the signal) and returns `value` (default `null`). The file counts
+ * the runs wherever the task runs (thread, process, another worker on this machine).
+ */
+export const traceTask = defineTask({
+  name: 'au-conformance.trace',
+  run: async ({ file, ms = 0, value = null }: { file: string; ms?: number; value?: unknown }, context) => {
+    appendFileSync(file, `${context.key} ${context.attempt}\n`);
+    if (ms > 0) await pause(ms, context.signal);
+    return value;
+  },
+});
+
 /** Reports each of `values` as progress, `interval` ms apart (default 150), then returns how many. */
 export const progressTask = defineTask({
   name: 'au-conformance.progress',
@@ -148,6 +162,7 @@ export const conformanceTasks = {
   stamp: stampTask,
   progress: progressTask,
   quick: quickTask,
+  trace: traceTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

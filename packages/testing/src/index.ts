@@ -1,4 +1,10 @@
 export {
+  type CollectingLogger,
+  collectingLogger,
+  type LogLevel,
+  type LogLine,
+} from './collecting-logger';
+export {
   addTask,
   conformanceTasks,
   echoTask,
@@ -12,6 +18,7 @@ export {
   stampTask,
   stubbornTask,
   timeoutTask,
+  traceTask,
 } from './conformance-tasks';
 export { conformanceTasksUrl } from './conformance-tasks-url';
 export { type FaultyStore, faultyStore, type StoreFault, type StoreMethod } from './faulty-store';
@@ -23,6 +30,13 @@ export {
 } from './flaky-backend';
 export type { Fault, FaultControl } from './internal/inject-faults';
 export { type MockAsync, type MockAsyncOptions, mockAsync } from './mock-async';
+export {
+  type OutageStore,
+  type OutageStoreOptions,
+  outageStore,
+  type StoreOutage,
+  type StoreOutageControl,
+} from './outage-store';
 export { postgresUrl, redisUrl, requireService, type ServiceKind } from './service-url';
 export { SyncTestBackend, type SyncTestBackendOptions } from './sync-test-backend';
 export {

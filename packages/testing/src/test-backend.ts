@@ -10,18 +10,23 @@ import {
   type ComputationHandle,
   type ComputationStatus,
   type ComputationStore,
-  defineTask,
   type LaunchOptions,
   MemoryStore,
   submitTask,
   type TaskDefinition,
+  type TaskLogger,
   TaskNotFoundError,
 } from '@au/core';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { type CollectingLogger, collectingLogger } from './collecting-logger';
 import { conformanceTasks } from './conformance-tasks';
+import type { BackendSuite } from './internal/backend-suite';
 import { caseDeclarer } from './internal/case';
 import { uniqueId } from './internal/unique';
+import { unknownTask } from './internal/unknown-task';
 import { delay, waitUntil } from './internal/wait-until';
+import type { StoreOutageControl } from './outage-store';
+import { testBackendFailures } from './test-backend-failures';
 
 /** What `testBackend` hands the backend factory. */
 export interface BackendFactoryContext {
@@ -33,6 +38,12 @@ export interface BackendFactoryContext {
    * Map it to the backend's own knob (pool size, worker concurrency).
    */
   concurrency?: number;
+  /**
+   * Where the backend logs: pass it to the backend's `logger` option (and to its workers'
+   * where they run in this process). The suite collects the lines; `[record-missing]`
+   * looks for one naming the key.
+   */
+  logger?: TaskLogger;
 }
 
 /** What `testBackend` checks. Every flag is optional; `undefined` means "from `backend.capabilities`". */
@@ -66,6 +77,14 @@ export interface TestBackendFlags {
   skip?: string[];
   /** Multiplies every wait and time limit (slow backends, slow CI). @default 1 */
   timeoutScale?: number;
+  /**
+   * Drives a store outage where the workers see it, for backends whose workers run in
+   * another process (the suite cannot reach their store object): `begin` makes the
+   * workers' store fail with connection errors, `end` brings it back. The test's own
+   * store (from `makeStore`) must stay reachable. @default the suite wraps the store
+   * with `outageStore` and hands the wrapper to the factory
+   */
+  outage?: StoreOutageControl;
   /** Implementation-specific tests, declared inside the suite's `describe`. */
   extra?: (context: TestBackendExtraContext) => void;
 }
@@ -76,9 +95,6 @@ export interface TestBackendExtraContext {
   /** A backend from the factory for this test (closed by the suite after the test). */
   getBackend(concurrency?: number): Promise<ComputationBackend>;
 }
-
-/** A task that no conformance module exports: backends that run tasks by name must refuse it. */
-const unknownTask = defineTask({ name: 'au-conformance.not-in-any-module', run: () => 'never' });
 
 /**
  * The conformance suite every `ComputationBackend` passes. Call it at the top level of
@@ -97,19 +113,25 @@ export function testBackend(
   const test = caseDeclarer(flags.skip);
   describe(`testBackend(${name})`, () => {
     let store: ComputationStore | undefined;
+    let log: CollectingLogger = collectingLogger();
     let backends: ComputationBackend[] = [];
     const getStore = (): ComputationStore => {
       if (store === undefined) throw new Error('[au] [testing] the store is made in beforeEach');
       return store;
     };
-    const getBackend = async (concurrency?: number): Promise<ComputationBackend> => {
+    const makeTestBackend = async (
+      options: { concurrency?: number; store?: ComputationStore } = {},
+    ): Promise<ComputationBackend> => {
       const backend = await makeBackend({
-        store: getStore(),
-        ...(concurrency === undefined ? {} : { concurrency }),
+        store: options.store ?? getStore(),
+        logger: log,
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       });
       backends.push(backend);
       return backend;
     };
+    const getBackend = (concurrency?: number): Promise<ComputationBackend> =>
+      makeTestBackend(concurrency === undefined ? {} : { concurrency });
     const launch = <Input, Result>(
       backend: ComputationBackend,
       task: TaskDefinition<Input, Result>,
@@ -138,6 +160,7 @@ export function testBackend(
 
     beforeEach(async () => {
       backends = [];
+      log = collectingLogger();
       store = await (flags.makeStore ?? (() => new MemoryStore()))();
     });
     afterEach(async () => {
@@ -543,6 +566,19 @@ export function testBackend(
         { timeout: 30_000 * scale },
       );
     });
+
+    const suite: BackendSuite = {
+      test,
+      scale,
+      background,
+      outage: flags.outage,
+      getStore,
+      getLog: () => log,
+      getBackend: makeTestBackend,
+      launch,
+      waitForStatus,
+    };
+    testBackendFailures(suite);
 
     if (flags.extra !== undefined) describe('extra', () => flags.extra!({ getStore, getBackend }));
   });

@@ -4,10 +4,11 @@ import { conformanceTasks, SyncTestBackend, testBackend } from '../src/index';
 
 // SyncTestBackend runs the work inside `launch`, so nothing is ever queued or running
 // while the test goes on: `background: false` skips the cancel-while-pending,
-// cancel-while-running, priority and concurrency-limit cases (they need work that
-// waits or runs after `launch` resolved). It has no preemptive cancel (flag from its
-// capabilities).
-testBackend('SyncTestBackend', () => new SyncTestBackend(), { background: false });
+// cancel-while-running, cancel-late-completion, priority, concurrency-limit,
+// record-missing(-logged) and store-outage-claim cases (they need work that waits or
+// runs after `launch` resolved). It has no preemptive cancel (flag from its
+// capabilities), and runs inline functions, so worker-unknown-task skips itself.
+testBackend('SyncTestBackend', ({ logger }) => new SyncTestBackend({ logger }), { background: false });
 
 describe('SyncTestBackend', () => {
   const stores: MemoryStore[] = [];
