@@ -16,7 +16,8 @@ export interface FailedJobRecorderSettings {
  * Listens to BullMQ's `failed` event: a job BullMQ failed on its own (stalled too often,
  * out of attempts) ends its record `failed` with a `JobAbandonedError` that says why, so
  * the record never stays `pending` or `running` with no job left. The write retries
- * through a store outage like the executor's; `close` waits for the writes on their way.
+ * through a store outage of any length; `close` waits for the writes on their way, up to
+ * its timeout, then stops them.
  */
 export class FailedJobRecorder {
   readonly #settings: FailedJobRecorderSettings;
@@ -42,11 +43,14 @@ export class FailedJobRecorder {
       reason: error?.message ?? String(error),
       cause: error,
     });
+    // No give-back here: the job is gone, this write is the record's last chance. It keeps
+    // trying through an outage of any length, until the worker closes.
+    const retry: StoreRetryOptions = { ...storeRetry, timeout: Number.POSITIVE_INFINITY };
     const write = failComputation(
       store,
       key,
       { error: reason, from: 'active' },
-      { logger, signal: this.#stop.signal, ...(storeRetry === undefined ? {} : { retry: storeRetry }) },
+      { logger, signal: this.#stop.signal, retry },
     ).then(
       (record) => {
         if (record !== undefined) logger.error({ key, jobId: job.id }, reason.message);
@@ -54,7 +58,7 @@ export class FailedJobRecorder {
       (writeError: unknown) =>
         logger.error(
           { err: writeError, key, jobId: job.id },
-          `[au] [bullmq] computation "${key}": BullMQ failed its job (${reason.reason}) and the record could not be marked failed; it stays pending or running until it expires`,
+          `[au] [bullmq] computation "${key}": BullMQ failed its job (${reason.reason}) and the record could not be marked failed before the worker closed; it stays pending or running`,
         ),
     );
     this.#writes.add(write);

@@ -198,12 +198,20 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       child.kill('SIGKILL');
       await killed;
       // This worker's stalled check finds the dead worker's job: one stall is one too many.
-      await start({ maxStalledCount: 0, stalledInterval: 300, lockDuration: 1000 });
+      // Its store refuses the first three writes: the failed record is written all the same.
+      const workerStore = faultyStore(new RedisStore({ redis: redisUrl, prefix }), {
+        method: 'update',
+        on: [1, 2, 3],
+        error: new Error('connection reset (injected)'),
+      });
+      cleanups.push(() => workerStore.close());
+      await start({ store: workerStore, maxStalledCount: 0, stalledInterval: 300, lockDuration: 1000 });
       const error = await handle.result({ timeout: 15_000 }).catch((caught: unknown) => caught);
       expect(ComputationFailedError.isInstance(error), String(error)).toBe(true);
       expect((error as ComputationFailedError).remoteName).toBe('JobAbandonedError');
       expect((error as Error).message).toMatch(/BullMQ gave up on job .* stalled more than allowable limit/);
       expect((error as Error).message).toMatch(/maxStalledCount/);
+      expect(workerStore.injected).toHaveLength(3);
     }, 40_000);
   });
 });
