@@ -74,7 +74,8 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   /** The executor threw: its store writes failed past their retries, or it cannot run at all. */
   const settleThrown = async (job: Job<JobData>, token: string | undefined, key: string, error: unknown) => {
     if (isTransientStoreError(error)) return giveBack(job, token, key, error);
-    // Not an outage (a corrupt record, a closed store…): the computation cannot run here.
+    // Not an outage (a corrupt record, a programming error): the computation cannot run.
+    // When even that write fails (a closed store) the job goes back for another worker.
     let record: Awaited<ReturnType<typeof failComputation>>;
     try {
       record = await failComputation(store, key, { error, from: 'active' }, lifecycle);
