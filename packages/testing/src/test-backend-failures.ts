@@ -12,6 +12,10 @@ import { type OutageStore, outageStore, type StoreOutageControl } from './outage
 /** The statuses a computation ends in. */
 const ENDED = ['completed', 'failed', 'cancelled'] as const;
 
+/** Why an outage may not have bitten. */
+const OUTAGE_HINT =
+  " (workers that reach the store other than through the factory's `store` need `flags.outage`)";
+
 /**
  * The failure-path cases of `testBackend`: a task the worker lacks, a refused launch, a
  * record deleted before its work starts (nothing written; the backend says so in its
@@ -130,7 +134,7 @@ export function testBackendFailures(suite: BackendSuite): void {
           await delay(1000 * scale);
           expect(
             await statusIn(suite.getStore(), handle.key),
-            'nothing can be claimed while the store is down',
+            `nothing can be claimed while the store is down${OUTAGE_HINT}`,
           ).toBe('pending');
         });
         await suite.waitForStatus(handle.key, ENDED, 15_000);
@@ -176,7 +180,7 @@ export function testBackendFailures(suite: BackendSuite): void {
           await delay(500 + 1000 * scale);
           expect(
             await statusIn(suite.getStore(), key),
-            'the result cannot be written while the store is down',
+            `the result cannot be written while the store is down${OUTAGE_HINT}`,
           ).toBe('running');
         });
         const handle = await launching;
