@@ -1,5 +1,5 @@
 import { ACTIVE_STATUSES, type ComputationBackend, type ComputationStore, type TaskLogger } from '@au/core';
-import { serializeError } from '@au/core/kit';
+import { failComputation } from '@au/core/kit';
 import { ServerStoppedError } from './errors/server-stopped-error';
 
 /**
@@ -30,26 +30,19 @@ export async function failInterrupted(
     cursor = page.cursor;
   } while (cursor !== undefined);
   for (const { key, status, ttl } of keys) {
-    // The status machine has no `pending → failed`: a pending record is claimed first.
-    if (status === 'pending') {
-      const claimed = await store.update(
-        key,
-        { status: 'running', startedAt: now },
-        { ifStatus: ['pending'] },
-      );
-      if (claimed === undefined) continue;
-    }
-    const updated = await store.update(
+    // `pending|running → failed` in one conditional write: a record that ended meanwhile is left as it is.
+    const failed = await failComputation(
+      store,
       key,
       {
-        status: 'failed',
-        error: serializeError(new ServerStoppedError({ key, status })),
+        error: new ServerStoppedError({ key, status }),
+        from: 'active',
         finishedAt: now,
-        ...(ttl === undefined ? {} : { expiresAt: now + ttl * 1000 }),
+        ttl: ttl ?? null,
       },
-      { ifStatus: ['running'] },
+      { logger },
     );
-    if (updated !== undefined) marked++;
+    if (failed !== undefined) marked++;
   }
   if (marked > 0) {
     logger.warn(

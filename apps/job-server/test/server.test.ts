@@ -1,10 +1,12 @@
 import {
+  CancelledError,
   type ComputationBackend,
   type ComputationRecord,
   InProcessBackend,
   MemoryStore,
   TaskRegistry,
 } from '@au/core';
+import { recordCancelled } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,8 +109,33 @@ describe('failInterrupted', () => {
       expect(running).toMatchObject({ status: 'failed', finishedAt: now, expiresAt: now + 60_000 });
       expect(running?.error).toMatchObject({ code: 'AU_SERVER_STOPPED', name: 'ServerStoppedError' });
       expect(running?.error?.message).toContain('the server stopped before "was-running" finished');
-      expect((await store.get('was-pending'))?.status).toBe('failed');
+      const pending = await store.get('was-pending');
+      expect(pending).toMatchObject({ status: 'failed', finishedAt: now, attempt: 1 });
+      expect(pending?.error?.message).toContain('(it was pending)');
+      // Failed straight from pending: it never started, so no claim wrote a start time.
+      expect(pending?.startedAt).toBeUndefined();
+      expect(pending?.expiresAt).toBeUndefined();
       expect((await store.get('was-done'))?.status).toBe('completed');
+      await store.close();
+    });
+  });
+
+  describe('when a record ends between the listing and the write', () => {
+    it('should leave it as it ended and not count it', async () => {
+      // A store whose listing is followed at once by a cancel, as a late client's would be.
+      class RacingStore extends MemoryStore {
+        override async list(query?: Parameters<MemoryStore['list']>[0]) {
+          const page = await super.list(query);
+          await recordCancelled({ store: this, key: 'raced', error: new CancelledError({ key: 'raced' }) });
+          return page;
+        }
+      }
+      const store = new RacingStore();
+      await store.create(record('raced', 'running'));
+      await store.create(record('left', 'running'));
+      expect(await failInterrupted(store, new InProcessBackend(), { logger: silent })).toBe(1);
+      expect((await store.get('raced'))?.status).toBe('cancelled');
+      expect((await store.get('left'))?.status).toBe('failed');
       await store.close();
     });
   });

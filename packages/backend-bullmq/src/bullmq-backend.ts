@@ -117,7 +117,7 @@ export class BullMQBackend implements ComputationBackend {
     await this.#assertCanLaunch([invocation]);
     await this.#withTimeout('launch', this.#launchTimeout, () =>
       this.queue.add(
-        invocation.task.name,
+        invocation.task,
         toJobData(invocation),
         toJobOptions(invocation, Date.now(), this.#jobOptions),
       ),
@@ -129,7 +129,7 @@ export class BullMQBackend implements ComputationBackend {
     await this.#assertCanLaunch(invocations);
     const now = Date.now();
     const jobs = invocations.map((invocation) => ({
-      name: invocation.task.name,
+      name: invocation.task,
       data: toJobData(invocation),
       opts: toJobOptions(invocation, now, this.#jobOptions),
     }));
@@ -268,7 +268,7 @@ export class BullMQBackend implements ComputationBackend {
   async #assertCanLaunch(invocations: readonly Invocation[]): Promise<void> {
     if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
     const registry = await this.#tasks;
-    if (registry !== undefined) for (const invocation of invocations) registry.get(invocation.task.name);
+    if (registry !== undefined) for (const invocation of invocations) registry.get(invocation.task);
     if (this.#worker !== undefined) await this.#worker;
   }
 

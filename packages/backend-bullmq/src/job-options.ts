@@ -37,7 +37,7 @@ export function toBullMQPriority(priority: number): number {
 
 /** The job's data for an invocation. */
 export function toJobData(invocation: Invocation): JobData {
-  const data: JobData = { task: invocation.task.name };
+  const data: JobData = { task: invocation.task };
   if (invocation.timeout !== undefined) data.timeout = invocation.timeout;
   const { attempts, backoff, delay, maxDelay, jitter } = invocation.retry;
   if (attempts > 1) {

@@ -39,13 +39,10 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         await expect(
           backend.launch({
             key: 'not-a-task',
-            task: { ...conformanceTasks.add, name: 'not.in.modules' },
+            task: 'not.in.modules',
             args: {},
-            store,
             priority: 0,
             retry: { attempts: 1 },
-            codec: { name: 'json', encode: (value) => value, decode: (value) => value },
-            middleware: [],
           }),
         ).rejects.toThrow(/not\.in\.modules/);
       } finally {

@@ -31,13 +31,10 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         await own.kill();
         const invocation: Invocation = {
           key: randomName('offline'),
-          task: conformanceTasks.echo,
+          task: conformanceTasks.echo.name,
           args: 'x',
-          store,
           priority: 0,
-          retry: NO_RETRY,
-          codec: jsonCodec,
-          middleware: [],
+          retry: { attempts: 1 },
         };
         let started = Date.now();
         const launchError = await backend.launch(invocation).catch((caught: unknown) => caught);

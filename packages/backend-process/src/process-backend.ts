@@ -6,24 +6,30 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationStore,
   type Invocation,
+  jsonCodec,
   type RunContext,
   type SerializedError,
   silentLogger,
   type TaskContext,
   type TaskLogger,
+  type TaskRegistration,
   type TaskRegistry,
 } from '@au/core';
 import {
   type BatchFailure,
   executeComputation,
+  type LocalRun,
   LocalScheduler,
   type LocalSlot,
+  LocalTasks,
   type LocalWork,
   loadTaskModules,
   type Runnable,
   reviveError,
   ShortTaskBatcher,
+  StoreBinding,
   serializeError,
 } from '@au/core/kit';
 import { ProcessCrashedError } from './errors/process-crashed-error';
@@ -63,6 +69,8 @@ export interface ProcessBackendOptions {
    * @default 16
    */
   maxBatch?: number;
+  /** The store its work writes. @default the store of the first launch (core binds it) */
+  store?: ComputationStore;
 }
 
 const NAME = 'process';
@@ -93,6 +101,17 @@ export class ProcessBackend implements ComputationBackend {
   readonly #logger: TaskLogger;
   readonly #pool: ProcessPool;
   readonly #registry: Promise<TaskRegistry>;
+  /** The task modules once loaded (launch waits for them). */
+  #loaded: TaskRegistry | undefined;
+  readonly #binding: StoreBinding;
+  readonly #tasks = new LocalTasks({
+    where: TASK_MODULES_WHERE,
+    defaults: { codec: jsonCodec, middleware: [] },
+    modules: {
+      find: (name) => this.#loaded?.find(name),
+      names: () => this.#loaded?.names() ?? [],
+    },
+  });
   readonly #scheduler: LocalScheduler;
   readonly #batcher: ShortTaskBatcher<RunRequest, RunResponse>;
   /** Progress and log handlers of the attempts in flight, by attempt id. */
@@ -125,6 +144,7 @@ export class ProcessBackend implements ComputationBackend {
       name: NAME,
       concurrency,
       start: (invocation, slot) => this.#start(invocation, slot),
+      store: () => this.#binding.store,
       logger: this.#logger,
     });
     this.#pool = new ProcessPool({
@@ -144,10 +164,22 @@ export class ProcessBackend implements ComputationBackend {
       runBatch: (requests) => this.#sendBatched(requests),
       onBatchFailed: (requests, error) => this.#onBatchFailed(requests, error),
     });
+    this.#binding = new StoreBinding(`backend ${NAME}`, options.store);
     this.#registry = loadTaskModules(modules, TASK_MODULES_WHERE);
+    this.#registry.then((registry) => {
+      this.#loaded = registry;
+    }, noop);
     // A load failure is reported by launch and ping; this keeps it from being unhandled.
     this.#registry.catch(() => undefined);
     if (options.minProcesses !== undefined) this.#pool.warm(Math.min(options.minProcesses, concurrency));
+  }
+
+  async bind(store: ComputationStore): Promise<void> {
+    this.#binding.bind(store);
+  }
+
+  register(registration: TaskRegistration): void {
+    this.#tasks.register(registration);
   }
 
   async launch(invocation: Invocation): Promise<void> {
@@ -200,7 +232,8 @@ export class ProcessBackend implements ComputationBackend {
   async #checkLaunchable(invocations: readonly Invocation[]): Promise<void> {
     if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
     const registry = await this.#registry;
-    for (const invocation of invocations) registry.get(invocation.task.name);
+    void this.#binding.store;
+    for (const invocation of invocations) registry.get(invocation.task);
     if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
   }
 
@@ -209,27 +242,26 @@ export class ProcessBackend implements ComputationBackend {
     const controller = new AbortController();
     /** Settles when the process that ran the last attempt replied or is gone. */
     let processFree: Promise<unknown> = Promise.resolve();
+    const run = this.#tasks.resolve(invocation);
     const runnable: Runnable = {
-      name: invocation.task.name,
-      ...(invocation.task.input === undefined ? {} : { input: invocation.task.input }),
+      name: invocation.task,
       run: (input, context) => {
-        const attempt = this.#runInProcess(invocation, input, context as TaskContext & RunContext, slot);
+        const attempt = this.#runInProcess(invocation, run, input, context as TaskContext & RunContext, slot);
         processFree = attempt.then(noop, noop);
         return attempt;
       },
     };
     const done = executeComputation({
-      store: invocation.store,
+      store: this.#binding.store,
       key: invocation.key,
       task: runnable,
-      args: { value: invocation.args },
-      codec: invocation.codec,
-      retry: invocation.retry,
+      codec: run.codec,
+      retry: run.retry,
       ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
       ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
-      middleware: invocation.middleware,
+      middleware: run.middleware,
       signal: controller.signal,
-      logger: invocation.logger ?? this.#logger,
+      logger: run.logger ?? this.#logger,
       progressInterval: this.#progressInterval,
       retryMode: 'report',
     }).then(
@@ -248,6 +280,7 @@ export class ProcessBackend implements ComputationBackend {
   /** The `run` of the Runnable the executor calls: one attempt, in a worker process. */
   async #runInProcess(
     invocation: Invocation,
+    run: LocalRun,
     input: unknown,
     context: TaskContext & RunContext,
     slot: LocalSlot,
@@ -257,11 +290,11 @@ export class ProcessBackend implements ComputationBackend {
     this.#nextAttemptId = this.#nextAttemptId >= Number.MAX_SAFE_INTEGER ? 1 : this.#nextAttemptId + 1;
     const request: RunRequest = {
       id: this.#nextAttemptId,
-      task: invocation.task.name,
+      task: invocation.task,
       key: invocation.key,
       attempt: context.attempt,
-      codec: invocation.codec.name,
-      args: invocation.codec.encode(input),
+      codec: run.codec.name,
+      args: run.codec.encode(input),
     };
     const onEvent = (event: AttemptEvent) => {
       if (event.type === 'progress') context.progress(event.value);
@@ -278,9 +311,9 @@ export class ProcessBackend implements ComputationBackend {
         this.#sentBatched.get(request.id)?.(serializeError(signal.reason));
       };
     } else {
-      const run = this.#pool.run(request, onEvent);
-      reply = run.reply;
-      onAbort = () => run.stop(serializeError(signal.reason), this.#cancelGracePeriod);
+      const sent = this.#pool.run(request, onEvent);
+      reply = sent.reply;
+      onAbort = () => sent.stop(serializeError(signal.reason), this.#cancelGracePeriod);
     }
     signal.addEventListener('abort', onAbort, { once: true });
     let response: RunResponse;
@@ -289,7 +322,7 @@ export class ProcessBackend implements ComputationBackend {
     } catch (error) {
       if (error instanceof ProcessGoneError) {
         this.#batcher.forget(request.task);
-        throw new ProcessCrashedError({ task: invocation.task.name, key: invocation.key, exit: error.exit });
+        throw new ProcessCrashedError({ task: invocation.task, key: invocation.key, exit: error.exit });
       }
       // Stopped on purpose: the executor already records the cancel or the timeout.
       throw signal.reason ?? error;
@@ -303,7 +336,7 @@ export class ProcessBackend implements ComputationBackend {
     }
     this.#batcher.record(request.task, response.duration);
     if (response.progress !== undefined) context.progress(response.progress.value);
-    if (response.ok) return invocation.codec.decode(response.value);
+    if (response.ok) return run.codec.decode(response.value);
     throw reviveError(response.error);
   }
 

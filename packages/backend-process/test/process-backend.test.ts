@@ -20,13 +20,11 @@ import * as tasks from './fixtures/tasks';
 
 const fixtureUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 
-// Skips [record-missing-logged] until core logs it: its executor drops the claim of a deleted
-// record without a word (packages/core/src/executor.ts, `if (!claim.claimed) return { status: 'skipped', … }`).
 testBackend(
   'ProcessBackend',
   ({ concurrency, logger }) =>
     new ProcessBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 1, logger }),
-  { manyCount: 300, timeoutScale: 2, skip: ['record-missing-logged'] },
+  { manyCount: 300, timeoutScale: 2 },
 );
 
 testShortTaskBatches(

@@ -7,16 +7,18 @@ import {
   type ComputationStore,
   type Invocation,
   isTaskDefinition,
+  jsonCodec,
   silentLogger,
   type TaskDefinition,
   TaskNotFoundError,
+  type TaskRegistration,
   TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, loadTaskModules } from '@au/core/kit';
+import { type ExecutionOutcome, LocalTasks, loadTaskModules, StoreBinding } from '@au/core/kit';
 import { toBackoffSpec } from './backoff-spec';
 import type { QueueBackendOptions } from './queue-backend-options';
 import type { QueueClient, QueueJob } from './queue-client';
-import { QueueWorker } from './queue-worker';
+import { type LocalInvocation, QueueWorker } from './queue-worker';
 
 /**
  * A durable queue in the `au_tasks` table, with workers in this process: what
@@ -34,7 +36,9 @@ export class QueueBackend implements ComputationBackend {
   };
   readonly queue: QueueClient;
   readonly #options: QueueBackendOptions;
-  readonly #local = new Map<string, Invocation>();
+  readonly #local = new Map<string, LocalInvocation>();
+  readonly #binding: StoreBinding;
+  readonly #tasks: LocalTasks;
   readonly #ready: Promise<void>;
   readonly #closeTransport: () => Promise<void>;
   #registry: TaskRegistry | undefined;
@@ -54,6 +58,15 @@ export class QueueBackend implements ComputationBackend {
     this.queue = queue;
     this.#options = options;
     this.#closeTransport = closeTransport;
+    this.#binding = new StoreBinding(`backend ${name}`, store);
+    this.#tasks = new LocalTasks({
+      where: `the ${name} backend's tasks`,
+      defaults: { codec: jsonCodec, middleware: options.middleware ?? [] },
+      modules: {
+        find: (task) => this.#registry?.find(task),
+        names: () => this.#registry?.names() ?? [],
+      },
+    });
     const tasks = options.tasks;
     let modules: readonly (string | URL)[] | undefined;
     if (tasks instanceof TaskRegistry) this.#registry = tasks;
@@ -93,6 +106,14 @@ export class QueueBackend implements ComputationBackend {
     return this.#worker;
   }
 
+  async bind(store: ComputationStore): Promise<void> {
+    this.#binding.bind(store);
+  }
+
+  register(registration: TaskRegistration): void {
+    this.#tasks.register(registration);
+  }
+
   async launch(invocation: Invocation): Promise<void> {
     await this.launchMany([invocation]);
   }
@@ -101,9 +122,9 @@ export class QueueBackend implements ComputationBackend {
     this.#assertOpen();
     await this.#ready;
     for (const invocation of invocations) {
-      if (this.#registry !== undefined && !this.#registry.has(invocation.task.name)) {
+      if (this.#registry !== undefined && !this.#registry.has(invocation.task)) {
         throw new TaskNotFoundError({
-          task: invocation.task.name,
+          task: invocation.task,
           where: `the ${this.name} backend's task modules`,
           known: this.#registry.names(),
         });
@@ -111,7 +132,9 @@ export class QueueBackend implements ComputationBackend {
     }
     const jobs = invocations.map((invocation) => this.#job(invocation));
     if (this.#worker !== undefined)
-      for (const invocation of invocations) this.#local.set(invocation.key, invocation);
+      for (const invocation of invocations)
+        if (this.#tasks.has(invocation.task))
+          this.#local.set(invocation.key, { invocation, run: this.#tasks.resolve(invocation) });
     try {
       if (jobs.length === 1) await this.queue.enqueue(jobs[0]!);
       else if (jobs.length > 1) await this.queue.enqueueMany(jobs);
@@ -191,7 +214,7 @@ export class QueueBackend implements ComputationBackend {
   #job(invocation: Invocation): QueueJob {
     const job: QueueJob = {
       key: invocation.key,
-      task: invocation.task.name,
+      task: invocation.task,
       priority: invocation.priority,
       maxAttempts: Math.max(invocation.retry.attempts, 1),
       maxLeaseExpiries: this.#options.maxLeaseExpiries ?? 3,
@@ -199,7 +222,7 @@ export class QueueBackend implements ComputationBackend {
     const backoff = toBackoffSpec(invocation.retry);
     if (backoff !== undefined) job.backoff = backoff;
     if (invocation.runAt !== undefined) job.runAtMs = invocation.runAt;
-    const timeout = invocation.timeout ?? invocation.task.timeout;
+    const timeout = invocation.timeout;
     if (timeout !== undefined) job.timeoutMs = Math.ceil(timeout);
     return job;
   }

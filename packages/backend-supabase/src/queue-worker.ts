@@ -12,11 +12,17 @@ import {
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, executeAttempt, serializeError } from '@au/core/kit';
+import { type ExecutionOutcome, executeAttempt, type LocalRun, serializeError } from '@au/core/kit';
 import type { Lease, LeasedStore } from '@au/store-supabase';
 import { fromBackoffSpec } from './backoff-spec';
 import { LeaseLostError } from './errors/lease-lost-error';
 import type { ClaimedTask, QueueClient } from './queue-client';
+
+/** An invocation of this process, with what runs it here. */
+export interface LocalInvocation {
+  invocation: Invocation;
+  run: LocalRun;
+}
 
 /** How a queue worker runs. */
 export interface QueueWorkerOptions {
@@ -25,8 +31,8 @@ export interface QueueWorkerOptions {
   store: ComputationStore;
   /** Tasks by name, for work launched elsewhere. */
   tasks: TaskRegistry | undefined;
-  /** Work launched by this process: run with its own task, store, codec and middleware. */
-  local?: (key: string) => Invocation | undefined;
+  /** Work launched by this process: run with the task, codec and middleware core registered. */
+  local?: (key: string) => LocalInvocation | undefined;
   maxConcurrentTasks: number;
   pollingInterval: number;
   leaseMs: number;
@@ -173,7 +179,7 @@ export class QueueWorker {
   async #prefetch(rows: readonly ClaimedTask[]): Promise<Map<string, ComputationRecord>> {
     const byStore = new Map<SqlStore, string[]>();
     for (const row of rows) {
-      const store = (this.#options.local?.(row.key)?.store ?? this.#options.store) as SqlStore;
+      const store = this.#options.store as SqlStore;
       if (typeof store.getMany !== 'function' || store.schema !== this.#options.queue.transport.schema)
         continue;
       const keys = byStore.get(store) ?? [];
@@ -211,8 +217,8 @@ export class QueueWorker {
   async #run(row: ClaimedTask, controller: AbortController, prefetched?: ComputationRecord): Promise<void> {
     const options = this.#options;
     const local = options.local?.(row.key);
-    const task: TaskDefinition | undefined = local?.task ?? options.tasks?.find(row.task);
-    const store = local?.store ?? options.store;
+    const task: TaskDefinition | undefined = local?.run.task ?? options.tasks?.find(row.task);
+    const store = options.store;
     if (task === undefined) {
       const error = {
         name: 'TaskNotFoundError',
@@ -236,21 +242,20 @@ export class QueueWorker {
     const stopHeartbeat = this.#startHeartbeat(row, controller, fenced !== store);
     let outcome: ExecutionOutcome;
     try {
-      const retry = local?.retry ?? fromBackoffSpec(row.max_attempts, row.backoff, task.retry?.retryOn);
-      const timeout = local?.timeout ?? row.timeout_ms ?? task.timeout;
+      const retry = local?.run.retry ?? fromBackoffSpec(row.max_attempts, row.backoff, task.retry?.retryOn);
+      const timeout = local?.invocation.timeout ?? row.timeout_ms ?? task.timeout;
       outcome = await executeAttempt({
         store: fenced,
         key: row.key,
         task,
-        ...(local === undefined ? {} : { args: { value: local.args } }),
-        codec: local?.codec ?? task.codec ?? jsonCodec,
+        codec: local?.run.codec ?? task.codec ?? jsonCodec,
         retry,
         ...(timeout === undefined || timeout === null ? {} : { timeout }),
-        ...(local?.ttl === undefined ? {} : { ttl: local.ttl }),
-        middleware: local?.middleware ?? options.middleware,
+        ...(local?.invocation.ttl === undefined ? {} : { ttl: local.invocation.ttl }),
+        middleware: local?.run.middleware ?? options.middleware,
         signal: controller.signal,
         clock: this.#clock,
-        logger: local?.logger ?? options.logger,
+        logger: local?.run.logger ?? options.logger,
         retryMode: 'report',
         reclaimRunning: true,
       });
@@ -276,7 +281,7 @@ export class QueueWorker {
         break;
       case 'retry': {
         const customDelay =
-          typeof (local?.retry ?? task.retry)?.backoff === 'function' ? outcome.delay : undefined;
+          typeof (local?.run.retry ?? task.retry)?.backoff === 'function' ? outcome.delay : undefined;
         const answer = await options.queue.fail(row, serializeError(outcome.error), true, customDelay);
         if (answer === 'retry') this.wakeIn(outcome.delay);
         break;

@@ -43,7 +43,11 @@ describe.skipIf(!postgresUp)('backendProvider', () => {
       });
       try {
         expect(config.backend).toBeInstanceOf(PostgresQueueBackend);
-        const handle = await submitTask(conformanceTasks.add, { a: 1, b: 2 }, config);
+        const handle = await submitTask(
+          conformanceTasks.add,
+          { a: 1, b: 2 },
+          { store: config.store, backend: config.backend },
+        );
         expect(await handle.result({ timeout: 15_000 })).toBe(3);
       } finally {
         await config.close();
@@ -67,7 +71,11 @@ describe.skipIf(!postgresUp)('backendProvider', () => {
       try {
         expect(config.store).toBeInstanceOf(SupabaseStore);
         expect(config.backend).toBeInstanceOf(SupabaseQueueBackend);
-        const handle = await submitTask(conformanceTasks.echo, { via: 'rpc' }, config);
+        const handle = await submitTask(
+          conformanceTasks.echo,
+          { via: 'rpc' },
+          { store: config.store, backend: config.backend },
+        );
         expect(await handle.result({ timeout: 15_000 })).toEqual({ via: 'rpc' });
       } finally {
         await config.close();

@@ -8,25 +8,30 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
-  type InputSchema,
+  type ComputationStore,
   type Invocation,
+  jsonCodec,
   type RunContext,
   silentLogger,
   type TaskContext,
   type TaskLogger,
+  type TaskRegistration,
   type TaskRegistry,
 } from '@au/core';
 import {
   type BatchFailure,
   type ExecutionOutcome,
   executeComputation,
+  type LocalRun,
   LocalScheduler,
   type LocalSlot,
+  LocalTasks,
   type LocalWork,
   loadTaskModules,
   type Runnable,
   reviveError,
   ShortTaskBatcher,
+  StoreBinding,
   serializeError,
 } from '@au/core/kit';
 import { Piscina } from 'piscina';
@@ -81,6 +86,8 @@ export interface ThreadsBackendOptions {
    * @default 16
    */
   maxBatch?: number;
+  /** The store its work writes. @default the store of the first launch (core binds it) */
+  store?: ComputationStore;
 }
 
 const NAME = 'threads';
@@ -120,6 +127,17 @@ export class ThreadsBackend implements ComputationBackend {
   readonly #abortChannel: BroadcastChannel;
   readonly #attemptTable: Int32Array;
   readonly #registry: Promise<TaskRegistry>;
+  /** The task modules once loaded (launch waits for them). */
+  #loaded: TaskRegistry | undefined;
+  readonly #binding: StoreBinding;
+  readonly #tasks = new LocalTasks({
+    where: TASK_MODULES_WHERE,
+    defaults: { codec: jsonCodec, middleware: [] },
+    modules: {
+      find: (name) => this.#loaded?.find(name),
+      names: () => this.#loaded?.names() ?? [],
+    },
+  });
   readonly #scheduler: LocalScheduler;
   readonly #attempts = new Map<number, ActiveAttempt>();
   /** Attempts whose thread was terminated on purpose. */
@@ -159,6 +177,7 @@ export class ThreadsBackend implements ComputationBackend {
       name: NAME,
       concurrency,
       start: (invocation, slot) => this.#start(invocation, slot),
+      store: () => this.#binding.store,
       logger: this.#logger,
     });
     // Before the pool: a bad maxBatch must not leave threads behind.
@@ -195,7 +214,14 @@ export class ThreadsBackend implements ComputationBackend {
     this.#pool.on('error', (error: unknown) =>
       this.#logger.error({ err: error }, '[au] [threads] a worker thread failed while idle; it was replaced'),
     );
+    this.#binding = new StoreBinding(`backend ${NAME}`, options.store);
     this.#registry = loadTaskModules(modules, TASK_MODULES_WHERE);
+    this.#registry.then(
+      (registry) => {
+        this.#loaded = registry;
+      },
+      () => undefined,
+    );
     // A load failure is reported by launch and ping; this keeps it from being unhandled.
     this.#registry.catch(() => undefined);
   }
@@ -203,6 +229,14 @@ export class ThreadsBackend implements ComputationBackend {
   async launch(invocation: Invocation): Promise<void> {
     await this.#checkLaunchable([invocation]);
     this.#scheduler.accept(invocation);
+  }
+
+  async bind(store: ComputationStore): Promise<void> {
+    this.#binding.bind(store);
+  }
+
+  register(registration: TaskRegistration): void {
+    this.#tasks.register(registration);
   }
 
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
@@ -250,27 +284,28 @@ export class ThreadsBackend implements ComputationBackend {
   async #checkLaunchable(invocations: readonly Invocation[]): Promise<void> {
     if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
     const registry = await this.#registry;
-    for (const invocation of invocations) registry.get(invocation.task.name);
+    void this.#binding.store;
+    for (const invocation of invocations) registry.get(invocation.task);
     if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
   }
 
   /** Runs one computation through the executor, its attempts in threads (the scheduler's `start`). */
   #start(invocation: Invocation, slot: LocalSlot): LocalWork {
-    const run = new ThreadRun(invocation, slot, this.#runInThread);
+    const local = this.#tasks.resolve(invocation);
+    const run = new ThreadRun(invocation, local, slot, this.#runInThread);
     run.done = run.settle(
       executeComputation({
-        store: invocation.store,
+        store: this.#binding.store,
         key: invocation.key,
         task: run,
-        args: { value: invocation.args },
-        codec: invocation.codec,
-        retry: invocation.retry,
+        codec: local.codec,
+        retry: local.retry,
         ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
         ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
-        middleware: invocation.middleware,
+        middleware: local.middleware,
         // Cheaper than an AbortController per computation; see ThreadRun.
         onAbortable: (abort) => run.setExecutionAbort(abort),
-        logger: invocation.logger ?? this.#logger,
+        logger: local.logger ?? this.#logger,
         progressInterval: this.#progressInterval,
         retryMode: 'report',
       }),
@@ -284,7 +319,7 @@ export class ThreadsBackend implements ComputationBackend {
     input: unknown,
     context: TaskContext & RunContext,
   ): Promise<unknown> => {
-    const { invocation, slot } = run;
+    const { invocation, local, slot } = run;
     // With a timeout the attempt's own signal tells when to stop the thread (it also
     // follows a cancel); without one, only a cancel or a shutdown can stop it, and
     // `run` hears those without the cost of an AbortSignal and its listener.
@@ -295,11 +330,11 @@ export class ThreadsBackend implements ComputationBackend {
     const id = this.#nextAttemptId;
     const request: RunRequest = {
       id,
-      task: invocation.task.name,
+      task: invocation.task,
       key: invocation.key,
       attempt: context.attempt,
-      codec: invocation.codec.name,
-      args: invocation.codec.encode(input),
+      codec: local.codec.name,
+      args: local.codec.encode(input),
     };
     const attempt = new ThreadAttempt(id, this.#abortInThread);
     let onAbort: (() => void) | undefined;
@@ -308,7 +343,7 @@ export class ThreadsBackend implements ComputationBackend {
       onAbort = () => attempt.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    this.#attempts.set(id, { context, logger: invocation.logger });
+    this.#attempts.set(id, { context, logger: local.logger });
     // No AbortSignal for Piscina: it doubles the cost of every run; see #terminateIfStarted.
     const inThread = this.#batcher.isShort(request.task, invocation.timeout)
       ? this.#batcher.send(request, slot)
@@ -321,7 +356,7 @@ export class ThreadsBackend implements ComputationBackend {
       // Piscina rejects when the thread died: terminated after the grace period, or crashed.
       if (this.#terminated.delete(id)) throw attempt.reason;
       this.#batcher.forget(request.task);
-      throw new ThreadCrashedError({ task: invocation.task.name, key: invocation.key, cause: error });
+      throw new ThreadCrashedError({ task: invocation.task, key: invocation.key, cause: error });
     } finally {
       // The slot frees as soon as the thread does, so the next computation starts while
       // this one's result is still being written.
@@ -335,7 +370,7 @@ export class ThreadsBackend implements ComputationBackend {
     }
     this.#batcher.record(request.task, response.duration);
     if (response.progress !== undefined) context.progress(response.progress.value);
-    if (response.ok) return invocation.codec.decode(response.value);
+    if (response.ok) return local.codec.decode(response.value);
     throw reviveError(response.error);
   };
 
@@ -390,8 +425,8 @@ export class ThreadsBackend implements ComputationBackend {
  */
 class ThreadRun implements Runnable, LocalWork {
   readonly name: string;
-  readonly input: InputSchema<unknown> | undefined;
   readonly invocation: Invocation;
+  readonly local: LocalRun;
   readonly slot: LocalSlot;
   done!: Promise<ExecutionOutcome>;
   aborted = false;
@@ -409,12 +444,13 @@ class ThreadRun implements Runnable, LocalWork {
 
   constructor(
     invocation: Invocation,
+    local: LocalRun,
     slot: LocalSlot,
     runInThread: (run: ThreadRun, input: unknown, context: TaskContext & RunContext) => Promise<unknown>,
   ) {
-    this.name = invocation.task.name;
-    this.input = invocation.task.input;
+    this.name = invocation.task;
     this.invocation = invocation;
+    this.local = local;
     this.slot = slot;
     this.#runInThread = runInThread;
   }

@@ -20,13 +20,11 @@ import * as tasks from './fixtures/tasks';
 
 const fixtureUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 
-// Skips [record-missing-logged] until core logs it: its executor drops the claim of a deleted
-// record without a word (packages/core/src/executor.ts, `if (!claim.claimed) return { status: 'skipped', … }`).
 testBackend(
   'ThreadsBackend',
   ({ concurrency, logger }) =>
     new ThreadsBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 2, logger }),
-  { skip: ['record-missing-logged'] },
+  {},
 );
 
 testShortTaskBatches(

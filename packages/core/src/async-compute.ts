@@ -6,9 +6,10 @@ import type { Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
 import { getDefaults } from './defaults';
 import { ComputationHandle } from './handle';
+import { checkOptions, optionNames } from './internal/check-options';
 import { assertValidKey } from './keys';
 import { type LaunchOptions, type LaunchSettings, launchComputation, launchMany } from './launch';
-import { NO_RETRY, type RetryPolicy } from './retry-policy';
+import { checkRetryPolicy, NO_RETRY, type RetryPolicy } from './retry-policy';
 import { defineTask, isTaskDefinition, type TaskDefinition, type TaskLogger } from './task';
 
 /** Options shared by every computation of one `asyncCompute`. */
@@ -52,6 +53,19 @@ export interface AsyncComputation<Args extends unknown[], Result> {
 
 let inlineCounter = 0;
 
+const ASYNC_COMPUTE_OPTIONS = optionNames<AsyncComputeOptions>({
+  store: true,
+  backend: true,
+  ttl: true,
+  middleware: true,
+  retry: true,
+  timeout: true,
+  codec: true,
+  name: true,
+  logger: true,
+  clock: true,
+});
+
 /**
  * Turns a function or a task into an asynchronous computation:
  * `const double = asyncCompute((x: number) => x * 2); const h = await double(21); await h.result()`.
@@ -74,6 +88,8 @@ export function asyncCompute(
   if (!isTask && typeof target !== 'function') {
     throw new TypeError('[au] asyncCompute takes a function or a task made by defineTask');
   }
+  checkOptions('asyncCompute', options, ASYNC_COMPUTE_OPTIONS);
+  if (options.retry !== undefined) checkRetryPolicy('asyncCompute', options.retry);
   const task: TaskDefinition = isTask
     ? target
     : defineTask({
@@ -112,6 +128,11 @@ export function asyncCompute(
     });
 
   const launch = async (args: unknown[], launchOptions?: LaunchOptions) => {
+    if (!Array.isArray(args)) {
+      throw new TypeError(
+        `[au] ${task.name}.launch takes the arguments as an array: launch([input], options), got ${args === null ? 'null' : typeof args}`,
+      );
+    }
     const current = resolve();
     const { key } = await launchComputation(task, toArgs(args), current, launchOptions);
     return handleFor(key, current);
@@ -125,6 +146,11 @@ export function asyncCompute(
   Object.assign(computation, {
     launch,
     async map(argsList: readonly unknown[][], launchOptions?: LaunchOptions) {
+      if (!Array.isArray(argsList) || !argsList.every((args) => Array.isArray(args))) {
+        throw new TypeError(
+          `[au] ${task.name}.map takes a list of argument arrays: map([[a1], [a2]], options)`,
+        );
+      }
       const current = resolve();
       const results = await launchMany(task, argsList.map(toArgs), current, launchOptions);
       return results.map(({ key }) => handleFor(key, current));

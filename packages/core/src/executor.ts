@@ -9,7 +9,6 @@ import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
 import { ProgressWriter } from './internal/progress-writer';
-import { validateInput } from './internal/validate-input';
 import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
 import type { LifecycleOptions } from './lifecycle/ending';
@@ -162,7 +161,16 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
       ...loggerOf(options),
     },
   );
-  if (!claim.claimed) return { status: 'skipped', record: claim.record };
+  if (!claim.claimed) {
+    if (claim.record === undefined) {
+      // Deleted or expired before its turn: nothing to run and nothing to write.
+      options.logger?.warn(
+        { key, task: task.name },
+        `[au] computation "${key}" has no record (deleted or expired): its work is dropped`,
+      );
+    }
+    return { status: 'skipped', record: claim.record };
+  }
   const running = claim.record;
   if (abort.aborted) return cancelOnAbort(options, abort.reason);
   const attempt = running.attempt;
@@ -207,8 +215,9 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   let result: unknown;
   let failure: { error: unknown } | undefined;
   try {
-    const args = options.args !== undefined ? options.args.value : codec.decode(running.args);
-    const input = validateInput(task.name, task.input, args);
+    // The record holds the input as the launch parsed it (defaults, transforms applied):
+    // parsing it again here would apply a transform twice.
+    const input = options.args !== undefined ? options.args.value : codec.decode(running.args);
     (context as { args: unknown }).args = input;
     const work = composeMiddleware(options.middleware ?? [], 'run', context, async () =>
       task.run(input, context),

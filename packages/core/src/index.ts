@@ -4,7 +4,13 @@ export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
 export { type AuConfig, type ConfigFromEnvOptions, configFromEnv, redact } from './config/config-from-env';
-export type { BackendCapabilities, CloseOptions, ComputationBackend, Invocation } from './contracts/backend';
+export type {
+  BackendCapabilities,
+  CloseOptions,
+  ComputationBackend,
+  Invocation,
+  TaskRegistration,
+} from './contracts/backend';
 export type { Codec } from './contracts/codec';
 export {
   composeMiddleware,
@@ -51,7 +57,7 @@ export {
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
-export { NO_RETRY, type RetryPolicy } from './retry-policy';
+export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
   ACTIVE_STATUSES,
   COMPUTATION_STATUSES,

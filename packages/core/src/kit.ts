@@ -10,6 +10,7 @@ export {
   type LocalSlot,
   type LocalWork,
 } from './backends/local-scheduler';
+export { type LocalRun, LocalTasks } from './backends/local-tasks';
 export {
   type BatchableRequest,
   type BatchableResponse,
@@ -17,6 +18,7 @@ export {
   ShortTaskBatcher,
   type ShortTaskBatcherOptions,
 } from './backends/short-task-batcher';
+export { describeStore, StoreBinding, sameStore } from './backends/store-binding';
 export {
   FORWARDED_LOG_LEVELS,
   type ForwardedLogLevel,
@@ -42,6 +44,7 @@ export {
   type Runnable,
 } from './executor';
 export type { HandleContext } from './handle';
+export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
 export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
@@ -71,6 +74,7 @@ export {
   pageRecords,
 } from './list-query';
 export { createPushIterable, type PushIterable } from './push-iterable';
+export { toRetrySpec, withRetryFunctions } from './retry-policy';
 export { canTransition } from './status';
 export { loadTaskModules, toModuleSpecifier } from './task-registry';
 export { followRecord, type WaitOptions, waitForTerminal } from './wait-for-record';

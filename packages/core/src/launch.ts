@@ -1,15 +1,17 @@
 import { type Clock, systemClock } from './clock';
-import type { ComputationBackend, Invocation } from './contracts/backend';
+import type { ComputationBackend, Invocation, TaskRegistration } from './contracts/backend';
 import type { Codec } from './contracts/codec';
 import { composeMiddleware, type LaunchContext, type Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
 import { KeyExistsError } from './errors/key-exists-error';
+import { ValidationError } from './errors/validation-error';
+import { checkOptions, optionNames } from './internal/check-options';
 import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
 import { failComputation } from './lifecycle/fail-computation';
 import { NO_STORE_RETRY } from './lifecycle/store-retry';
 import type { ComputationRecord } from './record';
-import type { RetryPolicy } from './retry-policy';
+import { type RetryPolicy, toRetrySpec } from './retry-policy';
 import type { TaskDefinition, TaskLogger } from './task';
 
 /** Options of one launch. */
@@ -60,6 +62,7 @@ export async function launchComputation(
   options: LaunchOptions = {},
 ): Promise<LaunchResult> {
   const prepared = prepareLaunch(task, args, settings, options);
+  await prepareBackend(task, settings);
   let existing = false;
   await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
     try {
@@ -100,6 +103,7 @@ export async function launchMany(
   if (options.key !== undefined)
     throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
+  await prepareBackend(task, settings);
   const created: (Invocation | undefined)[] = new Array(prepared.length);
   /** Keys whose create was sent: a create that failed may still have been written (a lost reply). */
   const sent: string[] = [];
@@ -157,13 +161,26 @@ export async function launchMany(
   return results;
 }
 
+const LAUNCH_OPTIONS = optionNames<LaunchOptions>({
+  key: true,
+  priority: true,
+  delay: true,
+  tags: true,
+  meta: true,
+  parent: true,
+  ttl: true,
+});
+
 function prepareLaunch(
   task: TaskDefinition,
   args: unknown,
   settings: LaunchSettings,
   options: LaunchOptions,
 ) {
-  validateInput(task.name, task.input, args);
+  checkOptions(`launch of "${task.name}"`, options, LAUNCH_OPTIONS);
+  // The task receives, and the record keeps, what the schema made of the input:
+  // defaults and transforms applied, unknown keys stripped.
+  const input = validateInput(task.name, task.input, args);
   const clock = settings.clock ?? systemClock;
   const now = clock.now();
   const key = options.key ?? generateKey(now);
@@ -175,11 +192,12 @@ function prepareLaunch(
   const ttl = options.ttl ?? settings.ttl;
   const runAt = options.delay ? now + options.delay : undefined;
   const meta = { ...options.meta };
+  const encoded = encodeInput(task.name, settings.codec, input);
   const record: ComputationRecord = {
     key,
     task: task.name,
     status: 'pending',
-    args: settings.codec.encode(args),
+    args: encoded,
     attempt: 0,
     maxAttempts: settings.retry.attempts,
     priority,
@@ -191,21 +209,65 @@ function prepareLaunch(
   if (options.parent !== undefined) record.parent = options.parent;
   const invocation: Invocation = {
     key,
-    task,
-    args,
-    store: settings.store,
+    task: task.name,
+    args: encoded,
     priority,
-    retry: settings.retry,
-    codec: settings.codec,
-    middleware: settings.middleware,
+    retry: toRetrySpec(settings.retry),
   };
   if (runAt !== undefined) invocation.runAt = runAt;
   if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
   if (ttl !== undefined) invocation.ttl = ttl;
-  if (settings.logger !== undefined) invocation.logger = settings.logger;
-  const context: LaunchContext = { key, task: task.name, args, priority, meta };
+  const context: LaunchContext = { key, task: task.name, args: input, priority, meta };
   return { record, invocation, context };
 }
+
+/** The input encoded by the codec; a value it cannot encode is the caller's error, not a crash. */
+function encodeInput(task: string, codec: Codec, input: unknown): unknown {
+  try {
+    return codec.encode(input);
+  } catch (error) {
+    throw new ValidationError({
+      task,
+      issues: [
+        {
+          path: [],
+          message: `cannot be encoded: ${(error as Error)?.message ?? String(error)}`,
+          code: 'encode',
+        },
+      ],
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Binds the backend to the launch's store and registers how the task runs here, once
+ * per backend, store and settings (a distributed backend's bind is a round trip).
+ */
+async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): Promise<void> {
+  const { backend, store } = settings;
+  let stores = boundStores.get(backend);
+  if (stores === undefined) {
+    stores = new WeakSet();
+    boundStores.set(backend, stores);
+  }
+  if (!stores.has(store)) {
+    await backend.bind?.(store);
+    stores.add(store);
+  }
+  if (backend.register !== undefined) {
+    const registration: TaskRegistration = {
+      task,
+      codec: settings.codec,
+      middleware: settings.middleware,
+      retry: settings.retry,
+    };
+    if (settings.logger !== undefined) registration.logger = settings.logger;
+    backend.register(registration);
+  }
+}
+
+const boundStores = new WeakMap<ComputationBackend, WeakSet<ComputationStore>>();
 
 /** A launch the backend refused can never start: `pending → failed`, unless a cancel or a worker got there first. */
 async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {

@@ -6,6 +6,13 @@ export interface SerializedError {
   message: string;
   stack?: string;
   code?: string;
+  /** Set on a `CancelledError`: the key of the computation that was cancelled. */
+  key?: string;
+  /**
+   * Set on a `CancelledError`: why it was cancelled, as the canceller gave it. Read it
+   * here rather than out of `message`, whose wording may change.
+   */
+  reason?: string;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { checkOptions, optionNames } from './internal/check-options';
+
 /** How a failed attempt is retried. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. 1 means no retry. */
@@ -16,3 +18,51 @@ export interface RetryPolicy {
 
 /** No retry: one attempt. */
 export const NO_RETRY: RetryPolicy = { attempts: 1 };
+
+/** The serializable part of a retry policy: what crosses to another process with an invocation. */
+export interface RetrySpec {
+  attempts: number;
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  delay?: number;
+  maxDelay?: number;
+  jitter?: boolean | number;
+}
+
+/** The serializable part of `policy` (a backoff function and `retryOn` stay behind). */
+export function toRetrySpec(policy: RetryPolicy): RetrySpec {
+  const spec: RetrySpec = { attempts: policy.attempts };
+  if (typeof policy.backoff === 'string') spec.backoff = policy.backoff;
+  if (policy.delay !== undefined) spec.delay = policy.delay;
+  if (policy.maxDelay !== undefined && Number.isFinite(policy.maxDelay)) spec.maxDelay = policy.maxDelay;
+  if (policy.jitter !== undefined) spec.jitter = policy.jitter;
+  return spec;
+}
+
+/**
+ * The policy an attempt runs with: the invocation's spec, with the functions of the
+ * task's own policy (`retryOn`, a backoff function) when it has them.
+ */
+export function withRetryFunctions(spec: RetrySpec, functions: RetryPolicy | undefined): RetryPolicy {
+  const policy: RetryPolicy = { ...spec };
+  if (typeof functions?.backoff === 'function' && spec.backoff === undefined)
+    policy.backoff = functions.backoff;
+  if (functions?.retryOn !== undefined) policy.retryOn = functions.retryOn;
+  return policy;
+}
+
+const RETRY_OPTIONS = optionNames<RetryPolicy>({
+  attempts: true,
+  backoff: true,
+  delay: true,
+  maxDelay: true,
+  jitter: true,
+  retryOn: true,
+});
+
+/** Refuses a retry policy with an unknown field or a bad `attempts`. */
+export function checkRetryPolicy(where: string, policy: RetryPolicy): void {
+  checkOptions(`${where} retry`, policy, RETRY_OPTIONS);
+  if (!(Number.isInteger(policy.attempts) && policy.attempts >= 1)) {
+    throw new TypeError(`[au] ${where}: \`retry.attempts\` must be an integer ≥ 1, got ${policy.attempts}`);
+  }
+}

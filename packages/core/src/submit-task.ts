@@ -12,7 +12,7 @@ import type { ComputationStatus } from './status';
 import type { TaskDefinition } from './task';
 
 /** Launches a task once, without keeping an `asyncCompute` around. */
-export function submitTask<Input, Result>(
+export async function submitTask<Input, Result>(
   task: TaskDefinition<Input, Result>,
   input: Input,
   options: AsyncComputeOptions & LaunchOptions = {},

@@ -1,5 +1,6 @@
 import type { Codec } from './contracts/codec';
-import type { RetryPolicy } from './retry-policy';
+import { checkOptions, optionNames } from './internal/check-options';
+import { checkRetryPolicy, type RetryPolicy } from './retry-policy';
 
 /** A logger with pino's method shape; `console` fits too. */
 export interface TaskLogger {
@@ -61,6 +62,18 @@ export interface TaskOptions<Input, Result> {
 
 const taskMarker = Symbol.for('au.task');
 
+const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>({
+  name: true,
+  input: true,
+  retry: true,
+  timeout: true,
+  ttl: true,
+  codec: true,
+  priority: true,
+  description: true,
+  run: true,
+});
+
 /** A task: a named function with its policies. Create it with `defineTask`. */
 export interface TaskDefinition<Input = unknown, Result = unknown>
   extends Readonly<TaskOptions<Input, Result>> {
@@ -82,6 +95,8 @@ export function defineTask<Input, Result>(
   if (typeof options?.name !== 'string' || options.name.length === 0) {
     throw new TypeError('[au] defineTask: `name` must be a non-empty string');
   }
+  checkOptions(`defineTask("${options.name}")`, options, TASK_OPTIONS);
+  if (options.retry !== undefined) checkRetryPolicy(`defineTask("${options.name}")`, options.retry);
   if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(options.name)) {
     throw new TypeError(
       `[au] defineTask: name "${options.name}" may use only letters, digits, . _ : - (1 to 100)`,
@@ -92,12 +107,6 @@ export function defineTask<Input, Result>(
   }
   if (options.timeout !== undefined && !(options.timeout > 0)) {
     throw new TypeError(`[au] defineTask("${options.name}"): \`timeout\` must be a positive number of ms`);
-  }
-  if (
-    options.retry !== undefined &&
-    !(Number.isInteger(options.retry.attempts) && options.retry.attempts >= 1)
-  ) {
-    throw new TypeError(`[au] defineTask("${options.name}"): \`retry.attempts\` must be an integer ≥ 1`);
   }
   return Object.freeze({ ...options, [taskMarker]: true as const }) as unknown as TaskDefinition<
     Input,

@@ -39,18 +39,8 @@ function manualClock() {
 
 const task = defineTask({ name: 'noop', run: () => undefined });
 
-function invocation(store: MemoryStore, key: string, extra: Partial<Invocation> = {}): Invocation {
-  return {
-    key,
-    task,
-    args: [],
-    store,
-    priority: 0,
-    retry: NO_RETRY,
-    codec: jsonCodec,
-    middleware: [],
-    ...extra,
-  };
+function invocation(_store: MemoryStore, key: string, extra: Partial<Invocation> = {}): Invocation {
+  return { key, task: task.name, args: [], priority: 0, retry: { attempts: 1 }, ...extra };
 }
 
 interface Started {
@@ -68,6 +58,7 @@ function setup(concurrency: number) {
     name: 'test',
     concurrency,
     clock,
+    store: () => store,
     start: (work, slot) => {
       let finish!: Started['finish'];
       const done = new Promise<ExecutionOutcome>((resolve) => {

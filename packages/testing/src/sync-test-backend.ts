@@ -5,12 +5,15 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationStore,
   type Invocation,
+  jsonCodec,
   silentLogger,
   systemClock,
   type TaskLogger,
+  type TaskRegistration,
 } from '@au/core';
-import { executeComputation, type StoreRetryOptions } from '@au/core/kit';
+import { executeComputation, LocalTasks, StoreBinding, type StoreRetryOptions } from '@au/core/kit';
 
 export interface SyncTestBackendOptions {
   /** Time source for timeouts and retry backoff (a virtual clock makes them instant). @default systemClock */
@@ -21,6 +24,8 @@ export interface SyncTestBackendOptions {
   progressInterval?: number;
   /** How long claims and results keep trying through a store outage. @default 30 s */
   storeRetry?: StoreRetryOptions;
+  /** The store its work writes. @default the store of the first launch (core binds it) */
+  store?: ComputationStore;
 }
 
 const NAME = 'sync-test';
@@ -45,6 +50,11 @@ export class SyncTestBackend implements ComputationBackend {
   readonly #progressInterval: number;
   readonly #storeRetry: StoreRetryOptions | undefined;
   readonly #running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  readonly #binding: StoreBinding;
+  readonly #tasks = new LocalTasks({
+    where: 'the tasks launched on this sync-test backend',
+    defaults: { codec: jsonCodec, middleware: [] },
+  });
   #closed = false;
   #launched = 0;
 
@@ -53,25 +63,34 @@ export class SyncTestBackend implements ComputationBackend {
     this.#logger = options.logger ?? silentLogger;
     this.#progressInterval = options.progressInterval ?? 0;
     this.#storeRetry = options.storeRetry;
+    this.#binding = new StoreBinding(`backend ${NAME}`, options.store);
+  }
+
+  async bind(store: ComputationStore): Promise<void> {
+    this.#binding.bind(store);
+  }
+
+  register(registration: TaskRegistration): void {
+    this.#tasks.register(registration);
   }
 
   async launch(invocation: Invocation): Promise<void> {
     if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
     this.#launched += 1;
+    const run = this.#tasks.resolve(invocation);
     const controller = new AbortController();
     const done = executeComputation({
-      store: invocation.store,
+      store: this.#binding.store,
       key: invocation.key,
-      task: invocation.task,
-      args: { value: invocation.args },
-      codec: invocation.codec,
-      retry: invocation.retry,
+      task: run.task,
+      codec: run.codec,
+      retry: run.retry,
       ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
       ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
-      middleware: invocation.middleware,
+      middleware: run.middleware,
       signal: controller.signal,
       clock: this.#clock,
-      logger: invocation.logger ?? this.#logger,
+      logger: run.logger ?? this.#logger,
       progressInterval: this.#progressInterval,
       retryMode: 'inline',
       ...(this.#storeRetry === undefined ? {} : { storeRetry: this.#storeRetry }),

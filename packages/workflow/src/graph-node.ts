@@ -9,7 +9,13 @@ export type NodeState = 'waiting' | 'launching' | ComputationStatus;
 export interface GraphNode {
   readonly index: number;
   readonly id: string;
-  readonly key: string;
+  /** The computation key the definition gives the node (`meta.graph`; what `resume` checks). */
+  readonly definedKey: string;
+  /**
+   * The key of the node's current computation: `definedKey`, or the key of the
+   * computation a resume launched again in its place (the graph record's `meta.relaunches`).
+   */
+  key: string;
   readonly task: TaskDefinition;
   readonly parents: readonly GraphNode[];
   readonly children: GraphNode[];

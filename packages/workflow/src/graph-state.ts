@@ -24,6 +24,13 @@ export interface PersistedGraph {
   nodes: PersistedNode[];
 }
 
+/**
+ * The graph record's `meta.relaunches`: for each node that a resume launched again, the
+ * keys of its new computations, oldest first; the last is the node's current key. A node
+ * not listed runs under the key of its definition.
+ */
+export type RelaunchedKeys = Record<string, string[]>;
+
 /** A graph's progress, as its record's `progress` holds it. */
 export interface GraphProgress {
   /** Nodes that have ended (completed, failed or cancelled). */
@@ -37,6 +44,7 @@ export interface GraphProgress {
 /** What a graph's record holds as `value` once the graph has ended. */
 export interface GraphSummary {
   status: ComputationStatus;
+  /** Every node's current computation key (a relaunched node's newest) and status, by node id. */
   nodes: Record<string, { key: string; status: ComputationStatus }>;
 }
 
@@ -45,4 +53,10 @@ export function readPersistedGraph(record: ComputationRecord): PersistedGraph | 
   const graph = record.meta?.graph as PersistedGraph | undefined;
   if (record.task !== GRAPH_TASK || graph?.version !== 1 || !Array.isArray(graph.nodes)) return undefined;
   return graph;
+}
+
+/** The relaunched keys a graph record keeps, or none. */
+export function readRelaunchedKeys(record: ComputationRecord): RelaunchedKeys {
+  const relaunches = record.meta?.relaunches;
+  return typeof relaunches === 'object' && relaunches !== null ? (relaunches as RelaunchedKeys) : {};
 }

@@ -1,4 +1,5 @@
 import type {
+  Clock,
   Codec,
   ComputationBackend,
   ComputationStore,
@@ -36,6 +37,12 @@ export interface TaskGraphOptions {
   /** Free data stored in the graph record's `meta.user`. */
   meta?: Record<string, unknown>;
   logger?: TaskLogger;
+  /**
+   * Time source of the orchestrator: record timestamps, progress throttling, polling,
+   * and the nodes' launches (give the backend and store the same clock). A virtual clock
+   * from `@au/testing` drives it in tests. @default systemClock
+   */
+  clock?: Clock;
 }
 
 /** Options of one node. Retry, timeout and priority default to the task's. */

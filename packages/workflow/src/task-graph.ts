@@ -24,14 +24,15 @@ const MAX_KEY_LENGTH = 200;
 class GraphNodeRef implements NodeRef {
   readonly id: string;
   readonly graph: string;
-  readonly key: string;
   readonly task: TaskDefinition;
+  declare readonly key: string;
 
-  constructor(id: string, graph: string, key: string, task: TaskDefinition) {
+  constructor(id: string, graph: string, task: TaskDefinition, currentKey: () => string) {
     this.id = id;
     this.graph = graph;
-    this.key = key;
     this.task = task;
+    // The node's current computation: a resume that relaunches the node moves it to a new key.
+    Object.defineProperty(this, 'key', { get: currentKey, enumerable: true });
     Object.freeze(this);
   }
 }
@@ -73,7 +74,12 @@ export class TaskGraph {
     this.#failurePolicy = checkPolicy(this.key, options.failurePolicy ?? 'failFast');
     this.handle = new GraphHandle(
       this.key,
-      { store: options.store, backend: options.backend, codec: jsonCodec },
+      {
+        store: options.store,
+        backend: options.backend,
+        codec: jsonCodec,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      },
       {
         ready: () => this.#runner?.created ?? Promise.resolve(),
         cancel: (reason) => this.cancel(reason),
@@ -117,6 +123,7 @@ export class TaskGraph {
     const node: GraphNode = {
       index: this.#nodes.length,
       id,
+      definedKey: key,
       key,
       task: task as TaskDefinition,
       parents,
@@ -131,7 +138,7 @@ export class TaskGraph {
           ? this.#failurePolicy
           : checkPolicy(this.key, options.failurePolicy),
       codec: task.codec ?? this.#options.codec ?? jsonCodec,
-      ref: new GraphNodeRef(id, this.key, key, task as TaskDefinition),
+      ref: new GraphNodeRef(id, this.key, task as TaskDefinition, () => node.key),
       state: 'waiting',
     };
     for (const parent of parents) parent.children.push(node);
@@ -176,7 +183,7 @@ export class TaskGraph {
       nodes: this.#nodes.map((node) => ({
         id: node.id,
         task: node.task.name,
-        key: node.key,
+        key: node.definedKey,
         dependsOn: node.parents.map((parent) => parent.id),
         failurePolicy: node.failurePolicy,
         argsFrom: 'from' in node.args ? 'parents' : 'value',

@@ -67,7 +67,10 @@ describe.runIf(redisUp)('TaskGraph on BullMQ', () => {
       const error = await graph.run().catch((caught: unknown) => caught);
       expect(GraphFailedError.isInstance(error)).toBe(true);
       expect((error as GraphFailedError).results[independent.id]).toBe(7);
-      expect(await store.get(child.key).then((record) => record?.status)).toBe('cancelled');
+      const cancelled = await store.get(child.key);
+      expect(cancelled?.status).toBe('cancelled');
+      // The reason is a field of the stored error: RedisStore keeps it through its JSON.
+      expect(cancelled?.error).toMatchObject({ key: child.key, reason: 'node "bad" it depends on failed' });
       expect(await store.get(bad.key).then((record) => record?.error?.message)).toBe('queue boom');
     });
   });

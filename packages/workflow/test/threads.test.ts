@@ -3,7 +3,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { ThreadsBackend } from '@au/backend-threads';
 import { CancelledError, MemoryStore } from '@au/core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GraphFailedError, pipeline, TaskGraph } from '../src/index';
 import { analyse, constant, type Document, double, explode, slow, sum } from './fixtures/tasks';
 import { crashTasksUrl, runCrashScenario } from './helpers/crash-scenario';
@@ -12,19 +12,21 @@ const tasksUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 let backend: ThreadsBackend;
 let store: MemoryStore;
 
+// One pool of threads for the file (starting threads is slow); a backend writes one
+// store, so the tests share it too: each graph has its own keys.
 beforeAll(() => {
-  backend = new ThreadsBackend({ tasks: [tasksUrl], concurrency: 2, minThreads: 2, cancelGracePeriod: 100 });
+  store = new MemoryStore();
+  backend = new ThreadsBackend({
+    tasks: [tasksUrl],
+    concurrency: 2,
+    minThreads: 2,
+    cancelGracePeriod: 100,
+    store,
+  });
 });
 
 afterAll(async () => {
   await backend.close({ timeout: 2000 });
-});
-
-beforeEach(() => {
-  store = new MemoryStore();
-});
-
-afterEach(async () => {
   await store.close();
 });
 

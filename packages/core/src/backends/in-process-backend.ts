@@ -1,11 +1,22 @@
 import { type Clock, systemClock } from '../clock';
-import type { BackendCapabilities, CloseOptions, ComputationBackend, Invocation } from '../contracts/backend';
+import { jsonCodec } from '../codecs/json-codec';
+import type {
+  BackendCapabilities,
+  CloseOptions,
+  ComputationBackend,
+  Invocation,
+  TaskRegistration,
+} from '../contracts/backend';
+import type { ComputationStore } from '../contracts/store';
 import { ClosedError } from '../errors/closed-error';
 import { executeComputation } from '../executor';
+import { checkOptions, optionNames } from '../internal/check-options';
 import type { StoreRetryOptions } from '../lifecycle/store-retry';
 import { silentLogger } from '../logger';
 import type { TaskLogger } from '../task';
 import { LocalScheduler, type LocalWork } from './local-scheduler';
+import { LocalTasks } from './local-tasks';
+import { StoreBinding } from './store-binding';
 
 export interface InProcessBackendOptions {
   /** Computations running at once; more wait in a queue ordered by priority, then age. @default 100 */
@@ -18,9 +29,20 @@ export interface InProcessBackendOptions {
   progressInterval?: number;
   /** How long claims and results keep trying through a store outage. @default 30 s of bounded backoff */
   storeRetry?: StoreRetryOptions;
+  /** The store its work writes. @default the store of the first launch (core binds it) */
+  store?: ComputationStore;
 }
 
 const NAME = 'in-process';
+
+const IN_PROCESS_OPTIONS = optionNames<InProcessBackendOptions>({
+  concurrency: true,
+  clock: true,
+  logger: true,
+  progressInterval: true,
+  storeRetry: true,
+  store: true,
+});
 
 /**
  * Runs computations on this process's event loop. A cancel aborts the task's signal: a
@@ -42,8 +64,14 @@ export class InProcessBackend implements ComputationBackend {
   readonly #progressInterval: number;
   readonly #storeRetry: StoreRetryOptions | undefined;
   readonly #scheduler: LocalScheduler;
+  readonly #binding: StoreBinding;
+  readonly #tasks = new LocalTasks({
+    where: 'the tasks launched on this in-process backend',
+    defaults: { codec: jsonCodec, middleware: [] },
+  });
 
   constructor(options: InProcessBackendOptions = {}) {
+    checkOptions(`[${NAME}] InProcessBackend`, options, IN_PROCESS_OPTIONS);
     const concurrency = options.concurrency ?? 100;
     if (!(concurrency >= 1))
       throw new TypeError(`[au] [in-process] concurrency must be ≥ 1, got ${concurrency}`);
@@ -52,22 +80,32 @@ export class InProcessBackend implements ComputationBackend {
     this.#logger = options.logger ?? silentLogger;
     this.#progressInterval = options.progressInterval ?? 100;
     this.#storeRetry = options.storeRetry;
+    this.#binding = new StoreBinding(`backend ${NAME}`, options.store);
     this.#scheduler = new LocalScheduler({
       name: NAME,
       concurrency,
       start: (invocation) => this.#start(invocation),
+      store: () => this.#binding.store,
       clock: this.#clock,
       logger: this.#logger,
     });
   }
 
+  async bind(store: ComputationStore): Promise<void> {
+    this.#binding.bind(store);
+  }
+
+  register(registration: TaskRegistration): void {
+    this.#tasks.register(registration);
+  }
+
   async launch(invocation: Invocation): Promise<void> {
-    if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
+    this.#checkLaunch(invocation);
     this.#scheduler.accept(invocation);
   }
 
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
-    if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
+    for (const invocation of invocations) this.#checkLaunch(invocation);
     for (const invocation of invocations) this.#scheduler.accept(invocation);
   }
 
@@ -95,27 +133,34 @@ export class InProcessBackend implements ComputationBackend {
 
   // ---- private helpers ------------------------------------------------------------
 
+  /** Refuses work it could not run: closed, no store bound, or a task never registered here. */
+  #checkLaunch(invocation: Invocation): void {
+    if (this.#scheduler.closed) throw new ClosedError({ component: `backend ${NAME}` });
+    void this.#binding.store;
+    this.#tasks.resolve(invocation);
+  }
+
   /** Runs one computation on the event loop (the scheduler's `start`). */
   #start(invocation: Invocation): LocalWork {
+    const run = this.#tasks.resolve(invocation);
     // The executor hands over its abort as soon as it starts; an abort before that waits.
     let abortRun: ((reason: unknown) => void) | undefined;
     let pendingAbort: { reason: unknown } | undefined;
     const done = executeComputation({
-      store: invocation.store,
+      store: this.#binding.store,
       key: invocation.key,
-      task: invocation.task,
-      args: { value: invocation.args },
-      codec: invocation.codec,
-      retry: invocation.retry,
+      task: run.task,
+      codec: run.codec,
+      retry: run.retry,
       ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
       ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
-      middleware: invocation.middleware,
+      middleware: run.middleware,
       onAbortable: (abort) => {
         abortRun = abort;
         if (pendingAbort !== undefined) abort(pendingAbort.reason);
       },
       clock: this.#clock,
-      logger: invocation.logger ?? this.#logger,
+      logger: run.logger ?? this.#logger,
       progressInterval: this.#progressInterval,
       ...(this.#storeRetry === undefined ? {} : { storeRetry: this.#storeRetry }),
       retryMode: 'report',

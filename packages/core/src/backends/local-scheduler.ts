@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { Invocation } from '../contracts/backend';
+import type { ComputationStore } from '../contracts/store';
 import { CancelledError } from '../errors/cancelled-error';
 import { ClosedError } from '../errors/closed-error';
 import type { ExecutionOutcome } from '../executor';
@@ -39,6 +40,8 @@ export interface LocalSchedulerOptions {
   concurrency: number;
   /** Starts one computation now, in `slot`. */
   start(invocation: Invocation, slot: LocalSlot): LocalWork;
+  /** The store the backend is bound to: work dropped at close is recorded `cancelled` there. */
+  store(): ComputationStore;
   /** Time source for `runAt` delays, retry backoff and the close timeout. @default Node's own timers */
   clock?: Clock;
   /** Where a failing store (during a run, or recording a cancel) is logged. @default silentLogger */
@@ -86,6 +89,7 @@ const nodeTimers: Clock = {
 export class LocalScheduler {
   readonly concurrency: number;
   readonly #name: string;
+  readonly #store: () => ComputationStore;
   readonly #start: LocalSchedulerOptions['start'];
   readonly #clock: Clock;
   readonly #logger: TaskLogger;
@@ -108,6 +112,7 @@ export class LocalScheduler {
   constructor(options: LocalSchedulerOptions) {
     this.concurrency = options.concurrency;
     this.#name = options.name;
+    this.#store = options.store;
     this.#start = options.start;
     this.#clock = options.clock ?? nodeTimers;
     this.#logger = options.logger ?? silentLogger;
@@ -242,7 +247,7 @@ export class LocalScheduler {
   /** Records work dropped at close `cancelled`. */
   async #markCancelled(invocation: Invocation): Promise<void> {
     await recordCancelled({
-      store: invocation.store,
+      store: this.#store(),
       key: invocation.key,
       error: new CancelledError({ key: invocation.key, reason: 'the backend closed before it ran' }),
       ttl: invocation.ttl,

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../retry-policy';
+import type { RetryPolicy, RetrySpec } from '../retry-policy';
 import type { TaskDefinition, TaskLogger } from '../task';
 import type { Codec } from './codec';
 import type { Middleware } from './middleware';
@@ -6,29 +6,40 @@ import type { ComputationStore } from './store';
 
 /**
  * What a caller hands a backend: one computation whose `pending` record is already in
- * `store`. Local backends (in-process, threads, processes) use `task`, `store` and
- * `middleware` as given; distributed ones send `key`, `task.name` and the encoded
- * arguments, and their workers bring their own store, tasks and middleware.
+ * the store the backend is bound to. Plain serializable data, so that the same thing
+ * crosses to a thread, a process, Redis or Postgres; a backend finds the task itself by
+ * name (its task modules, or the tasks core registered with it).
  */
 export interface Invocation {
   key: string;
-  task: TaskDefinition;
-  /** The arguments as the caller gave them (decoded). */
+  /** The task's name. */
+  task: string;
+  /** The arguments, encoded by the task's codec (the record's `args`). */
   args: unknown;
-  /** Where the record lives. */
-  store: ComputationStore;
   /** Higher runs first. @default 0 */
   priority: number;
   /** Do not start before this time (ms since the epoch). */
   runAt?: number;
   /** Per-attempt time limit in ms. */
   timeout?: number;
-  retry: RetryPolicy;
+  /** The serializable part of the retry policy; functions stay with the task. */
+  retry: RetrySpec;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+}
+
+/**
+ * How a task runs in this process, registered by core with a backend that runs
+ * functions of the caller's process (`register`): the task definition and the run-side
+ * settings of the `asyncCompute` or `submitTask` that launched it.
+ */
+export interface TaskRegistration {
+  task: TaskDefinition;
   codec: Codec;
   /** Run-side middleware, outermost first. */
   middleware: readonly Middleware[];
+  /** The launch's retry policy, with its functions (`retryOn`, a backoff function). */
+  retry: RetryPolicy;
   logger?: TaskLogger;
 }
 
@@ -73,6 +84,14 @@ export interface ComputationBackend {
    * Optional: a backend without it writes whatever store each launch names.
    */
   bind?(store: ComputationStore): Promise<void>;
+
+  /**
+   * Registers how a task runs here, for a backend that runs functions of the caller's
+   * process (in-process, threads, processes, and queue backends with an embedded
+   * worker). Core calls it before each launch; the latest registration of a task name
+   * wins. Throws `TypeError` when another task definition already has the name.
+   */
+  register?(registration: TaskRegistration): void;
 
   // ---- Stopping -------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import type {
 } from '../contracts/store';
 import { ClosedError } from '../errors/closed-error';
 import { KeyExistsError } from '../errors/key-exists-error';
+import { checkOptions, optionNames } from '../internal/check-options';
 import { assertValidKey } from '../keys';
 import { applyClaim } from '../lifecycle/claim';
 import { normalizeListQuery, pageRecords } from '../list-query';
@@ -25,6 +26,8 @@ export interface MemoryStoreOptions {
 
 const NAME = 'memory';
 
+const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ clock: true });
+
 /**
  * Records in a `Map` of this process: the fastest store, gone when the process ends.
  * `watch` pushes every change. Records are returned as shallow copies.
@@ -38,6 +41,7 @@ export class MemoryStore implements ComputationStore {
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
+    checkOptions(`[${NAME}] MemoryStore`, options, MEMORY_STORE_OPTIONS);
     this.#clock = options.clock ?? systemClock;
   }
 

@@ -80,10 +80,32 @@ export async function runCrashScenario(
   expect(pidOf('mid-0')).toBe(child.pid);
   for (const id of ['mid-1', 'mid-2', 'mid-3', 'last']) expect(pidOf(id)).toBe(process.pid);
   expect(results.get('last')).toEqual({ n: 1 + 2 + 3 + 4, pid: process.pid });
-  // The orphans kept the args the dead process computed, and count the new attempt.
-  const orphan = await store.get(`${key}:mid-2`);
-  expect(orphan?.args).toEqual({ n: 3, ms: 20000 });
-  expect(orphan?.attempt).toBe(2);
+  // Each orphan ran again as a fresh computation with the args the dead process
+  // computed; the orphan itself ended cancelled, its reason naming its successor.
+  const summary = await graph.handle.result();
+  for (const id of ['mid-1', 'mid-2', 'mid-3']) {
+    const relaunched = `${key}:${id}:relaunch-2`;
+    expect(summary.nodes[id]).toEqual({ key: relaunched, status: 'completed' });
+    expect(graph.nodes.find((node) => node.id === id)?.key).toBe(relaunched);
+    const orphan = await store.get(`${key}:${id}`);
+    expect(orphan).toMatchObject({ status: 'cancelled', attempt: 1 });
+    expect(orphan?.error?.reason).toBe(
+      `the orchestrator of graph "${key}" stopped before node "${id}" ended; resume launched it again as "${relaunched}"`,
+    );
+    expect(await store.get(relaunched)).toMatchObject({
+      status: 'completed',
+      attempt: 1,
+      parent: key,
+      meta: { node: id, relaunchOf: `${key}:${id}` },
+    });
+  }
+  expect((await store.get(`${key}:mid-2:relaunch-2`))?.args).toEqual({ n: 3, ms: 20000 });
+  expect(summary.nodes.last?.key).toBe(`${key}:last`);
+  expect((await store.get(key))?.meta?.relaunches).toEqual({
+    'mid-1': [`${key}:mid-1:relaunch-2`],
+    'mid-2': [`${key}:mid-2:relaunch-2`],
+    'mid-3': [`${key}:mid-3:relaunch-2`],
+  });
   expect(await graph.handle.status()).toBe('completed');
   expect(await graph.handle.progress()).toEqual({
     done: 6,
