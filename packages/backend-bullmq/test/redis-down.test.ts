@@ -1,4 +1,4 @@
-import { type Invocation, jsonCodec, NO_RETRY, submitTask } from '@au/core';
+import { type Invocation, submitTask } from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -123,13 +123,22 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       const store = redisStore(resources.prefix('embedded'));
       const backend = backendOf({ queue, tasks: [conformanceTasksUrl], worker: { concurrency: 2 } });
       expect(backend.worker).toBeUndefined();
-      await expect(submitTask(conformanceTasks.add, { a: 1, b: 1 }, { store, backend })).rejects.toThrow(
-        /embedded worker .* has no store yet/,
-      );
-      await backend.bind(store);
-      expect(backend.worker).toBeDefined();
+      await expect(
+        backend.launch({
+          key: 'unbound',
+          task: conformanceTasks.add.name,
+          args: {},
+          priority: 0,
+          retry: { attempts: 1 },
+        }),
+      ).rejects.toThrow(/embedded worker .* has no store yet/);
+      // submitTask binds the backend to its store first (core does), which starts the worker on it.
       const handle = await submitTask(conformanceTasks.add, { a: 20, b: 22 }, { store, backend });
+      expect(backend.worker).toBeDefined();
       expect(await handle.result({ timeout: 10_000 })).toBe(42);
+      await expect(backend.bind(redisStore(resources.prefix('other')))).rejects.toSatisfy(
+        StoreMismatchError.isInstance,
+      );
     });
   });
 });
