@@ -12,7 +12,10 @@ import { isTerminalStatus } from './status';
 import type { TaskLogger } from './task';
 import { followRecord, waitForTerminal } from './wait-for-record';
 
-/** A change seen by `handle.events()`. */
+/**
+ * A change seen by `handle.events()`: the status moved, or the task reported progress.
+ * `record` is the stored version that carried the change.
+ */
 export type ComputationEvent =
   | { type: 'status'; status: ComputationStatus; record: ComputationRecord }
   | { type: 'progress'; progress: unknown; record: ComputationRecord };
@@ -97,8 +100,22 @@ export class ComputationHandle<T = unknown> {
   }
 
   /**
-   * Status and progress changes: the current status first, then each change, ending
-   * after the terminal status. Break out of the loop (or abort) to stop listening.
+   * Status and progress changes, in the order they happened, ending right after the
+   * terminal status (`completed`, `failed` or `cancelled`), which is always the last event.
+   *
+   * - It starts with the current state: the status, and the last progress if there is one.
+   * - Progress values may be coalesced: the executor writes at most one every
+   *   `progressInterval` ms (the last one rides on the write that ends the attempt), and a
+   *   store without `watch` is polled, so a reader may see the latest value, not every
+   *   one. Values arrive in the order they were reported, the same value never twice in a
+   *   row, and the last value an attempt reported arrives before the status that ends it.
+   * - Progress is written only while `running`, so a value that arrives in the same write
+   *   as a change to another status (a retry's `pending`, the terminal status) comes
+   *   before that status: no progress ever follows the terminal status.
+   * - A store without `watch` may also miss a status that lasted less than a poll interval
+   *   (e.g. a quick retry's `pending`); the terminal status is never missed.
+   *
+   * Break out of the loop (or abort the signal) to stop listening.
    */
   async *events(options: { signal?: AbortSignal } = {}): AsyncGenerator<ComputationEvent> {
     let previous: ComputationRecord | undefined;
@@ -106,15 +123,8 @@ export class ComputationHandle<T = unknown> {
       ...options,
       clock: this.#context.clock ?? systemClock,
     })) {
-      if (previous === undefined || record.status !== previous.status) {
-        yield { type: 'status', status: record.status, record };
-      }
-      if (
-        record.progress !== undefined &&
-        (previous === undefined || !sameValue(record.progress, previous.progress))
-      ) {
-        yield { type: 'progress', progress: record.progress, record };
-      }
+      yield* changesOf(previous, record);
+      if (isTerminalStatus(record.status)) return;
       previous = record;
     }
   }
@@ -130,6 +140,24 @@ export class ComputationHandle<T = unknown> {
       remote: record.error ?? { name: 'Error', message: 'the computation failed without an error message' },
     });
   }
+}
+
+/** The events one version of the record brings after `previous`, in the order they happened. */
+function changesOf(previous: ComputationRecord | undefined, record: ComputationRecord): ComputationEvent[] {
+  const status: ComputationEvent | undefined =
+    previous === undefined || record.status !== previous.status
+      ? { type: 'status', status: record.status, record }
+      : undefined;
+  const progress: ComputationEvent | undefined =
+    record.progress !== undefined &&
+    (previous === undefined || !sameValue(record.progress, previous.progress))
+      ? { type: 'progress', progress: record.progress, record }
+      : undefined;
+  if (status === undefined) return progress === undefined ? [] : [progress];
+  if (progress === undefined) return [status];
+  // Progress is written only while running: with `running` it was reported after the
+  // start; with any other status it was reported before the change.
+  return record.status === 'running' ? [status, progress] : [progress, status];
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -1,4 +1,4 @@
-import { type Clock, sleep, systemClock } from './clock';
+import { type Clock, keepProcessAlive, sleep, systemClock } from './clock';
 import type { ComputationStore } from './contracts/store';
 import { ComputationNotFoundError } from './errors/computation-not-found-error';
 import { TimeoutError } from './errors/timeout-error';
@@ -26,22 +26,7 @@ export async function* followRecord(
   { signal, clock = systemClock, pollInterval = [5, 500] }: Omit<WaitOptions, 'timeout'> = {},
 ): AsyncGenerator<ComputationRecord> {
   if (store.watch !== undefined && store.capabilities.watch) {
-    // Subscribe first, then read, so no change falls between the two. Leaving the loop
-    // (return, break or throw) ends the subscription through the iterator's `return`.
-    const changes = store.watch(key, signal);
-    const current = await store.get(key);
-    if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
-    yield current;
-    if (isTerminalStatus(current.status)) return;
-    for await (const record of changes) {
-      yield record;
-      if (isTerminalStatus(record.status)) return;
-    }
-    signal?.throwIfAborted();
-    // The watch ended without a terminal version (the store closed): report what is there.
-    const last = await store.get(key);
-    if (last === undefined) throw new ComputationNotFoundError({ key, store: store.name });
-    if (isTerminalStatus(last.status)) yield last;
+    yield* followByWatch(store, key, signal);
     return;
   }
   let interval = pollInterval[0];
@@ -56,8 +41,49 @@ export async function* followRecord(
     }
     if (isTerminalStatus(record.status)) return;
     previous = record;
-    await sleep(interval, { clock, ...(signal === undefined ? {} : { signal }) });
+    // A poll under way keeps the process alive, as a request in flight would (the clock's
+    // timers do not); a virtual clock's sleeps are the test's to end.
+    const release = clock === systemClock ? keepProcessAlive() : undefined;
+    try {
+      await sleep(interval, { clock, ...(signal === undefined ? {} : { signal }) });
+    } finally {
+      release?.();
+    }
     interval = Math.min(interval * 1.5, pollInterval[1]);
+  }
+}
+
+/** `followRecord` through the store's `watch`. */
+async function* followByWatch(
+  store: ComputationStore,
+  key: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ComputationRecord> {
+  // Subscribe first, then read, so no change falls between the two. Leaving (return,
+  // break or throw, a failed read too) ends the subscription through its `return`.
+  const changes = store.watch!(key, signal)[Symbol.asyncIterator]();
+  try {
+    const current = await store.get(key);
+    if (current === undefined) throw new ComputationNotFoundError({ key, store: store.name });
+    yield current;
+    if (isTerminalStatus(current.status)) return;
+    let latest = current;
+    for (;;) {
+      const change = await changes.next();
+      if (change.done) break;
+      // A change announced while the read was on its way may be older than what it read.
+      if (isLater(latest, change.value)) continue;
+      latest = change.value;
+      yield change.value;
+      if (isTerminalStatus(change.value.status)) return;
+    }
+    signal?.throwIfAborted();
+    // The watch ended without a terminal version (the store closed): report what is there.
+    const last = await store.get(key);
+    if (last === undefined) throw new ComputationNotFoundError({ key, store: store.name });
+    if (isTerminalStatus(last.status)) yield last;
+  } finally {
+    await changes.return?.();
   }
 }
 
@@ -171,6 +197,22 @@ async function waitByWatchWithTimeout(
     // Once the timer won, the stopped wait settles on its own; nobody needs its answer.
     waiting.catch(() => undefined);
   }
+}
+
+/**
+ * Whether `record` is surely a later version than `than`, by the order every computation
+ * follows: attempts count up, and within attempt n, `running` comes before the retry's
+ * `pending` and before any terminal status (attempt 0 is only ever `pending` or terminal).
+ * Two versions of the same attempt and status are not ordered by this.
+ */
+function isLater(record: ComputationRecord, than: ComputationRecord): boolean {
+  if (record.attempt !== than.attempt) return record.attempt > than.attempt;
+  return statusRank(record.status) > statusRank(than.status);
+}
+
+function statusRank(status: ComputationRecord['status']): number {
+  if (status === 'running') return 0;
+  return status === 'pending' ? 1 : 2;
 }
 
 function sameProgress(a: ComputationRecord, b: ComputationRecord): boolean {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { processHolders } from '../src/clock';
 import {
   CancelledError,
   type Clock,
   ClosedError,
   defineTask,
   type Invocation,
-  jsonCodec,
   MemoryStore,
-  NO_RETRY,
 } from '../src/index';
 import { type ExecutionOutcome, LocalScheduler } from '../src/kit';
 
@@ -204,6 +203,56 @@ describe('LocalScheduler', () => {
       expect((await store.get('delayed'))?.status).toBe('cancelled');
       expect((await store.get('delayed'))?.expiresAt).toBeUndefined();
       expect((await store.get('running'))?.status).toBe('pending');
+    });
+  });
+
+  describe('when it holds work', () => {
+    const retryOutcome = (key: string): ExecutionOutcome => ({
+      status: 'retry',
+      delay: 500,
+      error: new Error('flaky'),
+      record: { key, task: 'noop', status: 'pending', attempt: 1, maxAttempts: 2, createdAt: 0 },
+    });
+
+    it('should keep the process alive while work is delayed, running or backing off, and let go once idle', async () => {
+      const { scheduler, store, started, advance, settle } = setup(1);
+      const before = processHolders();
+      scheduler.accept(invocation(store, 'delayed', { runAt: 2_000 }));
+      scheduler.accept(invocation(store, 'second', { runAt: 2_000 }));
+      expect(processHolders()).toBe(before + 1);
+      advance(1_000);
+      expect(scheduler.runningCount).toBe(1);
+      expect(processHolders()).toBe(before + 1);
+      started[0]!.finish(retryOutcome('delayed'));
+      await settle();
+      started[1]!.finish();
+      await settle();
+      // Only the retry is left, waiting out its backoff.
+      expect(scheduler.runningCount + scheduler.queuedCount).toBe(1);
+      expect(processHolders()).toBe(before + 1);
+      advance(500);
+      started[2]!.finish();
+      await settle();
+      expect(processHolders()).toBe(before);
+    });
+
+    it('should let go when its only work is cancelled', () => {
+      const { scheduler, store } = setup(1);
+      const before = processHolders();
+      scheduler.accept(invocation(store, 'delayed', { runAt: 60_000 }));
+      expect(processHolders()).toBe(before + 1);
+      scheduler.cancel('delayed');
+      expect(processHolders()).toBe(before);
+    });
+
+    it('should let go once closed with delayed work left', async () => {
+      const { scheduler, store, advance } = setup(1);
+      const before = processHolders();
+      scheduler.accept(invocation(store, 'delayed', { runAt: 60_000 }));
+      const closed = scheduler.close(1_000);
+      advance(1_000);
+      await closed;
+      expect(processHolders()).toBe(before);
     });
   });
 });

@@ -8,7 +8,7 @@ import {
   NO_RETRY,
   TaskRegistry,
 } from '@au/core';
-import type { LaunchSettings } from '@au/core/kit';
+import { checkOptions, type LaunchSettings, optionNames } from '@au/core/kit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuHttpOptions } from './au-http-options';
@@ -24,6 +24,29 @@ import { registerHealthRoutes } from './routes/health-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 
 const NAME = '@au/http';
+
+/** Ours, plus what Fastify's `register` passes every plugin. */
+const AU_HTTP_OPTIONS = new Set([
+  ...optionNames<AuHttpOptions>({
+    tasks: true,
+    store: true,
+    backend: true,
+    prefix: true,
+    defaultWait: true,
+    maxWait: true,
+    apiKeys: true,
+    bodyLimit: true,
+    ttl: true,
+    codec: true,
+    middleware: true,
+    exposeStacks: true,
+    openapi: true,
+    metrics: true,
+    heartbeatInterval: true,
+  }),
+  'logLevel',
+  'logSerializers',
+]);
 
 /** What the plugin adds to the Fastify instance as `app.au`. */
 export interface AuHttpDecorator {
@@ -43,6 +66,7 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
+  checkOptions('[http] auHttp', options, AU_HTTP_OPTIONS);
   const tasks =
     options.tasks instanceof TaskRegistry
       ? options.tasks

@@ -1,4 +1,4 @@
-import { defineTask, InProcessBackend, MemoryStore } from '@au/core';
+import { defineTask, InProcessBackend, type InProcessBackendOptions, MemoryStore } from '@au/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type AuHttpOptions, auHttp } from '../src/index';
@@ -45,13 +45,16 @@ export const boom = defineTask({
 export const colon = defineTask({ name: 'ns:echo', run: (input: unknown) => input });
 
 /** A Fastify app serving the test tasks over a MemoryStore and an InProcessBackend. */
-export async function buildApp(options: Partial<AuHttpOptions> = {}): Promise<{
+export async function buildApp(
+  options: Partial<AuHttpOptions> = {},
+  backendOptions: InProcessBackendOptions = {},
+): Promise<{
   app: FastifyInstance;
   store: MemoryStore;
   backend: InProcessBackend;
 }> {
   const store = new MemoryStore();
-  const backend = new InProcessBackend({ progressInterval: 10 });
+  const backend = new InProcessBackend({ progressInterval: 10, ...backendOptions });
   const app = Fastify({ logger: false });
   await app.register(auHttp, {
     tasks: [double, slow, boom, colon],
@@ -65,3 +68,17 @@ export async function buildApp(options: Partial<AuHttpOptions> = {}): Promise<{
   await app.ready();
   return { app, store, backend };
 }
+
+/** Waits `after` ms (time to follow it), reports 1..to as fast as it can, then returns `to`. */
+export const countUp = defineTask({
+  name: 'count-up',
+  input: z.object({ to: z.number().int().min(1).max(10_000), after: z.number().int().min(0).max(10_000) }),
+  run: async ({ to, after }, context) => {
+    await new Promise((resolve) => setTimeout(resolve, after));
+    for (let step = 1; step <= to; step++) {
+      context.progress(step);
+      await Promise.resolve();
+    }
+    return to;
+  },
+});

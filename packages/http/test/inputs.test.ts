@@ -74,3 +74,13 @@ describe('@au/http inputs', () => {
     });
   });
 });
+
+describe('@au/http options', () => {
+  describe('when the plugin gets an unknown option', () => {
+    it('should refuse to start, naming it', async () => {
+      await expect(buildApp({ defaultWiat: 3 } as never)).rejects.toThrow(
+        /auHttp: unknown option "defaultWiat" \(did you mean "defaultWait"\?\)/,
+      );
+    });
+  });
+});

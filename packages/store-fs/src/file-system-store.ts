@@ -21,9 +21,11 @@ import {
 import {
   applyClaim,
   applyPatch,
+  checkOptions,
   isExpired,
   matchesListQuery,
   normalizeListQuery,
+  optionNames,
   pageRecords,
 } from '@au/core/kit';
 import { CorruptRecordError } from './errors/corrupt-record-error';
@@ -53,6 +55,20 @@ import { RecordWatchers } from './internal/record-watchers';
 import { forEachLimited, type ShardEntry, scanShards } from './internal/scan-directory';
 
 const NAME = 'fs';
+
+const FILE_SYSTEM_STORE_OPTIONS = optionNames<FileSystemStoreOptions>({
+  root: true,
+  autoCleanup: true,
+  cleanupProbability: true,
+  cleanupInterval: true,
+  clock: true,
+  pollInterval: true,
+  fsEvents: true,
+  lockTimeout: true,
+  lockStaleAfter: true,
+  durable: true,
+  onCorrupt: true,
+});
 const COMPONENT = 'store-fs';
 const READ_CONCURRENCY = 16;
 let tempCounter = 0;
@@ -82,6 +98,8 @@ export class FileSystemStore implements ComputationStore {
   readonly capabilities: StoreCapabilities = { watch: true, shared: true, nativeTtl: false };
   /** Absolute path of the directory holding the records. */
   readonly root: string;
+  /** `fs:<root>`: every FileSystemStore over this directory is the same store. */
+  readonly id: string;
   readonly #clock: Clock;
   readonly #autoCleanup: boolean;
   readonly #cleanupProbability: number;
@@ -98,7 +116,9 @@ export class FileSystemStore implements ComputationStore {
   #cleanupRunning: Promise<void> | undefined;
 
   constructor(options: FileSystemStoreOptions = {}) {
+    checkOptions(`[${NAME}] FileSystemStore`, options, FILE_SYSTEM_STORE_OPTIONS);
     this.root = resolve(options.root ?? join(tmpdir(), 'au-computations'));
+    this.id = `fs:${this.root}`;
     this.#clock = options.clock ?? systemClock;
     this.#autoCleanup = options.autoCleanup ?? true;
     this.#cleanupProbability = checkNumber('cleanupProbability', options.cleanupProbability ?? 0.01, 0, 1);

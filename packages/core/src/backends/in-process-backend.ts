@@ -48,7 +48,8 @@ const IN_PROCESS_OPTIONS = optionNames<InProcessBackendOptions>({
  * Runs computations on this process's event loop. A cancel aborts the task's signal: a
  * task that ignores its signal keeps running, but its record says `cancelled` and its
  * late result is dropped. Use ThreadsBackend or ProcessBackend to stop work that never
- * yields.
+ * yields. While it holds work (queued, delayed, running, backing off before a retry) it
+ * keeps the Node process alive; idle or closed, it lets the process end.
  */
 export class InProcessBackend implements ComputationBackend {
   readonly name = NAME;

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import { type Clock, keepProcessAlive, systemClock } from '../clock';
 import type { Invocation } from '../contracts/backend';
 import type { ComputationStore } from '../contracts/store';
 import { CancelledError } from '../errors/cancelled-error';
@@ -42,7 +42,7 @@ export interface LocalSchedulerOptions {
   start(invocation: Invocation, slot: LocalSlot): LocalWork;
   /** The store the backend is bound to: work dropped at close is recorded `cancelled` there. */
   store(): ComputationStore;
-  /** Time source for `runAt` delays, retry backoff and the close timeout. @default Node's own timers */
+  /** Time source for `runAt` delays, retry backoff and the close timeout. @default systemClock */
   clock?: Clock;
   /** Where a failing store (during a run, or recording a cancel) is logged. @default silentLogger */
   logger?: TaskLogger;
@@ -71,13 +71,6 @@ class RunningWork implements LocalSlot {
   }
 }
 
-/** Node's timers: unlike `systemClock`'s, they keep the process alive while work waits. */
-const nodeTimers: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 /**
  * The scheduling every backend that runs work in this process shares (InProcessBackend,
  * ThreadsBackend, ProcessBackend): it accepts invocations, holds those with a future
@@ -85,6 +78,11 @@ const nodeTimers: Clock = {
  * most `concurrency` at once, re-queues `retry` outcomes after their delay, cancels
  * queued, delayed or running work, and drains on `close`. How one computation runs is
  * the backend's `start`.
+ *
+ * While it holds any work (queued, delayed, running, or waiting out a retry's backoff)
+ * it keeps the Node process alive, so a script that awaits a delayed or retried result
+ * does not end early; once idle, or closed, it lets the process end. The clock's timers
+ * play no part in this: they stay unreferenced.
  */
 export class LocalScheduler {
   readonly concurrency: number;
@@ -108,13 +106,15 @@ export class LocalScheduler {
   #slotsHeld = 0;
   #sequence = 0;
   #closed = false;
+  /** Releases the process while this scheduler holds work; `undefined` when idle. */
+  #releaseProcess: (() => void) | undefined;
 
   constructor(options: LocalSchedulerOptions) {
     this.concurrency = options.concurrency;
     this.#name = options.name;
     this.#store = options.store;
     this.#start = options.start;
-    this.#clock = options.clock ?? nodeTimers;
+    this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -135,6 +135,7 @@ export class LocalScheduler {
 
   /** Runs `invocation` now if a slot is free, else queues it; waits first when its `runAt` is ahead. */
   accept(invocation: Invocation): void {
+    this.#releaseProcess ??= keepProcessAlive();
     const wait = invocation.runAt === undefined ? 0 : invocation.runAt - this.#clock.now();
     if (wait > 0) {
       const timer = this.#clock.setTimeout(() => {
@@ -184,6 +185,7 @@ export class LocalScheduler {
     ];
     for (const { timer } of this.#delayed.values()) this.#clock.clearTimeout(timer);
     this.#delayed.clear();
+    this.#notifyIdle();
     const closed = new ClosedError({ component: `backend ${this.#name}` });
     for (const running of this.#running.values()) running.work.abort(closed);
     await Promise.all([
@@ -263,6 +265,8 @@ export class LocalScheduler {
 
   #notifyIdle(): void {
     if (!this.#isIdle()) return;
+    this.#releaseProcess?.();
+    this.#releaseProcess = undefined;
     for (const resolve of this.#idleWaiters) resolve();
     this.#idleWaiters.clear();
   }

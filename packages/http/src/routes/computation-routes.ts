@@ -1,17 +1,12 @@
-import {
-  type ComputationRecord,
-  ConfigError,
-  isComputationStatus,
-  isTerminalStatus,
-  type ListQuery,
-} from '@au/core';
+import { ConfigError, isComputationStatus, isTerminalStatus, type ListQuery } from '@au/core';
 import { cancelComputation, MAX_LIST_LIMIT } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors/http-error';
 import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
-import { parseInteger, parseTaskId, parseWait } from '../query';
+import { parseInteger, parseWait } from '../query';
 import { toTaskView } from '../task-view';
+import { findRecord } from './find-record';
 import { finished, waitWithin } from './task-routes';
 
 interface IdParams {
@@ -79,11 +74,9 @@ export function registerComputationRoutes(app: FastifyInstance, state: PluginSta
     { schema: schemas.result },
     async (request, reply) => {
       const wait = parseWait(request.query.wait, 0, state.maxWait);
-      let record = await findRecord(state, request.params.id);
-      if (!isTerminalStatus(record.status) && wait > 0) {
-        record = (await waitWithin(state, record.key, wait, reply)) ?? record;
-      }
-      return finished(state, reply, record);
+      const record = await findRecord(state, request.params.id);
+      if (isTerminalStatus(record.status) || wait === 0) return finished(state, reply, record);
+      return finished(state, reply, await waitWithin(state, record.key, wait, reply));
     },
   );
 
@@ -99,18 +92,4 @@ export function registerComputationRoutes(app: FastifyInstance, state: PluginSta
     const current = (await state.store.get(record.key)) ?? record;
     return { taskId: record.key, cancelled, status: current.status };
   });
-}
-
-/** The record of a path id: 400 when the id is malformed, 404 when there is none. */
-export async function findRecord(state: PluginState, rawId: string): Promise<ComputationRecord> {
-  const key = parseTaskId(rawId);
-  const record = await state.store.get(key);
-  if (record === undefined) {
-    throw new HttpError(
-      404,
-      'NOT_FOUND',
-      `no task with id "${key}": it never existed here, or it has expired`,
-    );
-  }
-  return record;
 }

@@ -5,12 +5,19 @@ import type { FastifyInstance } from 'fastify';
 import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
 import { toTaskView } from '../task-view';
-import { findRecord } from './computation-routes';
+import { findRecord } from './find-record';
 
 /**
  * `GET /tasks/{id}/events`: server-sent events, one per change of status (`event:
- * status`) or progress (`event: progress`), each carrying the task's view as `data`.
- * The stream ends after the terminal status.
+ * status`) or progress (`event: progress`), each carrying the task's view as `data`, in
+ * the order they happened. The stream ends right after the terminal status.
+ *
+ * The first event is the current state. Progress values may be coalesced (the latest
+ * is sent, not every one). When the write that ends the computation (or re-queues it
+ * for a retry) also carries a new progress value — the executor folds the attempt's last
+ * value into it — that value comes first as its own `progress` event, whose view is the
+ * running computation with that progress, then the `status` event: no progress follows
+ * the terminal status.
  *
  * Event ids describe the version they announce (attempt, status, progress), so they
  * stay meaningful across connections: a client that reconnects with `Last-Event-ID`
@@ -45,20 +52,15 @@ export function registerEventRoutes(app: FastifyInstance, state: PluginState): v
       let previousId = typeof lastEventId === 'string' ? lastEventId : undefined;
       try {
         for await (const version of followRecord(state.store, record.key, { signal: controller.signal })) {
-          const id = eventId(version);
-          if (id !== previousId) {
-            const type =
-              previous !== undefined &&
-              previous.status === version.status &&
-              !isTerminalStatus(version.status)
-                ? 'progress'
-                : 'status';
-            const data = JSON.stringify(toTaskView(version, state.exposeStacks));
+          for (const { type, view } of changesOf(previous, version)) {
+            const id = eventId(view);
+            if (id === previousId) continue;
+            const data = JSON.stringify(toTaskView(view, state.exposeStacks));
             response.write(`id: ${id}\nevent: ${type}\ndata: ${data}\n\n`);
             previousId = id;
           }
-          previous = version;
           if (isTerminalStatus(version.status)) break;
+          previous = version;
         }
       } catch (error) {
         if (!controller.signal.aborted) {
@@ -76,6 +78,32 @@ export function registerEventRoutes(app: FastifyInstance, state: PluginState): v
       }
     },
   );
+}
+
+/**
+ * The events one version brings after `previous`: a `status` event when the status
+ * changed, else a `progress` one (an unchanged version gets the same id, and is dropped).
+ */
+function changesOf(
+  previous: ComputationRecord | undefined,
+  version: ComputationRecord,
+): { type: 'status' | 'progress'; view: ComputationRecord }[] {
+  if (previous === undefined) return [{ type: 'status', view: version }];
+  if (previous.status === version.status) return [{ type: 'progress', view: version }];
+  const reportedWhileRunning =
+    previous.status === 'running' &&
+    version.status !== 'running' &&
+    version.progress !== undefined &&
+    !sameValue(version.progress, previous.progress);
+  if (!reportedWhileRunning) return [{ type: 'status', view: version }];
+  return [
+    { type: 'progress', view: { ...previous, progress: version.progress } },
+    { type: 'status', view: version },
+  ];
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** A stable id for one version of a record: attempt, status and a digest of the progress. */

@@ -6,6 +6,7 @@ import { taskRouteSchema } from '../openapi-schemas';
 import { codecFor, type PluginState } from '../plugin-state';
 import { parseFlag, parseWait, prefersAsync } from '../query';
 import { toErrorView } from '../task-view';
+import { findRecord } from './find-record';
 
 interface TaskQuery {
   async?: string;
@@ -37,7 +38,7 @@ export function registerTaskRoutes(app: FastifyInstance, state: PluginState, pre
         const respondAsync = parseFlag(request.query.async, 'async') || prefersAsync(request.headers.prefer);
         const wait = respondAsync ? 0 : parseWait(request.query.wait, state.defaultWait, state.maxWait);
         const idempotencyKey = request.headers['idempotency-key'];
-        const { key } = await launchComputation(
+        const { key, existing } = await launchComputation(
           task,
           request.body,
           settings,
@@ -45,10 +46,10 @@ export function registerTaskRoutes(app: FastifyInstance, state: PluginState, pre
         );
         const location = `${prefix}/tasks/${key}`;
         reply.header('location', location);
-        if (wait > 0) {
-          const record = await waitWithin(state, key, wait, reply);
-          if (record !== undefined) return finished(state, reply, record);
-        }
+        if (wait > 0) return finished(state, reply, await waitWithin(state, key, wait, reply));
+        // An idempotency key seen before names a computation that may be anywhere by now.
+        if (existing) return finished(state, reply, await findRecord(state, key));
+        // Not read back: `pending` is what the launch wrote, and `async` answers must stay cheap.
         return reply.code(202).send({ taskId: key, status: 'pending' });
       },
     );
@@ -56,15 +57,16 @@ export function registerTaskRoutes(app: FastifyInstance, state: PluginState, pre
 }
 
 /**
- * The terminal record within `seconds`, or `undefined` when it is still running then
- * (or the client went away).
+ * The record when the wait ends: terminal when it ended within `seconds`, else read
+ * again then (so a 202 tells the status it has now), also when the client went away or
+ * the server is closing.
  */
 export async function waitWithin(
   state: PluginState,
   key: string,
   seconds: number,
   reply: FastifyReply,
-): Promise<ComputationRecord | undefined> {
+): Promise<ComputationRecord> {
   const controller = new AbortController();
   // The response closes before it is written only when the client went away.
   const onClose = () => controller.abort(new Error('client went away'));
@@ -74,12 +76,12 @@ export async function waitWithin(
   try {
     return await waitForTerminal(state.store, key, { timeout: seconds * 1000, signal: controller.signal });
   } catch (error) {
-    if (TimeoutError.isInstance(error) || controller.signal.aborted) return undefined;
-    throw error;
+    if (!TimeoutError.isInstance(error) && !controller.signal.aborted) throw error;
   } finally {
     reply.raw.off('close', onClose);
     state.shutdown.signal.removeEventListener('abort', onShutdown);
   }
+  return findRecord(state, key);
 }
 
 /** 200 with the decoded result, or 409 with the error of a failed or cancelled computation. */
