@@ -3,8 +3,12 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationStore,
   type Invocation,
+  StoreMismatchError,
+  silentLogger,
   type TaskDefinition,
+  type TaskLogger,
   TaskRegistry,
 } from '@au/core';
 import { loadTaskModules } from '@au/core/kit';
@@ -19,6 +23,7 @@ import {
   type RedisConnection,
 } from './redis-connection';
 import { type BullMQWorker, type BullMQWorkerOptions, startBullMQWorker } from './start-bullmq-worker';
+import { describeStore, isSameStore, recordStoreBinding } from './store-binding';
 
 export interface BullMQBackendOptions {
   /** Redis: a URL, ioredis options or an ioredis instance (shared, left open). @default 'redis://127.0.0.1:6379' */
@@ -39,10 +44,14 @@ export interface BullMQBackendOptions {
   jobOptions?: JobsOptions;
   /**
    * Also run a worker in this process (single-machine setups and tests), with these
-   * options; `connection`, `queue`, `prefix` and `tasks` default to the backend's.
+   * options; `connection`, `queue`, `prefix` and `tasks` default to the backend's. Its
+   * `store` is the store the backend is bound to; without one the worker starts when the
+   * backend is bound (`bind`, which core calls before the first launch).
    */
-  worker?: Omit<BullMQWorkerOptions, 'tasks' | 'connection' | 'queue' | 'prefix'> &
-    Partial<Pick<BullMQWorkerOptions, 'tasks'>>;
+  worker?: Omit<BullMQWorkerOptions, 'tasks' | 'connection' | 'queue' | 'prefix' | 'store'> &
+    Partial<Pick<BullMQWorkerOptions, 'tasks' | 'store'>>;
+  /** Where binding checks log (a store without id cannot be checked). @default silentLogger */
+  logger?: TaskLogger;
 }
 
 const NAME = 'bullmq';
@@ -51,7 +60,9 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail:
 /**
  * The producer side of au on BullMQ: one queue; each computation is one job whose id is
  * the computation key. `launch` resolves once the job is in Redis; `launchMany` is one
- * `addBulk`. Workers (`startBullMQWorker`, or the embedded one) run the jobs.
+ * `addBulk`. Workers (`startBullMQWorker`, or the embedded one) run the jobs. `bind`
+ * records the store's id with the queue, so producers and workers over different stores
+ * are refused (`StoreMismatchError`) instead of waiting for each other's records.
  */
 export class BullMQBackend implements ComputationBackend {
   readonly name = NAME;
@@ -69,7 +80,13 @@ export class BullMQBackend implements ComputationBackend {
   readonly #launchTimeout: number;
   readonly #jobOptions: JobsOptions;
   readonly #tasks: Promise<TaskRegistry | undefined>;
-  readonly #worker: Promise<BullMQWorker> | undefined;
+  readonly #logger: TaskLogger;
+  readonly #workerOptions: BullMQBackendOptions['worker'];
+  readonly #workerConnection: NonNullable<BullMQBackendOptions['connection']>;
+  /** The store this backend's work writes, and the check that the queue agrees. */
+  #bound: { store: ComputationStore; check: Promise<void> } | undefined;
+  #startedWorker: Promise<BullMQWorker> | undefined;
+  #workerWithoutStore: Promise<never> | undefined;
   #closed = false;
 
   constructor(options: BullMQBackendOptions = {}) {
@@ -85,24 +102,14 @@ export class BullMQBackend implements ComputationBackend {
     this.queue.on('error', () => undefined);
     this.#tasks = options.tasks === undefined ? Promise.resolve(undefined) : toRegistry(options.tasks);
     this.#tasks.catch(() => undefined);
-    if (options.worker !== undefined) {
-      const workerOptions = options.worker;
-      this.#worker = this.#tasks.then((registry) => {
-        const tasks = workerOptions.tasks ?? registry;
-        if (tasks === undefined) {
-          throw new TypeError(
-            '[au] [bullmq] the embedded worker needs `tasks` (on the backend or the worker)',
-          );
-        }
-        return startBullMQWorker({
-          ...workerOptions,
-          tasks,
-          connection: options.connection ?? 'redis://127.0.0.1:6379',
-          queue: this.queueName,
-          prefix: this.#prefix,
-        });
-      });
-      this.#worker.catch(() => undefined);
+    this.#logger = options.logger ?? silentLogger;
+    this.#workerOptions = options.worker;
+    this.#workerConnection = options.connection ?? 'redis://127.0.0.1:6379';
+    const workerStore = options.worker?.store;
+    if (workerStore !== undefined) {
+      // The embedded worker records its store with the queue when it starts: that is the binding.
+      const worker = this.#startWorker(workerStore);
+      this.#bound = { store: workerStore, check: worker.then(() => undefined) };
     }
   }
 
@@ -131,6 +138,45 @@ export class BullMQBackend implements ComputationBackend {
     );
   }
 
+  /**
+   * Binds the backend to the store its work writes: records `store.id` with the queue
+   * (`<prefix>:<queue>:au:store`, when absent) and rejects with `StoreMismatchError` when
+   * the queue, or this backend, is bound to another store. Starts the embedded worker
+   * when it has no store of its own. A store without `id` is bound by identity only.
+   */
+  async bind(store: ComputationStore): Promise<void> {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    let bound = this.#bound;
+    if (bound === undefined) {
+      const check = this.#withTimeout('bind', this.#launchTimeout, async () => {
+        // The producer connection has no offline queue: a command before it is up fails.
+        await this.queue.waitUntilReady();
+        await recordStoreBinding(this.#connection.redis, {
+          prefix: this.#prefix,
+          queue: this.queueName,
+          store,
+          logger: this.#logger,
+          component: `backend ${NAME}`,
+        });
+      });
+      const binding = { store, check };
+      bound = binding;
+      this.#bound = binding;
+      // A failed check (Redis down, another store recorded) leaves the backend unbound.
+      check.catch(() => {
+        if (this.#bound === binding) this.#bound = undefined;
+      });
+    } else if (!isSameStore(bound.store, store)) {
+      throw new StoreMismatchError({
+        component: `backend ${NAME} (queue "${this.queueName}")`,
+        bound: describeStore(bound.store),
+        given: describeStore(store),
+      });
+    }
+    await bound.check;
+    if (this.#workerOptions !== undefined) await this.#startWorker(bound.store);
+  }
+
   async cancel(key: string, reason?: string): Promise<boolean> {
     const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(toJobId(key)));
     if (job === undefined) return false;
@@ -154,8 +200,8 @@ export class BullMQBackend implements ComputationBackend {
   async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#worker !== undefined) {
-      const worker = await this.#worker.catch(() => undefined);
+    if (this.#startedWorker !== undefined) {
+      const worker = await this.#startedWorker.catch(() => undefined);
       if (worker !== undefined) {
         await this.#drain(timeout);
         await worker.close({ timeout: 0, abortRunning: true });
@@ -170,12 +216,54 @@ export class BullMQBackend implements ComputationBackend {
     await this.#withTimeout('ping', this.#launchTimeout, () => this.#connection.redis.ping());
   }
 
-  /** The embedded worker, when the backend runs one. */
+  /** The embedded worker, once started (at construction with `worker.store`, else on `bind`). */
   get worker(): Promise<BullMQWorker> | undefined {
-    return this.#worker;
+    return this.#startedWorker;
   }
 
   // ---- private helpers ------------------------------------------------------------
+
+  /**
+   * What a launch waits for: the embedded worker, when the backend runs one. Rejects
+   * while it cannot start for want of a store (no `worker.store`, backend not bound).
+   */
+  get #worker(): Promise<BullMQWorker> | undefined {
+    if (this.#workerOptions === undefined) return undefined;
+    if (this.#startedWorker !== undefined) return this.#startedWorker;
+    if (this.#workerWithoutStore === undefined) {
+      this.#workerWithoutStore = Promise.reject(
+        new TypeError(
+          `[au] [${NAME}] the embedded worker of queue "${this.queueName}" has no store yet: give \`worker.store\`, or bind the backend to its store first (\`backend.bind(store)\`, which core calls before the first launch)`,
+        ),
+      );
+      this.#workerWithoutStore.catch(() => undefined);
+    }
+    return this.#workerWithoutStore;
+  }
+
+  /** Starts the embedded worker over `store`, once. */
+  #startWorker(store: ComputationStore): Promise<BullMQWorker> {
+    if (this.#startedWorker !== undefined) return this.#startedWorker;
+    const workerOptions = this.#workerOptions!;
+    const started = this.#tasks.then((registry) => {
+      const tasks = workerOptions.tasks ?? registry;
+      if (tasks === undefined) {
+        throw new TypeError('[au] [bullmq] the embedded worker needs `tasks` (on the backend or the worker)');
+      }
+      return startBullMQWorker({
+        logger: this.#logger,
+        ...workerOptions,
+        store,
+        tasks,
+        connection: this.#workerConnection,
+        queue: this.queueName,
+        prefix: this.#prefix,
+      });
+    });
+    started.catch(() => undefined);
+    this.#startedWorker = started;
+    return started;
+  }
 
   async #assertCanLaunch(invocations: readonly Invocation[]): Promise<void> {
     if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });

@@ -1,5 +1,6 @@
 export { backendProvider, redisUrlFromEnv } from './backend-provider';
 export { BullMQBackend, type BullMQBackendOptions } from './bullmq-backend';
+export { JobAbandonedError } from './errors/job-abandoned-error';
 export { QueueUnavailableError } from './errors/queue-unavailable-error';
 export { fromJobId, type JobData, toBullMQPriority, toJobId } from './job-options';
 export type { RedisConnection } from './redis-connection';
@@ -9,3 +10,4 @@ export {
   runBullMQWorkerFromEnv,
 } from './run-bullmq-worker-from-env';
 export { type BullMQWorker, type BullMQWorkerOptions, startBullMQWorker } from './start-bullmq-worker';
+export { storeBindingKey } from './store-binding';

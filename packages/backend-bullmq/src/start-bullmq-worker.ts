@@ -1,5 +1,4 @@
 import {
-  CancelledError,
   ClosedError,
   type Codec,
   type ComputationStore,
@@ -8,26 +7,17 @@ import {
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
-  TaskNotFoundError,
   TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, executeComputation, loadTaskModules, serializeError } from '@au/core/kit';
-import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
-import {
-  AU_BACKOFF_TYPE,
-  cancelChannel,
-  fromJobId,
-  type JobData,
-  retryPolicyOf,
-  toJobId,
-} from './job-options';
-import {
-  closeConnection,
-  type OpenedConnection,
-  openConnection,
-  type RedisConnection,
-} from './redis-connection';
+import { type ExecutionOutcome, loadTaskModules, type StoreRetryOptions } from '@au/core/kit';
+import { Worker, type WorkerOptions } from 'bullmq';
+import type { RetryScheduledError } from './bullmq-signals';
+import { listenForCancels } from './cancel-listener';
+import { FailedJobRecorder } from './failed-job-recorder';
+import { AU_BACKOFF_TYPE, type JobData } from './job-options';
+import { createJobProcessor } from './job-processor';
+import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
+import { recordStoreBinding } from './store-binding';
 
 export interface BullMQWorkerOptions {
   /** Redis: a URL, ioredis options or an ioredis instance. @default 'redis://127.0.0.1:6379' */
@@ -38,7 +28,10 @@ export interface BullMQWorkerOptions {
   prefix?: string;
   /** The tasks this worker runs: task modules (paths or URLs), task definitions, or a TaskRegistry. */
   tasks: TaskRegistry | readonly TaskDefinition[] | readonly (string | URL)[];
-  /** Where the records live; the producers' store. */
+  /**
+   * Where the records live; the producers' store. Its `id` is recorded with the queue at
+   * start-up, and a worker over another store is refused with `StoreMismatchError`.
+   */
   store: ComputationStore;
   /** Jobs run at once by this worker. @default 10 */
   concurrency?: number;
@@ -50,6 +43,17 @@ export interface BullMQWorkerOptions {
   logger?: TaskLogger;
   /** Minimum ms between two progress writes of one computation. @default 100 */
   progressInterval?: number;
+  /**
+   * How long the claim and the final write of a computation keep trying through a store
+   * outage; past that the job goes back to the queue and runs again later.
+   * @default { timeout: 30000 } (core's default)
+   */
+  storeRetry?: StoreRetryOptions;
+  /**
+   * Ms before a job given back during a store outage runs again; doubles with each
+   * give-back of the same job, up to 30 s. @default 1000
+   */
+  giveBackDelay?: number;
   /** Ms a job's lock lasts without renewal; a worker that dies loses its jobs after this. @default 30000 */
   lockDuration?: number;
   /** Ms between two checks for stalled jobs (jobs of dead workers). @default 30000 */
@@ -80,99 +84,44 @@ export interface BullMQWorker {
 
 const NAME = 'bullmq';
 
-/** Thrown to BullMQ when the executor asks for another attempt; carries the delay it computed. */
-class RetryScheduledError extends Error {
-  readonly auRetryDelay: number;
-
-  constructor(delay: number, cause: unknown) {
-    super(`[au] [bullmq] attempt failed, retrying in ${delay} ms: ${(cause as Error)?.message ?? cause}`, {
-      cause,
-    });
-    this.name = 'RetryScheduledError';
-    this.auRetryDelay = delay;
-  }
-}
-
 /**
  * Starts a BullMQ worker that runs au tasks by name through core's executor: it claims
  * the record (`pending → running`, or a `running` record left by a dead worker), runs
  * the task with its middleware, signal and timeout, and writes the result once. Retries
  * are BullMQ's own attempts, delayed by the au retry policy. A cancel broadcast over
- * Redis pub/sub aborts the job wherever it runs.
+ * Redis pub/sub aborts the job wherever it runs. A job is acknowledged only once its
+ * record is written; during a store outage it goes back to the queue instead.
+ * Rejects with `StoreMismatchError` when the queue is bound to another store.
  */
 export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<BullMQWorker> {
   const queue = options.queue ?? 'au';
   const prefix = options.prefix ?? 'bull';
   const store = options.store;
   const logger = options.logger ?? silentLogger;
-  const codec = options.codec ?? jsonCodec;
-  const middleware = options.middleware ?? [];
   const registry = await toRegistry(options.tasks);
-  /** Aborts of the jobs running here, by computation key. */
+  const given = options.connection ?? 'redis://127.0.0.1:6379';
+  const connection = openConnection(given, 'worker');
+  try {
+    await recordStoreBinding(connection.redis, { prefix, queue, store, logger, component: `worker ${NAME}` });
+  } catch (error) {
+    await closeConnection(connection);
+    throw error;
+  }
+
   const running = new Map<string, (reason: unknown) => void>();
-  const connection = openConnection(options.connection ?? 'redis://127.0.0.1:6379', 'worker');
-
-  const processor = async (job: Job<JobData>, _token?: string, signal?: AbortSignal): Promise<void> => {
-    const key = fromJobId(job.id!);
-    const task = registry.find(job.data.task);
-    if (task === undefined) {
-      const error = new TaskNotFoundError({
-        task: job.data.task,
-        where: `the task modules of this worker`,
-        known: registry.names(),
-      });
-      await store.update(
-        key,
-        { status: 'failed', error: serializeError(error), finishedAt: Date.now() },
-        { ifStatus: ['pending', 'running'] },
-      );
-      throw new UnrecoverableError(error.message);
-    }
-    // The executor hands over its abort (cheaper than an AbortController per job): a
-    // cancel broadcast, BullMQ's own signal or a shutdown calls it.
-    let abortExecution: ((reason: unknown) => void) | undefined;
-    let abortedEarly: { reason: unknown } | undefined;
-    const abort = (reason: unknown) => {
-      if (abortExecution === undefined) abortedEarly ??= { reason };
-      else abortExecution(reason);
-    };
-    running.set(key, abort);
-    const onAbort = () => abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let outcome: ExecutionOutcome;
-    try {
-      outcome = await executeComputation({
-        store,
-        key,
-        task,
-        codec: task.codec ?? codec,
-        retry: retryPolicyOf(task, job.data),
-        ...(job.data.timeout !== undefined
-          ? { timeout: job.data.timeout }
-          : task.timeout !== undefined
-            ? { timeout: task.timeout }
-            : {}),
-        middleware,
-        onAbortable: (abortNow) => {
-          abortExecution = abortNow;
-          if (abortedEarly !== undefined) abortNow(abortedEarly.reason);
-        },
-        logger,
-        ...(options.progressInterval === undefined ? {} : { progressInterval: options.progressInterval }),
-        retryMode: 'report',
-        reclaimRunning: true,
-      });
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      if (running.get(key) === abort) running.delete(key);
-    }
-    options.onOutcome?.(key, outcome);
-    if (outcome.status === 'retry') throw new RetryScheduledError(outcome.delay, outcome.error);
-    if (outcome.status === 'failed') {
-      throw new UnrecoverableError(outcome.record?.error?.message ?? 'the task failed');
-    }
-  };
-
+  const processor = createJobProcessor({
+    queue,
+    store,
+    registry,
+    codec: options.codec ?? jsonCodec,
+    middleware: options.middleware ?? [],
+    logger,
+    progressInterval: options.progressInterval,
+    storeRetry: options.storeRetry,
+    giveBackDelay: options.giveBackDelay ?? 1000,
+    running,
+    onOutcome: options.onOutcome,
+  });
   const worker = new Worker<JobData>(queue, processor, {
     connection: connection.redis,
     prefix,
@@ -192,55 +141,18 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
   worker.on('error', (error) =>
     logger.warn({ err: error }, `[au] [${NAME}] worker error (it reconnects on its own)`),
   );
-  // A job BullMQ fails on its own (stalled too often, or an error outside the executor)
-  // must not leave its record pending or running.
-  worker.on('failed', (job, error) => {
-    if (job === undefined || job.id === undefined) return;
-    if (error instanceof RetryScheduledError || error?.name === 'RetryScheduledError') {
-      if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    }
-    void store
-      .update(
-        fromJobId(job.id),
-        { status: 'failed', error: serializeError(error), finishedAt: Date.now() },
-        { ifStatus: ['pending', 'running'] },
-      )
-      .catch((writeError: unknown) =>
-        logger.error(
-          { err: writeError, key: fromJobId(job.id!) },
-          `[au] [${NAME}] could not record a failed job`,
-        ),
-      );
-  });
+  const failures = new FailedJobRecorder({ queue, store, logger, storeRetry: options.storeRetry });
+  worker.on('failed', failures.onFailed);
 
-  // Cancels of active jobs arrive as broadcasts: whichever worker holds the job aborts it.
-  const given = options.connection ?? 'redis://127.0.0.1:6379';
-  const subscriber: OpenedConnection =
-    given instanceof Redis
-      ? { redis: given.duplicate({ maxRetriesPerRequest: null }), owned: true }
-      : openConnection(given, 'worker');
-  subscriber.redis.on('error', () => undefined);
-  const channel = cancelChannel(prefix, queue);
-  subscriber.redis.on('message', (_channel: string, message: string) => {
-    let request: { key?: string; reason?: string };
-    try {
-      request = JSON.parse(message) as { key?: string; reason?: string };
-    } catch {
-      return;
-    }
-    if (typeof request.key !== 'string') return;
-    const abort = running.get(request.key);
-    if (abort === undefined) return;
-    abort(
-      new CancelledError({
-        key: request.key,
-        ...(request.reason === undefined ? {} : { reason: request.reason }),
-      }),
-    );
-    worker.cancelJob(toJobId(request.key), request.reason);
-  });
-  await subscriber.redis.subscribe(channel);
-  await worker.waitUntilReady();
+  let stopListening: () => Promise<void>;
+  try {
+    stopListening = await listenForCancels({ connection: given, prefix, queue, running, worker });
+    await worker.waitUntilReady();
+  } catch (error) {
+    await worker.close(true).catch(() => undefined);
+    await closeConnection(connection);
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -267,7 +179,8 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
             await graceful.catch(() => undefined);
           } else await worker.close(true).catch(() => undefined);
         }
-        await Promise.all([closeConnection(subscriber), closeConnection(connection)]);
+        await failures.close(Math.max(timeout, 1000));
+        await Promise.all([stopListening(), closeConnection(connection)]);
       })();
       return closing;
     },

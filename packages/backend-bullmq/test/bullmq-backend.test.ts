@@ -1,8 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
+import type { TaskLogger } from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasksUrl, testBackend } from '@au/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullMQBackend, backendProvider, redisUrlFromEnv, toBullMQPriority } from '../src/index';
 import { redisUp, redisUrl, TestResources } from './helpers';
+import { forwardLogs, setStoreOutage, startWorkerProcess, stopWorkerProcess } from './worker-processes';
 
 const resources = new TestResources();
 afterAll(() => (redisUp ? resources.cleanup() : undefined));
@@ -12,15 +15,73 @@ describe.runIf(redisUp)('backend-bullmq', () => {
   const prefix = resources.prefix('conformance');
   testBackend(
     'BullMQBackend',
-    ({ store, concurrency }) =>
+    ({ store, concurrency, logger }) =>
       new BullMQBackend({
         connection: redisUrl,
         queue: resources.queue('conformance'),
         tasks: [conformanceTasksUrl],
+        ...(logger === undefined ? {} : { logger }),
         worker: { store, concurrency: concurrency ?? 20 },
       }),
     { makeStore: () => new RedisStore({ redis: redisUrl, prefix }), manyCount: 500 },
   );
+
+  describe('with workers in other processes', () => {
+    const queue = resources.queue('conformance-processes');
+    const processPrefix = resources.prefix('conformance-processes');
+    let workers: ChildProcess[] = [];
+    /** The suite's logger of the running test: the workers' log lines go there. */
+    let currentLogger: TaskLogger | undefined;
+    beforeAll(async () => {
+      const id = new RedisStore({ redis: redisUrl, prefix: processPrefix });
+      const env = {
+        AU_REDIS_URL: redisUrl,
+        AU_QUEUE: queue,
+        STORE_PREFIX: processPrefix,
+        // Their store reaches Redis through a proxy (another port): the same store all the same.
+        STORE_ID: id.id,
+        STORE_OUTAGES: '1',
+        FORWARD_LOGS: '1',
+        CONCURRENCY: '10',
+      };
+      await id.close();
+      workers = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
+      for (const worker of workers) forwardLogs(worker, () => currentLogger);
+    }, 40_000);
+    afterAll(() => Promise.all(workers.map(stopWorkerProcess)));
+
+    testBackend(
+      'BullMQBackend (workers in other processes)',
+      ({ logger }) => {
+        currentLogger = logger;
+        // No task list: every launch is queued, and a task the workers lack is theirs to fail.
+        return new BullMQBackend({ connection: redisUrl, queue });
+      },
+      {
+        makeStore: () => new RedisStore({ redis: redisUrl, prefix: processPrefix }),
+        manyCount: 500,
+        // The workers were started once, with their own concurrency: a factory cannot change
+        // it, and cancel-pending needs one slot to keep a computation pending.
+        concurrencyLimit: false,
+        priority: false,
+        skip: [
+          'cancel-pending',
+          // The producer has no task list, so nothing is refused at launch (worker-unknown-task checks the workers).
+          'unknown-task',
+          // A producer without a worker has nothing to drain: its jobs are in Redis, the workers finish them.
+          'close-drains',
+        ],
+        outage: {
+          begin: async () => {
+            await Promise.all(workers.map((worker) => setStoreOutage(worker, true)));
+          },
+          end: async () => {
+            await Promise.all(workers.map((worker) => setStoreOutage(worker, false)));
+          },
+        },
+      },
+    );
+  });
 
   describe('when mapping priorities', () => {
     it('should keep au order (higher first) in BullMQ order (lower first) and never use 0', () => {

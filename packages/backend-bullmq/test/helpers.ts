@@ -54,3 +54,52 @@ async function deletePattern(redis: Redis, pattern: string): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
 }
+
+/** One line a `RecordingLogger` received. */
+export interface LoggedLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  fields: Record<string, unknown>;
+  message: string;
+}
+
+/** A pino-shaped logger that keeps what it is given, for assertions on warnings. */
+export class RecordingLogger {
+  readonly lines: LoggedLine[] = [];
+  readonly debug = this.#record('debug');
+  readonly info = this.#record('info');
+  readonly warn = this.#record('warn');
+  readonly error = this.#record('error');
+
+  /** Lines of one level whose message matches. */
+  find(level: LoggedLine['level'], pattern: RegExp): LoggedLine[] {
+    return this.lines.filter((line) => line.level === level && pattern.test(line.message));
+  }
+
+  #record(level: LoggedLine['level']) {
+    return (...args: unknown[]) => {
+      const [first, second] = args;
+      if (typeof first === 'string') this.lines.push({ level, fields: {}, message: first });
+      else
+        this.lines.push({
+          level,
+          fields: (first ?? {}) as Record<string, unknown>,
+          message: String(second ?? ''),
+        });
+    };
+  }
+}
+
+/** Polls `check` every 25 ms until it returns a value other than undefined, or throws after `timeout` ms. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeout = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`[test] ${what} did not happen within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,68 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { type Invocation, jsonCodec, NO_RETRY, submitTask } from '@au/core';
+import { type Invocation, submitTask } from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQBackend, type BullMQWorker, QueueUnavailableError, startBullMQWorker } from '../src/index';
 import { randomName, redisUp } from './helpers';
+import { OwnRedis } from './own-redis';
 
-/** A Redis of this test only (no persistence), so the shared one is never stopped. */
-class OwnRedis {
-  #process: ChildProcess | undefined;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.#process = spawn('redis-server', ['--port', String(this.port), '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const probe = new Redis(this.url, {
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-    });
-    probe.on('error', () => undefined);
-    for (let tries = 0; tries < 100; tries++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    throw new Error(`[test] redis-server did not start on port ${this.port}`);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.#process;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-const own = new OwnRedis(await freePort());
+const own = await OwnRedis.create();
 afterAll(() => own.kill());
 
 describe.runIf(redisUp)('backend-bullmq', () => {

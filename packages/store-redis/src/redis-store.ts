@@ -42,6 +42,13 @@ export interface RedisStoreOptions {
   clock?: Clock;
   /** Index entries `list` may walk in one call before it returns a short page with a cursor. @default 5000 */
   listBudget?: number;
+  /**
+   * Where the records live, compared by backends so that producers and workers over
+   * different stores fail at start-up. Set the same value in every process when they
+   * reach one Redis under different host names (e.g. `redis` in one container and an
+   * IP address in another). @default `redis://<host>:<port>/<db>#<hash tag>` of the connection, no password
+   */
+  id?: string;
 }
 
 const NAME = 'redis';
@@ -72,6 +79,8 @@ export class RedisStore implements ComputationStore {
   readonly capabilities: StoreCapabilities = { watch: true, shared: true, nativeTtl: true };
   /** The key layout (prefix, hash tag), e.g. for tooling that inspects the keys. */
   readonly keys: RedisKeyLayout;
+  /** Where the records live, e.g. `redis://127.0.0.1:6379/0#{au}`: the server, the database and the hash tag. */
+  readonly id: string;
   readonly #redis: ScriptedRedis;
   readonly #ownsConnection: boolean;
   readonly #clock: Clock;
@@ -103,6 +112,7 @@ export class RedisStore implements ComputationStore {
       this.#ownsConnection = true;
     }
     defineScripts(this.#redis);
+    this.id = options.id ?? storeIdOf(this.#redis, this.keys.base);
   }
 
   /** Opens a store from a `redis://` or `rediss://` URL. */
@@ -397,6 +407,27 @@ export class RedisStore implements ComputationStore {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError({ component: `store ${NAME}` });
   }
+}
+
+/**
+ * The id of the records a connection reaches under a hash tag: the server (sentinel group,
+ * socket path or host and port; `localhost` and `::1` written `127.0.0.1`), the database
+ * and the tag. No user name or password.
+ */
+function storeIdOf(redis: Redis, base: string): string {
+  const { host, port, db, path, sentinels, name } = redis.options;
+  const database = db ?? 0;
+  if (sentinels !== undefined && sentinels !== null && sentinels.length > 0) {
+    return `redis-sentinel://${name ?? 'mymaster'}/${database}#${base}`;
+  }
+  if (path !== undefined && path !== null && path !== '')
+    return `redis+unix://${path}?db=${database}#${base}`;
+  return `redis://${canonicalHost(host ?? '127.0.0.1')}:${port ?? 6379}/${database}#${base}`;
+}
+
+function canonicalHost(host: string): string {
+  const lower = host.toLowerCase();
+  return lower === 'localhost' || lower === '::1' || lower === '[::1]' ? '127.0.0.1' : lower;
 }
 
 function defineScripts(redis: Redis): void {

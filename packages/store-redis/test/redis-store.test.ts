@@ -172,6 +172,45 @@ describe.runIf(available)('store-redis', () => {
     });
   });
 
+  describe('when backends ask which records a store holds (store.id)', () => {
+    const idOf = (url: string, prefix: string, options: { id?: string } = {}) => {
+      // lazyConnect: only the parsed address matters, nothing is reached.
+      const connection = new Redis(url, { lazyConnect: true });
+      const id = new RedisStore({ redis: connection, prefix, ...options }).id;
+      connection.disconnect();
+      return id;
+    };
+
+    it('should name the server, the database and the hash tag, never the password', () => {
+      const id = idOf('redis://user:s3cret@Redis.Example:6380/2', 'app');
+      expect(id).toBe('redis://redis.example:6380/2#{app}');
+      expect(id).not.toMatch(/s3cret|user/);
+    });
+
+    it('should give one id to every store over the same records, and another to other records', () => {
+      expect(idOf('redis://localhost:6379', 'au')).toBe(idOf('redis://127.0.0.1:6379/0', '{au}'));
+      expect(idOf('redis://127.0.0.1:6379/1', 'au')).not.toBe(idOf('redis://127.0.0.1:6379/0', 'au'));
+      expect(idOf('redis://127.0.0.1:6379', 'au')).not.toBe(idOf('redis://127.0.0.1:6379', 'other'));
+      expect(idOf('redis://127.0.0.1:6380', 'au')).not.toBe(idOf('redis://127.0.0.1:6379', 'au'));
+    });
+
+    it('should take an id given in the options (one Redis reached under several host names)', () => {
+      expect(idOf('redis://10.0.0.5:6379', 'au', { id: 'redis://shared/0#{au}' })).toBe(
+        'redis://shared/0#{au}',
+      );
+    });
+
+    it('should give a store opened from a URL the id of that URL', async () => {
+      const prefix = randomPrefix('id');
+      const store = makeStore({ prefix });
+      const url = new URL(redisUrl);
+      const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.toLowerCase();
+      const database = Number(url.pathname.slice(1) || 0);
+      expect(store.id).toBe(`redis://${host}:${url.port || 6379}/${database}#{${prefix}}`);
+      await store.close();
+    });
+  });
+
   describe('when configured from the environment', () => {
     it('should match redis:// and rediss:// URLs only', () => {
       expect(storeProvider.matches('redis://127.0.0.1:6379')).toBe(true);

@@ -83,9 +83,11 @@ export async function persist<T>(options: PersistOptions<T>): Promise<T | undefi
 /**
  * Whether retrying may help: anything but an au error (those say what is wrong with the
  * call: closed, invalid key, existing key) and a programming error (TypeError, RangeError).
+ * An au error whose code ends in `_UNAVAILABLE` (e.g. `AU_REDIS_UNAVAILABLE`, which a store
+ * throws for a lost connection) says the service is down: retrying helps.
  */
 export function isTransientStoreError(error: unknown): boolean {
-  if (AuError.isInstance(error)) return false;
+  if (AuError.isInstance(error)) return error.code.endsWith('_UNAVAILABLE');
   // SQLSTATE classes 22 (data), 23 (constraint) and 42 (syntax, access): a bad statement, not an outage.
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code)) return false;
