@@ -87,7 +87,8 @@ describe.skipIf(!postgresUp)('PostgresQueueBackend through a database outage', (
           Array.from({ length: COUNT }, (_, n) => ({ n })),
           { store, backend: producer, codec: jsonCodec, retry: NO_RETRY, middleware: [] },
         );
-        const completed = () => count(`select count(*) as n from $schema.au_results where status = 'completed'`);
+        const completed = () =>
+          count(`select count(*) as n from $schema.au_results where status = 'completed'`);
         const deadline = Date.now() + 45_000;
         while ((await completed()) < COUNT * 0.3 && Date.now() < deadline) await sleep(20);
 
