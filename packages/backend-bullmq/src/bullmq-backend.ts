@@ -11,7 +11,7 @@ import {
   type TaskLogger,
   TaskRegistry,
 } from '@au/core';
-import { loadTaskModules } from '@au/core/kit';
+import { checkOptions, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
@@ -22,7 +22,12 @@ import {
   openConnection,
   type RedisConnection,
 } from './redis-connection';
-import { type BullMQWorker, type BullMQWorkerOptions, startBullMQWorker } from './start-bullmq-worker';
+import {
+  type BullMQWorker,
+  type BullMQWorkerOptions,
+  startBullMQWorker,
+  WORKER_OPTIONS,
+} from './start-bullmq-worker';
 import { describeStore, isSameStore, recordStoreBinding } from './store-binding';
 
 export interface BullMQBackendOptions {
@@ -56,6 +61,20 @@ export interface BullMQBackendOptions {
 
 const NAME = 'bullmq';
 const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
+const BACKEND_OPTIONS = optionNames<BullMQBackendOptions>({
+  connection: true,
+  queue: true,
+  prefix: true,
+  tasks: true,
+  launchTimeout: true,
+  jobOptions: true,
+  worker: true,
+  logger: true,
+});
+/** What the embedded worker takes: the worker's options but those the backend supplies. */
+const EMBEDDED_WORKER_OPTIONS = new Set(
+  [...WORKER_OPTIONS].filter((name) => !['connection', 'queue', 'prefix'].includes(name)),
+);
 
 /**
  * The producer side of au on BullMQ: one queue; each computation is one job whose id is
@@ -90,6 +109,8 @@ export class BullMQBackend implements ComputationBackend {
   #closed = false;
 
   constructor(options: BullMQBackendOptions = {}) {
+    checkOptions(`[${NAME}] BullMQBackend`, options, BACKEND_OPTIONS);
+    checkOptions(`[${NAME}] BullMQBackend worker`, options.worker, EMBEDDED_WORKER_OPTIONS);
     this.queueName = options.queue ?? 'au';
     this.#prefix = options.prefix ?? 'bull';
     this.#launchTimeout = options.launchTimeout ?? 5000;

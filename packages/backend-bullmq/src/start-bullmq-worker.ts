@@ -9,7 +9,13 @@ import {
   type TaskLogger,
   TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, loadTaskModules, type StoreRetryOptions } from '@au/core/kit';
+import {
+  checkOptions,
+  type ExecutionOutcome,
+  loadTaskModules,
+  optionNames,
+  type StoreRetryOptions,
+} from '@au/core/kit';
 import { Worker, type WorkerOptions } from 'bullmq';
 import type { RetryScheduledError } from './bullmq-signals';
 import { listenForCancels } from './cancel-listener';
@@ -66,6 +72,27 @@ export interface BullMQWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
+/** Every option `startBullMQWorker` knows; anything else is refused. */
+export const WORKER_OPTIONS = optionNames<BullMQWorkerOptions>({
+  connection: true,
+  queue: true,
+  prefix: true,
+  tasks: true,
+  store: true,
+  concurrency: true,
+  middleware: true,
+  codec: true,
+  logger: true,
+  progressInterval: true,
+  storeRetry: true,
+  giveBackDelay: true,
+  lockDuration: true,
+  stalledInterval: true,
+  maxStalledCount: true,
+  onOutcome: true,
+  workerOptions: true,
+});
+
 /** A running BullMQ worker. */
 export interface BullMQWorker {
   /** The BullMQ worker itself (events, pause, resume). */
@@ -94,6 +121,7 @@ const NAME = 'bullmq';
  * Rejects with `StoreMismatchError` when the queue is bound to another store.
  */
 export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<BullMQWorker> {
+  checkOptions(`[${NAME}] startBullMQWorker`, options, WORKER_OPTIONS);
   const queue = options.queue ?? 'au';
   const prefix = options.prefix ?? 'bull';
   const store = options.store;

@@ -94,6 +94,25 @@ describe.runIf(redisUp)('backend-bullmq', () => {
     });
   });
 
+  describe('when an option is unknown', () => {
+    it('should name it in a TypeError from the backend, its embedded worker and startBullMQWorker', async () => {
+      expect(() => new BullMQBackend({ connection: redisUrl, concurrency: 5 } as never)).toThrowError(
+        /BullMQBackend: unknown option "concurrency"/,
+      );
+      expect(
+        () => new BullMQBackend({ connection: redisUrl, worker: { concurency: 5 } } as never),
+      ).toThrowError(/BullMQBackend worker: unknown option "concurency" \(did you mean "concurrency"\?\)/);
+      await expect(
+        startBullMQWorker({
+          connection: redisUrl,
+          tasks: [conformanceTasksUrl],
+          store: new MemoryStore(),
+          repeat: { every: 1000 },
+        } as never),
+      ).rejects.toThrowError(/startBullMQWorker: unknown option "repeat"/);
+    });
+  });
+
   describe('when a store has no id', () => {
     it('should skip the check across processes and say so at debug level', async () => {
       const queue = resources.queue('no-id');

@@ -15,7 +15,14 @@ import {
   systemClock,
   type UpdateOptions,
 } from '@au/core';
-import { createPushIterable, encodeCursor, normalizeListQuery, type PushIterable } from '@au/core/kit';
+import {
+  checkOptions,
+  createPushIterable,
+  encodeCursor,
+  normalizeListQuery,
+  optionNames,
+  type PushIterable,
+} from '@au/core/kit';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from './errors/redis-unavailable-error';
 import {
@@ -52,6 +59,13 @@ export interface RedisStoreOptions {
 }
 
 const NAME = 'redis';
+const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({
+  redis: true,
+  prefix: true,
+  clock: true,
+  listBudget: true,
+  id: true,
+});
 const CLEANUP_BATCH = 1000;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
@@ -91,6 +105,7 @@ export class RedisStore implements ComputationStore {
   #closed = false;
 
   constructor(options: RedisStoreOptions = {}) {
+    checkOptions(`[${NAME}] RedisStore`, options, REDIS_STORE_OPTIONS);
     this.keys = new RedisKeyLayout(options.prefix ?? 'au');
     this.#clock = options.clock ?? systemClock;
     this.#listBudget = options.listBudget ?? 5000;

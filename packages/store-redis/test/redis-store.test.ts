@@ -211,6 +211,17 @@ describe.runIf(available)('store-redis', () => {
     });
   });
 
+  describe('when an option is unknown', () => {
+    it('should name it in a TypeError before connecting', () => {
+      expect(() => new RedisStore({ redis: redisUrl, ttl: 60 } as never)).toThrowError(
+        /RedisStore: unknown option "ttl"/,
+      );
+      expect(() => new RedisStore({ redis: redisUrl, prefx: 'a' } as never)).toThrowError(
+        /did you mean "prefix"/,
+      );
+    });
+  });
+
   describe('when configured from the environment', () => {
     it('should match redis:// and rediss:// URLs only', () => {
       expect(storeProvider.matches('redis://127.0.0.1:6379')).toBe(true);

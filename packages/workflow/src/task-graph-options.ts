@@ -7,6 +7,7 @@ import type {
   RetryPolicy,
   TaskLogger,
 } from '@au/core';
+import { optionNames } from '@au/core/kit';
 import type { Dependency } from './node-ref';
 import type { TaskGraph } from './task-graph';
 
@@ -79,3 +80,39 @@ export interface ResumeOptions extends Omit<TaskGraphOptions, 'store' | 'key'> {
    */
   relaunchUnfinished?: boolean;
 }
+
+/** Every option name of `new TaskGraph`, `add` and `TaskGraph.resume`: anything else is refused. */
+export const GRAPH_OPTIONS = optionNames<TaskGraphOptions>({
+  store: true,
+  backend: true,
+  key: true,
+  failurePolicy: true,
+  ttl: true,
+  codec: true,
+  middleware: true,
+  meta: true,
+  logger: true,
+  clock: true,
+});
+export const NODE_OPTIONS = optionNames<NodeOptions>({
+  id: true,
+  dependsOn: true,
+  failurePolicy: true,
+  retry: true,
+  timeout: true,
+  priority: true,
+  key: true,
+  tags: true,
+});
+export const RESUME_OPTIONS = optionNames<ResumeOptions>({
+  backend: true,
+  failurePolicy: true,
+  ttl: true,
+  codec: true,
+  middleware: true,
+  meta: true,
+  logger: true,
+  clock: true,
+  define: true,
+  relaunchUnfinished: true,
+});

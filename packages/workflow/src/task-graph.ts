@@ -6,6 +6,7 @@ import {
   jsonCodec,
   type TaskDefinition,
 } from '@au/core';
+import { checkOptions } from '@au/core/kit';
 import { GraphDefinitionError } from './errors/graph-definition-error';
 import { GraphHandle } from './graph-handle';
 import type { GraphNode } from './graph-node';
@@ -13,7 +14,15 @@ import type { GraphResults } from './graph-results';
 import { GraphRunner } from './graph-runner';
 import { type PersistedGraph, readPersistedGraph } from './graph-state';
 import type { Dependency, NodeRef, ParentResults } from './node-ref';
-import type { FailurePolicy, NodeOptions, ResumeOptions, TaskGraphOptions } from './task-graph-options';
+import {
+  type FailurePolicy,
+  GRAPH_OPTIONS,
+  NODE_OPTIONS,
+  type NodeOptions,
+  RESUME_OPTIONS,
+  type ResumeOptions,
+  type TaskGraphOptions,
+} from './task-graph-options';
 import { toMermaid } from './to-mermaid';
 
 const NODE_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -68,6 +77,7 @@ export class TaskGraph {
     if (options?.store === undefined || options.backend === undefined) {
       throw new TypeError('[au] [workflow] new TaskGraph({ store, backend }): both are required');
     }
+    checkOptions('[workflow] new TaskGraph', options, GRAPH_OPTIONS);
     this.key = options.key ?? generateKey();
     assertValidKey(this.key, 'workflow');
     this.#options = options;
@@ -99,6 +109,7 @@ export class TaskGraph {
     if (!isTaskDefinition(task)) {
       throw this.#error('add() takes a task made by defineTask as its first argument');
     }
+    checkOptions(`[workflow] graph "${this.key}": add(${task.name})`, options, NODE_OPTIONS);
     if (this.#runner !== undefined) {
       throw this.#error(`cannot add node for task "${task.name}": the graph has already started`);
     }
@@ -204,6 +215,7 @@ export class TaskGraph {
     options: ResumeOptions,
   ): Promise<TaskGraph> {
     assertValidKey(key, 'workflow');
+    checkOptions(`[workflow] TaskGraph.resume("${key}")`, options, RESUME_OPTIONS);
     const record = await store.get(key);
     if (record === undefined) {
       throw new GraphDefinitionError({

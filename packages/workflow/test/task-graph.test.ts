@@ -313,6 +313,21 @@ describe('TaskGraph', () => {
     });
   });
 
+  describe('when an option is unknown', () => {
+    it('should name it in a TypeError in new TaskGraph, add and resume', async () => {
+      expect(() => new TaskGraph({ store, backend, concurency: 4 } as never)).toThrowError(
+        /new TaskGraph: unknown option "concurency"/,
+      );
+      const graph = new TaskGraph({ store, backend, key: 'opts' });
+      expect(() => graph.add(double, { n: 1 }, { id: 'a', dependOn: [] } as never)).toThrowError(
+        /add\(wf.double\): unknown option "dependOn" \(did you mean "dependsOn"\?\)/,
+      );
+      await expect(
+        TaskGraph.resume(store, 'opts', { backend, define: () => undefined, relaunch: true } as never),
+      ).rejects.toThrowError(/TaskGraph.resume\("opts"\): unknown option "relaunch"/);
+    });
+  });
+
   describe('when dependencies are wrong', () => {
     it('should refuse a dependency on a node not added yet, naming it', () => {
       const graph = new TaskGraph({ store, backend, key: 'g1' });
