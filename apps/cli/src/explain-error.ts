@@ -41,7 +41,7 @@ export function explainError(
   if (error.status === 0) {
     const reason = networkReason(error);
     return new CliError({
-      message: `cannot reach an au server at ${url}${reason ? ` (${reason})` : ''}: start one (npx pnpm@10 start) or point --url / AU_URL at it`,
+      message: `cannot reach an au server at ${url}${reason ? ` (${reason})` : ''}: start one (npx --yes pnpm@10 start) or point --url / AU_URL at it`,
       exitCode: EXIT_CODES.unreachable,
       code: 'UNREACHABLE',
       cause: error,

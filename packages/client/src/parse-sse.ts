@@ -1,43 +1,30 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
 /** One message of a `text/event-stream`. */
 export interface ServerSentEvent {
+  /** The stream's last event id as of this message (ids carry over, as in `EventSource`). */
   id: string | undefined;
   event: string;
   data: string;
 }
 
 /**
- * Parses a `text/event-stream` body (WHATWG HTML §9.2): lines up to a blank line make
- * one message; `data` lines join with newlines; comments (`:`) and `retry` are skipped.
+ * Parses a `text/event-stream` body with `eventsource-parser` (WHATWG HTML §9.2, including a
+ * `\r\n` split across two chunks); comments and `retry` are skipped, and an unfinished message
+ * at the end of the body is dropped.
  */
 export async function* parseServerSentEvents(
   body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
 ): AsyncGenerator<ServerSentEvent> {
   const decoder = new TextDecoder();
-  let buffer = '';
+  const parsed: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (message) => parsed.push(message) });
   let id: string | undefined;
-  let event = '';
-  let data: string[] = [];
   for await (const chunk of chunksOf(body)) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let newline = buffer.search(/\r\n|\r|\n/);
-    while (newline !== -1) {
-      const line = buffer.slice(0, newline);
-      const length = buffer.startsWith('\r\n', newline) ? 2 : 1;
-      buffer = buffer.slice(newline + length);
-      if (line === '') {
-        if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
-        event = '';
-        data = [];
-      } else if (!line.startsWith(':')) {
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        let value = colon === -1 ? '' : line.slice(colon + 1);
-        if (value.startsWith(' ')) value = value.slice(1);
-        if (field === 'data') data.push(value);
-        else if (field === 'event') event = value;
-        else if (field === 'id' && !value.includes('\0')) id = value;
-      }
-      newline = buffer.search(/\r\n|\r|\n/);
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    for (const message of parsed.splice(0)) {
+      if (message.id !== undefined) id = message.id;
+      yield { id, event: message.event || 'message', data: message.data };
     }
   }
 }

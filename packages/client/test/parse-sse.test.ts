@@ -26,6 +26,23 @@ describe('parseServerSentEvents', () => {
     });
   });
 
+  describe('when a CRLF line ending is split between two chunks', () => {
+    it('should read one line end, so the two data lines make one message', async () => {
+      expect(await collect(['data: a\r', '\ndata: b\r\n\r\n'])).toEqual([
+        { id: undefined, event: 'message', data: 'a\nb' },
+      ]);
+    });
+  });
+
+  describe('when a later message has no id', () => {
+    it('should carry the last id over, as EventSource does', async () => {
+      expect(await collect(['id: 4\ndata: x\n\ndata: y\n\n'])).toEqual([
+        { id: '4', event: 'message', data: 'x' },
+        { id: '4', event: 'message', data: 'y' },
+      ]);
+    });
+  });
+
   describe('when a stream ends without a blank line', () => {
     it('should drop the unfinished message', async () => {
       expect(await collect(['data: complete\n\ndata: partial'])).toEqual([

@@ -18,7 +18,7 @@ export async function run({ env }: { env: Env }): Promise<void> {
   const known = KNOWN_BACKENDS.find((item) => item.value === backendName);
   if (known === undefined || !known.distributed) {
     throw new UsageError(
-      `the worker command takes work from a distributed backend's queue, and AU_BACKEND=${backendName} runs work inside the server itself: start the server instead (npx pnpm@10 start), or set AU_BACKEND to bullmq, postgres or supabase`,
+      `the worker command takes work from a distributed backend's queue, and AU_BACKEND=${backendName} runs work inside the server itself: start the server instead (npx --yes pnpm@10 start), or set AU_BACKEND to bullmq, postgres or supabase`,
     );
   }
   const logger = pino({ name: 'au-worker', level: settings.logLevel });
