@@ -5,13 +5,15 @@ import {
   type ComputationBackend,
   type ComputationStore,
   type Invocation,
+  jsonCodec,
   StoreMismatchError,
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
+  type TaskRegistration,
   TaskRegistry,
 } from '@au/core';
-import { checkOptions, loadTaskModules, optionNames } from '@au/core/kit';
+import { checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
@@ -25,7 +27,7 @@ import {
 import {
   type BullMQWorker,
   type BullMQWorkerOptions,
-  startBullMQWorker,
+  startWorker,
   WORKER_OPTIONS,
 } from './start-bullmq-worker';
 import { describeStore, isSameStore, recordStoreBinding } from './store-binding';
@@ -104,6 +106,8 @@ export class BullMQBackend implements ComputationBackend {
   readonly #workerConnection: NonNullable<BullMQBackendOptions['connection']>;
   /** The store this backend's work writes, and the check that the queue agrees. */
   #bound: { store: ComputationStore; check: Promise<void> } | undefined;
+  /** Tasks core registered (`register`): the embedded worker runs them as launched here. */
+  readonly #registered: LocalTasks;
   #startedWorker: Promise<BullMQWorker> | undefined;
   #workerWithoutStore: Promise<never> | undefined;
   #closed = false;
@@ -126,6 +130,10 @@ export class BullMQBackend implements ComputationBackend {
     this.#logger = options.logger ?? silentLogger;
     this.#workerOptions = options.worker;
     this.#workerConnection = options.connection ?? 'redis://127.0.0.1:6379';
+    this.#registered = new LocalTasks({
+      where: `the tasks launched on BullMQ queue "${this.queueName}"`,
+      defaults: { codec: jsonCodec, middleware: [] },
+    });
     const workerStore = options.worker?.store;
     if (workerStore !== undefined) {
       // The embedded worker records its store with the queue when it starts: that is the binding.
@@ -157,6 +165,16 @@ export class BullMQBackend implements ComputationBackend {
     await this.#withTimeout('launchMany', this.#launchTimeout + invocations.length, () =>
       this.queue.addBulk(jobs),
     );
+  }
+
+  /**
+   * Remembers how a task launched in this process runs. With an embedded worker, that
+   * worker runs it with the launch's codec, middleware, retry functions and logger, and
+   * without task modules of its own (`tasks`) it runs what is registered. With `tasks`,
+   * a launch of a task outside them is still refused: other workers need it too.
+   */
+  register(registration: TaskRegistration): void {
+    this.#registered.register(registration);
   }
 
   /**
@@ -266,21 +284,21 @@ export class BullMQBackend implements ComputationBackend {
   #startWorker(store: ComputationStore): Promise<BullMQWorker> {
     if (this.#startedWorker !== undefined) return this.#startedWorker;
     const workerOptions = this.#workerOptions!;
-    const started = this.#tasks.then((registry) => {
-      const tasks = workerOptions.tasks ?? registry;
-      if (tasks === undefined) {
-        throw new TypeError('[au] [bullmq] the embedded worker needs `tasks` (on the backend or the worker)');
-      }
-      return startBullMQWorker({
-        logger: this.#logger,
-        ...workerOptions,
-        store,
-        tasks,
-        connection: this.#workerConnection,
-        queue: this.queueName,
-        prefix: this.#prefix,
-      });
-    });
+    const started = this.#tasks.then((registry) =>
+      startWorker(
+        {
+          logger: this.#logger,
+          ...workerOptions,
+          store,
+          // Without task modules the embedded worker runs what core registers.
+          tasks: workerOptions.tasks ?? registry ?? [],
+          connection: this.#workerConnection,
+          queue: this.queueName,
+          prefix: this.#prefix,
+        },
+        (name) => this.#registered.registered(name),
+      ),
+    );
     started.catch(() => undefined);
     this.#startedWorker = started;
     return started;

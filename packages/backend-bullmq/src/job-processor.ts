@@ -5,6 +5,7 @@ import {
   type TaskDefinition,
   type TaskLogger,
   TaskNotFoundError,
+  type TaskRegistration,
   type TaskRegistry,
 } from '@au/core';
 import {
@@ -23,6 +24,11 @@ export interface JobProcessorSettings {
   queue: string;
   store: ComputationStore;
   registry: TaskRegistry;
+  /**
+   * Tasks core registered with the backend of an embedded worker (`backend.register`):
+   * they run with the codec, middleware, retry functions and logger of their launch.
+   */
+  registered?: (task: string) => TaskRegistration | undefined;
   codec: Codec;
   middleware: readonly Middleware[];
   logger: TaskLogger;
@@ -111,7 +117,13 @@ export function createJobProcessor(settings: JobProcessorSettings) {
     throw new RecordedFailureError(error.message);
   };
 
-  const execute = (job: Job<JobData>, key: string, task: TaskDefinition, signal: AbortSignal | undefined) => {
+  const execute = (
+    job: Job<JobData>,
+    key: string,
+    task: TaskDefinition,
+    registration: TaskRegistration | undefined,
+    signal: AbortSignal | undefined,
+  ) => {
     // The executor hands over its abort (cheaper than an AbortController per job): a
     // cancel broadcast, BullMQ's own signal or a shutdown calls it.
     let abortExecution: ((reason: unknown) => void) | undefined;
@@ -128,15 +140,15 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       store,
       key,
       task,
-      codec: task.codec ?? settings.codec,
-      retry: retryPolicyOf(task, job.data),
+      codec: registration?.codec ?? task.codec ?? settings.codec,
+      retry: retryPolicyOf(registration ?? task, job.data),
       ...(timeout === undefined ? {} : { timeout }),
-      middleware: settings.middleware,
+      middleware: registration?.middleware ?? settings.middleware,
       onAbortable: (abortNow) => {
         abortExecution = abortNow;
         if (abortedEarly !== undefined) abortNow(abortedEarly.reason);
       },
-      logger,
+      logger: registration?.logger ?? logger,
       ...(settings.progressInterval === undefined ? {} : { progressInterval: settings.progressInterval }),
       ...(settings.storeRetry === undefined ? {} : { storeRetry: settings.storeRetry }),
       retryMode: 'report',
@@ -149,11 +161,12 @@ export function createJobProcessor(settings: JobProcessorSettings) {
 
   return async (job: Job<JobData>, token?: string, signal?: AbortSignal): Promise<void> => {
     const key = fromJobId(job.id!);
-    const task = registry.find(job.data.task);
+    const registration = settings.registered?.(job.data.task);
+    const task = registration?.task ?? registry.find(job.data.task);
     if (task === undefined) return failUnknownTask(job, token, key);
     let outcome: ExecutionOutcome;
     try {
-      outcome = await execute(job, key, task, signal);
+      outcome = await execute(job, key, task, registration, signal);
     } catch (error) {
       return settleThrown(job, token, key, error);
     }

@@ -7,6 +7,7 @@ import {
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
+  type TaskRegistration,
   TaskRegistry,
 } from '@au/core';
 import {
@@ -122,6 +123,17 @@ const NAME = 'bullmq';
  */
 export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<BullMQWorker> {
   checkOptions(`[${NAME}] startBullMQWorker`, options, WORKER_OPTIONS);
+  return startWorker(options, undefined);
+}
+
+/**
+ * `startBullMQWorker`, plus the tasks core registered with the backend that embeds the
+ * worker (they run as launched in this process, before the worker's own tasks).
+ */
+export async function startWorker(
+  options: BullMQWorkerOptions,
+  registered: ((task: string) => TaskRegistration | undefined) | undefined,
+): Promise<BullMQWorker> {
   const queue = options.queue ?? 'au';
   const prefix = options.prefix ?? 'bull';
   const store = options.store;
@@ -141,6 +153,7 @@ export async function startBullMQWorker(options: BullMQWorkerOptions): Promise<B
     queue,
     store,
     registry,
+    ...(registered === undefined ? {} : { registered }),
     codec: options.codec ?? jsonCodec,
     middleware: options.middleware ?? [],
     logger,

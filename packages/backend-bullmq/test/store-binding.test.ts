@@ -1,8 +1,16 @@
-import { type ComputationStore, MemoryStore, StoreMismatchError, submitTask } from '@au/core';
+import {
+  asyncCompute,
+  type ComputationStore,
+  defineTask,
+  MemoryStore,
+  StoreMismatchError,
+  submitTask,
+} from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { BullMQBackend, type BullMQWorker, startBullMQWorker } from '../src/index';
 import { RecordingLogger, redisUp, redisUrl, TestResources } from './helpers';
 
@@ -158,6 +166,33 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       await expect(backend.bind(redisStore(resources.prefix('other')))).rejects.toSatisfy(
         StoreMismatchError.isInstance,
       );
+    });
+
+    it('should run a task registered by core without task modules, with its launch middleware and retry function', async () => {
+      const queue = resources.queue('registered');
+      const store = redisStore(resources.prefix('registered'));
+      const backend = backendOf({ queue, worker: { concurrency: 2 } });
+      let calls = 0;
+      const flaky = defineTask({
+        name: `registered.flaky.${queue}`,
+        input: z.object({ n: z.number() }),
+        retry: { attempts: 3, delay: 10, retryOn: (error) => (error as Error).message === 'again' },
+        run: ({ n }) => {
+          calls += 1;
+          if (calls < 2) throw new Error('again');
+          return n * 2;
+        },
+      });
+      const seen: string[] = [];
+      const compute = asyncCompute(flaky, {
+        store,
+        backend,
+        middleware: [{ name: 'seen', run: async (_context, next) => (seen.push('run'), next()) }],
+      });
+      const handle = await compute.launch([{ n: 21 }]);
+      expect(await handle.result({ timeout: 10_000 })).toBe(42);
+      expect(calls).toBe(2);
+      expect(seen).toEqual(['run', 'run']);
     });
   });
 });

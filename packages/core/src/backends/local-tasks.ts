@@ -53,6 +53,11 @@ export class LocalTasks {
     this.#registered.set(name, registration);
   }
 
+  /** What core registered under `name`, if anything (not the backend's modules). */
+  registered(name: string): TaskRegistration | undefined {
+    return this.#registered.get(name);
+  }
+
   /** Whether a task of that name can run here. */
   has(name: string): boolean {
     return this.#registered.has(name) || this.#modules?.(name) !== undefined;
