@@ -1,7 +1,8 @@
+import { checkOptions, optionNames } from '@au/core/kit';
 import { PgTransport, PostgresStore, wakeupChannel } from '@au/store-supabase';
 import type pg from 'pg';
 import { QueueBackend } from './queue-backend';
-import type { QueueBackendOptions } from './queue-backend-options';
+import { QUEUE_BACKEND_OPTION_NAMES, type QueueBackendOptions } from './queue-backend-options';
 import { QueueClient } from './queue-client';
 
 export interface PostgresQueueBackendOptions extends QueueBackendOptions {
@@ -17,6 +18,14 @@ export interface PostgresQueueBackendOptions extends QueueBackendOptions {
 
 const NAME = 'postgres-queue';
 
+const POSTGRES_QUEUE_OPTIONS = optionNames<PostgresQueueBackendOptions>({
+  ...QUEUE_BACKEND_OPTION_NAMES,
+  connection: true,
+  schema: true,
+  max: true,
+  listen: true,
+});
+
 /**
  * A durable au queue in PostgreSQL through `pg`: the `au_*` SQL functions of the
  * migration, workers in this process woken by LISTEN/NOTIFY (with polling as a
@@ -26,6 +35,7 @@ export class PostgresQueueBackend extends QueueBackend {
   readonly #listener: Listener | undefined;
 
   constructor(options: PostgresQueueBackendOptions) {
+    checkOptions(`[${NAME}] PostgresQueueBackend`, options, POSTGRES_QUEUE_OPTIONS);
     const schema = options.schema ?? 'public';
     const transport = new PgTransport(options.connection, {
       schema,

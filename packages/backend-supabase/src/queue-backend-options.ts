@@ -1,4 +1,5 @@
 import type { ComputationStore, Middleware, TaskDefinition, TaskLogger, TaskRegistry } from '@au/core';
+import type { StoreRetryOptions } from '@au/core/kit';
 
 /** Options shared by `PostgresQueueBackend` and `SupabaseQueueBackend`. */
 export interface QueueBackendOptions {
@@ -31,4 +32,26 @@ export interface QueueBackendOptions {
   middleware?: readonly Middleware[];
   /** @default silentLogger */
   logger?: TaskLogger;
+  /**
+   * How long a worker's record writes (claim, result, failure, re-queue) keep trying
+   * through a store outage before its delivery is given back to the queue.
+   * @default 30 s of backoff from 50 ms doubling to 2 s
+   */
+  storeRetry?: StoreRetryOptions;
 }
+
+/** Every option of `QueueBackendOptions`, for `checkOptions` (the compiler keeps it complete). */
+export const QUEUE_BACKEND_OPTION_NAMES: { [K in keyof Required<QueueBackendOptions>]: true } = {
+  store: true,
+  tasks: true,
+  worker: true,
+  maxConcurrentTasks: true,
+  pollingInterval: true,
+  leaseMs: true,
+  heartbeatInterval: true,
+  queue: true,
+  maxLeaseExpiries: true,
+  middleware: true,
+  logger: true,
+  storeRetry: true,
+};

@@ -14,11 +14,13 @@ import {
   type TaskRegistration,
   TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, LocalTasks, loadTaskModules, StoreBinding } from '@au/core/kit';
+import { type ExecutionOutcome, LocalTasks, loadTaskModules } from '@au/core/kit';
 import { toBackoffSpec } from './backoff-spec';
+import type { LocalInvocation } from './delivery-runner';
 import type { QueueBackendOptions } from './queue-backend-options';
 import type { QueueClient, QueueJob } from './queue-client';
-import { type LocalInvocation, QueueWorker } from './queue-worker';
+import { QueueStoreBinding } from './queue-store-binding';
+import { QueueWorker } from './queue-worker';
 
 /**
  * A durable queue in the `au_tasks` table, with workers in this process: what
@@ -37,7 +39,7 @@ export class QueueBackend implements ComputationBackend {
   readonly queue: QueueClient;
   readonly #options: QueueBackendOptions;
   readonly #local = new Map<string, LocalInvocation>();
-  readonly #binding: StoreBinding;
+  readonly #binding: QueueStoreBinding;
   readonly #tasks: LocalTasks;
   readonly #ready: Promise<void>;
   readonly #closeTransport: () => Promise<void>;
@@ -58,7 +60,9 @@ export class QueueBackend implements ComputationBackend {
     this.queue = queue;
     this.#options = options;
     this.#closeTransport = closeTransport;
-    this.#binding = new StoreBinding(`backend ${name}`, store);
+    const logger = options.logger ?? silentLogger;
+    const binding = new QueueStoreBinding({ component: `backend ${name}`, queue, logger, store });
+    this.#binding = binding;
     this.#tasks = new LocalTasks({
       where: `the ${name} backend's tasks`,
       defaults: { codec: jsonCodec, middleware: options.middleware ?? [] },
@@ -77,6 +81,9 @@ export class QueueBackend implements ComputationBackend {
       if (modules !== undefined)
         this.#registry = await loadTaskModules(modules, `the ${name} backend's task modules`);
       if (options.worker === false || this.#closed) return;
+      // A worker checks its store against the queue's before it claims anything.
+      await binding.record(store);
+      if (this.#closed) return;
       const leaseMs = options.leaseMs ?? 30_000;
       this.#worker = new QueueWorker({
         queue,
@@ -88,7 +95,8 @@ export class QueueBackend implements ComputationBackend {
         leaseMs,
         heartbeatInterval: options.heartbeatInterval ?? Math.max(Math.floor(leaseMs / 3), 10),
         middleware: options.middleware ?? [],
-        logger: options.logger ?? silentLogger,
+        logger,
+        ...(options.storeRetry === undefined ? {} : { storeRetry: options.storeRetry }),
         onSettled: (key, outcome) => this.#settled(key, outcome),
       });
       this.#worker.start();
@@ -106,8 +114,9 @@ export class QueueBackend implements ComputationBackend {
     return this.#worker;
   }
 
+  /** Checks that work launched with `store` writes the records this queue's workers read (see `QueueStoreBinding`). */
   async bind(store: ComputationStore): Promise<void> {
-    this.#binding.bind(store);
+    await this.#binding.bind(store);
   }
 
   register(registration: TaskRegistration): void {

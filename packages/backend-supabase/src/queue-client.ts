@@ -72,8 +72,18 @@ export class QueueClient {
     );
   }
 
-  /** Not retried: a claim whose answer was lost leaves rows leased until their lease expires. */
-  claim(worker: string, limit: number, leaseMs: number, tasks?: readonly string[]): Promise<ClaimedTask[]> {
+  /**
+   * Leases up to `limit` runnable rows. With a `claimId` (a UUID the worker keeps until a
+   * claim answers) the call is safe to repeat: a claim tried again after its reply was
+   * lost returns the rows it took instead of taking more, so no row waits out a lease
+   * nobody holds and nothing runs twice.
+   */
+  claim(
+    worker: string,
+    limit: number,
+    leaseMs: number,
+    { tasks, claimId }: { tasks?: readonly string[]; claimId?: string } = {},
+  ): Promise<ClaimedTask[]> {
     return this.transport.call(
       'au_claim',
       {
@@ -82,8 +92,9 @@ export class QueueClient {
         p_limit: limit,
         p_lease_ms: leaseMs,
         p_tasks: tasks === undefined ? undefined : [...tasks],
+        p_claim_id: claimId,
       },
-      { rows: true },
+      { rows: true, idempotent: claimId !== undefined },
     );
   }
 
@@ -114,6 +125,27 @@ export class QueueClient {
       'au_fail',
       { p_id: task.id, p_lease_token: task.lease_token, p_error: error, p_retry: retry, p_delay_ms: delayMs },
       { json: ['p_error'], idempotent: true },
+    );
+  }
+
+  /**
+   * Gives a delivery back without counting it (its record could not be written: a store
+   * outage); it runs again after `delayMs`. False when the lease was no longer held.
+   */
+  release(task: ClaimedTask, delayMs: number): Promise<boolean> {
+    return this.transport.call(
+      'au_release',
+      { p_id: task.id, p_lease_token: task.lease_token, p_delay_ms: Math.max(0, Math.round(delayMs)) },
+      { idempotent: true },
+    );
+  }
+
+  /** Records `storeId` as the store of this queue when none is; resolves with the one recorded. */
+  bindStore(storeId: string): Promise<string> {
+    return this.transport.call(
+      'au_bind_store',
+      { p_queue: this.queue, p_store_id: storeId },
+      { idempotent: true },
     );
   }
 

@@ -1,28 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   CancelledError,
   type Clock,
   type ComputationRecord,
   type ComputationStore,
-  type Invocation,
-  jsonCodec,
   type Middleware,
   systemClock,
-  type TaskDefinition,
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, executeAttempt, type LocalRun, serializeError } from '@au/core/kit';
-import type { Lease, LeasedStore } from '@au/store-supabase';
-import { fromBackoffSpec } from './backoff-spec';
+import type { ExecutionOutcome, StoreRetryOptions } from '@au/core/kit';
+import { DeliveryRunner, type LocalInvocation } from './delivery-runner';
 import { LeaseLostError } from './errors/lease-lost-error';
 import type { ClaimedTask, QueueClient } from './queue-client';
+import type { SqlStore } from './sql-store';
 
-/** An invocation of this process, with what runs it here. */
-export interface LocalInvocation {
-  invocation: Invocation;
-  run: LocalRun;
-}
+export type { LocalInvocation } from './delivery-runner';
 
 /** How a queue worker runs. */
 export interface QueueWorkerOptions {
@@ -40,6 +34,8 @@ export interface QueueWorkerOptions {
   middleware: readonly Middleware[];
   logger: TaskLogger;
   clock?: Clock;
+  /** How long record writes keep trying through a store outage. @default core's (30 s) */
+  storeRetry?: StoreRetryOptions;
   /** Called when a computation this worker ran reached an outcome. */
   onSettled?: (key: string, outcome: ExecutionOutcome | undefined) => void;
   /** Names the worker in the queue rows it leases. */
@@ -54,14 +50,14 @@ interface RunningTask {
 
 /**
  * Polls the queue (with jitter, or at once when woken), claims up to the free slots,
- * runs each claim through core's executor in `report` mode, renews leases while it
- * runs, aborts on a cancel seen at a heartbeat, and ends each claim with
- * `au_complete` / `au_fail` (fenced by the lease token).
+ * runs each claim (`DeliveryRunner`: core's executor in `report` mode), renews leases
+ * while it runs and aborts on a cancel seen at a heartbeat.
  */
 export class QueueWorker {
   readonly id: string;
   readonly #options: QueueWorkerOptions;
   readonly #clock: Clock;
+  readonly #runner: DeliveryRunner;
   readonly #running = new Map<string, RunningTask>();
   readonly #idleWaiters = new Set<() => void>();
   #timer: unknown;
@@ -69,11 +65,24 @@ export class QueueWorker {
   #pollAgain = false;
   #stopped = false;
   #failures = 0;
+  /** The id of the claim being made, kept until a claim answers (see `QueueClient.claim`). */
+  #claimId: string | undefined;
 
   constructor(options: QueueWorkerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.#runner = new DeliveryRunner({
+      queue: options.queue,
+      store: options.store,
+      tasks: options.tasks,
+      middleware: options.middleware,
+      logger: options.logger,
+      clock: this.#clock,
+      storeRetry: options.storeRetry,
+      startHeartbeat: (row, controller, abortOnLost) => this.#startHeartbeat(row, controller, abortOnLost),
+      wakeIn: (delay) => this.wakeIn(delay),
+    });
   }
 
   start(): void {
@@ -151,7 +160,13 @@ export class QueueWorker {
         this.#pollAgain = false;
         const free = this.#options.maxConcurrentTasks - this.#running.size;
         if (free <= 0 || this.#stopped) break;
-        const rows = await this.#options.queue.claim(this.id, free, this.#options.leaseMs);
+        // A claim whose reply was lost is made again under the same id: it answers with the
+        // rows it took then (slots only free up meanwhile, so they still fit).
+        this.#claimId ??= randomUUID();
+        const rows = await this.#options.queue.claim(this.id, free, this.#options.leaseMs, {
+          claimId: this.#claimId,
+        });
+        this.#claimId = undefined;
         this.#failures = 0;
         rows.sort((a, b) => b.priority - a.priority);
         const prefetched = await this.#prefetch(rows);
@@ -161,7 +176,10 @@ export class QueueWorker {
     } catch (error) {
       this.#failures += 1;
       if (this.#failures === 1 || this.#failures % 20 === 0)
-        this.#options.logger.warn({ err: error }, '[au] [postgres-queue] claim failed; retrying');
+        this.#options.logger.warn(
+          { err: error, failures: this.#failures },
+          `[au] [${this.#options.queue.transport.name}-queue] claim failed; trying again`,
+        );
     } finally {
       this.#polling = false;
     }
@@ -170,39 +188,39 @@ export class QueueWorker {
 
   #scheduleNextPoll(): void {
     if (this.#stopped) return;
-    const base = this.#options.pollingInterval * (this.#failures > 0 ? Math.min(2 ** this.#failures, 20) : 1);
+    const base = this.#options.pollingInterval * (this.#failures > 0 ? Math.min(2 ** this.#failures, 10) : 1);
     const jittered = base * (0.5 + Math.random());
     this.#timer = this.#clock.setTimeout(() => this.wake(), jittered);
   }
 
   /** Reads the records of a claimed batch in one call, where the store can. */
   async #prefetch(rows: readonly ClaimedTask[]): Promise<Map<string, ComputationRecord>> {
-    const byStore = new Map<SqlStore, string[]>();
-    for (const row of rows) {
-      const store = this.#options.store as SqlStore;
-      if (typeof store.getMany !== 'function' || store.schema !== this.#options.queue.transport.schema)
-        continue;
-      const keys = byStore.get(store) ?? [];
-      keys.push(row.key);
-      byStore.set(store, keys);
-    }
-    const found = new Map<string, ComputationRecord>();
-    await Promise.all(
-      [...byStore].map(async ([store, keys]) => {
-        const records = await store.getMany!(keys).catch(() => new Map<string, ComputationRecord>());
-        for (const [key, record] of records) found.set(key, record);
-      }),
-    );
-    return found;
+    const store = this.#options.store as SqlStore;
+    if (
+      rows.length === 0 ||
+      typeof store.getMany !== 'function' ||
+      store.schema !== this.#options.queue.transport.schema
+    )
+      return new Map();
+    return store.getMany(rows.map((row) => row.key)).catch(() => new Map<string, ComputationRecord>());
   }
 
   #start(row: ClaimedTask, prefetched?: ComputationRecord): void {
     const controller = new AbortController();
     const running: RunningTask = { row, controller, done: Promise.resolve() };
     this.#running.set(row.key, running);
-    running.done = this.#run(row, controller, prefetched)
-      .catch((error: unknown) =>
-        this.#options.logger.error({ err: error, key: row.key }, '[au] [postgres-queue] run failed'),
+    const options = this.#options;
+    running.done = this.#runner
+      .run(row, controller, options.local?.(row.key), prefetched)
+      .then(
+        (outcome) => options.onSettled?.(row.key, outcome),
+        (error: unknown) => {
+          options.logger.error(
+            { err: error, key: row.key },
+            `[au] [${options.queue.transport.name}-queue] run failed; the delivery is claimed again once its lease lapses`,
+          );
+          options.onSettled?.(row.key, undefined);
+        },
       )
       .finally(() => {
         if (this.#running.get(row.key) === running) this.#running.delete(row.key);
@@ -212,88 +230,6 @@ export class QueueWorker {
         }
         this.wake();
       });
-  }
-
-  async #run(row: ClaimedTask, controller: AbortController, prefetched?: ComputationRecord): Promise<void> {
-    const options = this.#options;
-    const local = options.local?.(row.key);
-    const task: TaskDefinition | undefined = local?.run.task ?? options.tasks?.find(row.task);
-    const store = options.store;
-    if (task === undefined) {
-      const error = {
-        name: 'TaskNotFoundError',
-        message: `[au] [postgres-queue] task "${row.task}" is not in this worker's task modules (${options.tasks?.names().join(', ') || 'none'})`,
-      };
-      await store
-        .update(
-          row.key,
-          { status: 'failed', error, finishedAt: this.#clock.now() },
-          { ifStatus: ['pending', 'running'] },
-        )
-        .catch(() => undefined);
-      await options.queue.fail(row, error, false);
-      options.onSettled?.(row.key, undefined);
-      return;
-    }
-    const lease: Lease = { taskId: row.id, token: row.lease_token };
-    const fenced = withLease(store, lease, options.queue.transport.schema, prefetched);
-    // A lost lease aborts the work only when its writes are fenced: with another store, an
-    // abort would record a cancel over the next worker's run.
-    const stopHeartbeat = this.#startHeartbeat(row, controller, fenced !== store);
-    let outcome: ExecutionOutcome;
-    try {
-      const retry = local?.run.retry ?? fromBackoffSpec(row.max_attempts, row.backoff, task.retry?.retryOn);
-      const timeout = local?.invocation.timeout ?? row.timeout_ms ?? task.timeout;
-      outcome = await executeAttempt({
-        store: fenced,
-        key: row.key,
-        task,
-        codec: local?.run.codec ?? task.codec ?? jsonCodec,
-        retry,
-        ...(timeout === undefined || timeout === null ? {} : { timeout }),
-        ...(local?.invocation.ttl === undefined ? {} : { ttl: local.invocation.ttl }),
-        middleware: local?.run.middleware ?? options.middleware,
-        signal: controller.signal,
-        clock: this.#clock,
-        logger: local?.run.logger ?? options.logger,
-        retryMode: 'report',
-        reclaimRunning: true,
-      });
-    } finally {
-      stopHeartbeat();
-    }
-    if (LeaseLostError.isInstance(controller.signal.reason)) {
-      options.onSettled?.(row.key, undefined);
-      return;
-    }
-    const finished = (fenced as Partial<LeasedStore>).finishedDelivery === true;
-    if (finished && outcome.status !== 'retry' && outcome.status !== 'skipped') {
-      // The fenced write that ended the record ended the queue row in the same call.
-      options.onSettled?.(row.key, outcome);
-      return;
-    }
-    switch (outcome.status) {
-      case 'completed':
-        await options.queue.complete(row, 'completed');
-        break;
-      case 'failed':
-        await options.queue.fail(row, serializeError(outcome.error), false);
-        break;
-      case 'retry': {
-        const customDelay =
-          typeof (local?.run.retry ?? task.retry)?.backoff === 'function' ? outcome.delay : undefined;
-        const answer = await options.queue.fail(row, serializeError(outcome.error), true, customDelay);
-        if (answer === 'retry') this.wakeIn(outcome.delay);
-        break;
-      }
-      case 'cancelled':
-        await options.queue.complete(row, 'cancelled');
-        break;
-      case 'skipped':
-        await options.queue.complete(row, outcome.record?.status === 'cancelled' ? 'cancelled' : 'completed');
-        break;
-    }
-    options.onSettled?.(row.key, outcome);
   }
 
   /** Renews the lease every `heartbeatInterval` ms; aborts on a cancel or a lost lease. Returns `stop`. */
@@ -306,11 +242,12 @@ export class QueueWorker {
         const answer = await options.queue.heartbeat(row, options.leaseMs);
         if (answer === 'cancel') controller.abort(new CancelledError({ key: row.key, reason: 'cancelled' }));
         else if (answer === 'lost' && abortOnLost)
-          controller.abort(
-            new LeaseLostError({ key: row.key, component: this.#options.queue.transport.name }),
-          );
+          controller.abort(new LeaseLostError({ key: row.key, component: options.queue.transport.name }));
       } catch (error) {
-        options.logger.warn({ err: error, key: row.key }, '[au] [postgres-queue] heartbeat failed');
+        options.logger.warn(
+          { err: error, key: row.key },
+          `[au] [${options.queue.transport.name}-queue] heartbeat failed`,
+        );
       }
       if (!stopped && !controller.signal.aborted)
         timer = this.#clock.setTimeout(beat, options.heartbeatInterval);
@@ -321,24 +258,4 @@ export class QueueWorker {
       this.#clock.clearTimeout(timer);
     };
   }
-}
-
-/** What the worker uses of an au SQL store (`PostgresStore`, `SupabaseStore`), found by shape. */
-type SqlStore = ComputationStore & {
-  schema?: string;
-  withLease?: (lease: Lease, prefetched?: ComputationRecord) => ComputationStore;
-  getMany?: (keys: readonly string[]) => Promise<Map<string, ComputationRecord>>;
-};
-
-/** The store, fenced by the lease when it is an au SQL store over the queue's schema. */
-function withLease(
-  store: ComputationStore,
-  lease: Lease,
-  schema: string,
-  prefetched: ComputationRecord | undefined,
-): ComputationStore {
-  const candidate = store as SqlStore;
-  if (typeof candidate.withLease === 'function' && candidate.schema === schema)
-    return candidate.withLease(lease, prefetched);
-  return store;
 }

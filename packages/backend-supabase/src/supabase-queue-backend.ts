@@ -1,6 +1,7 @@
+import { checkOptions, optionNames } from '@au/core/kit';
 import { type RpcClient, SupabaseStore, SupabaseTransport } from '@au/store-supabase';
 import { QueueBackend } from './queue-backend';
-import type { QueueBackendOptions } from './queue-backend-options';
+import { QUEUE_BACKEND_OPTION_NAMES, type QueueBackendOptions } from './queue-backend-options';
 import { QueueClient } from './queue-client';
 
 export interface SupabaseQueueBackendOptions extends QueueBackendOptions {
@@ -12,6 +13,12 @@ export interface SupabaseQueueBackendOptions extends QueueBackendOptions {
 
 const NAME = 'supabase-queue';
 
+const SUPABASE_QUEUE_OPTIONS = optionNames<SupabaseQueueBackendOptions>({
+  ...QUEUE_BACKEND_OPTION_NAMES,
+  client: true,
+  schema: true,
+});
+
 /**
  * A durable au queue in Supabase, reached only through `rpc()` (PostgREST): workers in
  * this process poll `au_claim` every `pollingInterval` ms with jitter (supabase-js
@@ -19,6 +26,7 @@ const NAME = 'supabase-queue';
  */
 export class SupabaseQueueBackend extends QueueBackend {
   constructor(options: SupabaseQueueBackendOptions) {
+    checkOptions(`[${NAME}] SupabaseQueueBackend`, options, SUPABASE_QUEUE_OPTIONS);
     const schema = options.schema ?? 'public';
     const transport = new SupabaseTransport(options.client, { schema });
     const queue = new QueueClient(transport, options.queue ?? 'default');

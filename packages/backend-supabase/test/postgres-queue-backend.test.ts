@@ -1,31 +1,39 @@
 import { PostgresStore } from '@au/store-supabase';
-import { conformanceTasksUrl, requireService, testBackend } from '@au/testing';
+import { conformanceTasksUrl, postgresUrl, requireService, testBackend } from '@au/testing';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PostgresQueueBackend } from '../src/index';
+import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy';
 import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
 
 describe.skipIf(!postgresUp)('PostgresQueueBackend', () => {
   let database: Awaited<ReturnType<typeof freshSchema>>;
+  /** The backends reach PostgreSQL through it: cutting it is a real outage of their queue and store. */
+  let proxy: TcpProxy;
   let queues = 0;
   beforeAll(async () => {
     database = await freshSchema();
+    const { hostname, port } = new URL(postgresUrl());
+    proxy = await startTcpProxy({ host: hostname, port: Number(port || 5432) });
   });
   afterAll(async () => {
+    await proxy?.close();
     await database?.drop();
   });
 
   testBackend(
     'PostgresQueueBackend',
-    ({ store, concurrency }) =>
+    // No `store`: the backend's own store over the proxied connection and the same schema,
+    // which is the test's store by id (bind checks it), so the outage reaches its writes.
+    ({ concurrency, logger }) =>
       new PostgresQueueBackend({
-        connection: database.pool,
+        connection: proxy.through(postgresUrl()),
         schema: database.schema,
-        store,
         tasks: [conformanceTasksUrl],
         queue: `q${++queues}`,
         pollingInterval: 200,
+        ...(logger === undefined ? {} : { logger }),
         ...(concurrency === undefined ? {} : { maxConcurrentTasks: concurrency }),
       }),
     {
@@ -34,6 +42,7 @@ describe.skipIf(!postgresUp)('PostgresQueueBackend', () => {
         await store.ready();
         return store;
       },
+      outage: { begin: () => proxy.cut(), end: () => proxy.restore() },
     },
   );
 });

@@ -107,6 +107,57 @@ describe.skipIf(!postgresUp)('the queue SQL functions', () => {
       expect(await queue.heartbeat(row!, 10_000)).toBe('cancel');
       expect((await store.get(runningKey))?.status).toBe('cancelled');
     });
+
+    it('should write the fields core writes for a CancelledError, so a handle reads the reason', async () => {
+      const key = await fresh();
+      expect(await queue.cancel(key, 'not needed')).toBe(true);
+      expect((await store.get(key))?.error).toEqual({
+        name: 'CancelledError',
+        message: `[au] computation "${key}" was cancelled: not needed`,
+        code: 'AU_CANCELLED',
+        key,
+        reason: 'not needed',
+      });
+      const bare = await fresh();
+      await queue.cancel(bare);
+      expect((await store.get(bare))?.error).toEqual({
+        name: 'CancelledError',
+        message: `[au] computation "${bare}" was cancelled`,
+        code: 'AU_CANCELLED',
+        key: bare,
+      });
+    });
+  });
+
+  describe('when a claim is made again after its reply was lost', () => {
+    it('should answer with the rows it took, and take new ones under a new id only', async () => {
+      const first = await fresh();
+      const claimId = crypto.randomUUID();
+      const [taken] = await queue.claim('a', 5, 10_000, { claimId });
+      expect(taken?.key).toBe(first);
+      const second = `${first}.second`;
+      await queue.enqueue({ key: second, task: 't', priority: 0, maxAttempts: 1, maxLeaseExpiries: 3 });
+      const again = await queue.claim('a', 5, 10_000, { claimId });
+      expect(again.map((row) => [row.key, row.lease_token, row.attempts])).toEqual([
+        [first, taken!.lease_token, 1],
+      ]);
+      const next = await queue.claim('a', 5, 10_000, { claimId: crypto.randomUUID() });
+      expect(next.map((row) => row.key)).toEqual([second]);
+    });
+  });
+
+  describe('when a delivery is given back', () => {
+    it('should queue it again without counting the attempt, and refuse a stale lease', async () => {
+      const key = await fresh(2);
+      const [row] = await queue.claim('a', 1, 10_000);
+      expect(row?.attempts).toBe(1);
+      expect(await queue.release(row!, 0)).toBe(true);
+      expect(await queue.release(row!, 0), 'the lease went with it').toBe(false);
+      const [again] = await queue.claim('b', 1, 10_000);
+      expect(again?.key).toBe(key);
+      expect(again?.attempts, 'the given-back delivery was not counted').toBe(1);
+      expect(await queue.stats()).toEqual({ running: 1 });
+    });
   });
 
   describe('when several rows are queued', () => {

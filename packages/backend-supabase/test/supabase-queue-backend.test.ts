@@ -5,6 +5,7 @@ import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe } from 'vitest';
 import WebSocket from 'ws';
 import { SupabaseQueueBackend } from '../src/index';
+import { startTcpProxy, type TcpProxy } from './fixtures/tcp-proxy';
 import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
@@ -12,17 +13,22 @@ const postgresUp = await requireService('postgres');
 describe.skipIf(!postgresUp)('SupabaseQueueBackend', () => {
   let database: Awaited<ReturnType<typeof freshSchema>>;
   let emulator: PostgrestEmulator;
+  /** The backends reach the emulator through it: cutting it is a real outage of their queue and store. */
+  let proxy: TcpProxy;
   let queues = 0;
   beforeAll(async () => {
     database = await freshSchema();
     emulator = await startPostgrestEmulator({ databaseUrl: postgresUrl(), schema: database.schema });
+    const { hostname, port } = new URL(emulator.url);
+    proxy = await startTcpProxy({ host: hostname, port: Number(port) });
   });
   afterAll(async () => {
+    await proxy?.close();
     await emulator?.close();
     await database?.drop();
   });
-  const client = () =>
-    createClient(emulator.url, emulator.serviceRoleKey, {
+  const client = (url = emulator.url) =>
+    createClient(url, emulator.serviceRoleKey, {
       db: { schema: database.schema },
       auth: { persistSession: false, autoRefreshToken: false },
       realtime: { transport: WebSocket as never },
@@ -30,20 +36,23 @@ describe.skipIf(!postgresUp)('SupabaseQueueBackend', () => {
 
   testBackend(
     'SupabaseQueueBackend (supabase-js through the PostgREST emulator)',
-    ({ store, concurrency }) =>
+    // No `store`: the backend's own store through the proxy and over the same schema, which
+    // is the test's store by id (bind checks it), so the outage reaches its writes.
+    ({ concurrency, logger }) =>
       new SupabaseQueueBackend({
-        client: client(),
+        client: client(proxy.through(emulator.url)),
         schema: database.schema,
-        store,
         tasks: [conformanceTasksUrl],
         queue: `q${++queues}`,
         pollingInterval: 100,
+        ...(logger === undefined ? {} : { logger }),
         ...(concurrency === undefined ? {} : { maxConcurrentTasks: concurrency }),
       }),
     {
       makeStore: () => new SupabaseStore({ client: client(), schema: database.schema }),
       // The emulator shares this process with 100s of polling handles: a smaller crowd.
       manyCount: 150,
+      outage: { begin: () => proxy.cut(), end: () => proxy.restore() },
     },
   );
 });

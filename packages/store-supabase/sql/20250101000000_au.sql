@@ -109,6 +109,11 @@ create index if not exists au_tasks_lease_idx on public.au_tasks (queue, lease_e
 create unique index if not exists au_tasks_dedupe_idx on public.au_tasks (queue, dedupe_key)
   where dedupe_key is not null and status in ('queued', 'running');
 create index if not exists au_tasks_key_idx on public.au_tasks (key);
+-- The worker's id for one claim call: a claim tried again after its reply was lost
+-- finds the rows it took instead of taking more (added after the first release).
+alter table public.au_tasks add column if not exists claim_id uuid;
+create index if not exists au_tasks_claim_id_idx on public.au_tasks (claim_id)
+  where claim_id is not null and status = 'running';
 create index if not exists au_tasks_finished_idx on public.au_tasks (finished_at) where finished_at is not null;
 
 alter table public.au_results enable row level security;
@@ -355,6 +360,44 @@ alter table public.au_settings enable row level security;
 revoke all on table public.au_settings from anon, authenticated;
 grant select, insert, update on table public.au_settings to service_role;
 
+-- `store_id`: this schema's identity, made once and kept across migrations. Every store
+-- object over this schema (PostgresStore, SupabaseStore, in any process) reports it as
+-- its `id`, so producers and workers can check that they share their records.
+alter table public.au_settings add column if not exists value text;
+insert into public.au_settings as s (name, enabled, value)
+  values ('store_id', true, pg_catalog.gen_random_uuid()::text)
+  on conflict (name) do update set value = excluded.value where s.value is null;
+
+create or replace function public.au_store_id() returns text
+language sql stable set search_path = '' as $$
+  select s.value from public.au_settings s where s.name = 'store_id'
+$$;
+
+-- The store each queue's records live in, recorded by the first producer or worker of the
+-- queue: a later one over another store is refused (StoreMismatchError) instead of
+-- running work whose records it cannot see.
+create table if not exists public.au_queue_stores (
+  queue text collate "C" primary key,
+  store_id text not null,
+  bound_at timestamptz not null default now()
+);
+alter table public.au_queue_stores enable row level security;
+revoke all on table public.au_queue_stores from anon, authenticated;
+grant select, insert, delete on table public.au_queue_stores to service_role;
+
+-- Records p_store_id for p_queue when none is, and returns the store the queue is bound to.
+create or replace function public.au_bind_store(p_queue text, p_store_id text) returns text
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_bound text;
+begin
+  insert into public.au_queue_stores (queue, store_id) values (p_queue, p_store_id)
+    on conflict (queue) do nothing;
+  select q.store_id into v_bound from public.au_queue_stores q where q.queue = p_queue;
+  return v_bound;
+end
+$$;
+
 create or replace function public.au_set_notify_changes(p_enabled boolean) returns boolean
 language sql volatile set search_path = '' as $$
   insert into public.au_settings (name, enabled) values ('notify_changes', p_enabled)
@@ -450,12 +493,20 @@ create or replace function public.au_claim(
   p_worker text default null,
   p_limit integer default 1,
   p_lease_ms integer default 30000,
-  p_tasks text[] default null
+  p_tasks text[] default null,
+  p_claim_id uuid default null
 ) returns setof public.au_tasks
 language plpgsql volatile set search_path = '' as $$
 declare
   v_now_ms bigint := public.au_now_ms();
 begin
+  -- The same claim tried again (its reply was lost): the rows it took, and no more.
+  if p_claim_id is not null then
+    return query select * from public.au_tasks t
+      where t.claim_id = p_claim_id and t.status = 'running' and t.queue = p_queue;
+    if found then return; end if;
+  end if;
+
   with expired as (
     select t.id from public.au_tasks t
     where t.queue = p_queue and t.status = 'running' and t.lease_expires_at < now()
@@ -468,6 +519,7 @@ begin
         else 'failed' end,
       lease_expiries = t.lease_expiries + 1,
       lease_token = null,
+      claim_id = null,
       lease_expires_at = null,
       run_at = now(),
       finished_at = case when t.cancel_requested or t.lease_expiries >= t.max_lease_expiries then now() end,
@@ -496,7 +548,8 @@ begin
     attempts = t.attempts + 1,
     lease_token = pg_catalog.gen_random_uuid(),
     lease_expires_at = now() + p_lease_ms * interval '1 millisecond',
-    worker = p_worker
+    worker = p_worker,
+    claim_id = p_claim_id
   from next where t.id = next.id
   returning t.*;
 end
@@ -557,7 +610,7 @@ begin
   if t.status <> 'running' then return 'refused'; end if;
   v_retry := coalesce(p_retry, t.attempts < t.max_attempts) and not t.cancel_requested;
   if v_retry then
-    update public.au_tasks x set status = 'queued', last_error = p_error, lease_expires_at = null,
+    update public.au_tasks x set status = 'queued', last_error = p_error, lease_expires_at = null, claim_id = null,
       run_at = now() + coalesce(p_delay_ms, public.au_backoff_ms(t.backoff, t.attempts)) * interval '1 millisecond'
     where x.id = p_id;
     return 'retry';
@@ -565,6 +618,24 @@ begin
   update public.au_tasks x set status = 'failed', last_error = p_error, lease_expires_at = null, finished_at = now()
   where x.id = p_id;
   return 'failed';
+end
+$$;
+
+-- Gives a delivery back without counting it (its worker could not write the record: a
+-- store outage): queued again after p_delay_ms, its attempt not counted. Fenced by the
+-- lease token; a row whose cancel was asked ends cancelled instead. True when it was given back.
+create or replace function public.au_release(p_id bigint, p_lease_token uuid, p_delay_ms bigint default 0)
+returns boolean
+language plpgsql volatile set search_path = '' as $$
+begin
+  update public.au_tasks t set
+    status = case when t.cancel_requested then 'cancelled' else 'queued' end,
+    attempts = greatest(t.attempts - 1, 0),
+    run_at = now() + greatest(coalesce(p_delay_ms, 0), 0) * interval '1 millisecond',
+    finished_at = case when t.cancel_requested then now() end,
+    lease_token = null, lease_expires_at = null, claim_id = null, worker = null
+  where t.id = p_id and t.lease_token = p_lease_token and t.status = 'running';
+  return found;
 end
 $$;
 
@@ -586,8 +657,10 @@ begin
   where t.queue = p_queue and t.key = p_key and t.status = 'running';
   get diagnostics v_running = row_count;
   update public.au_results r set status = 'cancelled', finished_at = v_now_ms,
-    error = pg_catalog.jsonb_build_object('name', 'CancelledError', 'message',
-      '[au] computation "' || p_key || '" was cancelled' || coalesce(': ' || p_reason, '')),
+    -- The fields core's serializeError writes for a CancelledError (handles read `reason`).
+    error = pg_catalog.jsonb_build_object('name', 'CancelledError', 'code', 'AU_CANCELLED', 'key', p_key,
+      'message', '[au] computation "' || p_key || '" was cancelled' || coalesce(': ' || nullif(p_reason, ''), ''))
+      || case when p_reason is null then '{}'::jsonb else pg_catalog.jsonb_build_object('reason', p_reason) end,
     expires_at = case when r.ttl is null then r.expires_at else v_now_ms + (r.ttl * 1000)::bigint end
   where r.key = p_key and r.status in ('pending', 'running');
   return v_queued + v_running > 0;

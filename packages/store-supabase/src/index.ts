@@ -4,6 +4,7 @@ export {
   type SupabaseClientOptions,
   supabaseSettingsFromEnv,
 } from './create-supabase-client';
+export { DatabaseUnavailableError } from './errors/database-unavailable-error';
 export { MigrationMissingError } from './errors/migration-missing-error';
 export { PermissionError } from './errors/permission-error';
 export { RpcError } from './errors/rpc-error';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DatabaseUnavailableError } from './errors/database-unavailable-error';
 import { MigrationMissingError } from './errors/migration-missing-error';
 import { PermissionError } from './errors/permission-error';
 import { RpcError } from './errors/rpc-error';
@@ -10,6 +11,16 @@ import { assertSchemaName } from './schema-name';
 export type PgQueryable = Pick<pg.Pool, 'query'>;
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * SQLSTATEs of a server that is going away or not taking connections: admin, crash and
+ * immediate shutdown, cannot connect now, too many connections.
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/** What `pg` says when a connection drops or never comes up (these errors carry no code). */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i;
 
 /**
  * Calls the `au_*` functions through `pg`: `select schema.fn(p_a => $1, …)`, each SQL
@@ -76,16 +87,17 @@ export class PgTransport implements RpcTransport {
 export function isNetworkError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string') {
-    if (NETWORK_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03') return true;
-    return false;
+    return NETWORK_CODES.has(code) || code.startsWith('08') || UNAVAILABLE_STATES.has(code);
   }
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    String((error as Error)?.message),
-  );
+  return UNAVAILABLE_MESSAGE.test(String((error as Error)?.message));
 }
 
-/** A `pg` error as an au error: missing function, missing privilege, or the database's own words. */
+/**
+ * A `pg` error as an au error: the database unreachable (transient: `DatabaseUnavailableError`),
+ * a missing function, a missing privilege, or the database's own words.
+ */
 export function translatePgError(error: unknown, fn: string, component: string): Error {
+  if (isNetworkError(error)) return new DatabaseUnavailableError({ fn, component, cause: error });
   const code = (error as { code?: unknown })?.code;
   const message = String((error as Error)?.message ?? error);
   if (code === '42883' || (code === '3F000' && message.includes('schema'))) {

@@ -5,6 +5,7 @@ import {
   type ComputationRecord,
   type StoreCapabilities,
 } from '@au/core';
+import { checkOptions, optionNames } from '@au/core/kit';
 import type pg from 'pg';
 import { PgTransport } from './pg-transport';
 import { RecordListener } from './record-listener';
@@ -27,6 +28,14 @@ export interface PostgresStoreOptions {
   watch?: boolean;
 }
 
+const POSTGRES_STORE_OPTIONS = optionNames<PostgresStoreOptions>({
+  connection: true,
+  schema: true,
+  max: true,
+  clock: true,
+  watch: true,
+});
+
 /**
  * Computation records in PostgreSQL through `pg`, over the `au_*` SQL functions of the
  * migration (`au-supabase migrate`). Every update is one atomic function call that
@@ -40,6 +49,7 @@ export class PostgresStore extends SqlFunctionStore {
   #notifyOn: Promise<unknown> | undefined;
 
   constructor(options: PostgresStoreOptions) {
+    checkOptions('[postgres] PostgresStore', options, POSTGRES_STORE_OPTIONS);
     const schema = options.schema ?? 'public';
     super(
       new PgTransport(options.connection, {

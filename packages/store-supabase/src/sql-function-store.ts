@@ -14,6 +14,7 @@ import {
   type UpdateOptions,
 } from '@au/core';
 import { encodeCursor, normalizeListQuery } from '@au/core/kit';
+import { DatabaseUnavailableError } from './errors/database-unavailable-error';
 import type { RpcTransport } from './rpc-transport';
 
 /** The lease a queue worker holds on a delivery: writes fenced by it fail once it is lost. */
@@ -33,6 +34,8 @@ export class SqlFunctionStore implements ComputationStore {
   readonly transport: RpcTransport;
   readonly #clock: Clock;
   #closed = false;
+  #id: string | undefined;
+  #identifying: Promise<string> | undefined;
 
   constructor(transport: RpcTransport, { clock = systemClock }: { clock?: Clock } = {}) {
     this.transport = transport;
@@ -43,6 +46,35 @@ export class SqlFunctionStore implements ComputationStore {
   /** The schema holding the au tables and functions. */
   get schema(): string {
     return this.transport.schema;
+  }
+
+  /**
+   * The schema's identity (`au-sql:<uuid>`, kept in the migration's settings row): the
+   * same for a PostgresStore and a SupabaseStore over the same schema, in any process.
+   * Known once `identify()` resolved; `undefined` before (the queue backends identify
+   * their stores before they compare them).
+   */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /** Reads the schema's identity once (see `id`); a failed read is tried again on the next call. */
+  identify(): Promise<string> {
+    this.#identifying ??= this.transport
+      .call<string | null>('au_store_id', {}, { idempotent: true })
+      .then((uuid) => {
+        if (uuid === null || uuid === undefined)
+          throw new TypeError(
+            `[au] [${this.name}] schema "${this.schema}" has no store id: apply the au migration again (\`npx au-supabase migrate\`)`,
+          );
+        this.#id = `au-sql:${uuid}`;
+        return this.#id;
+      })
+      .catch((error: unknown) => {
+        this.#identifying = undefined;
+        throw error;
+      });
+    return this.#identifying;
   }
 
   async get(key: string): Promise<ComputationRecord | undefined> {
@@ -83,7 +115,7 @@ export class SqlFunctionStore implements ComputationStore {
     } catch (error) {
       // The request may have reached the database: a second try that finds our own
       // record (same task and createdAt) counts as created.
-      if (!isNetworkFailure(error)) throw error;
+      if (!DatabaseUnavailableError.isInstance(error)) throw error;
       created = await call();
       if (!created) {
         const existing = await this.get(record.key);
@@ -210,6 +242,10 @@ export class LeasedStore implements ComputationStore {
     this.capabilities = store.capabilities;
   }
 
+  get id(): string | undefined {
+    return this.#store.id;
+  }
+
   async get(key: string) {
     const prefetched = this.#prefetched;
     this.#prefetched = undefined;
@@ -236,12 +272,4 @@ export class LeasedStore implements ComputationStore {
     return this.#store.cleanupExpired(now);
   }
   async close(): Promise<void> {}
-}
-
-function isNetworkFailure(error: unknown): boolean {
-  const state = (error as { sqlState?: unknown })?.sqlState;
-  const cause = (error as { cause?: { code?: unknown } })?.cause;
-  return (
-    state === 'network' || (typeof cause?.code === 'string' && /^(ECONN|EPIPE|ETIMEDOUT|08)/.test(cause.code))
-  );
 }

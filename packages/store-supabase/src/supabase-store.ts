@@ -1,4 +1,5 @@
 import type { Clock } from '@au/core';
+import { checkOptions, optionNames } from '@au/core/kit';
 import { SqlFunctionStore } from './sql-function-store';
 import { type RpcClient, SupabaseTransport } from './supabase-transport';
 
@@ -14,6 +15,8 @@ export interface SupabaseStoreOptions {
   clock?: Clock;
 }
 
+const SUPABASE_STORE_OPTIONS = optionNames<SupabaseStoreOptions>({ client: true, schema: true, clock: true });
+
 /**
  * Computation records in Supabase, reached only through `rpc()` calls to the `au_*`
  * SQL functions (PostgREST). Handles poll it (`capabilities.watch` is false): Realtime
@@ -21,6 +24,7 @@ export interface SupabaseStoreOptions {
  */
 export class SupabaseStore extends SqlFunctionStore {
   constructor(options: SupabaseStoreOptions) {
+    checkOptions('[supabase] SupabaseStore', options, SUPABASE_STORE_OPTIONS);
     super(
       new SupabaseTransport(options.client, options.schema === undefined ? {} : { schema: options.schema }),
       options.clock === undefined ? {} : { clock: options.clock },

@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from './errors/database-unavailable-error';
 import { MigrationMissingError } from './errors/migration-missing-error';
 import { PermissionError } from './errors/permission-error';
 import { RpcError } from './errors/rpc-error';
@@ -48,20 +49,15 @@ export class SupabaseTransport implements RpcTransport {
         try {
           result = await this.client.rpc(fn, body);
         } catch (error) {
-          throw new RpcError({
-            fn,
-            component: this.name,
-            sqlState: 'network',
-            detail: String(error),
-            cause: error,
-          });
+          // A client that throws (fetch failed, a socket reset) rather than answering.
+          throw new DatabaseUnavailableError({ fn, component: this.name, cause: error });
         }
         if (result.error !== null && result.error !== undefined)
           throw translateRpcError(result, fn, this.name);
         return result;
       },
       options.idempotent === true,
-      (error) => RpcError.isInstance(error) && error.sqlState === 'network',
+      DatabaseUnavailableError.isInstance,
     );
     return response.data as T;
   }
@@ -69,24 +65,44 @@ export class SupabaseTransport implements RpcTransport {
   async close(): Promise<void> {}
 }
 
-/** A PostgREST error response as an au error. */
+/**
+ * A PostgREST error response as an au error: no answer from the database (transient:
+ * `DatabaseUnavailableError`), a missing function, a missing privilege, or the
+ * database's own words.
+ */
 export function translateRpcError(response: RpcResponse, fn: string, component: string): Error {
   const error = response.error!;
   const code = error.code;
   if (code === 'PGRST202' || code === '42883')
     return new MigrationMissingError({ fn, component, cause: error });
   if (code === '42501') return new PermissionError({ fn, component, cause: error });
-  const network =
-    response.status === 0 ||
-    response.status === 503 ||
-    response.status === 520 ||
-    /fetch failed|ECONNREFUSED|ECONNRESET|network/i.test(error.message);
+  if (isUnavailable(response)) return new DatabaseUnavailableError({ fn, component, cause: error });
   const detail = [error.message, error.details, error.hint].filter((part) => part).join(' — ');
   return new RpcError({
     fn,
     component,
-    sqlState: network ? 'network' : (code ?? String(response.status ?? 'unknown')),
+    sqlState: code ?? String(response.status ?? 'unknown'),
     detail,
     cause: error,
   });
+}
+
+// ---- private helpers --------------------------------------------------------------
+
+/** PostgREST's codes for "cannot reach the database" (PGRST000-003), and SQLSTATEs of a server going away. */
+const UNAVAILABLE_CODE = /^(PGRST00[0-3]|08...|57P0[1-3]|53300)$/;
+
+/**
+ * The request got no answer from the database: no HTTP answer at all (status 0, the
+ * fetch failed), a gateway that could not reach PostgREST (502-504, 520), or PostgREST
+ * that could not reach PostgreSQL.
+ */
+function isUnavailable(response: RpcResponse): boolean {
+  const { status } = response;
+  const error = response.error!;
+  if (status === 0 || status === 502 || status === 503 || status === 504 || status === 520) return true;
+  if (error.code !== undefined && UNAVAILABLE_CODE.test(error.code)) return true;
+  return /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|other side closed|network/i.test(
+    `${error.message} ${error.details ?? ''}`,
+  );
 }

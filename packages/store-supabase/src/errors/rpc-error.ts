@@ -3,7 +3,7 @@ import { AuError } from '@au/core';
 /** An `au_*` function call failed for another reason: the database's code and message are kept. */
 export class RpcError extends AuError {
   readonly fn: string;
-  /** SQLSTATE or PostgREST code, e.g. `23505`, `PGRST203`; `network` when the request never got an answer. */
+  /** SQLSTATE or PostgREST code, e.g. `23505`, `PGRST203` (no answer at all is a `DatabaseUnavailableError`). */
   readonly sqlState: string | undefined;
 
   constructor({
