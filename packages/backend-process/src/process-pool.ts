@@ -1,36 +1,26 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { SerializedError, TaskLogger } from '@au/core';
-import type { ProcessExit } from './errors/process-crashed-error';
-import type { AttemptEvent, ChildMessage, ParentMessage, RunRequest, RunResponse } from './wire';
+import {
+  isWorkerEvent,
+  type PoolRequest,
+  type PoolResponse,
+  type PoolTransport,
+  type PoolTransportContext,
+  type WorkerEvent,
+} from '@au/core/kit';
+import { ProcessCrashedError, type ProcessExit } from './errors/process-crashed-error';
+import type { ChildMessage, ParentMessage } from './wire';
 
 export interface ProcessPoolOptions {
   /** The worker program (`process-worker`). */
   entry: string;
-  /** Task modules every process loads. */
-  modules: readonly string[];
   /** Node options of the processes; `undefined` inherits the parent's. */
   execArgv: string[] | undefined;
-  /** Environment of the processes. */
+  /** Environment of the processes; `undefined` inherits the parent's. */
   env: NodeJS.ProcessEnv | undefined;
-  /** Milliseconds an idle process lives before it is stopped. */
-  idleTimeout: number;
-  /** Processes alive at most; further runs wait for one to be free. */
-  maxProcesses: number;
-  logger: TaskLogger;
 }
 
-/** One attempt handed to a process. */
-export interface PoolRun {
-  /**
-   * Settles when the process replied, or when it is gone: rejects `StoppedError` after
-   * `stop`, `ProcessGoneError` when it died on its own.
-   */
-  readonly reply: Promise<RunResponse>;
-  /** Aborts the task: its signal first (a message and SIGTERM), then SIGKILL after `gracePeriod` ms. */
-  stop(reason: SerializedError, gracePeriod: number): void;
-}
-
-/** The process was stopped on purpose (`PoolRun.stop`) before it replied. */
+/** The process was stopped on purpose (`abort`, `kill`, `close`) before it replied. */
 export class StoppedError extends Error {
   override readonly name = 'StoppedError';
 }
@@ -50,20 +40,9 @@ export class ProcessGoneError extends Error {
   }
 }
 
-/** Attempts of short tasks handed to one process together. */
-export interface PoolBatchRun {
-  /** One response per request, in order; rejects like `PoolRun.reply`. */
-  readonly reply: Promise<RunResponse[]>;
-  /**
-   * Aborts one attempt of the batch: a message that aborts its signal, or skips it when
-   * its turn has not come; SIGKILL after `gracePeriod` ms when the batch is still not done.
-   */
-  stop(id: number, reason: SerializedError, gracePeriod: number): void;
-}
-
 interface Worker {
   child: ChildProcess;
-  attempt: ActiveRun | undefined;
+  job: Job | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** An error the process reported just before it died, and the attempt it came from. */
   uncaught: SerializedError | undefined;
@@ -71,40 +50,38 @@ interface Worker {
   gone: boolean;
 }
 
-/** A run and the message that starts it, waiting for a process or handed to one. */
+/** A run (an attempt, or a batch of them) and the message that starts it, waiting for a process or handed to one. */
 interface Job {
-  active: ActiveRun;
+  /** The attempts it carries (progress, logs and aborts name them by id). */
+  ids: readonly number[];
+  batch: boolean;
   message: ParentMessage;
   worker: Worker | undefined;
-}
-
-interface ActiveRun {
-  /** The attempt's id; a batch's: its first attempt's. */
-  id: number;
-  /** A batch's attempts (progress and logs come with their own ids). */
-  ids: ReadonlySet<number> | undefined;
-  onEvent: (event: AttemptEvent) => void;
   /** Resolves the run's reply: a response, or a batch's responses. */
-  resolve: (reply: RunResponse | RunResponse[]) => void;
+  resolve: (reply: PoolResponse | PoolResponse[]) => void;
   reject: (error: Error) => void;
+  /** Aborted or killed: its process's end is no crash. */
   stopped: boolean;
-  killTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
- * A small fork pool: one run (an attempt, or a batch of them) per process at a time, at
- * most `maxProcesses` processes, started on demand and kept while busy or recently used;
- * runs wait in order for a free process; a process that is stopped or dies is replaced
- * by the next run.
+ * The process transport of `ProcessBackend`, a small fork pool: one run per process at
+ * a time, at most `concurrency` processes, started on demand and kept while busy or
+ * recently used; runs wait in order for a free process; a process that is stopped or
+ * dies is replaced by the next run. (Why not tinypool: see the README.)
  */
-export class ProcessPool {
+export class ProcessPool implements PoolTransport {
+  readonly #context: PoolTransportContext;
   readonly #options: ProcessPoolOptions;
   readonly #workers = new Set<Worker>();
   readonly #idle: Worker[] = [];
   readonly #waiting: Job[] = [];
+  /** Jobs not settled yet, by each of their attempt ids. */
+  readonly #jobs = new Map<number, Job>();
   #closed = false;
 
-  constructor(options: ProcessPoolOptions) {
+  constructor(context: PoolTransportContext, options: ProcessPoolOptions) {
+    this.#context = context;
     this.#options = options;
   }
 
@@ -118,50 +95,43 @@ export class ProcessPool {
     while (!this.#closed && this.#workers.size < count) this.#release(this.#spawn());
   }
 
-  run(request: RunRequest, onEvent: (event: AttemptEvent) => void): PoolRun {
-    const { job, reply } = this.#submit<RunResponse>(request.id, undefined, onEvent, {
-      type: 'run',
-      request,
-    });
-    const { active } = job;
-    return {
-      reply,
-      stop: (reason, gracePeriod) => {
-        if (active.stopped || this.#withdraw(job)) return;
-        const worker = job.worker;
-        if (worker === undefined || worker.attempt !== active) return;
-        active.stopped = true;
-        this.#send(worker, { type: 'abort', id: request.id, reason });
-        worker.child.kill('SIGTERM');
-        active.killTimer = setTimeout(() => worker.child.kill('SIGKILL'), gracePeriod);
-      },
-    };
+  run(request: PoolRequest): Promise<PoolResponse> {
+    return this.#submit([request.id], false, { type: 'run', request });
   }
 
-  runBatch(requests: readonly RunRequest[], onEvent: (event: AttemptEvent) => void): PoolBatchRun {
-    const ids = new Set(requests.map((request) => request.id));
-    const { job, reply } = this.#submit<RunResponse[]>(requests[0]!.id, ids, onEvent, {
-      type: 'batch',
-      requests: [...requests],
-    });
-    const { active } = job;
-    return {
-      reply,
-      stop: (id, reason, gracePeriod) => {
-        if (!ids.has(id) || this.#withdraw(job)) return;
-        const worker = job.worker;
-        if (worker === undefined || worker.attempt !== active) return;
-        active.stopped = true;
-        this.#send(worker, { type: 'abort', id, reason });
-        active.killTimer ??= setTimeout(() => worker.child.kill('SIGKILL'), gracePeriod);
-      },
-    };
+  runBatch(requests: PoolRequest[]): Promise<PoolResponse[]> {
+    const ids = requests.map((request) => request.id);
+    return this.#submit(ids, true, { type: 'batch', requests });
+  }
+
+  /**
+   * A waiting run is dropped. A running attempt gets an abort message (its signal aborts,
+   * or a batch skips it); a run of its own also gets SIGTERM, so the process ends once
+   * the task settles and the next task gets a fresh one. A batch gets no SIGTERM: it
+   * would abort whichever attempt runs.
+   */
+  abort(id: number, reason: SerializedError): void {
+    const job = this.#jobs.get(id);
+    if (job === undefined || this.#withdraw(job)) return;
+    const worker = job.worker;
+    if (worker === undefined || worker.job !== job) return;
+    job.stopped = true;
+    this.#send(worker, { type: 'abort', id, reason });
+    if (!job.batch) worker.child.kill('SIGTERM');
+  }
+
+  kill(id: number): void {
+    const job = this.#jobs.get(id);
+    const worker = job?.worker;
+    if (job === undefined || worker === undefined || worker.job !== job) return;
+    job.stopped = true;
+    worker.child.kill('SIGKILL');
   }
 
   /** Stops every process: SIGTERM, then SIGKILL after `gracePeriod` ms. */
   async close(gracePeriod: number): Promise<void> {
     this.#closed = true;
-    for (const job of this.#waiting.splice(0)) job.active.reject(new StoppedError('the pool closed'));
+    for (const job of this.#waiting.splice(0)) this.#settle(job, new StoppedError('the pool closed'));
     const exits = [...this.#workers].map(
       (worker) =>
         new Promise<void>((resolve) => {
@@ -176,44 +146,54 @@ export class ProcessPool {
     await Promise.all(exits);
   }
 
+  crashError(attempt: { task: string; key: string }, cause: unknown): Error {
+    if (!(cause instanceof ProcessGoneError)) return cause as Error;
+    return new ProcessCrashedError({ task: attempt.task, key: attempt.key, exit: cause.exit });
+  }
+
+  /** The attempt an escaped error came from; a `process.exit` names none. */
+  diedIn(_requests: readonly PoolRequest[], cause: unknown): number | undefined {
+    return cause instanceof ProcessGoneError ? cause.attemptId : undefined;
+  }
+
   // ---- private helpers ------------------------------------------------------------
 
   /** Makes the run and hands it to a free process, or queues it until one is free. */
-  #submit<Reply>(
-    id: number,
-    ids: ReadonlySet<number> | undefined,
-    onEvent: (event: AttemptEvent) => void,
-    message: ParentMessage,
-  ): { job: Job; reply: Promise<Reply> } {
-    if (this.#closed) throw new Error('[au] [process] the process pool is closed');
-    let active!: ActiveRun;
-    const reply = new Promise<Reply>((resolve, reject) => {
-      active = {
-        id,
+  #submit<Reply>(ids: readonly number[], batch: boolean, message: ParentMessage): Promise<Reply> {
+    if (this.#closed) return Promise.reject(new Error('[au] [process] the process pool is closed'));
+    return new Promise<Reply>((resolve, reject) => {
+      const job: Job = {
         ids,
-        onEvent,
-        resolve: resolve as unknown as ActiveRun['resolve'],
+        batch,
+        message,
+        worker: undefined,
+        resolve: resolve as Job['resolve'],
         reject,
         stopped: false,
-        killTimer: undefined,
       };
+      for (const id of ids) this.#jobs.set(id, job);
+      const worker =
+        this.#takeIdle() ?? (this.#workers.size < this.#context.concurrency ? this.#spawn() : undefined);
+      if (worker === undefined) this.#waiting.push(job);
+      else this.#bind(worker, job);
     });
-    const job: Job = { active, message, worker: undefined };
-    const worker =
-      this.#takeIdle() ?? (this.#workers.size < this.#options.maxProcesses ? this.#spawn() : undefined);
-    if (worker === undefined) this.#waiting.push(job);
-    else this.#bind(worker, job);
-    return { job, reply };
   }
 
   #bind(worker: Worker, job: Job): void {
     if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
     worker.idleTimer = undefined;
     job.worker = worker;
-    worker.attempt = job.active;
+    worker.job = job;
     worker.child.ref();
     worker.child.channel?.ref();
     this.#send(worker, job.message);
+  }
+
+  /** Settles a job: its reply, or the error it rejects with. */
+  #settle(job: Job, outcome: Error | PoolResponse | PoolResponse[]): void {
+    for (const id of job.ids) if (this.#jobs.get(id) === job) this.#jobs.delete(id);
+    if (outcome instanceof Error) job.reject(outcome);
+    else job.resolve(outcome);
   }
 
   /** Takes a run that still waits for a process out of the queue (stopped); true when it waited. */
@@ -221,15 +201,15 @@ export class ProcessPool {
     const index = this.#waiting.indexOf(job);
     if (index === -1) return false;
     this.#waiting.splice(index, 1);
-    job.active.stopped = true;
-    job.active.reject(new StoppedError('stopped before it reached a process'));
+    job.stopped = true;
+    this.#settle(job, new StoppedError('stopped before it reached a process'));
     return true;
   }
 
   /** A process is free, or gone: the next waiting run gets it, or a new one. */
   #next(worker: Worker | undefined): boolean {
     if (this.#closed || this.#waiting.length === 0) return false;
-    const target = worker ?? (this.#workers.size < this.#options.maxProcesses ? this.#spawn() : undefined);
+    const target = worker ?? (this.#workers.size < this.#context.concurrency ? this.#spawn() : undefined);
     if (target === undefined) return false;
     this.#bind(target, this.#waiting.shift()!);
     return true;
@@ -245,7 +225,7 @@ export class ProcessPool {
     });
     const worker: Worker = {
       child,
-      attempt: undefined,
+      job: undefined,
       idleTimer: undefined,
       uncaught: undefined,
       uncaughtIn: undefined,
@@ -259,41 +239,39 @@ export class ProcessPool {
       if (index !== -1) this.#idle.splice(index, 1);
     });
     child.on('error', (error) => {
-      this.#options.logger.warn({ err: error }, '[au] [process] worker process error');
+      this.#context.logger.warn({ err: error }, '[au] [process] worker process error');
     });
     // 'close' comes after the IPC channel drained, so a crash report sent just before dying is read first.
     child.on('close', (code, signal) => this.#onExit(worker, { code, signal }));
-    this.#send(worker, { type: 'init', modules: [...this.#options.modules] });
+    this.#send(worker, { type: 'init', modules: [...this.#context.modules] });
     return worker;
   }
 
   #onMessage(worker: Worker, message: ChildMessage): void {
-    const active = worker.attempt;
+    if (isWorkerEvent(message)) {
+      this.#context.onEvent(message as WorkerEvent);
+      return;
+    }
+    const job = worker.job;
     if (message.type === 'crash') {
       worker.uncaught = message.error;
       worker.uncaughtIn = message.id;
-      if (active === undefined || !(message.id === active.id || active.ids?.has(message.id!))) {
-        this.#options.logger.error(
-          { err: message.error },
-          '[au] [process] a worker process crashed between tasks; it will be replaced',
-        );
+      if (job === undefined || message.id === undefined || !job.ids.includes(message.id)) {
+        logCrashBetweenTasks(this.#context.logger, message.error);
       }
       return;
     }
-    if (active === undefined || !(message.id === active.id || active.ids?.has(message.id))) return;
+    if (job === undefined || !job.ids.includes(message.id)) return;
     if (message.type === 'batch-done') {
-      // A batch answers even after a stop: its stopped attempt was aborted or skipped.
-      if (active.killTimer !== undefined) clearTimeout(active.killTimer);
-      worker.attempt = undefined;
-      active.resolve(message.responses);
-      this.#release(worker);
-    } else if (message.type === 'done') {
-      if (active.stopped) return; // settles when the process is gone
-      worker.attempt = undefined;
-      active.resolve(message.response);
+      // A batch answers even after an abort: its aborted attempt was stopped or skipped.
+      worker.job = undefined;
+      this.#settle(job, message.responses);
       this.#release(worker);
     } else {
-      active.onEvent(message);
+      if (job.stopped) return; // SIGTERM was sent: settles when the process is gone
+      worker.job = undefined;
+      this.#settle(job, message.response);
+      this.#release(worker);
     }
   }
 
@@ -303,26 +281,19 @@ export class ProcessPool {
     const index = this.#idle.indexOf(worker);
     if (index !== -1) this.#idle.splice(index, 1);
     if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
-    const active = worker.attempt;
-    worker.attempt = undefined;
+    const job = worker.job;
+    worker.job = undefined;
     this.#next(undefined);
-    if (active === undefined) return;
-    if (active.killTimer !== undefined) clearTimeout(active.killTimer);
-    if (active.stopped) active.reject(new StoppedError('stopped'));
+    if (job === undefined) return;
+    if (job.stopped) this.#settle(job, new StoppedError('stopped'));
     else {
       const uncaught = worker.uncaught;
-      active.reject(
-        new ProcessGoneError(
-          {
-            code,
-            signal,
-            ...(uncaught === undefined
-              ? {}
-              : { uncaught: { name: uncaught.name, message: uncaught.message } }),
-          },
-          worker.uncaughtIn,
-        ),
-      );
+      const exit: ProcessExit = {
+        code,
+        signal,
+        ...(uncaught === undefined ? {} : { uncaught: { name: uncaught.name, message: uncaught.message } }),
+      };
+      this.#settle(job, new ProcessGoneError(exit, worker.uncaughtIn));
     }
   }
 
@@ -345,13 +316,13 @@ export class ProcessPool {
     this.#idle.push(worker);
     worker.child.unref();
     worker.child.channel?.unref();
-    if (Number.isFinite(this.#options.idleTimeout)) {
+    if (Number.isFinite(this.#context.idleTimeout)) {
       worker.idleTimer = setTimeout(() => {
         const index = this.#idle.indexOf(worker);
         if (index === -1) return;
         this.#idle.splice(index, 1);
         worker.child.kill('SIGTERM');
-      }, this.#options.idleTimeout);
+      }, this.#context.idleTimeout);
       worker.idleTimer.unref();
     }
   }
@@ -361,7 +332,11 @@ export class ProcessPool {
     try {
       worker.child.send(message);
     } catch (error) {
-      this.#options.logger.warn({ err: error }, '[au] [process] could not send to a worker process');
+      this.#context.logger.warn({ err: error }, '[au] [process] could not send to a worker process');
     }
   }
+}
+
+function logCrashBetweenTasks(logger: TaskLogger, error: SerializedError): void {
+  logger.error({ err: error }, '[au] [process] a worker process crashed between tasks; it will be replaced');
 }

@@ -1,48 +1,23 @@
 import type { SerializedError } from '@au/core';
-import type { ForwardedLogLevel } from '@au/core/kit';
+import type { PoolRequest, PoolResponse, WorkerEvent } from '@au/core/kit';
 
 /*
  * What crosses the IPC channel between the parent and its worker processes (JSON
- * serialization). Arguments and results travel codec-encoded (JSON-compatible data);
- * errors travel serialized.
+ * serialization), around core's pool messages (`PoolRequest`, `PoolResponse`,
+ * `WorkerEvent`).
  */
-
-/** One attempt of one task. */
-export interface RunRequest {
-  /** Unique within one backend: matches progress, logs and aborts to this attempt. */
-  id: number;
-  task: string;
-  key: string;
-  attempt: number;
-  /** Name of the computation's codec (`json`, `structured`, or the task's own). */
-  codec: string;
-  /** The input, encoded with that codec. */
-  args: unknown;
-}
-
-/**
- * How an attempt ended. `progress` is the last value the task reported; `duration` the
- * ms the task ran (the parent learns which tasks are short from it).
- */
-export type RunResponse =
-  | { ok: true; value: unknown; progress?: { value: unknown }; duration?: number }
-  | { ok: false; error: SerializedError; progress?: { value: unknown }; duration?: number };
 
 /** Parent → child. */
 export type ParentMessage =
   | { type: 'init'; modules: string[] }
-  | { type: 'run'; request: RunRequest }
+  | { type: 'run'; request: PoolRequest }
   /** Attempts of short tasks, run one after the other, answered by one `batch-done` (id: the first's). */
-  | { type: 'batch'; requests: RunRequest[] }
+  | { type: 'batch'; requests: PoolRequest[] }
   | { type: 'abort'; id: number; reason: SerializedError };
 
-/** Child → parent. */
+/** Child → parent: replies, a crash report, and progress and log lines (`WorkerEvent`). */
 export type ChildMessage =
-  | { type: 'done'; id: number; response: RunResponse }
-  | { type: 'batch-done'; id: number; responses: RunResponse[] }
-  | { type: 'progress'; id: number; value: unknown }
-  | { type: 'log'; id: number; level: ForwardedLogLevel; args: unknown[] }
-  | { type: 'crash'; id: number | undefined; error: SerializedError };
-
-/** Progress and log lines of a running attempt. */
-export type AttemptEvent = Extract<ChildMessage, { type: 'progress' | 'log' }>;
+  | { type: 'done'; id: number; response: PoolResponse }
+  | { type: 'batch-done'; id: number; responses: PoolResponse[] }
+  | { type: 'crash'; id: number | undefined; error: SerializedError }
+  | WorkerEvent;

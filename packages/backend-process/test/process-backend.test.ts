@@ -57,6 +57,17 @@ describe('ProcessBackend', () => {
       );
     });
 
+    it('should refuse an unknown option with a TypeError naming it', () => {
+      const misspelled = { tasks: [fixtureUrl], concurency: 2 } as never;
+      expect(() => new ProcessBackend(misspelled)).toThrow(TypeError);
+      expect(() => new ProcessBackend(misspelled)).toThrow(
+        /ProcessBackend: unknown option "concurency" \(did you mean "concurrency"\?\)/,
+      );
+      expect(
+        () => new ProcessBackend({ tasks: [fixtureUrl], minProcesses: 0, cron: '* * * * *' } as never),
+      ).toThrow(/unknown option "cron"/);
+    });
+
     it('should refuse a concurrency below 1', () => {
       expect(() => new ProcessBackend({ tasks: [fixtureUrl], concurrency: 1.5 })).toThrow(/concurrency/);
     });

@@ -57,6 +57,17 @@ describe('ThreadsBackend', () => {
       );
     });
 
+    it('should refuse an unknown option with a TypeError naming it', () => {
+      const misspelled = { tasks: [fixtureUrl], concurency: 2 } as never;
+      expect(() => new ThreadsBackend(misspelled)).toThrow(TypeError);
+      expect(() => new ThreadsBackend(misspelled)).toThrow(
+        /ThreadsBackend: unknown option "concurency" \(did you mean "concurrency"\?\)/,
+      );
+      expect(
+        () => new ThreadsBackend({ tasks: [fixtureUrl], minThreads: 0, cron: '* * * * *' } as never),
+      ).toThrow(/unknown option "cron"/);
+    });
+
     it('should refuse a concurrency below 1', () => {
       expect(() => new ThreadsBackend({ tasks: [fixtureUrl], concurrency: 0 })).toThrow(/concurrency/);
     });

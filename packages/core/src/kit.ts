@@ -12,6 +12,23 @@ export {
 } from './backends/local-scheduler';
 export { type LocalRun, LocalTasks } from './backends/local-tasks';
 export {
+  isTypeScriptModule,
+  normalizeTaskModules,
+  resolveCodec,
+  TASK_MODULES_WHERE,
+} from './backends/pool/pool-task-modules';
+export type { PoolTransport, PoolTransportContext } from './backends/pool/pool-transport';
+export {
+  isWorkerEvent,
+  MAX_ATTEMPT_ID,
+  type PoolRequest,
+  type PoolResponse,
+  type WorkerEvent,
+} from './backends/pool/pool-wire';
+export { PooledBackend } from './backends/pool/pooled-backend';
+export type { PooledBackendSettings, PoolOptions } from './backends/pool/pooled-backend-options';
+export { isPromiseLike, WorkerAttempt, type WorkerAttemptOptions } from './backends/pool/worker-attempt';
+export {
   type BatchableRequest,
   type BatchableResponse,
   type BatchFailure,
