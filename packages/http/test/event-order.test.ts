@@ -1,27 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, countUp } from './fixtures';
+import { buildApp, countUp, parseEventStream, type SentEvent as StreamEvent } from './fixtures';
 
 type Built = Awaited<ReturnType<typeof buildApp>>;
 
-interface SentEvent {
-  id: string;
-  event: string;
-  data: { status: string; progress?: number };
-}
-
-function parse(body: string): SentEvent[] {
-  return body
-    .split('\n\n')
-    .filter((block) => block.includes('data: '))
-    .map((block) => {
-      const fields = Object.fromEntries(
-        block
-          .split('\n')
-          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
-      );
-      return { id: fields.id, event: fields.event, data: JSON.parse(fields.data ?? 'null') } as SentEvent;
-    });
-}
+type SentEvent = StreamEvent<{ status: string; progress?: number }>;
+const parse = (body: string): SentEvent[] => parseEventStream(body);
 
 const TO = 50;
 

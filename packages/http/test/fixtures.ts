@@ -82,3 +82,29 @@ export const countUp = defineTask({
     return to;
   },
 });
+
+/** One server-sent event of a whole `text/event-stream` body, with its data parsed as JSON. */
+export interface SentEvent<Data = unknown> {
+  id: string;
+  event: string;
+  data: Data;
+}
+
+/** The events of a finished `text/event-stream` body (what `app.inject` returns). */
+export function parseEventStream<Data = unknown>(body: string): SentEvent<Data>[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.includes('data: '))
+    .map((block) => {
+      const fields = Object.fromEntries(
+        block
+          .split('\n')
+          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+      );
+      return {
+        id: fields.id,
+        event: fields.event,
+        data: JSON.parse(fields.data ?? 'null'),
+      } as SentEvent<Data>;
+    });
+}

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auHttp } from '../src/index';
-import { boom, buildApp, double } from './fixtures';
+import { boom, buildApp, double, parseEventStream } from './fixtures';
 
 interface Built {
   app: FastifyInstance;
@@ -266,23 +266,7 @@ describe('@au/http routes', () => {
   });
 
   describe('when following events', () => {
-    function parse(body: string) {
-      return body
-        .split('\n\n')
-        .filter((block) => block.includes('data: '))
-        .map((block) => {
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
-          );
-          return {
-            id: fields.id as string,
-            event: fields.event as string,
-            data: JSON.parse(fields.data as string),
-          };
-        });
-    }
+    const parse = (body: string) => parseEventStream<Record<string, unknown>>(body);
 
     it('should stream status and progress until the end, with ids that resume', async () => {
       const { taskId } = (await post(built.app, '/slow?async=true', { ms: 300 })).json();

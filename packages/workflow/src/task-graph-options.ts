@@ -104,15 +104,7 @@ export const NODE_OPTIONS = optionNames<NodeOptions>({
   key: true,
   tags: true,
 });
-export const RESUME_OPTIONS = optionNames<ResumeOptions>({
-  backend: true,
-  failurePolicy: true,
-  ttl: true,
-  codec: true,
-  middleware: true,
-  meta: true,
-  logger: true,
-  clock: true,
-  define: true,
-  relaunchUnfinished: true,
-});
+export const RESUME_OPTIONS: ReadonlySet<string> = new Set([
+  ...[...GRAPH_OPTIONS].filter((name) => name !== 'store' && name !== 'key'),
+  ...optionNames<Omit<ResumeOptions, keyof TaskGraphOptions>>({ define: true, relaunchUnfinished: true }),
+]);
