@@ -1,5 +1,5 @@
 // PostgresQueueBackend against pg-boss on the same PostgreSQL: 10,000 trivial jobs,
-// the same concurrency (100 at once: pg-boss 10 runs 100 workers of batch 1, each of
+// the same concurrency (100 at once: pg-boss 12 runs 100 workers of batch 1, each of
 // which waits its polling interval (0.5 s, its minimum) between two fetches), one run. Each side enqueues everything first, then
 // its workers start and the clock runs until every job is done. Prints both rates and
 // the ratio au / pg-boss (> 1: au is faster).
@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { defineTask, jsonCodec, NO_RETRY } from '@au/core';
 import { launchMany } from '@au/core/kit';
 import pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss } from 'pg-boss';
 import { PostgresQueueBackend } from '../packages/backend-supabase/src/index';
 import { applyMigration, PostgresStore } from '../packages/store-supabase/src/index';
 import { postgresUrl } from '../packages/testing/src/service-url';
@@ -83,10 +83,8 @@ async function benchPgBoss(): Promise<{ enqueue: number; process: number }> {
     const chunk = 1000;
     for (let start = 0; start < JOBS; start += chunk) {
       await boss.insert(
-        Array.from({ length: Math.min(chunk, JOBS - start) }, (_, index) => ({
-          name: queue,
-          data: { n: start + index },
-        })),
+        queue,
+        Array.from({ length: Math.min(chunk, JOBS - start) }, (_, index) => ({ data: { n: start + index } })),
       );
     }
     const enqueueSeconds = (performance.now() - enqueueStart) / 1000;
@@ -98,18 +96,22 @@ async function benchPgBoss(): Promise<{ enqueue: number; process: number }> {
     });
     const processStart = performance.now();
     for (let index = 0; index < CONCURRENCY; index++) {
-      await boss.work<{ n: number }>(queue, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-        const result = job!.data.n + 1;
-        done += 1;
-        if (done >= JOBS) finish();
-        return result;
-      });
+      await boss.work<{ n: number }>(
+        queue,
+        { batchSize: 1, pollingIntervalSeconds: 0.5 },
+        async ([job]: { data: { n: number } }[]) => {
+          const result = job!.data.n + 1;
+          done += 1;
+          if (done >= JOBS) finish();
+          return result;
+        },
+      );
     }
     await finished;
     const processSeconds = (performance.now() - processStart) / 1000;
     return { enqueue: JOBS / enqueueSeconds, process: JOBS / processSeconds };
   } finally {
-    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    await boss.stop({ graceful: false }).catch(() => undefined);
     const pool = new pg.Pool({ connectionString: url });
     await pool.query(`drop schema if exists ${schema} cascade`);
     await pool.end();
