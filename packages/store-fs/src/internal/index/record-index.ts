@@ -43,7 +43,7 @@ export interface RecordIndexSettings {
   repair(key: string): Promise<void>;
   /** Told when the index was built from the record files, and why. */
   onRebuilt(message: string): void;
-  /** A log with more lines than this (and than twice the keys) is compacted. @default 20_000 */
+  /** A log with more lines than this (and than there are keys) is compacted. @default 20_000 */
   compactAfterLines?: number;
 }
 
@@ -363,7 +363,7 @@ export class RecordIndex {
       return this.#readerReady();
     }
     const { linesInGeneration } = reader.follower;
-    if (!this.#compacting && linesInGeneration > Math.max(this.#compactAfterLines, 2 * reader.index.size)) {
+    if (!this.#compacting && linesInGeneration > Math.max(this.#compactAfterLines, reader.index.size)) {
       this.#compacting = true;
       this.#track(
         this.#compact().finally(() => {
