@@ -23,10 +23,8 @@ import {
   applyPatch,
   checkOptions,
   isExpired,
-  matchesListQuery,
   normalizeListQuery,
   optionNames,
-  pageRecords,
 } from '@au/core/kit';
 import { CorruptRecordError } from './errors/corrupt-record-error';
 import { LockTimeoutError } from './errors/lock-timeout-error';
@@ -40,6 +38,7 @@ import {
   unlinkFile,
   writeNewFile,
 } from './internal/file-io';
+import { RecordIndex, type RecordRead } from './internal/index/record-index';
 import { KeyLocks, type LockToken } from './internal/key-lock';
 import { KeyMutex } from './internal/key-mutex';
 import { parseRecord } from './internal/parse-record';
@@ -87,9 +86,12 @@ let tempCounter = 0;
  *   (see `KeyLocks`: an exclusive symlink naming the owner, taken over when its process is
  *   dead or it is older than `lockStaleAfter`), so conditional updates are atomic between
  *   processes. Calls of one process on one key also queue in memory first.
- * - `list` and `cleanupExpired` read every record file; corrupt or foreign files are
- *   skipped and reported to `onCorrupt`. `get`/`update`/`create` on such a key throw
- *   `CorruptRecordError`; `delete` removes the file.
+ * - `list` reads only the record files of its page: candidates come from the list index in
+ *   `<root>/.index/` (see `RecordIndex`), which every write announces before the record file
+ *   changes and confirms after, and each candidate is checked against its file.
+ * - `cleanupExpired` reads every record file. Corrupt or foreign files met by `list` or
+ *   `cleanupExpired` are skipped and reported to `onCorrupt`. `get`/`update`/`create` on
+ *   such a key throw `CorruptRecordError`; `delete` removes the file.
  * - `watch`: writes of this instance are pushed at once; other processes' writes are seen
  *   through `fs.watch` on the shard directory, with polling every `pollInterval` as the net.
  */
@@ -110,6 +112,7 @@ export class FileSystemStore implements ComputationStore {
   readonly #locks: KeyLocks;
   readonly #mutex = new KeyMutex();
   readonly #watchers: RecordWatchers;
+  readonly #index: RecordIndex;
   #useHardLinks = true;
   #closed = false;
   #lastCleanup = Number.NEGATIVE_INFINITY;
@@ -135,6 +138,14 @@ export class FileSystemStore implements ComputationStore {
       fsEvents: options.fsEvents ?? true,
       onCorrupt: (error) => this.#onCorrupt(error),
     });
+    this.#index = new RecordIndex({
+      root: this.root,
+      staleAfter: this.#lockStaleAfter,
+      durable: this.#durable,
+      scanRecords: () => this.#scanRecords(),
+      repair: (key) => this.#repairIndex(key),
+      onRebuilt: (message) => process.emitWarning(message, { code: 'AU_INDEX_REBUILT' }),
+    });
     try {
       fs.mkdirSync(this.root, { recursive: true });
     } catch (error) {
@@ -159,16 +170,7 @@ export class FileSystemStore implements ComputationStore {
     this.#assertOpen();
     const normalized = normalizeListQuery(query);
     this.#maybeCleanup();
-    const now = this.#clock.now();
-    const entries = (await scanShards(this.root)).filter((entry) => entry.name.endsWith(RECORD_SUFFIX));
-    const records: ComputationRecord[] = [];
-    await forEachLimited(entries, READ_CONCURRENCY, async (entry) => {
-      const record = await this.#readEntry(entry);
-      if (record !== undefined && !isExpired(record, now) && matchesListQuery(record, normalized)) {
-        records.push(record);
-      }
-    });
-    return pageRecords(records, normalized);
+    return this.#index.page(normalized, this.#clock.now(), (key) => this.#readForList(key));
   }
 
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
@@ -185,11 +187,14 @@ export class FileSystemStore implements ComputationStore {
     const temp = await this.#writeTemp(paths, text);
     let consumed = false;
     try {
+      // Announced before the record file can appear, so that list never misses it.
+      await this.#index.willWrite(record, true);
       if (this.#useHardLinks) {
         try {
           // Fails with EEXIST when the key has a file: an atomic create-if-absent.
           await link(temp, paths.file);
           if (this.#durable) await syncDirectory(paths.directory);
+          await this.#index.written(record);
           this.#watchers.published(paths, text);
           return;
         } catch (error) {
@@ -209,6 +214,7 @@ export class FileSystemStore implements ComputationStore {
         }
         await this.#commit(temp, paths);
         consumed = true;
+        await this.#index.written(record);
         this.#watchers.published(paths, text);
       });
     } finally {
@@ -260,6 +266,7 @@ export class FileSystemStore implements ComputationStore {
         live = true; // deleting is how a corrupt file is cleared
       }
       const removed = await unlinkFile(paths.file);
+      if (removed) await this.#index.deleted(key);
       return removed && live;
     });
   }
@@ -276,6 +283,7 @@ export class FileSystemStore implements ComputationStore {
     this.#closed = true;
     this.#watchers.closeAll();
     await this.#cleanupRunning;
+    await this.#index.close();
   }
 
   // ---- private helpers ------------------------------------------------------------
@@ -286,11 +294,13 @@ export class FileSystemStore implements ComputationStore {
     const temp = await this.#writeTemp(paths, text);
     try {
       await this.#locks.assertHeld(token);
+      await this.#index.willWrite(next, false);
       await this.#commit(temp, paths);
     } catch (error) {
       await unlinkFile(temp).catch(() => undefined);
       throw error;
     }
+    await this.#index.written(next);
     this.#watchers.published(paths, text);
   }
 
@@ -311,6 +321,46 @@ export class FileSystemStore implements ComputationStore {
     const text = await readText(paths.file);
     if (text === undefined) return undefined;
     return { record: parseRecord(text, paths.file, paths.key), text };
+  }
+
+  /** A record file as `list` sees it: corrupt files are reported here. */
+  async #readForList(key: string): Promise<RecordRead> {
+    try {
+      const current = await this.#read(recordPaths(this.root, key));
+      return current === undefined ? { missing: true } : { record: current.record };
+    } catch (error) {
+      if (!CorruptRecordError.isInstance(error)) throw error;
+      this.#onCorrupt(error);
+      return { corrupt: true };
+    }
+  }
+
+  /** Every record file of the directory, for building the list index. */
+  async #scanRecords(): Promise<ComputationRecord[]> {
+    const entries = (await scanShards(this.root)).filter((entry) => entry.name.endsWith(RECORD_SUFFIX));
+    const records: ComputationRecord[] = [];
+    await forEachLimited(entries, READ_CONCURRENCY, async (entry) => {
+      const record = await this.#readEntry(entry);
+      if (record !== undefined) records.push(record);
+    });
+    return records;
+  }
+
+  /** Rewrites a key's index entry from its record file, under the key's lock. */
+  async #repairIndex(key: string): Promise<void> {
+    if (this.#closed) return;
+    const paths = recordPaths(this.root, key);
+    try {
+      await this.#locked(paths, async () => {
+        const current = await this.#read(paths).catch((error: unknown) => {
+          if (CorruptRecordError.isInstance(error)) return 'corrupt' as const;
+          throw error;
+        });
+        if (current !== 'corrupt') await this.#index.settle(key, current?.record);
+      });
+    } catch (error) {
+      if (!LockTimeoutError.isInstance(error)) throw error; // busy: its writer settles it
+    }
   }
 
   /** A record found by a directory scan, or `undefined` (gone, or corrupt: reported). */
@@ -408,6 +458,7 @@ export class FileSystemStore implements ComputationStore {
         await this.#locks.removeIfStale(entry.path).catch(() => undefined);
       }
     });
+    this.#index.maintain();
     return removed;
   }
 
@@ -419,7 +470,9 @@ export class FileSystemStore implements ComputationStore {
       return await this.#locked(paths, async () => {
         const current = await this.#read(paths).catch(() => undefined);
         if (current === undefined || !isExpired(current.record, now)) return false;
-        return unlinkFile(paths.file);
+        const removed = await unlinkFile(paths.file);
+        if (removed) await this.#index.deleted(paths.key);
+        return removed;
       });
     } catch (error) {
       if (LockTimeoutError.isInstance(error)) return false; // busy: the next cleanup gets it
