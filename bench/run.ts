@@ -1,6 +1,7 @@
 // Runs the benchmarks in this folder: `pnpm bench` lists them, `pnpm bench <name>` runs
 // bench/<name>.bench.ts, `pnpm bench all` runs every one in turn. Each benchmark runs
-// au and the raw engine it wraps side by side in one run and prints the ratio.
+// au and what a user would pick instead side by side in one run, in alternating rounds,
+// and prints the ratios (docs/benchmarks.md).
 // A benchmark whose references need a newer Node than this one (pg-boss 12 and
 // graphile-worker 0.18 need Node ≥ 22.18) is re-launched on Node 24 through
 // `npx -p node@24` (the `node` package of the npm registry, fetched once into npx's cache).
