@@ -1,13 +1,13 @@
 // ProcessBackend + MemoryStore against raw tinypool with `runtime: 'child_process'`: the
-// same trivial task, the same number of processes, one run each (after a warm-up),
+// same trivial task, the same number of processes, alternating rounds (each after a warm-up; medians),
 // printed as tasks per second and a ratio. au's side includes everything a user pays
 // for: creating the record, the executor's claim and result writes, encoding, and
 // reading every result through its handle.
 //
 // This file is also the task module both pools load: a default export for tinypool
-// and a `defineTask` export for au. Run: `pnpm bench backend-process [count] [processes]`.
+// and a `defineTask` export for au. Run: `pnpm bench backend-process [count] [processes] [rounds]`.
 import { defineTask, InProcessBackend } from '@au/core';
-import { printPoolComparison, timeComputations, timeRaw } from './pool-comparison';
+import { comparePools, timeComputations, timeRaw } from './pool-comparison';
 
 export const trivial = defineTask({ name: 'bench.trivial', run: (n: number) => n + 1 });
 
@@ -22,21 +22,25 @@ async function main(): Promise<void> {
   const { ProcessBackend } = await import('../packages/backend-process/src/index');
   const count = Number(process.argv[2] ?? 20_000);
   const processes = Number(process.argv[3] ?? 2);
+  const rounds = Number(process.argv[4] ?? 3);
   const file = fileURLToPath(import.meta.url);
   // Both pools start their processes with the same Node options: tsx runs this TypeScript file.
   const execArgv = ['--conditions=@au/source', '--import', 'tsx'];
   const inputs = Array.from({ length: count }, (_, index) => index);
 
-  const tinypool = new Tinypool({
-    filename: file,
-    runtime: 'child_process',
-    minThreads: processes,
-    maxThreads: processes,
-    idleTimeout: 60_000,
-    execArgv,
-  });
-  const raw = await timeRaw((n) => tinypool.run(n) as Promise<number>, inputs);
-  await tinypool.destroy();
+  const raw = async () => {
+    const tinypool = new Tinypool({
+      filename: file,
+      runtime: 'child_process',
+      minThreads: processes,
+      maxThreads: processes,
+      idleTimeout: 60_000,
+      execArgv,
+    });
+    const seconds = await timeRaw((n) => tinypool.run(n) as Promise<number>, inputs);
+    await tinypool.destroy();
+    return seconds;
+  };
 
   const processBackend = (maxBatch?: number) =>
     new ProcessBackend({
@@ -46,19 +50,21 @@ async function main(): Promise<void> {
       execArgv,
       ...(maxBatch === undefined ? {} : { maxBatch }),
     });
-  const au = await timeComputations(trivial, processBackend(), inputs);
-  const unbatched = await timeComputations(trivial, processBackend(1), inputs);
-  const coreAlone = await timeComputations(trivial, new InProcessBackend({ concurrency: processes }), inputs);
-  printPoolComparison({
-    count,
-    workers: `${processes} processes`,
-    rawName: 'raw tinypool (child_process)',
-    backendName: 'ProcessBackend',
-    raw,
-    au,
-    unbatched,
-    coreAlone,
-  });
+  await comparePools(
+    rounds,
+    {
+      raw,
+      au: () => timeComputations(trivial, processBackend(), inputs),
+      unbatched: () => timeComputations(trivial, processBackend(1), inputs),
+      coreAlone: () => timeComputations(trivial, new InProcessBackend({ concurrency: processes }), inputs),
+    },
+    {
+      count,
+      workers: `${processes} processes`,
+      rawName: 'raw tinypool (child_process)',
+      backendName: 'ProcessBackend',
+    },
+  );
 }
 
 // Only the process the bench runner started runs the benchmark; the pools' processes load this file as a task module.

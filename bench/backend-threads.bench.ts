@@ -4,10 +4,10 @@
 // claim and result writes, encoding, and reading every result through its handle.
 //
 // This file is also the task module both pools load: a default export for Piscina and
-// a `defineTask` export for au. Run: `pnpm bench backend-threads [count] [threads]`.
+// a `defineTask` export for au. Run: `pnpm bench backend-threads [count] [threads] [rounds]`.
 import { isMainThread } from 'node:worker_threads';
 import { defineTask, InProcessBackend } from '@au/core';
-import { printPoolComparison, timeComputations, timeRaw } from './pool-comparison';
+import { comparePools, timeComputations, timeRaw } from './pool-comparison';
 
 export const trivial = defineTask({ name: 'bench.trivial', run: (n: number) => n + 1 });
 
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const { ThreadsBackend } = await import('../packages/backend-threads/src/index');
   const count = Number(process.argv[2] ?? 20_000);
   const threads = Number(process.argv[3] ?? 2);
+  const rounds = Number(process.argv[4] ?? 3);
   const file = fileURLToPath(import.meta.url);
   // Node 20 runs no ESM loader hooks in worker threads: TypeScript needs tsx's CommonJS hook there.
   const execArgv = [
@@ -32,15 +33,18 @@ async function main(): Promise<void> {
   ];
   const inputs = Array.from({ length: count }, (_, index) => index);
 
-  const piscina = new Piscina<number, number>({
-    filename: file,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: 60_000,
-    execArgv,
-  });
-  const raw = await timeRaw((n) => piscina.run(n), inputs);
-  await piscina.destroy();
+  const raw = async () => {
+    const piscina = new Piscina<number, number>({
+      filename: file,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      execArgv,
+    });
+    const seconds = await timeRaw((n) => piscina.run(n), inputs);
+    await piscina.destroy();
+    return seconds;
+  };
 
   const threadsBackend = (maxBatch?: number) =>
     new ThreadsBackend({
@@ -50,19 +54,16 @@ async function main(): Promise<void> {
       execArgv,
       ...(maxBatch === undefined ? {} : { maxBatch }),
     });
-  const au = await timeComputations(trivial, threadsBackend(), inputs);
-  const unbatched = await timeComputations(trivial, threadsBackend(1), inputs);
-  const coreAlone = await timeComputations(trivial, new InProcessBackend({ concurrency: threads }), inputs);
-  printPoolComparison({
-    count,
-    workers: `${threads} threads`,
-    rawName: 'raw Piscina',
-    backendName: 'ThreadsBackend',
-    raw,
-    au,
-    unbatched,
-    coreAlone,
-  });
+  await comparePools(
+    rounds,
+    {
+      raw,
+      au: () => timeComputations(trivial, threadsBackend(), inputs),
+      unbatched: () => timeComputations(trivial, threadsBackend(1), inputs),
+      coreAlone: () => timeComputations(trivial, new InProcessBackend({ concurrency: threads }), inputs),
+    },
+    { count, workers: `${threads} threads`, rawName: 'raw Piscina', backendName: 'ThreadsBackend' },
+  );
 }
 
 if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1])) {

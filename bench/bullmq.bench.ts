@@ -1,39 +1,59 @@
-// au on BullMQ against raw BullMQ, in one run (pnpm bench bullmq):
-// 1. throughput: 20,000 trivial computations end to end at worker concurrency 50:
-//    raw = Queue.addBulk + Worker; au = launchMany (RedisStore records + BullMQBackend
-//    addBulk) + startBullMQWorker. Both rates and the ratio (goal ≥ 0.8).
-// 2. latency: one computation at a time, launch → result, median of many (goal: au
-//    within 1 ms of raw). Raw waits for the worker's `completed` event; au awaits
-//    handle.result() (the RedisStore pushes the record over pub/sub).
+// au on BullMQ against raw BullMQ 6, in one run with alternating rounds (raw, au, the
+// two references, raw, au, …; medians) (pnpm bench bullmq):
+// 1. throughput: 20,000 trivial computations end to end at worker concurrency 50, from
+//    the first add to the last completion: raw = Queue.addBulk + Worker (concurrency 50,
+//    completed jobs kept, so that `job.returnvalue` stays retrievable, as BullMQ does by
+//    default: https://docs.bullmq.io/guide/queues/auto-removal-of-jobs); au =
+//    `compute.map` (RedisStore records + BullMQBackend addBulk) + startBullMQWorker.
+//    Both rates and the ratio (goal ≥ 0.8). Redis commands per computation: the
+//    `INFO commandstats` delta over the run / computations (every client of the server:
+//    run it on a Redis of its own for clean counts, e.g. AU_REDIS_URL=redis://127.0.0.1:6390).
+// 2. latency, from the producer: one computation at a time, add → result held by the
+//    producer, median and p95 (goal: au within 0.5 ms of raw). Raw: `job.waitUntilFinished`
+//    on a QueueEvents (BullMQ's way for a producer to await a result,
+//    https://docs.bullmq.io/guide/jobs/getters and /guide/events); au: `handle.result()`
+//    (the RedisStore pushes the record over pub/sub).
 // 3. references, to tell where au's cost goes: raw BullMQ whose producer and processor
 //    also keep a minimal record in Redis by hand (HSET at add; HSET + PEXPIRE + PUBLISH
 //    at the end: no claim, no indexes, no conditional write), and au with a MemoryStore
 //    shared by producer and worker (au's own machinery, records off Redis).
 // Needs Redis at AU_REDIS_URL (default redis://127.0.0.1:6379). Cleans up its keys.
-// Smaller runs: pnpm bench bullmq --count=2000 --samples=50
+// Smaller runs: pnpm bench bullmq --count=2000 --samples=50 --rounds=1
 import { randomUUID } from 'node:crypto';
-import { type ComputationStore, defineTask, jsonCodec, MemoryStore, NO_RETRY, submitTask } from '@au/core';
-import { type LaunchSettings, launchMany } from '@au/core/kit';
-import { type Job, Queue, Worker } from 'bullmq';
+import { asyncCompute, type ComputationStore, defineTask, MemoryStore } from '@au/core';
+import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BullMQBackend, startBullMQWorker } from '../packages/backend-bullmq/src/index';
 import { RedisStore } from '../packages/store-redis/src/index';
 import { redisUrl as serviceRedisUrl } from '../packages/testing/src/service-url';
+import { alternate, argument, loadAverage, median, percentile, perSecond } from './measure';
 
 const redisUrl = serviceRedisUrl();
-const argument = (name: string, fallback: number) =>
-  Number(process.argv.find((item) => item.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const COUNT = argument('count', 20_000);
 const CONCURRENCY = 50;
 const LATENCY_SAMPLES = argument('samples', 300);
-const run = randomUUID().slice(0, 8);
+const ROUNDS = argument('rounds', 2);
+let run = randomUUID().slice(0, 8);
 
 const double = defineTask({ name: 'bench.double', run: ({ n }: { n: number }) => n * 2 });
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+interface Outcome {
+  /** Computations per second, first add → last completion. */
+  rate: number;
+  /** Redis commands per computation over the throughput run (every client of the server). */
+  commandsPerJob: number;
+  /** Milliseconds, add → result held by the producer, one at a time. */
+  latencies: number[];
+}
+
+/** Commands the Redis server has run so far (`INFO commandstats`). */
+async function commandsRun(): Promise<number> {
+  const redis = new Redis(redisUrl);
+  const info = await redis.info('commandstats');
+  redis.disconnect();
+  let total = 0;
+  for (const match of info.matchAll(/calls=(\d+)/g)) total += Number(match[1]);
+  return total;
 }
 
 /**
@@ -41,7 +61,8 @@ function median(values: number[]): number {
  * by hand, the least a result store needs: a hash written at add, its status and value
  * written at the end with an expiry and a notification.
  */
-async function rawBullMQ(persist: boolean): Promise<{ rate: number; latency: number }> {
+async function rawBullMQ(persist: boolean): Promise<Outcome> {
+  run = randomUUID().slice(0, 8);
   const queueName = `bench-raw-${persist ? 'persist-' : ''}${run}`;
   const recordKey = (id: string) => `bench-raw-${run}:r:${id}`;
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -59,16 +80,14 @@ async function rawBullMQ(persist: boolean): Promise<{ rate: number; latency: num
     return value;
   };
   const queue = new Queue(queueName, { connection });
-  const waiters = new Map<string, () => void>();
   let completed = 0;
   let allDone: () => void = () => undefined;
   const worker = new Worker(queueName, processJob, {
     connection,
     concurrency: CONCURRENCY,
   });
-  worker.on('completed', (job) => {
+  worker.on('completed', () => {
     completed += 1;
-    waiters.get(job.id!)?.();
     if (completed === COUNT) allDone();
   });
   await worker.waitUntilReady();
@@ -76,11 +95,13 @@ async function rawBullMQ(persist: boolean): Promise<{ rate: number; latency: num
   const finished = new Promise<void>((resolve) => {
     allDone = resolve;
   });
+  const commandsBefore = await commandsRun();
   const started = performance.now();
+  // Completed jobs are kept (BullMQ's default): their `returnvalue` is the result.
   const jobs = Array.from({ length: COUNT }, (_, n) => ({
     name: 'double',
     data: { n },
-    opts: { removeOnComplete: true, removeOnFail: true, ...(persist ? { jobId: `j${n}` } : {}) },
+    opts: persist ? { jobId: `j${n}` } : {},
   }));
   for (let start = 0; start < jobs.length; start += 5000) {
     const slice = jobs.slice(start, start + 5000);
@@ -94,25 +115,36 @@ async function rawBullMQ(persist: boolean): Promise<{ rate: number; latency: num
   }
   await finished;
   const rate = COUNT / ((performance.now() - started) / 1000);
+  const commandsPerJob = ((await commandsRun()) - commandsBefore) / COUNT;
+  const [kept] = await queue.getCompleted(0, 0);
+  if (kept === undefined || kept.returnvalue !== (kept.data as { n: number }).n * 2) {
+    throw new Error('[bench] raw BullMQ: result not retrievable');
+  }
 
+  const eventsConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queueEvents = new QueueEvents(queueName, { connection: eventsConnection });
+  await queueEvents.waitUntilReady();
+  // Ready is before its first XREAD from `$`: a job finishing in between would be missed.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const latencies: number[] = [];
   for (let sample = 0; sample < LATENCY_SAMPLES; sample++) {
     const id = `l${sample}`;
     const begin = performance.now();
-    const done = new Promise<void>((resolve) => waiters.set(id, resolve));
     if (persist) await writeRecords(records, [recordKey(id)], [{ data: { n: sample } }]);
-    await queue.add('double', { n: sample }, { jobId: id, removeOnComplete: true });
-    await done;
+    const job = await queue.add('double', { n: sample }, { jobId: id });
+    const result = await job.waitUntilFinished(queueEvents, 10_000);
     latencies.push(performance.now() - begin);
-    waiters.delete(id);
+    if (result !== sample * 2) throw new Error(`[bench] raw BullMQ: wrong result ${result}`);
   }
+  await queueEvents.close();
+  eventsConnection.disconnect();
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
   await deleteKeys(records, `bench-raw-${run}:r:*`);
   records.disconnect();
   connection.disconnect();
-  return { rate, latency: median(latencies.slice(10)) };
+  return { rate, commandsPerJob, latencies: latencies.slice(10) };
 }
 
 async function writeRecords(redis: Redis, keys: string[], jobs: { data: { n: number } }[]): Promise<void> {
@@ -142,7 +174,8 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 }
 
 /** au on BullMQ; `memory`: records in a MemoryStore shared by producer and worker. */
-async function au(memory: boolean): Promise<{ rate: number; latency: number }> {
+async function au(memory: boolean): Promise<Outcome> {
+  run = randomUUID().slice(0, 8);
   const queueName = `bench-au-${memory ? 'memory-' : ''}${run}`;
   const prefix = `bench-au-${run}`;
   const store: ComputationStore = memory ? new MemoryStore() : new RedisStore({ redis: redisUrl, prefix });
@@ -164,29 +197,32 @@ async function au(memory: boolean): Promise<{ rate: number; latency: number }> {
       if (completed === COUNT) allDone();
     },
   });
-  const settings: LaunchSettings = { store, backend, codec: jsonCodec, retry: NO_RETRY, middleware: [] };
+  const compute = asyncCompute(double, { store, backend });
 
   const finished = new Promise<void>((resolve) => {
     allDone = resolve;
   });
+  const commandsBefore = await commandsRun();
   const started = performance.now();
-  const inputs = Array.from({ length: COUNT }, (_, n) => ({ n }));
+  const inputs = Array.from({ length: COUNT }, (_, n) => [{ n }] as [{ n: number }]);
+  let first: string | undefined;
   for (let start = 0; start < inputs.length; start += 5000) {
-    await launchMany(double, inputs.slice(start, start + 5000), settings);
+    const handles = await compute.map(inputs.slice(start, start + 5000));
+    first ??= handles[7]!.key;
   }
-  const launchedIn = performance.now() - started;
   await finished;
-  console.log(
-    `  (au: launchMany of ${COUNT} took ${(launchedIn / 1000).toFixed(1)} s of ${((performance.now() - started) / 1000).toFixed(1)} s)`,
-  );
   const rate = COUNT / ((performance.now() - started) / 1000);
+  const commandsPerJob = ((await commandsRun()) - commandsBefore) / COUNT;
+  if ((await store.get(first!))?.status !== 'completed')
+    throw new Error('[bench] au: result not retrievable');
 
   const latencies: number[] = [];
   for (let sample = 0; sample < LATENCY_SAMPLES; sample++) {
     const begin = performance.now();
-    const handle = await submitTask(double, { n: sample }, { store, backend });
-    await handle.result({ timeout: 10_000 });
+    const handle = await compute({ n: sample });
+    const result = await handle.result({ timeout: 10_000 });
     latencies.push(performance.now() - begin);
+    if (result !== sample * 2) throw new Error(`[bench] au: wrong result ${result}`);
   }
   await worker.close();
   await backend.queue.obliterate({ force: true });
@@ -198,25 +234,46 @@ async function au(memory: boolean): Promise<{ rate: number; latency: number }> {
     await workerStore.close();
   }
   await store.close();
-  return { rate, latency: median(latencies.slice(10)) };
+  return { rate, commandsPerJob, latencies: latencies.slice(10) };
 }
 
-console.log(`${COUNT} trivial computations, worker concurrency ${CONCURRENCY}, Redis ${redisUrl}`);
-const raw = await rawBullMQ(false);
-console.log(`raw BullMQ (addBulk + Worker):          ${raw.rate.toFixed(0)} computations/s`);
-const ours = await au(false);
-console.log(`au (launchMany + RedisStore + worker):   ${ours.rate.toFixed(0)} computations/s`);
-console.log(`ratio au/raw: ${(ours.rate / raw.rate).toFixed(2)} (goal ≥ 0.8)`);
-const persisted = await rawBullMQ(true);
-const inMemory = await au(true);
-console.log('references (where the cost goes):');
 console.log(
-  `  raw BullMQ + a minimal record kept by hand: ${persisted.rate.toFixed(0)} computations/s (ratio to raw ${(persisted.rate / raw.rate).toFixed(2)}; au/this ${(ours.rate / persisted.rate).toFixed(2)})`,
+  `bullmq: ${COUNT.toLocaleString('en-US')} trivial computations, worker concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds, Redis ${redisUrl}`,
+);
+console.log(`start: ${loadAverage()}`);
+const sides = {
+  raw: () => rawBullMQ(false),
+  au: () => au(false),
+  'raw + record': () => rawBullMQ(true),
+  'au + memory': () => au(true),
+};
+type SideName = keyof typeof sides;
+const rounds = await alternate(ROUNDS, sides, (name, round, outcome) =>
+  console.log(
+    `  round ${round} ${name.padEnd(12)} ${perSecond(outcome.rate).padStart(9)}  ${outcome.commandsPerJob.toFixed(1)} commands/job  latency median ${median(outcome.latencies).toFixed(2)} ms  ${loadAverage()}`,
+  ),
+);
+const rate = (name: SideName) => median(rounds[name].map((outcome) => outcome.rate));
+const commands = (name: SideName) => median(rounds[name].map((outcome) => outcome.commandsPerJob));
+const latencies = (name: SideName) => rounds[name].flatMap((outcome) => outcome.latencies);
+console.log(`medians of ${ROUNDS} rounds (latency: ${LATENCY_SAMPLES - 10} samples a round):`);
+const labels: Record<SideName, string> = {
+  raw: 'raw BullMQ (addBulk + Worker)',
+  au: 'au (map + RedisStore + worker)',
+  'raw + record': 'reference: raw + a minimal record by hand',
+  'au + memory': 'reference: au with a MemoryStore',
+};
+for (const name of Object.keys(sides) as SideName[]) {
+  console.log(
+    `  ${labels[name].padEnd(42)} ${perSecond(rate(name)).padStart(9)}  ${commands(name).toFixed(1)} commands/job  latency median ${median(latencies(name)).toFixed(2)} ms, p95 ${percentile(latencies(name), 0.95).toFixed(2)} ms`,
+  );
+}
+console.log(`  ratio au / raw: ${(rate('au') / rate('raw')).toFixed(2)} (goal ≥ 0.8)`);
+console.log(
+  `  ratio au / raw + record: ${(rate('au') / rate('raw + record')).toFixed(2)}; au + memory / raw: ${(rate('au + memory') / rate('raw')).toFixed(2)}`,
 );
 console.log(
-  `  au with a MemoryStore (records off Redis):  ${inMemory.rate.toFixed(0)} computations/s (ratio to raw ${(inMemory.rate / raw.rate).toFixed(2)})`,
+  `  median latency difference au − raw: ${(median(latencies('au')) - median(latencies('raw'))).toFixed(2)} ms (goal ≤ 0.5 ms)`,
 );
-console.log(
-  `median latency launch → result (${LATENCY_SAMPLES} sequential): raw ${raw.latency.toFixed(2)} ms, au ${ours.latency.toFixed(2)} ms, difference ${(ours.latency - raw.latency).toFixed(2)} ms (goal ≤ 1 ms)`,
-);
+console.log(`end: ${loadAverage()}`);
 process.exit(0);

@@ -1,6 +1,8 @@
 // What the thread-pool and process-pool benchmarks share: timing raw pool runs and au
-// computations of the same trivial task (n → n + 1), and printing the comparison.
+// computations of the same trivial task (n → n + 1) in alternating rounds, and printing
+// the comparison (medians of the rounds, with the load average).
 import { asyncCompute, type ComputationBackend, MemoryStore, type TaskDefinition } from '@au/core';
+import { alternate, loadAverage, median } from './measure';
 
 const WARM_UP = 200;
 
@@ -40,6 +42,39 @@ export async function timeComputations(
   return seconds;
 }
 
+/** Each side, timed afresh (a new pool) once per round. */
+export interface PoolSides {
+  raw: () => Promise<number>;
+  au: () => Promise<number>;
+  unbatched: () => Promise<number>;
+  coreAlone: () => Promise<number>;
+}
+
+/**
+ * Runs the sides in alternating rounds (raw, au, unbatched, core alone, raw, …) and
+ * prints the comparison of their median times.
+ */
+export async function comparePools(
+  rounds: number,
+  sides: PoolSides,
+  names: Omit<PoolComparison, keyof PoolSides>,
+): Promise<void> {
+  console.log(`start: ${loadAverage()}`);
+  const results = await alternate(rounds, { ...sides }, (name, round, seconds) =>
+    console.log(
+      `  round ${round} ${name.padEnd(10)} ${(names.count / seconds).toFixed(0).padStart(7)} tasks/s`,
+    ),
+  );
+  printPoolComparison({
+    ...names,
+    raw: median(results.raw),
+    au: median(results.au),
+    unbatched: median(results.unbatched),
+    coreAlone: median(results.coreAlone),
+  });
+  console.log(`medians of ${rounds} rounds; end: ${loadAverage()}`);
+}
+
 export interface PoolComparison {
   count: number;
   /** e.g. `2 threads` */
@@ -48,7 +83,7 @@ export interface PoolComparison {
   rawName: string;
   /** e.g. `ThreadsBackend` */
   backendName: string;
-  /** Seconds of each run. */
+  /** Seconds of each run (the median of the rounds). */
   raw: number;
   au: number;
   /** au with `maxBatch: 1`: every attempt alone. */

@@ -1,6 +1,10 @@
 // Runs the benchmarks in this folder: `pnpm bench` lists them, `pnpm bench <name>` runs
 // bench/<name>.bench.ts, `pnpm bench all` runs every one in turn. Each benchmark runs
-// au and the raw engine it wraps side by side in one run and prints the ratio.
+// au and what a user would pick instead side by side in one run, in alternating rounds,
+// and prints the ratios (docs/benchmarks.md).
+// A benchmark whose references need a newer Node than this one (pg-boss 12 and
+// graphile-worker 0.18 need Node ≥ 22.18) is re-launched on Node 24 through
+// `npx -p node@24` (the `node` package of the npm registry, fetched once into npx's cache).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +17,10 @@ const available = readdirSync(here)
   .sort();
 const [name, ...rest] = process.argv.slice(2);
 
+/** The Node a benchmark needs, [major, minor], when it is newer than the repository's. */
+const NEEDS_NODE: Record<string, [number, number]> = { 'postgres-queue': [22, 18] };
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+
 if (name === undefined) {
   console.log(`benchmarks: ${available.join(', ')}\nrun one: pnpm bench <name>   all: pnpm bench all`);
   process.exit(0);
@@ -24,10 +32,24 @@ for (const bench of selected) {
     process.exit(2);
   }
   console.log(`\n### ${bench}`);
-  const result = spawnSync(
-    process.execPath,
-    ['--conditions=@au/source', '--import', 'tsx', join(here, `${bench}.bench.ts`), ...rest],
-    { stdio: 'inherit' },
-  );
+  const nodeArguments = [
+    '--conditions=@au/source',
+    '--import',
+    'tsx',
+    join(here, `${bench}.bench.ts`),
+    ...rest,
+  ];
+  const needs = NEEDS_NODE[bench];
+  const tooOld = needs !== undefined && (major < needs[0] || (major === needs[0] && minor < needs[1]));
+  if (tooOld) {
+    console.log(
+      `${bench} needs Node ≥ ${needs.join('.')} (this is ${process.version}): running it on Node 24 with ` +
+        `\`npx -p node@24 node ${nodeArguments.join(' ')}\``,
+    );
+  }
+  const result = tooOld
+    ? spawnSync('npx', ['--yes', '-p', 'node@24', 'node', ...nodeArguments], { stdio: 'inherit' })
+    : spawnSync(process.execPath, nodeArguments, { stdio: 'inherit' });
+  if (result.error !== undefined) console.error(`could not start ${bench}: ${result.error.message}`);
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -187,7 +187,15 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       const compute = asyncCompute(flaky, {
         store,
         backend,
-        middleware: [{ name: 'seen', run: async (_context, next) => (seen.push('run'), next()) }],
+        middleware: [
+          {
+            name: 'seen',
+            run: async (_context, next) => {
+              seen.push('run');
+              return next();
+            },
+          },
+        ],
       });
       const handle = await compute.launch([{ n: 21 }]);
       expect(await handle.result({ timeout: 10_000 })).toBe(42);
