@@ -44,12 +44,24 @@ export async function readConfiguration(
 }
 
 /**
- * Opens the store, backend and tasks of a configuration. The sample tasks module is put
- * first in `AU_TASKS` (unless `AU_SAMPLE_TASKS=false`), so thread, process and queue
- * backends load it like the user's own modules, and the server serves its tasks too.
+ * Opens the store, backend and tasks of a configuration (or of an environment, resolved
+ * here as `readConfiguration` does: callers from before config files keep working). The
+ * sample tasks module is put first in `AU_TASKS` (unless `AU_SAMPLE_TASKS=false`), so
+ * thread, process and queue backends load it like the user's own modules, and the server
+ * serves its tasks too.
  */
-export async function loadConfig(resolved: ResolvedConfig, settings: ServerSettings): Promise<LoadedConfig> {
+export async function loadConfig(
+  source: ResolvedConfig | Env,
+  settings: ServerSettings,
+): Promise<LoadedConfig> {
+  const resolved = isResolvedConfig(source)
+    ? source
+    : await resolveConfig({ env: source, defaultPreset: 'production' });
   return buildConfig({ ...resolved, env: withTaskModules(resolved.env, settings) }, { importModule });
+}
+
+function isResolvedConfig(source: ResolvedConfig | Env): source is ResolvedConfig {
+  return typeof (source as { preset?: unknown }).preset === 'object';
 }
 
 /** The environment with the sample tasks module first in `AU_TASKS` (unless left out). */

@@ -138,7 +138,7 @@ describe('loadConfigFile', () => {
   describe('when a value has the wrong type', () => {
     it('should say which key and what was expected', async () => {
       project.write('au.config.yaml', 'server:\n  port: "eighty"\nconcurrency: 0\n');
-      const error = await load().catch((caught: unknown) => caught as Error);
+      const error = (await load().catch((caught: unknown) => caught)) as Error;
       expect(error.message).toContain('[au] au.config.yaml: ');
       expect(error.message).toMatch(/key "server\.port": invalid input: expected number, received string/);
       expect(error.message).toMatch(/key "concurrency": too small: expected number to be >=1/);
