@@ -16,7 +16,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export async function run({ env, configFile }: { env: Env; configFile?: string }): Promise<void> {
   const { resolved, settings } = await readConfiguration(env, configFile === undefined ? {} : { configFile });
   // The preset always names a backend, so this is what the server would run.
-  const backendName = resolved.env.AU_BACKEND ?? '';
+  const backendName = resolved.env.AU_BACKEND?.trim() ?? '';
   const known = KNOWN_BACKENDS.find((item) => item.value === backendName);
   if (known === undefined || !known.distributed) {
     throw new UsageError(
