@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import {
   runProgram,
   startJobServer,
   TS_EXEC_ARGV,
+  withoutNodeEnv,
 } from './job-server-process';
 
 // Every command end to end against the real job server (apps/job-server), started on
@@ -373,6 +375,36 @@ describe('au worker', () => {
       expect(stderr).toContain('AU_BACKEND=threads runs work inside the job server itself');
     });
   });
+
+  describe('when only the config file names the backend', () => {
+    it("should leave the check to the job server's worker, which names the file", async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'au-cli-worker-config-'));
+      const file = join(directory, 'au.config.yaml');
+      await writeFile(file, 'backend: process\n');
+      try {
+        const { AU_BACKEND: _backend, ...env } = withoutNodeEnv(process.env);
+        const child = spawn(process.execPath, [...TS_EXEC_ARGV, CLI_MAIN, 'worker'], {
+          cwd: REPO_ROOT,
+          env: { ...env, AU_CONFIG: file },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        const [code] = await once(child, 'exit');
+        expect(code).toBe(2);
+        expect(output).toContain(
+          `AU_BACKEND=process (set by ${file}, key "backend") runs work inside the server`,
+        );
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    });
+  });
 });
 
 describe('au worker with a distributed backend', () => {
@@ -387,7 +419,7 @@ describe('au worker with a distributed backend', () => {
       const child = spawn(process.execPath, [...TS_EXEC_ARGV, CLI_MAIN, 'worker'], {
         cwd: REPO_ROOT,
         env: {
-          ...process.env,
+          ...withoutNodeEnv(process.env),
           AU_STORE: redisUrl,
           AU_BACKEND: 'bullmq',
           AU_LOG_LEVEL: 'info',

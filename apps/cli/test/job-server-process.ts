@@ -20,7 +20,8 @@ export async function startJobServer(env: Record<string, string> = {}): Promise<
   const child = spawn(process.execPath, [...TS_EXEC_ARGV, SERVER_MAIN], {
     cwd: REPO_ROOT,
     env: {
-      ...process.env,
+      // Not vitest's NODE_ENV=test: it would choose the `test` preset (a virtual clock).
+      ...withoutNodeEnv(process.env),
       AU_HOST: '127.0.0.1',
       AU_PORT: '0',
       AU_STORE: 'memory',
@@ -82,7 +83,7 @@ export function runProgram(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...TS_EXEC_ARGV, CLI_MAIN, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...env },
+      env: { ...withoutNodeEnv(process.env), NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -102,4 +103,10 @@ export function runProgram(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The environment without `NODE_ENV`, so the job server picks its preset as its users' would. */
+export function withoutNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_ENV: _nodeEnv, ...rest } = env;
+  return rest;
 }

@@ -5,6 +5,12 @@ export { ServerStoppedError } from './errors/server-stopped-error';
 export { StartupCheckError } from './errors/startup-check-error';
 export { UsageError } from './errors/usage-error';
 export { failInterrupted } from './fail-interrupted';
-export { loadConfig, SAMPLE_TASKS_URL } from './load-config';
+export {
+  type ConfigFileOptions,
+  loadConfig,
+  readConfiguration,
+  SAMPLE_TASKS_URL,
+  type ServerConfiguration,
+} from './load-config';
 export { readServerSettings, type ServerSettings } from './server-settings';
 export { type RunningServer, startServer } from './start-server';

@@ -1,7 +1,8 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AuConfig, configFromEnv } from '@au/core';
-import type { ServerSettings } from './server-settings';
+import { buildConfig, type LoadedConfig, type ResolvedConfig, resolveConfig } from '@au/config';
+import { UsageError } from './errors/usage-error';
+import { readServerSettings, type ServerSettings } from './server-settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -11,23 +12,56 @@ export const SAMPLE_TASKS_URL = new URL(
   import.meta.url,
 ).href;
 
-/** The embedded default backend: work in worker threads. */
-export const DEFAULT_BACKEND = 'threads';
+/** Where the server finds its config file. */
+export interface ConfigFileOptions {
+  /** `--config`: wins over `AU_CONFIG`; else the nearest `au.config.*` from `cwd`. */
+  configFile?: string;
+  /** @default process.cwd() */
+  cwd?: string;
+}
 
-/** The embedded default store: records as files under `AU_DATA_DIR` (./.au-data). */
-export function defaultStore(settings: ServerSettings): string {
-  return `fs:${settings.dataDir}`;
+/** Every setting in force for the server, and its own settings read from them. */
+export interface ServerConfiguration {
+  resolved: ResolvedConfig;
+  settings: ServerSettings;
 }
 
 /**
- * The store, backend and tasks of the server, from `AU_STORE`, `AU_BACKEND`,
- * `AU_TASKS`, `AU_TTL_SECONDS` and `AU_CONCURRENCY`. The sample tasks module is put
- * first in `AU_TASKS` (unless `AU_SAMPLE_TASKS=false`), so thread, process and queue
- * backends load it like the user's own modules, and the server serves its tasks too.
+ * The preset (`AU_PRESET`, `NODE_ENV`, else `production`: the embedded default, fs store
+ * and threads backend), the config file over it and the environment over both; then
+ * the server's own settings read from the result.
  */
-export async function loadConfig(env: Env, settings: ServerSettings): Promise<AuConfig> {
-  const defaults = { store: defaultStore(settings), backend: DEFAULT_BACKEND };
-  return configFromEnv({ env: withTaskModules(env, settings), defaults, importModule });
+export async function readConfiguration(
+  env: Env,
+  options: ConfigFileOptions = {},
+): Promise<ServerConfiguration> {
+  const resolved = await resolveConfig({ env, defaultPreset: 'production', ...options });
+  try {
+    return { resolved, settings: readServerSettings(resolved.env) };
+  } catch (error) {
+    throw withOrigin(error, resolved.origins);
+  }
+}
+
+/**
+ * Opens the store, backend and tasks of a configuration (or of an environment, resolved
+ * here as `readConfiguration` does: callers from before config files keep working). The
+ * sample tasks module is put first in `AU_TASKS` (unless `AU_SAMPLE_TASKS=false`), so
+ * thread, process and queue backends load it like the user's own modules, and the server
+ * serves its tasks too.
+ */
+export async function loadConfig(
+  source: ResolvedConfig | Env,
+  settings: ServerSettings,
+): Promise<LoadedConfig> {
+  const resolved = isResolvedConfig(source)
+    ? source
+    : await resolveConfig({ env: source, defaultPreset: 'production' });
+  return buildConfig({ ...resolved, env: withTaskModules(resolved.env, settings) }, { importModule });
+}
+
+function isResolvedConfig(source: ResolvedConfig | Env): source is ResolvedConfig {
+  return typeof (source as { preset?: unknown }).preset === 'object';
 }
 
 /** The environment with the sample tasks module first in `AU_TASKS` (unless left out). */
@@ -46,4 +80,12 @@ export function withTaskModules(env: Env, settings: ServerSettings): Env {
  */
 export function importModule(name: string): Promise<Record<string, unknown>> {
   return import(name) as Promise<Record<string, unknown>>;
+}
+
+/** A bad server setting that came from the config file says so. */
+function withOrigin(error: unknown, origins: Readonly<Record<string, string>>): unknown {
+  if (!UsageError.isInstance(error)) return error;
+  const variable = /^AU_[A-Z0-9_]+/.exec(error.message)?.[0];
+  const origin = variable === undefined ? undefined : origins[variable];
+  return origin === undefined ? error : new UsageError(`${error.message} (set by ${origin})`, error.exitCode);
 }

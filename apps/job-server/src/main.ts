@@ -15,7 +15,10 @@ try {
   } else {
     const { run } =
       command.name === 'worker' ? await import('./commands/worker') : await import('./commands/serve');
-    await run({ env: process.env });
+    await run({
+      env: process.env,
+      ...(command.configFile === undefined ? {} : { configFile: command.configFile }),
+    });
   }
 } catch (error) {
   if (UsageError.isInstance(error)) {

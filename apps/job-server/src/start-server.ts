@@ -1,18 +1,18 @@
-import type { AuConfig } from '@au/core';
+import type { LoadedConfig } from '@au/config';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { buildServer } from './build-server';
 import { checkConnections } from './check-connections';
 import { failInterrupted } from './fail-interrupted';
-import { loadConfig } from './load-config';
-import { readServerSettings, type ServerSettings } from './server-settings';
+import { type ConfigFileOptions, loadConfig, readConfiguration } from './load-config';
+import type { ServerSettings } from './server-settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** A listening job server. */
 export interface RunningServer {
   app: FastifyInstance;
-  config: AuConfig;
+  config: LoadedConfig;
   settings: ServerSettings;
   logger: Logger;
   /** e.g. `http://127.0.0.1:8080` */
@@ -26,13 +26,18 @@ export interface RunningServer {
 }
 
 /**
- * Reads the environment, opens the store and backend, checks that both answer (else
- * throws `StartupCheckError`), reports interrupted work, and listens.
+ * Reads the configuration (preset, config file, environment), opens the store and
+ * backend, checks that both answer (else throws `StartupCheckError`), reports
+ * interrupted work, and listens.
  */
-export async function startServer(env: Env, logger?: Logger): Promise<RunningServer> {
-  const settings = readServerSettings(env);
+export async function startServer(
+  env: Env,
+  logger?: Logger,
+  options: ConfigFileOptions = {},
+): Promise<RunningServer> {
+  const { resolved, settings } = await readConfiguration(env, options);
   const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
-  const config = await loadConfig(env, settings);
+  const config = await loadConfig(resolved, settings);
   let app: FastifyInstance | undefined;
   try {
     await checkConnections(config);
@@ -59,6 +64,8 @@ export async function startServer(env: Env, logger?: Logger): Promise<RunningSer
     {
       url,
       docs: `${url}/docs`,
+      preset: `${config.preset.name} (${config.preset.source})`,
+      configFile: config.file?.path ?? null,
       store: config.describe.store,
       backend: config.describe.backend,
       tasks: config.tasks.names(),

@@ -17,6 +17,12 @@ describe('parseArguments', () => {
       { name: 'error', message: expect.stringContaining('unexpected argument "--port=1"') },
     ],
     [['worker', 'x'], { name: 'error', message: expect.stringContaining('unexpected argument "x"') }],
+    [['--config', 'au.config.yaml'], { name: 'serve', configFile: 'au.config.yaml' }],
+    [['serve', '--config=prod.toml'], { name: 'serve', configFile: 'prod.toml' }],
+    [['--config', 'w.json', 'worker'], { name: 'worker', configFile: 'w.json' }],
+    [['--config'], { name: 'error', message: '--config needs a file' }],
+    [['--config='], { name: 'error', message: '--config needs a file' }],
+    [['--config', 'a.json', '--config', 'b.json'], { name: 'error', message: '--config is given twice' }],
   ])('should read %j as %j', (argv, expected) => {
     expect(parseArguments(argv)).toEqual(expected);
   });

@@ -32,7 +32,7 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--conditions=@au/source', '--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, AU_HOST: '127.0.0.1', AU_PORT: String(port), ...env },
+    env: { ...withoutNodeEnv(process.env), AU_HOST: '127.0.0.1', AU_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -68,4 +68,13 @@ export async function startServerProcess(
       return exited;
     },
   };
+}
+
+/**
+ * The environment without vitest's `NODE_ENV=test`, which would choose the `test`
+ * preset (a virtual clock) for the server: it runs as its users run it.
+ */
+export function withoutNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_ENV: _nodeEnv, ...rest } = env;
+  return rest;
 }

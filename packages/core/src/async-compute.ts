@@ -113,7 +113,8 @@ export function asyncCompute(
     if (timeout !== undefined) resolved.timeout = timeout;
     const ttl = options.ttl ?? task.ttl;
     if (ttl !== undefined) resolved.ttl = ttl;
-    if (options.clock !== undefined) resolved.clock = options.clock;
+    const clock = options.clock ?? defaults.clock;
+    if (clock !== undefined) resolved.clock = clock;
     if (options.logger !== undefined) resolved.logger = options.logger;
     if (options.store !== undefined && options.backend !== undefined) settings = resolved;
     return resolved;

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { InProcessBackend } from './backends/in-process-backend';
+import type { Clock } from './clock';
 import type { ComputationBackend } from './contracts/backend';
 import type { ComputationStore } from './contracts/store';
 import { MemoryStore } from './stores/memory-store';
@@ -8,6 +9,8 @@ import { MemoryStore } from './stores/memory-store';
 export interface AuDefaults {
   store: ComputationStore;
   backend: ComputationBackend;
+  /** Time for launches that name no clock (a virtual one under the `test` preset). @default systemClock */
+  clock?: Clock;
 }
 
 let globalDefaults: AuDefaults | undefined;

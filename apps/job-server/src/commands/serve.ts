@@ -4,8 +4,14 @@ import { startServer } from '../start-server';
  * `job-server` / `job-server serve`: runs the server until SIGTERM or SIGINT, then
  * shuts down gracefully. A second signal exits at once.
  */
-export async function run({ env }: { env: Readonly<Record<string, string | undefined>> }): Promise<void> {
-  const server = await startServer(env);
+export async function run({
+  env,
+  configFile,
+}: {
+  env: Readonly<Record<string, string | undefined>>;
+  configFile?: string;
+}): Promise<void> {
+  const server = await startServer(env, undefined, configFile === undefined ? {} : { configFile });
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -1,28 +1,30 @@
+import type { ResolvedConfig } from '@au/config';
 import { pino } from 'pino';
 import { UsageError } from '../errors/usage-error';
 import { KNOWN_BACKENDS } from '../known-backends';
-import { DEFAULT_BACKEND, importModule, loadConfig, withTaskModules } from '../load-config';
-import { readServerSettings } from '../server-settings';
+import { importModule, loadConfig, readConfiguration, withTaskModules } from '../load-config';
+import type { ServerSettings } from '../server-settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * `job-server worker`: runs tasks from a distributed backend's queue (BullMQ,
- * Postgres, Supabase) without serving HTTP, configured by the same environment as the
- * server (the sample tasks and `AU_TASKS`). With a local backend (inline, threads,
+ * Postgres, Supabase) without serving HTTP, configured like the server (preset,
+ * config file, environment; the sample tasks and `AU_TASKS`). With a local backend (inline, threads,
  * process) there is no queue to take work from: it says so and exits with code 2.
  */
-export async function run({ env }: { env: Env }): Promise<void> {
-  const settings = readServerSettings(env);
-  const backendName = env.AU_BACKEND?.trim() || DEFAULT_BACKEND;
+export async function run({ env, configFile }: { env: Env; configFile?: string }): Promise<void> {
+  const { resolved, settings } = await readConfiguration(env, configFile === undefined ? {} : { configFile });
+  // The preset always names a backend, so this is what the server would run.
+  const backendName = resolved.env.AU_BACKEND?.trim() ?? '';
   const known = KNOWN_BACKENDS.find((item) => item.value === backendName);
   if (known === undefined || !known.distributed) {
     throw new UsageError(
-      `the worker command takes work from a distributed backend's queue, and AU_BACKEND=${backendName} runs work inside the server itself: start the server instead (npx --yes pnpm@10 start), or set AU_BACKEND to bullmq, postgres or supabase`,
+      `the worker command takes work from a distributed backend's queue, and AU_BACKEND=${backendName}${origin(resolved, 'AU_BACKEND')} runs work inside the server itself: start the server instead (npx --yes pnpm@10 start), or set AU_BACKEND to bullmq, postgres or supabase`,
     );
   }
   const logger = pino({ name: 'au-worker', level: settings.logLevel });
-  const close = await startWorker(backendName, env, settings, logger);
+  const close = await startWorker(backendName, resolved, settings, logger);
   logger.info({ backend: backendName }, 'au worker started: waiting for work');
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -43,14 +45,14 @@ export async function run({ env }: { env: Env }): Promise<void> {
 
 async function startWorker(
   backendName: string,
-  env: Env,
-  settings: ReturnType<typeof readServerSettings>,
+  resolved: ResolvedConfig,
+  settings: ServerSettings,
   logger: pino.Logger,
 ): Promise<(timeout: number) => Promise<void>> {
   if (backendName === 'bullmq') {
     const { runBullMQWorkerFromEnv } = await import('@au/backend-bullmq');
     const worker = await runBullMQWorkerFromEnv({
-      env: withTaskModules(env, settings),
+      env: withTaskModules(resolved.env, settings),
       importModule,
       logger,
     });
@@ -58,9 +60,15 @@ async function startWorker(
   }
   // The Postgres and Supabase backends run queue workers in-process whenever they are
   // given task modules, which `loadConfig` always passes (the samples at least).
-  const config = await loadConfig(env, settings);
+  const config = await loadConfig(resolved, settings);
   return async (timeout) => {
     await config.backend.close({ timeout });
     await config.store.close();
   };
+}
+
+/** ` (set by au.config.yaml, key "backend")` when the file or the preset chose the value. */
+function origin(resolved: ResolvedConfig, variable: string): string {
+  const source = resolved.origins[variable];
+  return source === undefined ? '' : ` (set by ${source})`;
 }

@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/build-server';
-import { loadConfig } from '../../src/load-config';
-import { readServerSettings } from '../../src/server-settings';
+import { loadConfig, readConfiguration } from '../../src/load-config';
 
 /**
  * The job server's own app (sample tasks, memory store, inline backend, the dashboard
@@ -11,8 +10,8 @@ export async function startJobServerApp(
   env: Record<string, string> = {},
 ): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
   const fullEnv = { AU_STORE: 'memory', AU_BACKEND: 'inline', AU_EXPOSE_STACKS: 'true', ...env };
-  const settings = readServerSettings(fullEnv);
-  const config = await loadConfig(fullEnv, settings);
+  const { resolved, settings } = await readConfiguration(fullEnv);
+  const config = await loadConfig(resolved, settings);
   const app = await buildServer({
     store: config.store,
     backend: config.backend,

@@ -1,4 +1,5 @@
 import { InProcessBackend } from '../backends/in-process-backend';
+import { type Clock, systemClock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
 import type { ComputationStore } from '../contracts/store';
 import { ConfigError } from '../errors/config-error';
@@ -25,6 +26,8 @@ export interface AuConfig {
   tasks: TaskRegistry;
   /** `AU_TASKS` as `file:` URLs (or package names). */
   taskModules: string[];
+  /** The clock the store and backend were given (`ConfigFromEnvOptions.clock`). */
+  clock: Clock;
   /** The values used, for a start-up log line. */
   describe: { store: string; backend: string };
   /** Closes the backend, then the store. */
@@ -42,6 +45,8 @@ export interface ConfigFromEnvOptions {
    * location may not see them, e.g. under pnpm). @default core's own `import()`
    */
   importModule?: (name: string) => Promise<Record<string, unknown>>;
+  /** Time for the memory store, the inline backend and backend providers (the `test` preset passes a virtual clock). @default systemClock */
+  clock?: Clock;
 }
 
 /**
@@ -74,12 +79,13 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
 
   const importModule =
     options.importModule ?? ((name: string) => import(name) as Promise<Record<string, unknown>>);
-  const store = await createStore(storeValue, env, importModule);
+  const clock = options.clock ?? systemClock;
+  const store = await createStore(storeValue, env, importModule, clock);
   let backend: ComputationBackend;
   try {
     backend = await createBackend(
       backendValue,
-      { env, store, concurrency, taskModules, tasks },
+      { env, store, concurrency, taskModules, tasks, clock },
       importModule,
     );
   } catch (error) {
@@ -93,6 +99,7 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
     concurrency,
     tasks,
     taskModules,
+    clock,
     describe: { store: redact(storeValue), backend: backendValue },
     async close() {
       await backend.close();
@@ -107,8 +114,9 @@ async function createStore(
   value: string,
   env: ConfigFromEnvOptions['env'] & object,
   importModule: Importer,
+  clock: Clock,
 ): Promise<ComputationStore> {
-  if (value === 'memory') return new MemoryStore();
+  if (value === 'memory') return new MemoryStore(clock === systemClock ? {} : { clock });
   const provider =
     findStoreProvider(value) ??
     (await importProvider<StoreProvider>(
@@ -141,9 +149,10 @@ async function createBackend(
   importModule: Importer,
 ): Promise<ComputationBackend> {
   if (value === 'inline') {
-    return new InProcessBackend(
-      context.concurrency === undefined ? {} : { concurrency: context.concurrency },
-    );
+    return new InProcessBackend({
+      ...(context.concurrency === undefined ? {} : { concurrency: context.concurrency }),
+      ...(context.clock === undefined || context.clock === systemClock ? {} : { clock: context.clock }),
+    });
   }
   const known = KNOWN_BACKEND_PACKAGES.find((item) => item.value === value);
   const provider =
@@ -200,10 +209,11 @@ async function importProvider<T>(
     moduleExports = await importModule(packageName);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(packageName)) {
+    const installName = packageRoot(packageName);
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(installName)) {
       throw new ConfigError({
         setting,
-        message: `"${redact(value)}" needs the package ${packageName}, which is not installed: add it (npm install ${packageName})`,
+        message: `"${redact(value)}" needs the package ${installName}, which is not installed: add it (npm install ${installName})`,
         cause: error,
       });
     }
@@ -221,6 +231,12 @@ async function importProvider<T>(
     });
   }
   return provider;
+}
+
+/** `@scope/name` of `@scope/name/subpath`: what to install. */
+function packageRoot(specifier: string): string {
+  const parts = specifier.split('/');
+  return parts.slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 }
 
 function parsePositiveInteger(

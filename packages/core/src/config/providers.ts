@@ -1,3 +1,4 @@
+import type { Clock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
 import type { ComputationStore } from '../contracts/store';
 import type { TaskRegistry } from '../task-registry';
@@ -20,6 +21,8 @@ export interface BackendProviderContext {
   /** `AU_TASKS`, resolved to `file:` URLs. */
   taskModules: readonly string[];
   tasks: TaskRegistry;
+  /** The clock of the configuration (a virtual one under the `test` preset). @default systemClock */
+  clock?: Clock;
 }
 
 /** Makes a store from an `AU_STORE` value; exported by store packages as `storeProvider`. */
@@ -75,4 +78,6 @@ export const KNOWN_BACKEND_PACKAGES: readonly { value: string; package: string }
   { value: 'bullmq', package: '@au/backend-bullmq' },
   { value: 'postgres', package: '@au/backend-supabase' },
   { value: 'supabase', package: '@au/backend-supabase' },
+  // The `test` preset's backend; a subpath, so that no vitest import comes with it.
+  { value: 'sync-test', package: '@au/testing/sync-test' },
 ];

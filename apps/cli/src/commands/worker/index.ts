@@ -11,14 +11,17 @@ export const DISTRIBUTED_BACKENDS = ['bullmq', 'postgres', 'supabase'];
 
 /**
  * `au worker`: runs the job server's own worker (`job-server worker`) with this
- * environment, so workers read `AU_STORE`, `AU_BACKEND`, `AU_TASKS`, `AU_CONCURRENCY`
- * exactly as the server does. Its output and exit code are the command's; SIGTERM
- * and Ctrl-C stop it gracefully. With a backend that runs work inside the server
- * (inline, threads, process) there is nothing to take work from: exit 2.
+ * environment, so workers read the config file (`au.config.*`, `AU_CONFIG`), `AU_STORE`,
+ * `AU_BACKEND`, `AU_TASKS`, `AU_CONCURRENCY` exactly as the server does. Its output and
+ * exit code are the command's; SIGTERM and Ctrl-C stop it gracefully. With a backend
+ * that runs work inside the server (inline, threads, process) there is nothing to take
+ * work from: exit 2.
  */
 export async function run(_options: WorkerOptions, context: CommandContext): Promise<number> {
-  const backend = context.env.AU_BACKEND?.trim() || 'threads';
-  if (!DISTRIBUTED_BACKENDS.includes(backend)) {
+  // Without AU_BACKEND the backend comes from the config file or the preset, which the
+  // job server's worker reads (and refuses a local backend with the same exit code).
+  const backend = context.env.AU_BACKEND?.trim();
+  if (backend !== undefined && backend !== '' && !DISTRIBUTED_BACKENDS.includes(backend)) {
     throw new CliError({
       message: `au worker takes work from a distributed backend's queue, and AU_BACKEND=${backend} runs work inside the job server itself: start the server instead, or set AU_BACKEND to ${DISTRIBUTED_BACKENDS.join(', ')}`,
       exitCode: EXIT_CODES.usage,
