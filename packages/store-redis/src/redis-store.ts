@@ -70,6 +70,8 @@ const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({
 const CLEANUP_BATCH = 1000;
 /** The most claims or updates one script call carries. */
 const SCRIPT_BATCH = 200;
+/** The most characters of field values one batched update call carries (large values go alone). */
+const SCRIPT_BATCH_CHARACTERS = 1_000_000;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
 
@@ -122,6 +124,7 @@ export class RedisStore implements ComputationStore {
   readonly #updates = new ScriptBatch<UpdateCall, string | null>(
     (calls) => this.#sendUpdates(calls),
     SCRIPT_BATCH,
+    { of: charactersOf, max: SCRIPT_BATCH_CHARACTERS },
   );
   #subscriber: Redis | undefined;
   #closed = false;
@@ -499,6 +502,13 @@ function defineScripts(redis: Redis): void {
   redis.defineCommand('auStoreDelete', { numberOfKeys: 1, lua: deleteScript });
   redis.defineCommand('auStoreList', { lua: listScript });
   redis.defineCommand('auStoreCleanup', { numberOfKeys: 0, lua: cleanupScript });
+}
+
+/** The characters an update sends: its field values and names. */
+function charactersOf(call: UpdateCall): number {
+  let characters = 0;
+  for (const item of call.sets) characters += item.length;
+  return characters;
 }
 
 /**

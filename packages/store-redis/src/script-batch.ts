@@ -10,16 +10,27 @@
 export class ScriptBatch<Item, Result> {
   readonly #send: (items: readonly Item[]) => Promise<readonly (Result | Error)[]>;
   readonly #maxSize: number;
+  readonly #weigh: ((item: Item) => number) | undefined;
+  readonly #maxWeight: number;
   #queued: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
 
   /**
    * @param send runs one script for the items, in their order, and resolves to one result
    *   or error per item; a rejection (e.g. the connection is gone) fails every item.
    * @param maxSize the most items of one script call (a bigger burst is split).
+   * @param weight the size of an item's arguments (e.g. bytes) and the most one script call
+   *   carries: Redis buffers a whole command before it runs it, so large values (a few MB
+   *   each) are not gathered into one huge call; an item heavier than that goes alone.
    */
-  constructor(send: (items: readonly Item[]) => Promise<readonly (Result | Error)[]>, maxSize: number) {
+  constructor(
+    send: (items: readonly Item[]) => Promise<readonly (Result | Error)[]>,
+    maxSize: number,
+    weight?: { of: (item: Item) => number; max: number },
+  ) {
     this.#send = send;
     this.#maxSize = maxSize;
+    this.#weigh = weight?.of;
+    this.#maxWeight = weight?.max ?? Number.POSITIVE_INFINITY;
   }
 
   /** Queues one call; it is sent with the other calls of this tick. */
@@ -34,20 +45,33 @@ export class ScriptBatch<Item, Result> {
   #flush(): void {
     const queued = this.#queued;
     this.#queued = [];
-    for (let start = 0; start < queued.length; start += this.#maxSize) {
-      const chunk = queued.slice(start, start + this.#maxSize);
-      this.#send(chunk.map((call) => call.item)).then(
-        (results) => {
-          for (const [index, call] of chunk.entries()) {
-            const result = results[index];
-            if (result instanceof Error) call.reject(result);
-            else call.resolve(result as Result);
-          }
-        },
-        (error: unknown) => {
-          for (const call of chunk) call.reject(error);
-        },
-      );
+    let chunk: typeof queued = [];
+    let weight = 0;
+    for (const call of queued) {
+      const itemWeight = this.#weigh?.(call.item) ?? 0;
+      if (chunk.length > 0 && (chunk.length >= this.#maxSize || weight + itemWeight > this.#maxWeight)) {
+        this.#run(chunk);
+        chunk = [];
+        weight = 0;
+      }
+      chunk.push(call);
+      weight += itemWeight;
     }
+    if (chunk.length > 0) this.#run(chunk);
+  }
+
+  #run(chunk: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[]): void {
+    this.#send(chunk.map((call) => call.item)).then(
+      (results) => {
+        for (const [index, call] of chunk.entries()) {
+          const result = results[index];
+          if (result instanceof Error) call.reject(result);
+          else call.resolve(result as Result);
+        }
+      },
+      (error: unknown) => {
+        for (const call of chunk) call.reject(error);
+      },
+    );
   }
 }
