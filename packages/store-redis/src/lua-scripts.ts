@@ -42,6 +42,34 @@ local function to_json(k)
 end
 `;
 
+/**
+ * The record read once into a table and kept in step with each write, so that a claim or
+ * an update reads the hash once (one HGETALL) and builds its reply without reading again.
+ */
+const recordTable = `
+local function load(k)
+  local flat = redis.call('HGETALL', k)
+  local fields, names = {}, {}
+  for i = 1, #flat, 2 do
+    fields[flat[i]] = flat[i + 1]
+    names[#names + 1] = flat[i]
+  end
+  return { fields = fields, names = names }
+end
+local function put(r, name, value)
+  if r.fields[name] == nil then r.names[#r.names + 1] = name end
+  r.fields[name] = value
+end
+local function json_of(r)
+  local parts = {}
+  for _, name in ipairs(r.names) do
+    local value = r.fields[name]
+    if value ~= nil then parts[#parts + 1] = '"' .. name .. '":' .. value end
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+`;
+
 /** Expiry bookkeeping: the :exp index and the record's native TTL. */
 const expiry = `
 local expz = base .. ':exp'
@@ -50,18 +78,22 @@ local function forget_expiry(key)
   redis.call('ZREM', expz, key)
   redis.call('HDEL', expinfo, key)
 end
--- Mirrors the record's expiresAt onto the key's native TTL and the :exp index.
-local function sync_expiry(k, key)
-  local f = redis.call('HMGET', k, 'expiresAt', 'task', 'tags')
-  if f[1] then
-    local at = string.format('%.0f', math.ceil(tonumber(f[1])))
+-- Mirrors the record's expiresAt onto the key's native TTL and the :exp index, from the
+-- raw (JSON) values of its expiresAt, task and tags.
+local function sync_expiry_of(k, key, expiresAt, task, tags)
+  if expiresAt then
+    local at = string.format('%.0f', math.ceil(tonumber(expiresAt)))
     redis.call('ZADD', expz, at, key)
-    redis.call('HSET', expinfo, key, '[' .. f[2] .. ',' .. (f[3] or 'null') .. ']')
+    redis.call('HSET', expinfo, key, '[' .. task .. ',' .. (tags or 'null') .. ']')
     redis.call('PEXPIREAT', k, at)
   else
     forget_expiry(key)
     redis.call('PERSIST', k)
   end
+end
+local function sync_expiry(k, key)
+  local f = redis.call('HMGET', k, 'expiresAt', 'task', 'tags')
+  sync_expiry_of(k, key, f[1], f[2], f[3])
 end
 `;
 
@@ -102,26 +134,27 @@ local function drop(k, key)
   forget_expiry(key)
 end
 
--- Whether a live (unexpired) record has this key.
-local function live(k, now)
-  return redis.call('EXISTS', k) == 1 and not expired(redis.call('HGET', k, 'expiresAt'), now)
+-- What is under a key: 'live', 'expired' (past expiresAt, not dropped by Redis yet) or nil.
+local function presence(k, now)
+  if redis.call('EXISTS', k) == 0 then return nil end
+  if expired(redis.call('HGET', k, 'expiresAt'), now) then return 'expired' end
+  return 'live'
 end
 
 -- Writes a new record and indexes it; an expired one under the key is dropped first.
-local function insert(k, key, fields)
-  if redis.call('EXISTS', k) == 1 then drop(k, key) else clean_stale(key) end
+-- The caller passes what the indexes need (status, task, score, tags as JSON or ''),
+-- so nothing is read back and decoded.
+local function insert(k, key, found, fields, status, task, score, tags, expires)
+  if found == 'expired' then drop(k, key) else clean_stale(key) end
   redis.call('HSET', k, unpack(fields))
-  local f = redis.call('HMGET', k, 'status', 'task', 'tags', 'createdAt', 'expiresAt')
-  local score = f[4]
   redis.call('ZADD', allidx, score, key)
-  redis.call('ZADD', base .. ':i:s:' .. decode(f[1]), score, key)
-  redis.call('ZADD', base .. ':i:t:' .. decode(f[2]), score, key)
-  local tags = decode(f[3])
-  if type(tags) == 'table' then
-    for _, tag in ipairs(tags) do redis.call('ZADD', base .. ':i:g:' .. tag, score, key) end
+  redis.call('ZADD', base .. ':i:s:' .. status, score, key)
+  redis.call('ZADD', base .. ':i:t:' .. task, score, key)
+  if tags ~= '' then
+    for _, tag in ipairs(cjson.decode(tags)) do redis.call('ZADD', base .. ':i:g:' .. tag, score, key) end
   end
   -- A new hash has no TTL and no :exp entry: only an expiresAt needs syncing.
-  if f[5] then sync_expiry(k, key) end
+  if expires == '1' then sync_expiry(k, key) end
 end
 `;
 
@@ -135,21 +168,23 @@ local allowed = {
 `;
 
 /**
- * KEYS[1] record key. ARGV: base, key, now, then field/value pairs.
+ * KEYS[1] record key. ARGV: base, key, now, then the index entry (status, task, score,
+ * tags as JSON or '', has expiresAt '1'/'0'), then field/value pairs.
  * Returns 1 when created, 0 when a live record has the key.
  */
 export const createScript = `${core}${expiry}${indexes}
 local k = KEYS[1]
-local key = ARGV[2]
-if live(k, tonumber(ARGV[3])) then return 0 end
+local found = presence(k, tonumber(ARGV[3]))
+if found == 'live' then return 0 end
 local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-insert(k, key, fields)
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+insert(k, ARGV[2], found, fields, ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 return 1
 `;
 
 /**
- * All or none. ARGV: base, now, then per record: key, number of field/value pairs, the
+ * All or none. ARGV: base, now, then per record: key, the index entry (status, task,
+ * score, tags as JSON or '', has expiresAt '1'/'0'), number of field/value pairs, the
  * pairs. Returns 1 when every record was created, else the first key that has a live
  * record (and nothing is written).
  */
@@ -158,109 +193,166 @@ local now = tonumber(ARGV[2])
 local records = {}
 local i = 3
 while i <= #ARGV do
-  local key = ARGV[i]
-  local n = tonumber(ARGV[i + 1]) * 2
-  if live(rkey(key), now) then return key end
-  records[#records + 1] = { key, i + 2, i + 1 + n }
-  i = i + 2 + n
+  local n = tonumber(ARGV[i + 6]) * 2
+  local found = presence(rkey(ARGV[i]), now)
+  if found == 'live' then return ARGV[i] end
+  records[#records + 1] = { i, found }
+  i = i + 7 + n
 end
 for _, r in ipairs(records) do
+  local a = r[1]
   local fields = {}
-  for j = r[2], r[3] do fields[#fields + 1] = ARGV[j] end
-  insert(rkey(r[1]), r[1], fields)
+  for j = a + 7, a + 6 + tonumber(ARGV[a + 6]) * 2 do fields[#fields + 1] = ARGV[j] end
+  local key = ARGV[a]
+  insert(rkey(key), key, r[2], fields, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
 end
 return 1
 `;
 
 /**
- * The executor's claim (core's applyClaim, in Lua). KEYS[1] record key. ARGV: base,
- * key, now, reclaimRunning ('1'/'0'), startedAt. Returns nil when there is no live
- * record, else { 1 when claimed or 0, the record as JSON }.
+ * Runs one item of a batched script: its result, or an error reply for this item alone
+ * (a corrupt record fails its own call, never the others of the batch).
  */
-export const claimScript = `${core}${toJson}
-local k = KEYS[1]
-local key = ARGV[2]
-local f = redis.call('HMGET', k, 'status', 'expiresAt', 'createdAt', 'attempt', 'runAt')
-if not f[1] then return false end
-if expired(f[2], tonumber(ARGV[3])) then return false end
-local status = decode(f[1])
-if not (status == 'pending' or (ARGV[4] == '1' and status == 'running')) then return { 0, to_json(k) } end
-local attempt = (tonumber(f[4]) or 0) + 1
-redis.call('HSET', k, 'status', '"running"', 'attempt', string.format('%d', attempt), 'startedAt', ARGV[5])
-if f[5] then redis.call('HDEL', k, 'runAt') end
-if status ~= 'running' then
-  redis.call('ZREM', base .. ':i:s:' .. status, key)
-  redis.call('ZADD', base .. ':i:s:running', f[3], key)
+const eachItem = `
+local function each_item(out, i, fn, ...)
+  local ok, result = pcall(fn, ...)
+  if ok then
+    out[i] = result
+  elseif type(result) == 'table' and result.err then
+    out[i] = redis.error_reply(result.err)
+  else
+    out[i] = redis.error_reply(tostring(result))
+  end
 end
-local json = to_json(k)
-redis.call('PUBLISH', base .. ':c:' .. key, json)
-return { 1, json }
 `;
 
 /**
- * The conditional update: core's applyPatch, in Lua.
- * KEYS[1] record key. ARGV: base, key, now, ifStatus (JSON array or 'null'),
- * touchesValueOrError ('1'/'0'), number of set pairs, set pairs..., fields to remove...
- * Returns the new record as JSON, or false when nothing was written.
+ * The executor's claim (core's applyClaim, in Lua), for a batch of claims. KEYS: the
+ * record keys. ARGV: base, now, then per claim: key, reclaimRunning ('1'/'0'),
+ * startedAt. Returns per claim false when there is no live record, else { 1 when
+ * claimed or 0, the record as JSON }.
  */
-export const updateScript = `${core}${toJson}${expiry}${transitions}
-local k = KEYS[1]
-local key = ARGV[2]
-local now = tonumber(ARGV[3])
-local f = redis.call('HMGET', k, 'status', 'expiresAt', 'createdAt', 'tags')
-if not f[1] then return false end
-if expired(f[2], now) then return false end
-local status = decode(f[1])
-local ifStatus = decode(ARGV[4])
-if type(ifStatus) == 'table' then
-  local found = false
-  for _, s in ipairs(ifStatus) do if s == status then found = true end end
-  if not found then return false end
-end
-local setCount = tonumber(ARGV[6])
-local sets = {}
-local newStatus = nil
-local touchesTags = false
-local touchesExpiry = false
-for i = 7, 6 + setCount * 2, 2 do
-  local name = ARGV[i]
-  sets[#sets + 1] = name
-  sets[#sets + 1] = ARGV[i + 1]
-  if name == 'status' then newStatus = decode(ARGV[i + 1]) end
-  if name == 'tags' then touchesTags = true end
-  if name == 'expiresAt' then touchesExpiry = true end
-end
-local removes = {}
-for i = 7 + setCount * 2, #ARGV do
-  removes[#removes + 1] = ARGV[i]
-  if ARGV[i] == 'tags' then touchesTags = true end
-  if ARGV[i] == 'expiresAt' then touchesExpiry = true end
-end
-if newStatus ~= nil and newStatus ~= status then
-  local next = allowed[status]
-  if next == nil or not next[newStatus] then return false end
-end
-if terminal[status] and ARGV[5] == '1' then return false end
-if #sets > 0 then redis.call('HSET', k, unpack(sets)) end
-if #removes > 0 then redis.call('HDEL', k, unpack(removes)) end
-if newStatus ~= nil and newStatus ~= status then
-  redis.call('ZREM', base .. ':i:s:' .. status, key)
-  redis.call('ZADD', base .. ':i:s:' .. newStatus, f[3], key)
-end
-if touchesTags then
-  local old = decode(f[4])
-  if type(old) == 'table' then
-    for _, tag in ipairs(old) do redis.call('ZREM', base .. ':i:g:' .. tag, key) end
+export const claimScript = `${core}${recordTable}${eachItem}
+local now = tonumber(ARGV[2])
+local function claim(k, key, reclaim, startedAt)
+  local r = load(k)
+  local f = r.fields
+  if not f.status then return false end
+  if expired(f.expiresAt, now) then return false end
+  local status = decode(f.status)
+  if not (status == 'pending' or (reclaim == '1' and status == 'running')) then return { 0, json_of(r) } end
+  local attempt = string.format('%d', (tonumber(f.attempt) or 0) + 1)
+  redis.call('HSET', k, 'status', '"running"', 'attempt', attempt, 'startedAt', startedAt)
+  put(r, 'status', '"running"')
+  put(r, 'attempt', attempt)
+  put(r, 'startedAt', startedAt)
+  if f.runAt then
+    redis.call('HDEL', k, 'runAt')
+    f.runAt = nil
   end
-  local new = decode(redis.call('HGET', k, 'tags'))
-  if type(new) == 'table' then
-    for _, tag in ipairs(new) do redis.call('ZADD', base .. ':i:g:' .. tag, f[3], key) end
+  if status ~= 'running' then
+    redis.call('ZREM', base .. ':i:s:' .. status, key)
+    redis.call('ZADD', base .. ':i:s:running', f.createdAt, key)
   end
+  local json = json_of(r)
+  redis.call('PUBLISH', base .. ':c:' .. key, json)
+  return { 1, json }
 end
-if touchesExpiry or (touchesTags and f[2]) then sync_expiry(k, key) end
-local json = to_json(k)
-redis.call('PUBLISH', base .. ':c:' .. key, json)
-return json
+local out = {}
+for i = 1, #KEYS do
+  local a = 3 * i
+  each_item(out, i, claim, KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2])
+end
+return out
+`;
+
+/**
+ * The conditional update (core's applyPatch, in Lua), for a batch of updates. KEYS: the
+ * record keys. ARGV: base, now, then per update: key, ifStatus (JSON array or 'null'),
+ * touchesValueOrError ('1'/'0'), number of set pairs, number of fields to remove, the
+ * set pairs, the fields to remove. Returns per update the new record as JSON, or false
+ * when nothing was written.
+ */
+export const updateScript = `${core}${recordTable}${expiry}${transitions}${eachItem}
+local now = tonumber(ARGV[2])
+local function update(k, a)
+  local key = ARGV[a]
+  local r = load(k)
+  local f = r.fields
+  if not f.status then return false end
+  if expired(f.expiresAt, now) then return false end
+  local status = decode(f.status)
+  local ifStatus = decode(ARGV[a + 1])
+  if type(ifStatus) == 'table' then
+    local found = false
+    for _, s in ipairs(ifStatus) do if s == status then found = true end end
+    if not found then return false end
+  end
+  local first = a + 5
+  local removesFrom = first + tonumber(ARGV[a + 3]) * 2
+  local last = removesFrom + tonumber(ARGV[a + 4]) - 1
+  local newStatus = nil
+  local touchesTags = false
+  local touchesExpiry = false
+  for i = first, removesFrom - 1, 2 do
+    local name = ARGV[i]
+    if name == 'status' then newStatus = decode(ARGV[i + 1]) end
+    if name == 'tags' then touchesTags = true end
+    if name == 'expiresAt' then touchesExpiry = true end
+  end
+  for i = removesFrom, last do
+    if ARGV[i] == 'tags' then touchesTags = true end
+    if ARGV[i] == 'expiresAt' then touchesExpiry = true end
+  end
+  if newStatus ~= nil and newStatus ~= status then
+    local next = allowed[status]
+    if next == nil or not next[newStatus] then return false end
+  end
+  if terminal[status] and ARGV[a + 2] == '1' then return false end
+  local oldTags = f.tags
+  local oldExpiresAt = f.expiresAt
+  local sets = {}
+  for i = first, removesFrom - 1, 2 do
+    sets[#sets + 1] = ARGV[i]
+    sets[#sets + 1] = ARGV[i + 1]
+    put(r, ARGV[i], ARGV[i + 1])
+  end
+  -- Only fields the record has are removed: a patch that clears an absent field costs nothing.
+  local removes = {}
+  for i = removesFrom, last do
+    if f[ARGV[i]] ~= nil then
+      removes[#removes + 1] = ARGV[i]
+      f[ARGV[i]] = nil
+    end
+  end
+  if #sets > 0 then redis.call('HSET', k, unpack(sets)) end
+  if #removes > 0 then redis.call('HDEL', k, unpack(removes)) end
+  if newStatus ~= nil and newStatus ~= status then
+    redis.call('ZREM', base .. ':i:s:' .. status, key)
+    redis.call('ZADD', base .. ':i:s:' .. newStatus, f.createdAt, key)
+  end
+  if touchesTags then
+    local old = decode(oldTags)
+    if type(old) == 'table' then
+      for _, tag in ipairs(old) do redis.call('ZREM', base .. ':i:g:' .. tag, key) end
+    end
+    local new = decode(f.tags)
+    if type(new) == 'table' then
+      for _, tag in ipairs(new) do redis.call('ZADD', base .. ':i:g:' .. tag, f.createdAt, key) end
+    end
+  end
+  if touchesExpiry or (touchesTags and oldExpiresAt) then sync_expiry_of(k, key, f.expiresAt, f.task, f.tags) end
+  local json = json_of(r)
+  redis.call('PUBLISH', base .. ':c:' .. key, json)
+  return json
+end
+local out = {}
+local a = 3
+for i = 1, #KEYS do
+  each_item(out, i, update, KEYS[i], a)
+  a = a + 5 + tonumber(ARGV[a + 3]) * 2 + tonumber(ARGV[a + 4])
+end
+return out
 `;
 
 /** KEYS[1] record key. ARGV: base, key, now. Returns 1 when a live record was removed. */

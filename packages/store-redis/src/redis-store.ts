@@ -35,6 +35,7 @@ import {
   updateScript,
 } from './lua-scripts';
 import { RedisKeyLayout } from './redis-key-layout';
+import { ScriptBatch } from './script-batch';
 
 export interface RedisStoreOptions {
   /**
@@ -67,6 +68,10 @@ const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({
   id: true,
 });
 const CLEANUP_BATCH = 1000;
+/** The most claims or updates one script call carries. */
+const SCRIPT_BATCH = 200;
+/** The most characters of field values one batched update call carries (large values go alone). */
+const SCRIPT_BATCH_CHARACTERS = 1_000_000;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
 
@@ -74,13 +79,27 @@ const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
 interface ScriptCommands {
   auStoreCreate(recordKey: string, ...args: string[]): Promise<number>;
   auStoreCreateMany(...args: string[]): Promise<number | string>;
-  auStoreClaim(recordKey: string, ...args: string[]): Promise<[number, string] | null>;
-  auStoreUpdate(recordKey: string, ...args: string[]): Promise<string | null>;
+  auStoreClaim(keyCount: number, ...args: string[]): Promise<(ClaimReply | Error)[]>;
+  auStoreUpdate(keyCount: number, ...args: string[]): Promise<(string | null | Error)[]>;
   auStoreDelete(recordKey: string, ...args: string[]): Promise<number>;
   auStoreList(...args: (string | number)[]): Promise<string[]>;
   auStoreCleanup(...args: string[]): Promise<number>;
 }
 type ScriptedRedis = Redis & ScriptCommands;
+/** A claim's reply: nothing when there is no live record, else whether it was claimed and the record. */
+type ClaimReply = [number, string] | null;
+interface ClaimCall {
+  key: string;
+  reclaimRunning: boolean;
+  startedAt: number;
+}
+interface UpdateCall {
+  key: string;
+  ifStatus: string;
+  touchesValueOrError: boolean;
+  sets: string[];
+  removes: string[];
+}
 
 /**
  * Computation records in Redis: one hash per record (a `get` is one `HGETALL`), native
@@ -101,6 +120,12 @@ export class RedisStore implements ComputationStore {
   readonly #listBudget: number;
   readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
   readonly #pendingSubscriptions = new Set<Promise<unknown>>();
+  readonly #claims = new ScriptBatch<ClaimCall, ClaimReply>((calls) => this.#sendClaims(calls), SCRIPT_BATCH);
+  readonly #updates = new ScriptBatch<UpdateCall, string | null>(
+    (calls) => this.#sendUpdates(calls),
+    SCRIPT_BATCH,
+    { of: charactersOf, max: SCRIPT_BATCH_CHARACTERS },
+  );
   #subscriber: Redis | undefined;
   #closed = false;
 
@@ -161,6 +186,7 @@ export class RedisStore implements ComputationStore {
         this.keys.base,
         record.key,
         String(this.#clock.now()),
+        ...indexEntry(record),
         ...fields,
       ),
     );
@@ -177,7 +203,7 @@ export class RedisStore implements ComputationStore {
       if (keys.has(record.key)) throw new KeyExistsError({ key: record.key, store: NAME });
       keys.add(record.key);
       const fields = toFields(record);
-      args.push(record.key, String(fields.length / 2));
+      args.push(record.key, ...indexEntry(record), String(fields.length / 2));
       for (const field of fields) args.push(field);
     }
     if (records.length === 0) return;
@@ -188,26 +214,23 @@ export class RedisStore implements ComputationStore {
     if (reply !== 1) throw new KeyExistsError({ key: String(reply), store: NAME });
   }
 
-  /** `get` and the conditional `update` of a claim, in one script (one round trip). */
+  /**
+   * `get` and the conditional `update` of a claim, in one script (one round trip); the
+   * claims of one tick share one script call.
+   */
   async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
     this.#assertOpen();
     assertValidKey(key, NAME);
     await this.#subscriptionsSettled();
     const reply = await this.#call('claim', () =>
-      this.#redis.auStoreClaim(
-        this.keys.record(key),
-        this.keys.base,
-        key,
-        String(this.#clock.now()),
-        options.reclaimRunning === true ? '1' : '0',
-        JSON.stringify(options.now),
-      ),
+      this.#claims.add({ key, reclaimRunning: options.reclaimRunning === true, startedAt: options.now }),
     );
     if (reply === null) return { claimed: false, record: undefined };
     const record = JSON.parse(reply[1]) as ComputationRecord;
     return reply[0] === 1 ? { claimed: true, record } : { claimed: false, record };
   }
 
+  /** The conditional update, in one script; the updates of one tick share one script call. */
   async update(
     key: string,
     patch: ComputationPatch,
@@ -226,19 +249,14 @@ export class RedisStore implements ComputationStore {
       // A record always has a status: `status: undefined` leaves it as it is.
       else if (name !== 'status') removes.push(name);
     }
-    const touchesValueOrError = 'value' in patch || 'error' in patch;
     const json = await this.#call('update', () =>
-      this.#redis.auStoreUpdate(
-        this.keys.record(key),
-        this.keys.base,
+      this.#updates.add({
         key,
-        String(this.#clock.now()),
-        options.ifStatus === undefined ? 'null' : JSON.stringify(options.ifStatus),
-        touchesValueOrError ? '1' : '0',
-        String(sets.length / 2),
-        ...sets,
-        ...removes,
-      ),
+        ifStatus: options.ifStatus === undefined ? 'null' : JSON.stringify(options.ifStatus),
+        touchesValueOrError: 'value' in patch || 'error' in patch,
+        sets,
+        removes,
+      }),
     );
     return json === null ? undefined : (JSON.parse(json) as ComputationRecord);
   }
@@ -348,6 +366,34 @@ export class RedisStore implements ComputationStore {
 
   // ---- private helpers ------------------------------------------------------------
 
+  #sendClaims(calls: readonly ClaimCall[]): Promise<(ClaimReply | Error)[]> {
+    const keys: string[] = [];
+    const args: string[] = [this.keys.base, String(this.#clock.now())];
+    for (const call of calls) {
+      keys.push(this.keys.record(call.key));
+      args.push(call.key, call.reclaimRunning ? '1' : '0', JSON.stringify(call.startedAt));
+    }
+    return this.#redis.auStoreClaim(keys.length, ...keys, ...args);
+  }
+
+  #sendUpdates(calls: readonly UpdateCall[]): Promise<(string | null | Error)[]> {
+    const keys: string[] = [];
+    const args: string[] = [this.keys.base, String(this.#clock.now())];
+    for (const call of calls) {
+      keys.push(this.keys.record(call.key));
+      args.push(
+        call.key,
+        call.ifStatus,
+        call.touchesValueOrError ? '1' : '0',
+        String(call.sets.length / 2),
+        String(call.removes.length),
+      );
+      for (const item of call.sets) args.push(item);
+      for (const item of call.removes) args.push(item);
+    }
+    return this.#redis.auStoreUpdate(keys.length, ...keys, ...args);
+  }
+
   #subscriberConnection(): Redis {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const subscriber = this.#redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
@@ -450,11 +496,35 @@ function defineScripts(redis: Redis): void {
   if (typeof scripted.auStoreCreate === 'function') return;
   redis.defineCommand('auStoreCreate', { numberOfKeys: 1, lua: createScript });
   redis.defineCommand('auStoreCreateMany', { numberOfKeys: 0, lua: createManyScript });
-  redis.defineCommand('auStoreClaim', { numberOfKeys: 1, lua: claimScript });
-  redis.defineCommand('auStoreUpdate', { numberOfKeys: 1, lua: updateScript });
+  // Claims and updates come in batches: the number of keys is the first argument.
+  redis.defineCommand('auStoreClaim', { lua: claimScript });
+  redis.defineCommand('auStoreUpdate', { lua: updateScript });
   redis.defineCommand('auStoreDelete', { numberOfKeys: 1, lua: deleteScript });
   redis.defineCommand('auStoreList', { lua: listScript });
   redis.defineCommand('auStoreCleanup', { numberOfKeys: 0, lua: cleanupScript });
+}
+
+/** The characters an update sends: its field values and names. */
+function charactersOf(call: UpdateCall): number {
+  let characters = 0;
+  for (const item of call.sets) characters += item.length;
+  return characters;
+}
+
+/**
+ * What a new record's index entries need, so that the script need not read the fields
+ * back and decode them: status, task, score (createdAt), tags as JSON or '', and whether
+ * it has an expiresAt.
+ */
+function indexEntry(record: ComputationRecord): string[] {
+  const tags = Array.isArray(record.tags) && record.tags.length > 0 ? JSON.stringify(record.tags) : '';
+  return [
+    record.status,
+    record.task,
+    JSON.stringify(record.createdAt),
+    tags,
+    record.expiresAt === undefined ? '0' : '1',
+  ];
 }
 
 /** The record as hash field/value pairs, each value JSON-encoded. */

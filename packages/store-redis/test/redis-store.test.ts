@@ -156,6 +156,57 @@ describe.runIf(available)('store-redis', () => {
       await store.close();
     });
   });
+  describe('when many claims and updates are made at once (one script call per tick)', () => {
+    const pendingRecord = (key: string): ComputationRecord => ({
+      key,
+      task: 'batched',
+      status: 'pending',
+      attempt: 0,
+      maxAttempts: 1,
+      createdAt: Date.now(),
+    });
+
+    it('should give each call its own answer, and one claim of a key to one caller', async () => {
+      const store = makeStore();
+      const keys = Array.from({ length: 30 }, (_, index) => `batch-${index}`);
+      await store.createMany(keys.map(pendingRecord));
+      const claims = await Promise.all(
+        [...keys, ...keys].map((key) => store.claim(key, { now: 1, reclaimRunning: false })),
+      );
+      expect(claims.filter((claim) => claim.claimed)).toHaveLength(keys.length);
+      expect(new Set(claims.filter((claim) => claim.claimed).map((claim) => claim.record?.key)).size).toBe(
+        keys.length,
+      );
+      const ended = await Promise.all(
+        keys.map((key, index) =>
+          store.update(
+            key,
+            index % 2 === 0 ? { status: 'completed', value: index } : { status: 'cancelled' },
+            { ifStatus: index % 3 === 0 ? ['pending'] : ['running'] },
+          ),
+        ),
+      );
+      for (const [index, record] of ended.entries()) {
+        if (index % 3 === 0) expect(record).toBeUndefined();
+        else if (index % 2 === 0) expect(record).toMatchObject({ status: 'completed', value: index });
+        else expect(record).toMatchObject({ status: 'cancelled' });
+      }
+      await store.close();
+    });
+
+    it('should fail only the call whose record is corrupt, not the others of its script call', async () => {
+      const store = makeStore();
+      await store.createMany(['good-1', 'bad', 'good-2'].map(pendingRecord));
+      await admin.hset(store.keys.record('bad'), 'status', '{not json');
+      const [first, bad, second] = await Promise.allSettled(
+        ['good-1', 'bad', 'good-2'].map((key) => store.claim(key, { now: 1, reclaimRunning: false })),
+      );
+      expect(first).toMatchObject({ status: 'fulfilled', value: { claimed: true } });
+      expect(bad).toMatchObject({ status: 'rejected' });
+      expect(second).toMatchObject({ status: 'fulfilled', value: { claimed: true } });
+      await store.close();
+    });
+  });
 
   describe('when a handle in another connection waits', () => {
     it('should get the result pushed over pub/sub from a store on another connection', async () => {
