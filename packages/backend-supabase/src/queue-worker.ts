@@ -169,7 +169,7 @@ export class QueueWorker {
         this.#claimId = undefined;
         this.#failures = 0;
         rows.sort((a, b) => b.priority - a.priority);
-        const prefetched = await this.#prefetch(rows);
+        const prefetched = this.#prefetch(rows);
         for (const row of rows) this.#start(row, prefetched.get(row.key));
         claimedAll = rows.length === free;
       } while ((claimedAll || this.#pollAgain) && !this.#stopped);
@@ -193,16 +193,16 @@ export class QueueWorker {
     this.#timer = this.#clock.setTimeout(() => this.wake(), jittered);
   }
 
-  /** Reads the records of a claimed batch in one call, where the store can. */
-  async #prefetch(rows: readonly ClaimedTask[]): Promise<Map<string, ComputationRecord>> {
+  /**
+   * The records of a claimed batch, where the worker's store is the queue's own: the claim
+   * read them with the entries (each entry is its record's row), so nothing more is read.
+   */
+  #prefetch(rows: readonly ClaimedTask[]): Map<string, ComputationRecord> {
     const store = this.#options.store as SqlStore;
-    if (
-      rows.length === 0 ||
-      typeof store.getMany !== 'function' ||
-      store.schema !== this.#options.queue.transport.schema
-    )
-      return new Map();
-    return store.getMany(rows.map((row) => row.key)).catch(() => new Map<string, ComputationRecord>());
+    const prefetched = new Map<string, ComputationRecord>();
+    if (store.schema !== this.#options.queue.transport.schema) return prefetched;
+    for (const row of rows) if (row.record) prefetched.set(row.key, row.record);
+    return prefetched;
   }
 
   #start(row: ClaimedTask, prefetched?: ComputationRecord): void {
