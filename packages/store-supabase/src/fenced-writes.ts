@@ -68,7 +68,7 @@ export class FencedWriteBatcher {
         { p_updates: batch.map((item) => toSql(item.write)) },
         { json: ['p_updates'] },
       );
-      batch.forEach((item, index) => item.resolve(records[index] ?? undefined));
+      for (const [index, item] of batch.entries()) item.resolve(records[index] ?? undefined);
     } catch (error) {
       for (const item of batch) item.reject(error);
     } finally {
