@@ -173,22 +173,24 @@ language sql volatile set search_path = '' as $$
   select (extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint
 $$;
 
--- The record as au's ComputationRecord (absent fields left out; a JSON null value kept).
+-- The record as au's ComputationRecord (absent fields left out; a JSON null value kept):
+-- every field built at once, then the SQL nulls taken out by name.
 create or replace function public.au_record_json(r public.au_results) returns jsonb
 language sql stable set search_path = '' as $$
   select pg_catalog.jsonb_build_object(
       'key', r.key, 'task', r.task, 'status', r.status, 'attempt', r.attempt,
-      'maxAttempts', r.max_attempts, 'createdAt', r.created_at)
-    || coalesce((
-      select pg_catalog.jsonb_object_agg(f.name, f.value)
-      from (values
-        ('args', r.args), ('value', r.value), ('error', r.error), ('progress', r.progress),
-        ('meta', r.meta), ('priority', pg_catalog.to_jsonb(r.priority)), ('tags', pg_catalog.to_jsonb(r.tags)),
-        ('ttl', pg_catalog.to_jsonb(r.ttl)), ('startedAt', pg_catalog.to_jsonb(r.started_at)),
-        ('finishedAt', pg_catalog.to_jsonb(r.finished_at)), ('expiresAt', pg_catalog.to_jsonb(r.expires_at)),
-        ('runAt', pg_catalog.to_jsonb(r.run_at)), ('parent', pg_catalog.to_jsonb(r.parent))
-      ) as f(name, value)
-      where f.value is not null), '{}'::jsonb)
+      'maxAttempts', r.max_attempts, 'createdAt', r.created_at, 'args', r.args, 'value', r.value,
+      'error', r.error, 'progress', r.progress, 'meta', r.meta, 'priority', r.priority, 'tags', r.tags,
+      'ttl', r.ttl, 'startedAt', r.started_at, 'finishedAt', r.finished_at, 'expiresAt', r.expires_at,
+      'runAt', r.run_at, 'parent', r.parent)
+    - pg_catalog.array_remove(array[
+      case when r.args is null then 'args' end, case when r.value is null then 'value' end,
+      case when r.error is null then 'error' end, case when r.progress is null then 'progress' end,
+      case when r.meta is null then 'meta' end, case when r.priority is null then 'priority' end,
+      case when r.tags is null then 'tags' end, case when r.ttl is null then 'ttl' end,
+      case when r.started_at is null then 'startedAt' end, case when r.finished_at is null then 'finishedAt' end,
+      case when r.expires_at is null then 'expiresAt' end, case when r.run_at is null then 'runAt' end,
+      case when r.parent is null then 'parent' end], null)
 $$;
 
 -- core's canTransition.
@@ -286,12 +288,100 @@ language sql volatile set search_path = '' as $$
   select public.au_result_create_many(pg_catalog.jsonb_build_array(p_record), p_now) is null
 $$;
 
--- Applies a patch atomically, mirroring core's applyPatch. p_unset names fields to remove.
--- With p_lease_token the write happens only while that lease is held on the row's queue
--- entry (fencing), and a status change moves the queue entry along in the same write:
--- an ending ends it, a return to pending queues it again after the patch's runAt.
--- Without a lease, an ending also ends an entry still waiting in its queue.
--- Returns the new record, or null when nothing was written.
+-- Applies patches atomically, each one mirroring core's applyPatch: p_updates is an array of
+-- {key, patch, unset (fields to remove), ifStatus, now, leaseToken}; returns the new records
+-- in that order, null where nothing was written. One statement for the whole batch (a
+-- worker's fenced writes go out together): each patch is still judged on its own.
+-- With a leaseToken a patch applies only while that lease is held on the row's queue entry
+-- (fencing), and a status change moves the queue entry along in the same write: an ending
+-- ends it, a return to pending (a retry) queues it again after the patch's runAt. Without
+-- a lease, an ending also ends an entry still waiting in its queue. Rows are locked in key
+-- order, so concurrent batches never wait on each other in a cycle.
+create or replace function public.au_result_update_many(p_updates jsonb) returns jsonb
+language sql volatile set search_path = '' as $$
+  with input as (
+    select x.ordinality, x.value->>'key' as key, coalesce(x.value->'patch', '{}'::jsonb) as patch,
+      coalesce(array(select pg_catalog.jsonb_array_elements_text(x.value->'unset')), '{}'::text[]) as unset,
+      case when x.value ? 'ifStatus' and x.value->'ifStatus' <> 'null'::jsonb
+        then array(select pg_catalog.jsonb_array_elements_text(x.value->'ifStatus')) end as if_status,
+      coalesce((x.value->>'now')::bigint, public.au_now_ms()) as now_ms,
+      (x.value->>'leaseToken')::uuid as lease_token
+    from pg_catalog.jsonb_array_elements(p_updates) with ordinality as x(value, ordinality)
+  ), target as (
+    select i.*, r.status as old_status, r.queue_status as old_queue_status,
+      coalesce(i.patch->>'status', r.status) as new_status
+    from input i join public.au_results r on r.key = i.key
+    where not r.detached and (r.expires_at is null or r.expires_at > i.now_ms)
+      and (i.lease_token is null or (r.lease_token = i.lease_token and r.queue_status = 'running'))
+      and (i.if_status is null or r.status = any (i.if_status))
+      and (coalesce(i.patch->>'status', r.status) = r.status
+        or public.au_can_transition(r.status, i.patch->>'status'))
+      and not (r.status in ('completed', 'failed', 'cancelled') and (i.patch ? 'value' or i.patch ? 'error'
+        or 'value' = any (i.unset) or 'error' = any (i.unset)))
+    order by r.key
+    for update of r
+  ), moved as (
+    select t.*, case
+      when t.lease_token is not null and t.new_status <> t.old_status
+        and t.new_status in ('completed', 'failed', 'cancelled') then t.new_status
+      when t.lease_token is not null and t.new_status = 'pending' and t.old_status <> 'pending' then 'queued'
+      when t.lease_token is null and t.new_status <> t.old_status
+        and t.new_status in ('completed', 'failed', 'cancelled') and t.old_queue_status = 'queued' then t.new_status
+      else t.old_queue_status end as new_queue_status
+    from target t
+  ), written as (
+    update public.au_results u set
+      status = m.new_status,
+      args = case when m.patch ? 'args' then m.patch->'args' when 'args' = any (m.unset) then null else u.args end,
+      value = case when m.patch ? 'value' then m.patch->'value' when 'value' = any (m.unset) then null else u.value end,
+      error = case when m.patch ? 'error' then m.patch->'error' when 'error' = any (m.unset) then null else u.error end,
+      progress = case when m.patch ? 'progress' then m.patch->'progress'
+        when 'progress' = any (m.unset) then null else u.progress end,
+      meta = case when m.patch ? 'meta' then m.patch->'meta' when 'meta' = any (m.unset) then null else u.meta end,
+      attempt = case when m.patch ? 'attempt' then coalesce((m.patch->>'attempt')::integer, u.attempt)
+        else u.attempt end,
+      max_attempts = case when m.patch ? 'maxAttempts'
+        then coalesce((m.patch->>'maxAttempts')::integer, u.max_attempts) else u.max_attempts end,
+      priority = case when m.patch ? 'priority' then (m.patch->>'priority')::double precision
+        when 'priority' = any (m.unset) then null else u.priority end,
+      tags = case when m.patch ? 'tags' and m.patch->'tags' <> 'null'::jsonb
+          then array(select pg_catalog.jsonb_array_elements_text(m.patch->'tags'))
+        when m.patch ? 'tags' or 'tags' = any (m.unset) then null else u.tags end,
+      ttl = case when m.patch ? 'ttl' then (m.patch->>'ttl')::double precision
+        when 'ttl' = any (m.unset) then null else u.ttl end,
+      started_at = case when m.patch ? 'startedAt' then (m.patch->>'startedAt')::bigint
+        when 'startedAt' = any (m.unset) then null else u.started_at end,
+      finished_at = case when m.patch ? 'finishedAt' then (m.patch->>'finishedAt')::bigint
+        when 'finishedAt' = any (m.unset) then null else u.finished_at end,
+      expires_at = case when m.patch ? 'expiresAt' then (m.patch->>'expiresAt')::bigint
+        when 'expiresAt' = any (m.unset) then null else u.expires_at end,
+      run_at = case when m.patch ? 'runAt' then (m.patch->>'runAt')::bigint
+        when 'runAt' = any (m.unset) then null else u.run_at end,
+      parent = case when m.patch ? 'parent' then m.patch->>'parent'
+        when 'parent' = any (m.unset) then null else u.parent end,
+      -- The queue entry, moved along by the same write (the lease token is kept, so a later
+      -- au_complete / au_fail of the same lease still agrees).
+      queue_status = m.new_queue_status,
+      ended_at = case when m.new_queue_status is distinct from m.old_queue_status and m.new_queue_status <> 'queued'
+        then now() else u.ended_at end,
+      lease_expires_at = case when m.new_queue_status is distinct from m.old_queue_status then null
+        else u.lease_expires_at end,
+      claim_id = case when m.new_queue_status = 'queued' and m.old_queue_status = 'running' then null
+        else u.claim_id end,
+      -- A retry waits out the delay the worker computed (runAt - now), on the database clock.
+      available_at = case when m.new_queue_status = 'queued' and m.old_queue_status = 'running'
+        then now() + greatest(coalesce((m.patch->>'runAt')::bigint - m.now_ms, 0), 0) * interval '1 millisecond'
+        else u.available_at end,
+      last_error = case when m.lease_token is not null and m.new_status in ('pending', 'failed', 'cancelled')
+        and m.patch ? 'error' then m.patch->'error' else u.last_error end
+    from moved m where u.key = m.key
+    returning m.ordinality, public.au_record_json(u) as record
+  )
+  select coalesce(pg_catalog.jsonb_agg(w.record order by i.ordinality), '[]'::jsonb)
+  from input i left join written w on w.ordinality = i.ordinality
+$$;
+
+-- One patch (see au_result_update_many): the new record, or null when nothing was written.
 create or replace function public.au_result_update(
   p_key text,
   p_patch jsonb,
@@ -300,96 +390,12 @@ create or replace function public.au_result_update(
   p_now bigint default null,
   p_lease_token uuid default null
 ) returns jsonb
-language plpgsql volatile set search_path = '' as $$
-declare
-  v_now bigint := coalesce(p_now, public.au_now_ms());
-  v_unset text[] := coalesce(p_unset, '{}');
-  r public.au_results;
-  v_status text;
-  v_leased boolean := p_lease_token is not null;
-  v_ends boolean;
-  v_queue_status text;
-begin
-  select * into r from public.au_results where key = p_key for update;
-  if not found or r.detached or (r.expires_at is not null and r.expires_at <= v_now) then return null; end if;
-  if v_leased and (r.lease_token is distinct from p_lease_token or r.queue_status is distinct from 'running') then
-    return null;
-  end if;
-  if p_if_status is not null and not (r.status = any (p_if_status)) then return null; end if;
-  v_status := coalesce(p_patch->>'status', r.status);
-  if v_status <> r.status and not public.au_can_transition(r.status, v_status) then return null; end if;
-  if r.status in ('completed', 'failed', 'cancelled')
-     and (p_patch ? 'value' or p_patch ? 'error' or 'value' = any (v_unset) or 'error' = any (v_unset)) then
-    return null;
-  end if;
-  v_ends := v_status <> r.status and v_status in ('completed', 'failed', 'cancelled');
-  v_queue_status := case
-    when v_leased and v_ends then v_status
-    when v_leased and v_status = 'pending' and r.status <> 'pending' then 'queued'
-    when not v_leased and v_ends and r.queue_status = 'queued' then v_status
-    else r.queue_status end;
-  update public.au_results u set
-    status = v_status,
-    args = case when p_patch ? 'args' then p_patch->'args' when 'args' = any (v_unset) then null else u.args end,
-    value = case when p_patch ? 'value' then p_patch->'value' when 'value' = any (v_unset) then null else u.value end,
-    error = case when p_patch ? 'error' then p_patch->'error' when 'error' = any (v_unset) then null else u.error end,
-    progress = case when p_patch ? 'progress' then p_patch->'progress'
-      when 'progress' = any (v_unset) then null else u.progress end,
-    meta = case when p_patch ? 'meta' then p_patch->'meta' when 'meta' = any (v_unset) then null else u.meta end,
-    attempt = case when p_patch ? 'attempt' then coalesce((p_patch->>'attempt')::integer, u.attempt) else u.attempt end,
-    max_attempts = case when p_patch ? 'maxAttempts'
-      then coalesce((p_patch->>'maxAttempts')::integer, u.max_attempts) else u.max_attempts end,
-    priority = case when p_patch ? 'priority' then (p_patch->>'priority')::double precision
-      when 'priority' = any (v_unset) then null else u.priority end,
-    tags = case when p_patch ? 'tags' and p_patch->'tags' <> 'null'::jsonb
-        then array(select pg_catalog.jsonb_array_elements_text(p_patch->'tags'))
-      when p_patch ? 'tags' or 'tags' = any (v_unset) then null else u.tags end,
-    ttl = case when p_patch ? 'ttl' then (p_patch->>'ttl')::double precision
-      when 'ttl' = any (v_unset) then null else u.ttl end,
-    started_at = case when p_patch ? 'startedAt' then (p_patch->>'startedAt')::bigint
-      when 'startedAt' = any (v_unset) then null else u.started_at end,
-    finished_at = case when p_patch ? 'finishedAt' then (p_patch->>'finishedAt')::bigint
-      when 'finishedAt' = any (v_unset) then null else u.finished_at end,
-    expires_at = case when p_patch ? 'expiresAt' then (p_patch->>'expiresAt')::bigint
-      when 'expiresAt' = any (v_unset) then null else u.expires_at end,
-    run_at = case when p_patch ? 'runAt' then (p_patch->>'runAt')::bigint
-      when 'runAt' = any (v_unset) then null else u.run_at end,
-    parent = case when p_patch ? 'parent' then p_patch->>'parent'
-      when 'parent' = any (v_unset) then null else u.parent end,
-    -- The queue entry, moved along by the same write (the lease token is kept, so a later
-    -- au_complete / au_fail of the same lease still agrees).
-    queue_status = v_queue_status,
-    ended_at = case when v_queue_status is distinct from r.queue_status and v_queue_status <> 'queued'
-      then now() else u.ended_at end,
-    lease_expires_at = case when v_queue_status is distinct from r.queue_status then null else u.lease_expires_at end,
-    claim_id = case when v_queue_status = 'queued' and r.queue_status <> 'queued' then null else u.claim_id end,
-    -- A retry waits out the delay the worker computed (runAt - now), measured on the database clock.
-    available_at = case when v_queue_status = 'queued' and r.queue_status <> 'queued'
-      then now() + greatest(coalesce((p_patch->>'runAt')::bigint - v_now, 0), 0) * interval '1 millisecond'
-      else u.available_at end,
-    last_error = case when v_leased and v_status in ('pending', 'failed', 'cancelled') and p_patch ? 'error'
-      then p_patch->'error' else u.last_error end
-  where u.key = p_key
-  returning * into r;
-  return public.au_record_json(r);
-end
+language sql volatile set search_path = '' as $$
+  select public.au_result_update_many(pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+    'key', p_key, 'patch', p_patch, 'unset', pg_catalog.to_jsonb(coalesce(p_unset, '{}'::text[])),
+    'ifStatus', pg_catalog.to_jsonb(p_if_status), 'now', p_now, 'leaseToken', p_lease_token)))->0
 $$;
 
--- Several au_result_update calls in one statement, in the order given (callers sort them
--- by key so that concurrent batches lock rows in one order). p_updates is an array of
--- {key, patch, unset, ifStatus, now, leaseToken}; returns the results in that order.
-create or replace function public.au_result_update_many(p_updates jsonb) returns jsonb
-language sql volatile set search_path = '' as $$
-  select coalesce(pg_catalog.jsonb_agg(public.au_result_update(
-      u.value->>'key',
-      coalesce(u.value->'patch', '{}'::jsonb),
-      array(select pg_catalog.jsonb_array_elements_text(coalesce(u.value->'unset', '[]'::jsonb))),
-      case when u.value ? 'ifStatus' and u.value->'ifStatus' <> 'null'::jsonb
-        then array(select pg_catalog.jsonb_array_elements_text(u.value->'ifStatus')) end,
-      (u.value->>'now')::bigint,
-      (u.value->>'leaseToken')::uuid) order by u.ordinality), '[]'::jsonb)
-  from pg_catalog.jsonb_array_elements(p_updates) with ordinality as u(value, ordinality)
-$$;
 -- The live records of several keys, as an object keyed by key (workers read a claimed batch at once).
 create or replace function public.au_result_get_many(p_keys text[], p_now bigint default null) returns jsonb
 language sql stable set search_path = '' as $$
