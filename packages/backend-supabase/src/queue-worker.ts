@@ -63,6 +63,7 @@ export class QueueWorker {
   #timer: unknown;
   #polling = false;
   #pollAgain = false;
+  #wakeScheduled = false;
   #stopped = false;
   #failures = 0;
   /** The id of the claim being made, kept until a claim answers (see `QueueClient.claim`). */
@@ -97,6 +98,19 @@ export class QueueWorker {
       return;
     }
     void this.#poll();
+  }
+
+  /**
+   * Claims once the current turn of the event loop is over: the tasks whose writes
+   * returned together free their slots together, and one claim fills them all.
+   */
+  #wakeSoon(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      this.wake();
+    });
   }
 
   /** Claims at `delay` ms from now (a delayed launch or a retry in this process). */
@@ -228,7 +242,7 @@ export class QueueWorker {
           for (const resolve of this.#idleWaiters) resolve();
           this.#idleWaiters.clear();
         }
-        this.wake();
+        this.#wakeSoon();
       });
   }
 

@@ -73,7 +73,10 @@ create table if not exists public.au_results (
 create index if not exists au_results_list_idx on public.au_results (created_at desc, key desc);
 create index if not exists au_results_status_idx on public.au_results (status, created_at desc, key desc);
 create index if not exists au_results_expires_idx on public.au_results (expires_at) where expires_at is not null;
-create index if not exists au_results_tags_idx on public.au_results using gin (tags);
+-- Only tagged records: every version of a row goes into each index it matches, and most
+-- records have no tags (the first release indexed them all).
+drop index if exists public.au_results_tags_idx;
+create index if not exists au_results_tagged_idx on public.au_results using gin (tags) where tags is not null;
 
 -- One row per computation is also its queue entry: the columns below hold the delivery
 -- (which queue, when it may run, the lease of the worker running it). A record made by a
@@ -117,9 +120,6 @@ create index if not exists au_results_claim_idx on public.au_results (queue, que
 -- Matches the sweep predicate: running entries by lease expiry.
 create index if not exists au_results_lease_idx on public.au_results (queue, lease_expires_at)
   where queue_status = 'running';
--- A claim tried again after its reply was lost finds the entries it took.
-create index if not exists au_results_claim_id_idx on public.au_results (claim_id)
-  where claim_id is not null and queue_status = 'running';
 create index if not exists au_results_detached_idx on public.au_results (ended_at) where detached;
 
 -- In-place upgrade from the two-table layout (a queue row in `au_tasks` per delivery):

@@ -18,13 +18,18 @@ interface Pending {
 
 /** Writes per `au_result_update_many` call. */
 const MAX_BATCH = 500;
+/**
+ * Batches in flight at once: a second one lets the writes that start tasks (claims) leave
+ * while the previous tasks' endings are still on their way, instead of waiting behind them.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * Sends the fenced writes of a store's queue workers in batches, one statement each
  * (`au_result_update_many`), and resolves each caller with its own result. A write waits
- * for no timer: when no batch is in flight it goes out on the next turn of the event
- * loop (with whatever else was written in that turn); while one is in flight, writes
- * gather and leave together when it returns. So a lone write costs one round trip, and a
+ * for no timer: when a batch may leave it goes out on the next turn of the event loop
+ * (with whatever else was written in that turn); while the batches in flight are at
+ * their limit, writes gather and leave together when one returns. So a lone write costs one round trip, and a
  * worker finishing 50 tasks at once makes one transaction instead of 50. Each write keeps
  * its own semantics (its lease, its `ifStatus`): a batch is many independent writes, not
  * one all-or-nothing change.
@@ -32,7 +37,7 @@ const MAX_BATCH = 500;
 export class FencedWriteBatcher {
   readonly #transport: RpcTransport;
   #pending: Pending[] = [];
-  #inFlight = false;
+  #inFlight = 0;
   #scheduled = false;
 
   constructor(transport: RpcTransport) {
@@ -49,7 +54,7 @@ export class FencedWriteBatcher {
   // ---- private helpers ------------------------------------------------------------
 
   #schedule(): void {
-    if (this.#inFlight || this.#scheduled) return;
+    if (this.#inFlight >= MAX_IN_FLIGHT || this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -58,8 +63,8 @@ export class FencedWriteBatcher {
   }
 
   async #flush(): Promise<void> {
-    if (this.#inFlight || this.#pending.length === 0) return;
-    this.#inFlight = true;
+    if (this.#inFlight >= MAX_IN_FLIGHT || this.#pending.length === 0) return;
+    this.#inFlight += 1;
     // Rows are locked in key order, the same in every batch: two batches never wait on each other in a cycle.
     const batch = this.#pending.splice(0, MAX_BATCH).sort((a, b) => compareKeys(a.write.key, b.write.key));
     try {
@@ -72,7 +77,7 @@ export class FencedWriteBatcher {
     } catch (error) {
       for (const item of batch) item.reject(error);
     } finally {
-      this.#inFlight = false;
+      this.#inFlight -= 1;
       if (this.#pending.length > 0) this.#schedule();
     }
   }
