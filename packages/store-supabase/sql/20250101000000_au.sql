@@ -578,7 +578,14 @@ begin
   where (r.queue_status is null or r.queue_status not in ('queued', 'running'))
     and (r.detached or r.status in ('pending', 'running'));
   get diagnostics v_count = row_count;
-  if v_count > 0 then perform pg_catalog.pg_notify('public.au_wakeup', p_queue); end if;
+  -- Wake idle workers, unless other work already waits in the queue: its workers are then
+  -- busy, or were woken already, and claim again as their slots free. NOTIFY serializes
+  -- the commits of every notifying transaction, so a backlog should not pay for it.
+  if v_count > 0 and not exists (select 1 from public.au_results r
+      where r.queue = p_queue and r.queue_status = 'queued' and r.available_at <= now()
+        and r.queued_at < pg_catalog.transaction_timestamp()) then
+    perform pg_catalog.pg_notify('public.au_wakeup', p_queue);
+  end if;
   return v_count;
 end
 $$;
