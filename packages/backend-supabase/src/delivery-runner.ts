@@ -102,9 +102,12 @@ export class DeliveryRunner {
         `[au] [${queue.transport.name}-queue] delivery of computation "${row.key}" dropped: it has no record (it expired or was deleted, or the producer writes another store); nothing was run or written`,
       );
     }
-    // The fenced write that ended the record ended the queue row in the same call.
-    if (finishedDelivery(fenced) && outcome.status !== 'retry' && outcome.status !== 'skipped')
+    // The fenced write that ended the record, or queued it again, moved the queue entry in
+    // the same call: the entry is the record's row.
+    if (finishedDelivery(fenced) && outcome.status !== 'skipped') {
+      if (outcome.status === 'retry') this.#settings.wakeIn(outcome.delay);
       return outcome;
+    }
     await this.#endDelivery(row, outcome, local?.run.retry ?? task.retry);
     return outcome;
   }

@@ -23,7 +23,7 @@ import { QueueStoreBinding } from './queue-store-binding';
 import { QueueWorker } from './queue-worker';
 
 /**
- * A durable queue in the `au_tasks` table, with workers in this process: what
+ * A durable queue in the records table (each computation's row is its queue entry), with workers in this process: what
  * `PostgresQueueBackend` and `SupabaseQueueBackend` share. `launch` resolves once the
  * row is committed; workers claim rows, run them through core's executor and end them
  * with fenced SQL calls, so a dead worker's work is claimed again after its lease.

@@ -1,10 +1,15 @@
-import type { SerializedError } from '@au/core';
+import type { ComputationRecord, SerializedError } from '@au/core';
 import type { RpcTransport } from '@au/store-supabase';
 
-/** One queue row as `au_claim` returns it (the `au_tasks` columns used here). */
+/**
+ * One claimed queue entry as `au_claim` returns it. The entry is its computation's row:
+ * `id` is the key, and `record` the live record read in the same statement (absent when
+ * the record lives in another store, or expired).
+ */
 export interface ClaimedTask {
   id: string | number;
   key: string;
+  record?: ComputationRecord | null;
   task: string;
   attempts: number;
   max_attempts: number;
@@ -35,7 +40,10 @@ export interface QueueJob {
   maxLeaseExpiries: number;
 }
 
-/** The queue half of the migration (`au_enqueue`, `au_claim`, …) as typed calls. */
+/**
+ * The queue half of the migration (`au_enqueue`, `au_claim`, …) as typed calls. Every
+ * call addresses a computation's row by its key: the row is the queue entry.
+ */
 export class QueueClient {
   readonly transport: RpcTransport;
   readonly queue: string;
@@ -45,8 +53,8 @@ export class QueueClient {
     this.queue = queue;
   }
 
-  /** Idempotent: the computation key is the dedupe key, so a retried enqueue adds nothing. */
-  enqueue(job: QueueJob): Promise<string | number> {
+  /** Idempotent: a computation already queued or running is left alone, so a retried enqueue adds nothing. */
+  enqueue(job: QueueJob): Promise<number> {
     return this.transport.call(
       'au_enqueue',
       {
@@ -64,6 +72,7 @@ export class QueueClient {
     );
   }
 
+  /** One statement for the whole batch; resolves with how many were queued. */
   enqueueMany(jobs: readonly QueueJob[]): Promise<number> {
     return this.transport.call(
       'au_enqueue_many',
@@ -94,14 +103,14 @@ export class QueueClient {
         p_tasks: tasks === undefined ? undefined : [...tasks],
         p_claim_id: claimId,
       },
-      { rows: true, idempotent: claimId !== undefined },
+      { idempotent: claimId !== undefined },
     );
   }
 
   heartbeat(task: ClaimedTask, leaseMs: number): Promise<'ok' | 'cancel' | 'lost'> {
     return this.transport.call(
       'au_heartbeat',
-      { p_id: task.id, p_lease_token: task.lease_token, p_lease_ms: leaseMs },
+      { p_key: task.key, p_lease_token: task.lease_token, p_lease_ms: leaseMs },
       { idempotent: true },
     );
   }
@@ -109,7 +118,7 @@ export class QueueClient {
   complete(task: ClaimedTask, status: 'completed' | 'cancelled' = 'completed'): Promise<boolean> {
     return this.transport.call(
       'au_complete',
-      { p_id: task.id, p_lease_token: task.lease_token, p_status: status },
+      { p_key: task.key, p_lease_token: task.lease_token, p_status: status },
       { idempotent: true },
     );
   }
@@ -123,7 +132,13 @@ export class QueueClient {
   ): Promise<'retry' | 'failed' | 'refused'> {
     return this.transport.call(
       'au_fail',
-      { p_id: task.id, p_lease_token: task.lease_token, p_error: error, p_retry: retry, p_delay_ms: delayMs },
+      {
+        p_key: task.key,
+        p_lease_token: task.lease_token,
+        p_error: error,
+        p_retry: retry,
+        p_delay_ms: delayMs,
+      },
       { json: ['p_error'], idempotent: true },
     );
   }
@@ -135,7 +150,7 @@ export class QueueClient {
   release(task: ClaimedTask, delayMs: number): Promise<boolean> {
     return this.transport.call(
       'au_release',
-      { p_id: task.id, p_lease_token: task.lease_token, p_delay_ms: Math.max(0, Math.round(delayMs)) },
+      { p_key: task.key, p_lease_token: task.lease_token, p_delay_ms: Math.max(0, Math.round(delayMs)) },
       { idempotent: true },
     );
   }

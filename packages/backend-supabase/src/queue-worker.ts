@@ -63,6 +63,10 @@ export class QueueWorker {
   #timer: unknown;
   #polling = false;
   #pollAgain = false;
+  #wakeScheduled = false;
+  /** Claimed ahead, waiting for a slot (see `#poll`). */
+  #ready: { row: ClaimedTask; record: ComputationRecord | undefined }[] = [];
+  #backlog = false;
   #stopped = false;
   #failures = 0;
   /** The id of the claim being made, kept until a claim answers (see `QueueClient.claim`). */
@@ -99,6 +103,19 @@ export class QueueWorker {
     void this.#poll();
   }
 
+  /**
+   * Claims once the current turn of the event loop is over: the tasks whose writes
+   * returned together free their slots together, and one claim fills them all.
+   */
+  #wakeSoon(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      this.wake();
+    });
+  }
+
   /** Claims at `delay` ms from now (a delayed launch or a retry in this process). */
   wakeIn(delay: number): void {
     if (this.#stopped) return;
@@ -123,6 +140,7 @@ export class QueueWorker {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#giveBackReady(this.#ready.splice(0).map((item) => item.row));
   }
 
   /** Resolves true once nothing runs here, false after `timeout` ms. */
@@ -158,20 +176,29 @@ export class QueueWorker {
     try {
       do {
         this.#pollAgain = false;
-        const free = this.#options.maxConcurrentTasks - this.#running.size;
-        if (free <= 0 || this.#stopped) break;
+        this.#startReady();
+        const max = this.#options.maxConcurrentTasks;
+        // With a backlog (the last claim came back full), claim the next batch ahead while
+        // this one runs, so that freed slots start at once instead of after a round trip.
+        // Never with one slot: strict priority order matters more there than throughput.
+        const ahead = this.#backlog && max > 1 ? max : 0;
+        const wanted = max - this.#running.size + ahead - this.#ready.length;
+        if (wanted <= 0 || this.#stopped) break;
         // A claim whose reply was lost is made again under the same id: it answers with the
         // rows it took then (slots only free up meanwhile, so they still fit).
         this.#claimId ??= randomUUID();
-        const rows = await this.#options.queue.claim(this.id, free, this.#options.leaseMs, {
+        const rows = await this.#options.queue.claim(this.id, wanted, this.#options.leaseMs, {
           claimId: this.#claimId,
         });
         this.#claimId = undefined;
         this.#failures = 0;
         rows.sort((a, b) => b.priority - a.priority);
-        const prefetched = await this.#prefetch(rows);
-        for (const row of rows) this.#start(row, prefetched.get(row.key));
-        claimedAll = rows.length === free;
+        const prefetched = this.#prefetch(rows);
+        for (const row of rows) this.#ready.push({ row, record: prefetched.get(row.key) });
+        if (rows.length > 0) this.#releaseIfStillWaiting(rows);
+        this.#startReady();
+        this.#backlog = rows.length === wanted;
+        claimedAll = this.#backlog && this.#running.size < max;
       } while ((claimedAll || this.#pollAgain) && !this.#stopped);
     } catch (error) {
       this.#failures += 1;
@@ -186,6 +213,47 @@ export class QueueWorker {
     this.#scheduleNextPoll();
   }
 
+  /** Starts claimed-ahead rows while slots are free. */
+  #startReady(): void {
+    while (
+      !this.#stopped &&
+      this.#ready.length > 0 &&
+      this.#running.size < this.#options.maxConcurrentTasks
+    ) {
+      const next = this.#ready.shift()!;
+      this.#start(next.row, next.record);
+    }
+  }
+
+  /**
+   * Rows claimed ahead hold a lease nobody renews: those still waiting after a heartbeat
+   * interval (the slots are held by long tasks) go back to the queue, uncounted, for a
+   * worker with room.
+   */
+  #releaseIfStillWaiting(rows: readonly ClaimedTask[]): void {
+    const timer = this.#clock.setTimeout(() => {
+      const waiting = new Set(rows);
+      const stale = this.#ready.filter((item) => waiting.has(item.row)).map((item) => item.row);
+      if (stale.length === 0) return;
+      this.#ready = this.#ready.filter((item) => !waiting.has(item.row));
+      this.#backlog = false;
+      this.#giveBackReady(stale);
+    }, this.#options.heartbeatInterval);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  #giveBackReady(rows: readonly ClaimedTask[]): void {
+    for (const row of rows)
+      this.#options.queue
+        .release(row, 0)
+        .catch((error: unknown) =>
+          this.#options.logger.warn(
+            { err: error, key: row.key },
+            `[au] [${this.#options.queue.transport.name}-queue] could not give back computation "${row.key}" claimed ahead; it is claimed again once its lease lapses`,
+          ),
+        );
+  }
+
   #scheduleNextPoll(): void {
     if (this.#stopped) return;
     const base = this.#options.pollingInterval * (this.#failures > 0 ? Math.min(2 ** this.#failures, 10) : 1);
@@ -193,16 +261,16 @@ export class QueueWorker {
     this.#timer = this.#clock.setTimeout(() => this.wake(), jittered);
   }
 
-  /** Reads the records of a claimed batch in one call, where the store can. */
-  async #prefetch(rows: readonly ClaimedTask[]): Promise<Map<string, ComputationRecord>> {
+  /**
+   * The records of a claimed batch, where the worker's store is the queue's own: the claim
+   * read them with the entries (each entry is its record's row), so nothing more is read.
+   */
+  #prefetch(rows: readonly ClaimedTask[]): Map<string, ComputationRecord> {
     const store = this.#options.store as SqlStore;
-    if (
-      rows.length === 0 ||
-      typeof store.getMany !== 'function' ||
-      store.schema !== this.#options.queue.transport.schema
-    )
-      return new Map();
-    return store.getMany(rows.map((row) => row.key)).catch(() => new Map<string, ComputationRecord>());
+    const prefetched = new Map<string, ComputationRecord>();
+    if (store.schema !== this.#options.queue.transport.schema) return prefetched;
+    for (const row of rows) if (row.record) prefetched.set(row.key, row.record);
+    return prefetched;
   }
 
   #start(row: ClaimedTask, prefetched?: ComputationRecord): void {
@@ -224,11 +292,12 @@ export class QueueWorker {
       )
       .finally(() => {
         if (this.#running.get(row.key) === running) this.#running.delete(row.key);
+        this.#startReady();
         if (this.#running.size === 0) {
           for (const resolve of this.#idleWaiters) resolve();
           this.#idleWaiters.clear();
         }
-        this.wake();
+        this.#wakeSoon();
       });
   }
 

@@ -15,10 +15,15 @@ let cached: string | undefined;
  * schema statements and the notification channel are written for that schema.
  */
 export function migrationSql(schema = 'public'): string {
-  assertSchemaName(schema);
   cached ??= readFileSync(MIGRATION_FILE_URL, 'utf8');
-  if (schema === 'public') return cached;
-  return cached
+  return sqlForSchema(cached, schema);
+}
+
+/** Migration SQL written for `public` (this one, or an earlier version of it), rewritten for `schema`. */
+export function sqlForSchema(sql: string, schema = 'public'): string {
+  assertSchemaName(schema);
+  if (schema === 'public') return sql;
+  return sql
     .replace(/\bpublic\./g, `${schema}.`)
     .replace(/(schema (?:if not exists )?)public\b/g, `$1${schema}`)
     .replace(/'public'/g, `'${schema}'`);

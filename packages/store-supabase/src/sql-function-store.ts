@@ -5,7 +5,6 @@ import {
   type ComputationPatch,
   type ComputationRecord,
   type ComputationStore,
-  isTerminalStatus,
   KeyExistsError,
   type ListPage,
   type ListQuery,
@@ -15,10 +14,14 @@ import {
 } from '@au/core';
 import { encodeCursor, normalizeListQuery } from '@au/core/kit';
 import { DatabaseUnavailableError } from './errors/database-unavailable-error';
+import { RpcError } from './errors/rpc-error';
+import { FencedWriteBatcher } from './fenced-writes';
+import { LeasedStore } from './leased-store';
 import type { RpcTransport } from './rpc-transport';
 
-/** The lease a queue worker holds on a delivery: writes fenced by it fail once it is lost. */
+/** The lease a queue worker holds on a computation's queue entry: writes fenced by it fail once it is lost. */
 export interface Lease {
+  /** The computation's key (its row is its queue entry). */
   taskId: string | number;
   token: string;
 }
@@ -34,6 +37,7 @@ export class SqlFunctionStore implements ComputationStore {
   readonly transport: RpcTransport;
   readonly #clock: Clock;
   #closed = false;
+  readonly #fencedWrites: FencedWriteBatcher;
   #id: string | undefined;
   #identifying: Promise<string> | undefined;
 
@@ -41,6 +45,7 @@ export class SqlFunctionStore implements ComputationStore {
     this.transport = transport;
     this.name = transport.name;
     this.#clock = clock;
+    this.#fencedWrites = new FencedWriteBatcher(transport);
   }
 
   /** The schema holding the au tables and functions. */
@@ -104,11 +109,17 @@ export class SqlFunctionStore implements ComputationStore {
     this.#assertOpen();
     assertValidKey(record.key, this.name);
     const call = () =>
-      this.transport.call<boolean>(
-        'au_result_create',
-        { p_record: record, p_now: this.#clock.now() },
-        { json: ['p_record'] },
-      );
+      this.transport
+        .call<boolean>(
+          'au_result_create',
+          { p_record: record, p_now: this.#clock.now() },
+          { json: ['p_record'] },
+        )
+        .catch((error: unknown) => {
+          // Another session created the key between the check and the insert.
+          if (RpcError.isInstance(error) && error.sqlState === '23505') return false;
+          throw error;
+        });
     let created: boolean;
     try {
       created = await call();
@@ -125,6 +136,49 @@ export class SqlFunctionStore implements ComputationStore {
     if (!created) throw new KeyExistsError({ key: record.key, store: this.name });
   }
 
+  /** All or none, in one statement (`au_result_create_many`): a whole `launchMany` chunk is one transaction. */
+  async createMany(records: readonly ComputationRecord[]): Promise<void> {
+    this.#assertOpen();
+    const keys = new Set<string>();
+    for (const record of records) {
+      assertValidKey(record.key, this.name);
+      if (keys.has(record.key)) throw new KeyExistsError({ key: record.key, store: this.name });
+      keys.add(record.key);
+    }
+    if (records.length === 0) return;
+    const call = () =>
+      this.transport
+        .call<string | null>(
+          'au_result_create_many',
+          { p_records: records, p_now: this.#clock.now() },
+          { json: ['p_records'] },
+        )
+        .catch((error: unknown) => {
+          // Another session took a key between the check and the insert: nothing was stored.
+          if (RpcError.isInstance(error) && error.sqlState === '23505') return records[0]!.key;
+          throw error;
+        });
+    let taken: string | null;
+    try {
+      taken = await call();
+    } catch (error) {
+      // The batch may have been stored before the reply was lost: a second try that finds
+      // our own records (same task and createdAt) counts as stored.
+      if (!DatabaseUnavailableError.isInstance(error)) throw error;
+      taken = await call();
+      if (taken !== null) {
+        const existing = await this.getMany([...keys]);
+        const ours = records.every(
+          (record) =>
+            existing.get(record.key)?.task === record.task &&
+            existing.get(record.key)?.createdAt === record.createdAt,
+        );
+        if (ours) taken = null;
+      }
+    }
+    if (taken !== null) throw new KeyExistsError({ key: taken, store: this.name });
+  }
+
   update(
     key: string,
     patch: ComputationPatch,
@@ -134,17 +188,29 @@ export class SqlFunctionStore implements ComputationStore {
   }
 
   /**
-   * `update`, applied only while `lease` is held on its queue row (fencing): a worker
-   * whose lease expired cannot overwrite what the next worker writes. For queue workers.
+   * `update`, applied only while `lease` is held on the computation's queue entry
+   * (fencing): a worker whose lease expired cannot overwrite what the next worker
+   * writes, and a status change moves the queue entry along in the same write. For
+   * queue workers. With `batched`, the write joins the others in flight (one statement
+   * for many; see `FencedWriteBatcher`).
    */
   async updateWithLease(
     key: string,
     patch: ComputationPatch,
     options: UpdateOptions,
     lease: Lease | undefined,
+    { batched = false }: { batched?: boolean } = {},
   ): Promise<ComputationRecord | undefined> {
     this.#assertOpen();
     assertValidKey(key, this.name);
+    if (batched && lease !== undefined)
+      return this.#fencedWrites.write({
+        key,
+        patch,
+        options,
+        now: this.#clock.now(),
+        leaseToken: lease.token,
+      });
     const set: Record<string, unknown> = {};
     const unset: string[] = [];
     for (const [field, value] of Object.entries(patch)) {
@@ -159,7 +225,6 @@ export class SqlFunctionStore implements ComputationStore {
         p_unset: unset,
         p_if_status: options.ifStatus === undefined ? undefined : [...options.ifStatus],
         p_now: this.#clock.now(),
-        p_task_id: lease?.taskId,
         p_lease_token: lease?.token,
       },
       { json: ['p_patch'] },
@@ -220,56 +285,4 @@ export class SqlFunctionStore implements ComputationStore {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError({ component: `store ${this.name}` });
   }
-}
-
-// ---- private helpers --------------------------------------------------------------
-
-/** A store view whose updates are fenced by a queue lease; everything else is the store's. */
-export class LeasedStore implements ComputationStore {
-  readonly name: string;
-  readonly capabilities: StoreCapabilities;
-  /** A fenced write ended the computation, and with it the queue row (no `au_complete` needed). */
-  finishedDelivery = false;
-  readonly #store: SqlFunctionStore;
-  readonly #lease: Lease;
-  #prefetched: ComputationRecord | undefined;
-
-  constructor(store: SqlFunctionStore, lease: Lease, prefetched?: ComputationRecord) {
-    this.#store = store;
-    this.#lease = lease;
-    this.#prefetched = prefetched;
-    this.name = store.name;
-    this.capabilities = store.capabilities;
-  }
-
-  get id(): string | undefined {
-    return this.#store.id;
-  }
-
-  async get(key: string) {
-    const prefetched = this.#prefetched;
-    this.#prefetched = undefined;
-    if (prefetched !== undefined && prefetched.key === key) return { ...prefetched };
-    return this.#store.get(key);
-  }
-  list(query?: ListQuery) {
-    return this.#store.list(query);
-  }
-  create(record: ComputationRecord) {
-    return this.#store.create(record);
-  }
-  async update(key: string, patch: ComputationPatch, options: UpdateOptions = {}) {
-    this.#prefetched = undefined;
-    const record = await this.#store.updateWithLease(key, patch, options, this.#lease);
-    if (record !== undefined && patch.status !== undefined && isTerminalStatus(patch.status))
-      this.finishedDelivery = true;
-    return record;
-  }
-  delete(key: string) {
-    return this.#store.delete(key);
-  }
-  cleanupExpired(now?: number) {
-    return this.#store.cleanupExpired(now);
-  }
-  async close(): Promise<void> {}
 }

@@ -64,7 +64,6 @@ describe.skipIf(!postgresUp)('the store id of a schema', () => {
       await database.pool.query(
         `delete from ${database.schema}.au_settings where name = 'store_id';
          alter table ${database.schema}.au_settings drop column value;
-         alter table ${database.schema}.au_tasks drop column claim_id;
          drop table ${database.schema}.au_queue_stores;`,
       );
       await applyMigration(database.pool, { schema: database.schema });
@@ -73,8 +72,7 @@ describe.skipIf(!postgresUp)('the store id of a schema', () => {
       expect(id).toMatch(/^au-sql:[0-9a-f-]{36}$/);
       expect(id, 'a schema that lost its id row gets a new identity').not.toBe(before);
       const { rows } = await database.pool.query(
-        `select count(*)::int as n from information_schema.columns
-         where table_schema = $1 and table_name = 'au_tasks' and column_name = 'claim_id'`,
+        `select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'au_queue_stores'`,
         [database.schema],
       );
       expect(rows[0].n).toBe(1);
