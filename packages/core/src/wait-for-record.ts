@@ -207,7 +207,10 @@ async function waitByWatchWithTimeout(
  */
 function isLater(record: ComputationRecord, than: ComputationRecord): boolean {
   if (record.attempt !== than.attempt) return record.attempt > than.attempt;
-  return statusRank(record.status) > statusRank(than.status);
+  if (record.status !== than.status) return statusRank(record.status) > statusRank(than.status);
+  // Within one running attempt progress is never cleared: a version without it (the
+  // claim's) came before one with it.
+  return record.status === 'running' && record.progress !== undefined && than.progress === undefined;
 }
 
 function statusRank(status: ComputationRecord['status']): number {

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   asyncCompute,
   type ComputationEvent,
+  ComputationHandle,
   type ComputationRecord,
   type ComputationStore,
   defineTask,
   InProcessBackend,
   isTerminalStatus,
+  jsonCodec,
   MemoryStore,
 } from '../src/index';
 
@@ -137,5 +139,43 @@ describe('handle.events', () => {
       expect(sequence.indexOf(20)).toBe(sequence.length - 2);
       await backend.close();
     });
+  });
+});
+
+describe('handle.events() through a watch that delivers a version older than its first read', () => {
+  it('should skip the stale claim version instead of repeating the progress read first', async () => {
+    // Subscribe, then read: a change published before the read can arrive after it. Here
+    // the claim's version (running, no progress) comes after a read that saw progress 1.
+    const base: ComputationRecord = {
+      key: 'k',
+      task: 't',
+      status: 'running',
+      attempt: 1,
+      maxAttempts: 1,
+      createdAt: 1,
+      startedAt: 2,
+    };
+    const versions: ComputationRecord[] = [
+      base,
+      { ...base, progress: 1 },
+      { ...base, progress: 2 },
+      { ...base, progress: 2, status: 'completed', value: 'done', finishedAt: 3 },
+    ];
+    const memory = new MemoryStore();
+    const store = Object.assign(Object.create(memory) as ComputationStore, {
+      get: async () => ({ ...base, progress: 1 }),
+      watch: () =>
+        (async function* () {
+          yield* versions;
+        })(),
+    });
+    const handle = new ComputationHandle('k', { store, backend: new InProcessBackend(), codec: jsonCodec });
+    const events = await collect(handle.events());
+    expect(events.map((event) => (event.type === 'status' ? event.status : event.progress))).toEqual([
+      'running',
+      1,
+      2,
+      'completed',
+    ]);
   });
 });
