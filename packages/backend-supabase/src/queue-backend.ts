@@ -10,6 +10,7 @@ import {
   jsonCodec,
   silentLogger,
   type TaskDefinition,
+  type TaskLogger,
   TaskNotFoundError,
   type TaskRegistration,
   TaskRegistry,
@@ -43,6 +44,7 @@ export class QueueBackend implements ComputationBackend {
   readonly #tasks: LocalTasks;
   readonly #ready: Promise<void>;
   readonly #closeTransport: () => Promise<void>;
+  readonly #logger: TaskLogger;
   #registry: TaskRegistry | undefined;
   #worker: QueueWorker | undefined;
   #closed = false;
@@ -61,6 +63,7 @@ export class QueueBackend implements ComputationBackend {
     this.#options = options;
     this.#closeTransport = closeTransport;
     const logger = options.logger ?? silentLogger;
+    this.#logger = logger;
     const binding = new QueueStoreBinding({ component: `backend ${name}`, queue, logger, store });
     this.#binding = binding;
     this.#tasks = new LocalTasks({
@@ -190,10 +193,21 @@ export class QueueBackend implements ComputationBackend {
       await this.#waitDrained(timeout);
       worker.stop();
       const drained = await worker.waitIdle(Math.max(0, deadline - Date.now()));
-      if (!drained) await worker.abortAll(new ClosedError({ component: `backend ${this.name}` }));
+      if (!drained) {
+        // An aborted run still records its cancel, through store retries that can outlast
+        // the timeout while the database is unreachable: close does not wait past a grace.
+        const aborting = worker.abortAll(new ClosedError({ component: `backend ${this.name}` }));
+        if (!(await settlesWithin(aborting, CLOSE_GRACE)))
+          this.#logger.warn(
+            `[au] [${this.name}] close: runs aborted ${CLOSE_GRACE} ms ago are still writing; their leases lapse if they cannot`,
+          );
+      }
     }
     this.#local.clear();
-    await this.#closeTransport();
+    if (!(await settlesWithin(this.#closeTransport(), CLOSE_GRACE)))
+      this.#logger.warn(
+        `[au] [${this.name}] close: the database connections did not close within ${CLOSE_GRACE} ms`,
+      );
   }
 
   #waitDrained(timeout: number): Promise<void> {
@@ -239,4 +253,22 @@ export class QueueBackend implements ComputationBackend {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError({ component: `backend ${this.name}` });
   }
+}
+
+/** Ms `close` waits, past its timeout, for aborted runs and for the connections to close. */
+const CLOSE_GRACE = 5000;
+
+/** Whether `promise` settles within `ms` (it goes on either way). */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
