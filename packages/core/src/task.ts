@@ -56,6 +56,12 @@ export interface TaskOptions<Input, Result> {
   priority?: number;
   /** Free text shown in docs and OpenAPI. */
   description?: string;
+  /**
+   * The input holds secrets: `@au/http` never sends it (`GET /tasks/{id}` omits
+   * `input`), so the dashboard cannot show it. The record still stores it, for the run.
+   * @default false
+   */
+  hideInput?: boolean;
   /** The work itself. */
   run(input: Input, context: TaskContext): Result | Promise<Result>;
 }
@@ -71,6 +77,7 @@ const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>({
   codec: true,
   priority: true,
   description: true,
+  hideInput: true,
   run: true,
 });
 

@@ -41,6 +41,13 @@ export interface AuHttpOptions {
   /** Include the remote stack of a failed computation in error bodies. @default false */
   exposeStacks?: boolean;
   /**
+   * Include a computation's input in `GET /tasks/{id}` (what the dashboard shows). A task
+   * defined with `hideInput: true` never has its input sent; set this to false to send
+   * no inputs at all.
+   * @default true
+   */
+  exposeInputs?: boolean;
+  /**
    * Serve `/openapi.json` and the Swagger UI at `/docs` (assets served locally). Turn it
    * off when the application registers `@fastify/swagger` itself.
    * @default true

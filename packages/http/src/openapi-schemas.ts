@@ -41,6 +41,8 @@ const taskView: JsonSchema = {
     startedAt: { type: 'string', format: 'date-time' },
     finishedAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time' },
+    input: { description: 'The input, decoded (`GET /tasks/{id}` only; never for a task with hideInput)' },
+    inputHidden: { type: 'boolean', description: 'true when the server withholds the input' },
   },
   required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
 };
@@ -175,16 +177,26 @@ export function computationRouteSchemas() {
       },
     },
     cancel: {
-      summary: 'Cancel a task',
+      summary: 'Cancel a task; with ?purge=true, cancel it and delete its record',
       tags: ['computations'],
       params: idParams,
+      querystring: {
+        type: 'object',
+        properties: {
+          purge: {
+            type: 'boolean',
+            description: 'Also delete the record (after cancelling it when it is pending or running)',
+          },
+        },
+      },
       response: {
         200: {
           type: 'object',
           properties: {
             taskId: { type: 'string' },
             cancelled: { type: 'boolean', description: 'true when it was still pending or running' },
-            status: { type: 'string' },
+            status: { type: 'string', description: 'The status it had when it was deleted, with ?purge' },
+            deleted: { type: 'boolean', description: 'true with ?purge=true: the record is gone' },
           },
         },
         400: badId,

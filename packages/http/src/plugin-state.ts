@@ -20,6 +20,8 @@ export interface PluginState {
   defaultWait: number;
   maxWait: number;
   exposeStacks: boolean;
+  /** Send inputs in `GET /tasks/{id}` (except for tasks with `hideInput`). */
+  exposeInputs: boolean;
   heartbeatInterval: number;
   /** Largest request body in bytes. */
   bodyLimit: number;

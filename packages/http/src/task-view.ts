@@ -15,6 +15,10 @@ export interface TaskView {
   startedAt?: string;
   finishedAt?: string;
   expiresAt?: string;
+  /** The input, decoded: only from `GET /tasks/{id}`, and never for a task with `hideInput`. */
+  input?: unknown;
+  /** True when the server withholds the input (`hideInput` on the task, or `exposeInputs: false`). */
+  inputHidden?: boolean;
 }
 
 /** The error of a failed or cancelled computation. */
@@ -25,7 +29,7 @@ export interface ErrorView {
   stack?: string;
 }
 
-/** The public view of a record: no arguments, no value, no stack unless asked. */
+/** The public view of a record: no arguments (see `withInput`), no value, no stack unless asked. */
 export function toTaskView(record: ComputationRecord, exposeStacks: boolean): TaskView {
   const view: TaskView = {
     taskId: record.key,

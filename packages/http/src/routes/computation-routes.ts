@@ -2,9 +2,10 @@ import { ConfigError, isComputationStatus, isTerminalStatus, type ListQuery } fr
 import { cancelComputation, MAX_LIST_LIMIT } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors/http-error';
+import { withInput } from '../input-view';
 import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
-import { parseInteger, parseWait } from '../query';
+import { parseFlag, parseInteger, parseWait } from '../query';
 import { toTaskView } from '../task-view';
 import { findRecord } from './find-record';
 import { finished, waitWithin } from './task-routes';
@@ -21,7 +22,10 @@ interface ListQueryString {
   cursor?: string;
 }
 
-/** `GET /tasks`, `GET /tasks/{id}`, `GET /tasks/{id}/result` and `DELETE /tasks/{id}`. */
+/**
+ * `GET /tasks`, `GET /tasks/{id}`, `GET /tasks/{id}/result` and `DELETE /tasks/{id}`
+ * (cancel; with `?purge=true`, cancel then delete the record).
+ */
 export function registerComputationRoutes(app: FastifyInstance, state: PluginState): void {
   const schemas = computationRouteSchemas();
 
@@ -66,7 +70,7 @@ export function registerComputationRoutes(app: FastifyInstance, state: PluginSta
 
   app.get<{ Params: IdParams }>('/tasks/:id', { schema: schemas.get }, async (request) => {
     const record = await findRecord(state, request.params.id);
-    return toTaskView(record, state.exposeStacks);
+    return withInput(state, record, toTaskView(record, state.exposeStacks));
   });
 
   app.get<{ Params: IdParams; Querystring: { wait?: string } }>(
@@ -80,16 +84,24 @@ export function registerComputationRoutes(app: FastifyInstance, state: PluginSta
     },
   );
 
-  app.delete<{ Params: IdParams }>('/tasks/:id', { schema: schemas.cancel }, async (request) => {
-    const record = await findRecord(state, request.params.id);
-    const cancelled = await cancelComputation({
-      store: state.store,
-      backend: state.backend,
-      key: record.key,
-      reason: 'cancelled over HTTP',
-      logger: request.log,
-    });
-    const current = (await state.store.get(record.key)) ?? record;
-    return { taskId: record.key, cancelled, status: current.status };
-  });
+  app.delete<{ Params: IdParams; Querystring: { purge?: string } }>(
+    '/tasks/:id',
+    { schema: schemas.cancel },
+    async (request) => {
+      const purge = parseFlag(request.query.purge, 'purge');
+      const record = await findRecord(state, request.params.id);
+      // A purge cancels first, so no worker keeps running what no record tracks.
+      const cancelled = await cancelComputation({
+        store: state.store,
+        backend: state.backend,
+        key: record.key,
+        reason: purge ? 'deleted over HTTP' : 'cancelled over HTTP',
+        logger: request.log,
+      });
+      const current = (await state.store.get(record.key)) ?? record;
+      if (!purge) return { taskId: record.key, cancelled, status: current.status };
+      await state.store.delete(record.key);
+      return { taskId: record.key, cancelled, status: current.status, deleted: true };
+    },
+  );
 }
