@@ -53,6 +53,10 @@ export interface TaskView {
   startedAt?: string;
   finishedAt?: string;
   expiresAt?: string;
+  /** The input: only from `GET /tasks/{id}`, and never for a task defined with `hideInput`. */
+  input?: unknown;
+  /** True when the server withholds the input. */
+  inputHidden?: boolean;
 }
 
 /** Where a computation stands after a submit or a result request. */

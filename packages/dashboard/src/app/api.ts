@@ -21,6 +21,7 @@ export class ApiError extends Error {
 export interface ListFilters {
   status?: TaskStatus | '';
   task?: string;
+  tag?: string;
   limit?: number;
   cursor?: string;
 }
@@ -41,6 +42,7 @@ export class Api {
     const query = new URLSearchParams();
     if (filters.status) query.set('status', filters.status);
     if (filters.task) query.set('task', filters.task);
+    if (filters.tag) query.set('tag', filters.tag);
     if (filters.limit !== undefined) query.set('limit', String(filters.limit));
     if (filters.cursor) query.set('cursor', filters.cursor);
     return this.#json('GET', `/tasks?${query}`);
@@ -56,6 +58,11 @@ export class Api {
 
   cancel(id: string): Promise<{ taskId: string; cancelled: boolean; status: TaskStatus }> {
     return this.#json('DELETE', `/tasks/${encodeURIComponent(id)}`);
+  }
+
+  /** Deletes the record (`?purge=true`), cancelling it first when it is still active. */
+  remove(id: string): Promise<{ taskId: string; cancelled: boolean; status: TaskStatus; deleted?: boolean }> {
+    return this.#json('DELETE', `/tasks/${encodeURIComponent(id)}?purge=true`);
   }
 
   submit(task: string, input: unknown): Promise<{ taskId: string; status: TaskStatus }> {

@@ -1,31 +1,46 @@
 import { type Api, ApiError } from './api';
 import { h, replaceChildren } from './dom';
-import { json, progressBar, statusBadge, time } from './format';
-import { recalledInput } from './inputs';
+import { json, maybeDuration, progressBar, queueWait, runDuration, statusBadge, timeElement } from './format';
 import { isActive, type Outcome, type TaskView } from './types';
 
 /**
- * One computation: status, progress, attempts, timestamps, its input (when submitted
- * from this tab), its result or error with the remote stack (when the server exposes
- * stacks), and a cancel button. Follows the computation's event stream while it runs.
+ * One computation: status, progress, attempts, timestamps, queue wait and run time,
+ * its input (unless its task hides it), its result or error with the remote stack
+ * (when the server exposes stacks), cancel and delete buttons. Follows the
+ * computation's event stream while it runs.
  */
 export class DetailView {
   readonly #api: Api;
   readonly #root: HTMLElement;
   readonly #onChange: (view: TaskView) => void;
+  readonly #onDeleted: (taskId: string) => void;
+  /** The input, read once per computation (event views do not carry it). */
+  #input: { value: unknown } | { hidden: true } | undefined;
   #controller: AbortController | undefined;
   #taskId: string | undefined;
 
-  constructor(api: Api, root: HTMLElement, onChange: (view: TaskView) => void) {
+  constructor(
+    api: Api,
+    root: HTMLElement,
+    onChange: (view: TaskView) => void,
+    onDeleted: (taskId: string) => void,
+  ) {
     this.#api = api;
     this.#root = root;
     this.#onChange = onChange;
+    this.#onDeleted = onDeleted;
+  }
+
+  /** The computation shown, if any. */
+  get taskId(): string | undefined {
+    return this.#taskId;
   }
 
   close(): void {
     this.#controller?.abort();
     this.#controller = undefined;
     this.#taskId = undefined;
+    this.#input = undefined;
     this.#root.hidden = true;
     replaceChildren(this.#root);
   }
@@ -55,6 +70,8 @@ export class DetailView {
       );
       return;
     }
+    if (view.inputHidden) this.#input = { hidden: true };
+    else if ('input' in view) this.#input = { value: view.input };
     await this.#render(view, controller.signal);
     if (isActive(view.status)) {
       this.#api
@@ -74,19 +91,30 @@ export class DetailView {
     let outcome: Outcome | undefined;
     if (!isActive(view.status)) outcome = await this.#api.result(view.taskId).catch(() => undefined);
     if (signal.aborted || this.#taskId !== view.taskId) return;
-    const input = recalledInput(view.taskId);
+    const input = this.#input;
     const rows: [string, Node | string][] = [
       ['id', h('code', {}, view.taskId)],
       ['task', view.task],
       ['status', statusBadge(view.status)],
       ['attempt', `${view.attempt} of ${view.maxAttempts}`],
-      ['created', time(view.createdAt)],
-      ['started', time(view.startedAt)],
-      ['finished', time(view.finishedAt)],
+      ['created', timeElement(view.createdAt, { absolute: true })],
+      ['started', timeElement(view.startedAt, { absolute: true })],
+      ['finished', timeElement(view.finishedAt, { absolute: true })],
+      ['queue wait', maybeDuration(queueWait(view))],
+      ['ran', maybeDuration(runDuration(view))],
     ];
-    if (view.expiresAt !== undefined) rows.push(['expires', time(view.expiresAt)]);
+    if (view.expiresAt !== undefined) rows.push(['expires', timeElement(view.expiresAt, { absolute: true })]);
     if (view.priority !== undefined && view.priority !== 0) rows.push(['priority', String(view.priority)]);
-    if (view.tags !== undefined && view.tags.length > 0) rows.push(['tags', view.tags.join(', ')]);
+    if (view.tags !== undefined && view.tags.length > 0) {
+      rows.push([
+        'tags',
+        h(
+          'span',
+          { class: 'tags' },
+          view.tags.map((tag) => h('a', { class: 'tag', href: `#/?tag=${encodeURIComponent(tag)}` }, tag)),
+        ),
+      ]);
+    }
     const error = outcome !== undefined && 'error' in outcome ? outcome.error : view.error;
     replaceChildren(
       this.#root,
@@ -102,12 +130,14 @@ export class DetailView {
       ),
       h('h3', {}, 'Input'),
       input === undefined
-        ? h(
-            'p',
-            { class: 'muted' },
-            'The server does not return inputs: shown only for computations submitted from this tab.',
-          )
-        : h('pre', { class: 'input' }, json(input.value)),
+        ? h('p', { class: 'muted' }, 'No input.')
+        : 'hidden' in input
+          ? h(
+              'p',
+              { class: 'muted input-hidden' },
+              'Hidden: the task is defined with hideInput (its input may hold secrets), or the server does not expose inputs.',
+            )
+          : h('pre', { class: 'input' }, json(input.value)),
       outcome?.status === 'completed'
         ? [h('h3', {}, 'Result'), h('pre', { class: 'result' }, json(outcome.result))]
         : null,
@@ -163,11 +193,48 @@ export class DetailView {
       },
       'Cancel',
     );
+    const remove = h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        name: 'delete',
+        disabled: view === undefined,
+        title: 'delete this computation (cancelled first when still active)',
+        onclick: async (event) => {
+          const button = event.currentTarget as HTMLButtonElement;
+          if (button.dataset.armed !== 'true') {
+            button.dataset.armed = 'true';
+            button.textContent = 'Delete? Confirm';
+            setTimeout(() => {
+              if (button.isConnected && button.dataset.armed === 'true') {
+                button.dataset.armed = 'false';
+                button.textContent = 'Delete';
+              }
+            }, 5000);
+            return;
+          }
+          button.disabled = true;
+          button.textContent = 'Deleting…';
+          try {
+            await this.#api.remove(taskId);
+            this.#onDeleted(taskId);
+            location.hash = '#/';
+          } catch (error) {
+            button.disabled = false;
+            button.dataset.armed = 'false';
+            button.textContent = `Delete failed: ${(error as Error).message}`;
+          }
+        },
+      },
+      'Delete',
+    );
     return h(
       'div',
       { class: 'detail-header' },
       h('h2', {}, view === undefined ? 'Computation' : view.task),
       cancel,
+      remove,
       h('a', { href: '#/', class: 'close', title: 'close', 'aria-label': 'close' }, '×'),
     );
   }

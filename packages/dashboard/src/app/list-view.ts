@@ -1,45 +1,77 @@
-import type { Api } from './api';
+import { type Api, ApiError } from './api';
+import { describeBulk, runBulk } from './bulk';
 import { h, replaceChildren } from './dom';
-import { age, progressBar, statusBadge } from './format';
+import { maybeDuration, progressBar, queueWait, runDuration, statusBadge, timeElement } from './format';
 import { isActive, STATUSES, type TaskStatus, type TaskView } from './types';
 
 const PAGE_SIZE = 20;
 const POLL_MS = 2000;
 /** Live streams for list rows; browsers allow 6 connections per server over HTTP/1.1. */
 const MAX_STREAMS = 3;
+/** How long an armed "Delete" waits for its confirming click. */
+const CONFIRM_MS = 5000;
+
+export interface ListFilter {
+  status?: TaskStatus | '';
+  task?: string;
+  tag?: string;
+}
 
 /**
- * The list of computations: filters by status and task, pages through cursors,
- * refreshes itself, and follows up to three active rows through their event streams
- * so their progress moves as it happens.
+ * The list of computations: filters by status, task and tag, a search box (an id opens
+ * it, anything else filters by tag), checkboxes with bulk cancel and delete, cursor
+ * paging, a refresh every two seconds, and up to three active rows followed through
+ * their event streams so their progress moves as it happens.
  */
 export class ListView {
   readonly #api: Api;
   readonly #root: HTMLElement;
   readonly #onHealth: (error: unknown) => void;
+  readonly #onChanged: () => void;
+  readonly #onStatusChange: () => void;
+  /** The status of each row last seen, to tell when one changed. */
+  readonly #statuses = new Map<string, TaskStatus>();
   readonly #toolbar: HTMLElement;
+  readonly #bulkBar: HTMLElement;
   readonly #body: HTMLElement;
   #status: TaskStatus | '' = '';
   #task = '';
+  #tag = '';
   #cursors: string[] = [];
   #cursor: string | undefined;
   #next: string | undefined;
   #items: TaskView[] = [];
   #selected: string | undefined;
+  readonly #checked = new Set<string>();
   #tasks: string[] = [];
+  #message = '';
+  #armed: ReturnType<typeof setTimeout> | undefined;
+  #busy = false;
   readonly #streams = new Map<string, AbortController>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #loading = false;
 
-  /** `onHealth` is called after each refresh: with the error when it failed, else `undefined`. */
-  constructor(api: Api, root: HTMLElement, onHealth: (error: unknown) => void) {
+  /**
+   * `onHealth` is called after each refresh: with the error when it failed, else
+   * `undefined`. `onChanged` after a bulk action changed computations, `onStatusChange`
+   * when a row's status changed (a stream or a refresh saw it).
+   */
+  constructor(
+    api: Api,
+    root: HTMLElement,
+    callbacks: { onHealth: (error: unknown) => void; onChanged: () => void; onStatusChange: () => void },
+  ) {
     this.#api = api;
     this.#root = root;
-    this.#onHealth = onHealth;
+    this.#onHealth = callbacks.onHealth;
+    this.#onChanged = callbacks.onChanged;
+    this.#onStatusChange = callbacks.onStatusChange;
     this.#toolbar = h('div', { class: 'toolbar' });
+    this.#bulkBar = h('div', { class: 'bulk-bar', role: 'region', 'aria-label': 'bulk actions' });
     this.#body = h('div', { class: 'list-body' });
-    root.replaceChildren(this.#toolbar, this.#body);
+    root.replaceChildren(this.#toolbar, this.#bulkBar, this.#body);
     this.#renderToolbar();
+    this.#renderBulkBar();
   }
 
   setTasks(tasks: string[]): void {
@@ -56,11 +88,32 @@ export class ListView {
 
   /** A view that changed elsewhere (detail stream, a submit): update its row. */
   update(view: TaskView): void {
+    this.#noticeStatuses([view]);
     const index = this.#items.findIndex((item) => item.taskId === view.taskId);
     if (index === -1) return;
     this.#items[index] = view;
     const row = this.#root.querySelector(`tr[data-id="${CSS.escape(view.taskId)}"]`);
     row?.replaceWith(this.#row(view));
+  }
+
+  /** A computation deleted elsewhere (the detail view): drop its row. */
+  removed(taskId: string): void {
+    this.#checked.delete(taskId);
+    this.#items = this.#items.filter((item) => item.taskId !== taskId);
+    this.#render();
+  }
+
+  /** Shows the computations matching `filter` (other filters kept), from the first page. */
+  filter(change: ListFilter): void {
+    if (change.status !== undefined) this.#status = change.status;
+    if (change.task !== undefined) this.#task = change.task;
+    if (change.tag !== undefined) this.#tag = change.tag;
+    this.#cursors = [];
+    this.#cursor = undefined;
+    this.#checked.clear();
+    this.#renderToolbar();
+    this.#renderBulkBar();
+    void this.refresh();
   }
 
   /** Loads the current page now, then keeps refreshing it. */
@@ -72,11 +125,13 @@ export class ListView {
         const page = await this.#api.list({
           status: this.#status,
           task: this.#task,
+          tag: this.#tag,
           limit: PAGE_SIZE,
           ...(this.#cursor === undefined ? {} : { cursor: this.#cursor }),
         });
         this.#items = page.items;
         this.#next = page.cursor;
+        this.#noticeStatuses(page.items);
         this.#render();
         this.#follow();
         this.#onHealth(undefined);
@@ -87,6 +142,18 @@ export class ListView {
       }
     }
     this.#timer = setTimeout(() => void this.refresh(), POLL_MS);
+  }
+
+  #noticeStatuses(views: TaskView[]): void {
+    // A new computation or a new status changes the counts; the first page read does not.
+    const first = this.#statuses.size === 0;
+    let changed = false;
+    for (const view of views) {
+      if (this.#statuses.get(view.taskId) !== view.status && !first) changed = true;
+      this.#statuses.set(view.taskId, view.status);
+    }
+    if (this.#statuses.size > 1000) this.#statuses.clear();
+    if (changed) this.#onStatusChange();
   }
 
   #follow(): void {
@@ -117,7 +184,7 @@ export class ListView {
         name: 'status',
         'aria-label': 'status',
         onchange: (event) =>
-          this.#filter({ status: (event.target as HTMLSelectElement).value as TaskStatus | '' }),
+          this.filter({ status: (event.target as HTMLSelectElement).value as TaskStatus | '' }),
       },
       h('option', { value: '' }, 'all statuses'),
       STATUSES.map((status) => h('option', { value: status }, status)),
@@ -128,30 +195,185 @@ export class ListView {
       {
         name: 'task',
         'aria-label': 'task',
-        onchange: (event) => this.#filter({ task: (event.target as HTMLSelectElement).value }),
+        onchange: (event) => this.filter({ task: (event.target as HTMLSelectElement).value }),
       },
       h('option', { value: '' }, 'all tasks'),
-      this.#tasks.map((task) => h('option', { value: task }, task)),
+      [...new Set([...this.#tasks, ...(this.#task ? [this.#task] : [])])].map((task) =>
+        h('option', { value: task }, task),
+      ),
     );
     taskSelect.value = this.#task;
+    const search = h('input', {
+      type: 'search',
+      name: 'search',
+      placeholder: 'id or tag',
+      'aria-label': 'search by id or tag',
+      autocomplete: 'off',
+      spellcheck: 'false',
+    });
+    const searchMessage = h('span', { class: 'search-message', role: 'status' });
+    const form = h(
+      'form',
+      {
+        class: 'search',
+        role: 'search',
+        onsubmit: (event) => {
+          event.preventDefault();
+          void this.#search(search.value.trim(), searchMessage);
+        },
+      },
+      search,
+      h('button', { type: 'submit' }, 'Search'),
+    );
     replaceChildren(
       this.#toolbar,
       h('h2', {}, 'Computations'),
-      statusSelect,
-      taskSelect,
-      h('button', { type: 'button', onclick: () => void this.refresh() }, 'Refresh'),
+      h(
+        'div',
+        { class: 'filters' },
+        statusSelect,
+        taskSelect,
+        form,
+        this.#tag
+          ? h(
+              'span',
+              { class: 'chip', 'data-tag': this.#tag },
+              `tag: ${this.#tag}`,
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'chip-close',
+                  'aria-label': `stop filtering by tag ${this.#tag}`,
+                  onclick: () => this.filter({ tag: '' }),
+                },
+                '×',
+              ),
+            )
+          : null,
+        h('button', { type: 'button', name: 'refresh', onclick: () => void this.refresh() }, 'Refresh'),
+        searchMessage,
+      ),
     );
   }
 
+  /** `tag:x` filters by tag; anything else opens the computation of that id, else filters by tag. */
+  async #search(text: string, message: HTMLElement): Promise<void> {
+    message.textContent = '';
+    if (text === '') return this.filter({ tag: '' });
+    if (text.startsWith('tag:')) return this.filter({ tag: text.slice(4).trim() });
+    if (/^[A-Za-z0-9_.:-]{1,200}$/.test(text)) {
+      try {
+        await this.#api.get(text);
+        location.hash = `#/tasks/${encodeURIComponent(text)}`;
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) {
+          message.textContent = (error as Error).message;
+          return;
+        }
+      }
+    }
+    this.filter({ tag: text });
+    message.textContent = `no computation has the id "${text}": showing the tag instead`;
+  }
+
+  #renderBulkBar(): void {
+    const ids = [...this.#checked];
+    this.#bulkBar.hidden = ids.length === 0 && this.#message === '';
+    const cancellable = this.#items.filter((item) => this.#checked.has(item.taskId) && isActive(item.status));
+    replaceChildren(
+      this.#bulkBar,
+      ids.length === 0 ? null : h('strong', { class: 'selected-count' }, `${ids.length} selected`),
+      ids.length === 0
+        ? null
+        : [
+            h(
+              'button',
+              {
+                type: 'button',
+                name: 'bulk-cancel',
+                class: 'danger',
+                disabled: this.#busy || cancellable.length === 0,
+                title: 'cancel the selected computations that are still pending or running',
+                onclick: () =>
+                  void this.#bulk(
+                    'Cancelled',
+                    cancellable.map((item) => item.taskId),
+                    (id) => this.#api.cancel(id),
+                  ),
+              },
+              `Cancel ${cancellable.length}`,
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                name: 'bulk-delete',
+                class: 'danger',
+                disabled: this.#busy,
+                title: 'delete the selected computations (active ones are cancelled first)',
+                onclick: (event) => this.#armDelete(event.currentTarget as HTMLButtonElement, ids),
+              },
+              `Delete ${ids.length}`,
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                name: 'bulk-clear',
+                class: 'link',
+                onclick: () => {
+                  this.#checked.clear();
+                  this.#render();
+                },
+              },
+              'Clear selection',
+            ),
+          ],
+      this.#message === '' ? null : h('span', { class: 'bulk-message', role: 'status' }, this.#message),
+    );
+  }
+
+  /** The first click arms the button; a second one within five seconds deletes. */
+  #armDelete(button: HTMLButtonElement, ids: string[]): void {
+    if (button.dataset.armed === 'true') {
+      if (this.#armed !== undefined) clearTimeout(this.#armed);
+      void this.#bulk('Deleted', ids, (id) => this.#api.remove(id));
+      return;
+    }
+    button.dataset.armed = 'true';
+    button.textContent = `Delete ${ids.length}? Click to confirm`;
+    this.#armed = setTimeout(() => {
+      button.dataset.armed = 'false';
+      button.textContent = `Delete ${ids.length}`;
+    }, CONFIRM_MS);
+  }
+
+  async #bulk(verb: string, ids: string[], action: (id: string) => Promise<unknown>): Promise<void> {
+    this.#busy = true;
+    this.#message = `${verb.replace(/ed$/, 'ing')} ${ids.length}…`;
+    this.#renderBulkBar();
+    const outcome = await runBulk(ids, action);
+    this.#busy = false;
+    this.#message = describeBulk(verb, outcome);
+    if (verb === 'Deleted') for (const id of ids) this.#checked.delete(id);
+    this.#renderBulkBar();
+    this.#onChanged();
+    await this.refresh();
+  }
+
   #render(): void {
+    const visible = new Set(this.#items.map((item) => item.taskId));
+    for (const id of this.#checked) if (!visible.has(id)) this.#checked.delete(id);
+    const allChecked = this.#items.length > 0 && this.#items.every((item) => this.#checked.has(item.taskId));
+    const filtered = this.#status || this.#task || this.#tag;
     const table =
       this.#items.length === 0
         ? h(
             'p',
             { class: 'empty' },
-            this.#status || this.#task
-              ? 'No computations match these filters.'
-              : 'No computations yet: submit one.',
+            filtered ? 'No computations match these filters.' : 'No computations yet: submit one.',
           )
         : h(
             'table',
@@ -162,10 +384,30 @@ export class ListView {
               h(
                 'tr',
                 {},
+                h(
+                  'th',
+                  { class: 'check' },
+                  h('input', {
+                    type: 'checkbox',
+                    name: 'select-all',
+                    'aria-label': 'select all on this page',
+                    checked: allChecked,
+                    onchange: (event) => {
+                      const on = (event.target as HTMLInputElement).checked;
+                      for (const item of this.#items) {
+                        if (on) this.#checked.add(item.taskId);
+                        else this.#checked.delete(item.taskId);
+                      }
+                      this.#render();
+                    },
+                  }),
+                ),
                 h('th', {}, 'task'),
                 h('th', {}, 'status'),
                 h('th', { class: 'progress-column' }, 'progress'),
-                h('th', {}, 'age'),
+                h('th', {}, 'created'),
+                h('th', { title: 'time in the queue before its (latest) start' }, 'wait'),
+                h('th', { title: 'time its (latest) attempt ran' }, 'ran'),
                 h('th', {}, 'id'),
               ),
             ),
@@ -199,9 +441,13 @@ export class ListView {
         ),
       ),
     );
+    this.#renderBulkBar();
   }
 
   #row(item: TaskView): HTMLElement {
+    const open = () => {
+      location.hash = `#/tasks/${encodeURIComponent(item.taskId)}`;
+    };
     return h(
       'tr',
       {
@@ -209,28 +455,40 @@ export class ListView {
         'data-status': item.status,
         class: item.taskId === this.#selected ? 'selected' : undefined,
         tabindex: 0,
-        onclick: () => {
-          location.hash = `#/tasks/${encodeURIComponent(item.taskId)}`;
-        },
+        onclick: open,
         onkeydown: (event) => {
-          if ((event as KeyboardEvent).key === 'Enter')
-            location.hash = `#/tasks/${encodeURIComponent(item.taskId)}`;
+          if ((event as KeyboardEvent).key === 'Enter' && event.target === event.currentTarget) open();
         },
       },
-      h('td', { class: 'task' }, item.task),
-      h('td', {}, statusBadge(item.status)),
-      h('td', {}, progressBar(item)),
-      h('td', { class: 'age', title: item.createdAt }, age(item.createdAt)),
-      h('td', { class: 'id' }, h('code', {}, item.taskId)),
+      h(
+        'td',
+        { class: 'check', onclick: (event) => event.stopPropagation() },
+        h('input', {
+          type: 'checkbox',
+          name: 'select',
+          'aria-label': `select ${item.task} ${item.taskId}`,
+          checked: this.#checked.has(item.taskId),
+          onchange: (event) => {
+            if ((event.target as HTMLInputElement).checked) this.#checked.add(item.taskId);
+            else this.#checked.delete(item.taskId);
+            this.#message = '';
+            this.#render();
+          },
+        }),
+      ),
+      h(
+        'td',
+        { class: 'task', 'data-label': 'task' },
+        item.task,
+        (item.tags ?? []).map((tag) => h('span', { class: 'tag' }, tag)),
+      ),
+      h('td', { class: 'status', 'data-label': 'status' }, statusBadge(item.status)),
+      h('td', { class: 'progress', 'data-label': 'progress' }, progressBar(item)),
+      h('td', { class: 'created', 'data-label': 'created' }, timeElement(item.createdAt)),
+      h('td', { class: 'wait', 'data-label': 'wait' }, maybeDuration(queueWait(item))),
+      h('td', { class: 'ran', 'data-label': 'ran' }, maybeDuration(runDuration(item))),
+      h('td', { class: 'id', 'data-label': 'id' }, h('code', {}, item.taskId)),
     );
-  }
-
-  #filter(change: { status?: TaskStatus | ''; task?: string }): void {
-    if (change.status !== undefined) this.#status = change.status;
-    if (change.task !== undefined) this.#task = change.task;
-    this.#cursors = [];
-    this.#cursor = undefined;
-    void this.refresh();
   }
 
   #page(direction: 1 | -1): void {
@@ -241,6 +499,7 @@ export class ListView {
       const previous = this.#cursors.pop();
       this.#cursor = previous === '' ? undefined : previous;
     }
+    this.#checked.clear();
     void this.refresh();
   }
 }

@@ -1,7 +1,9 @@
 // The au dashboard: a page served by the job server (`@au/dashboard`), talking to its
-// HTTP API on the same origin. Routes: `#/` the list, `#/tasks/<id>` a computation.
+// HTTP API on the same origin. Routes: `#/` the list (`#/?tag=x` filtered by a tag),
+// `#/tasks/<id>` a computation.
 import { Api } from './api';
 import { ApiKey } from './api-key';
+import { CountsView } from './counts-view';
 import { DetailView } from './detail-view';
 import { ListView } from './list-view';
 import { SubmitView } from './submit-view';
@@ -16,13 +18,31 @@ const reportError = (error: unknown) => {
   live.title = error === undefined ? 'live updates' : `cannot reach the server: ${(error as Error).message}`;
 };
 
-const list = new ListView(api, document.getElementById('list') as HTMLElement, reportError);
-const detail = new DetailView(api, document.getElementById('detail') as HTMLElement, (view) =>
-  list.update(view),
+const list = new ListView(api, document.getElementById('list') as HTMLElement, {
+  onHealth: reportError,
+  onChanged: () => {
+    void counts.refresh();
+    if (detail.taskId !== undefined) void detail.show(detail.taskId);
+  },
+  onStatusChange: () => void counts.refresh(),
+});
+const counts = new CountsView(api, document.getElementById('counts') as HTMLElement, (filter) => {
+  list.filter(filter);
+  document.getElementById('list')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+});
+const detail = new DetailView(
+  api,
+  document.getElementById('detail') as HTMLElement,
+  (view) => list.update(view),
+  (taskId) => {
+    list.removed(taskId);
+    void counts.refresh();
+  },
 );
 const submit = new SubmitView(api, document.getElementById('submit') as HTMLElement, (taskId) => {
   location.hash = `#/tasks/${encodeURIComponent(taskId)}`;
   void list.refresh();
+  void counts.refresh();
 });
 
 (document.getElementById('server') as HTMLElement).textContent = `${location.host}${prefix}`;
@@ -34,11 +54,22 @@ changeKey.addEventListener('click', () => {
 });
 
 function route(): void {
+  const tag = /^#\/\?tag=(.*)$/.exec(location.hash);
+  if (tag !== null) {
+    list.filter({ tag: decodeURIComponent(tag[1]!) });
+    history.replaceState(null, '', '#/');
+  }
   const match = /^#\/tasks\/(.+)$/.exec(location.hash);
   const taskId = match === null ? undefined : decodeURIComponent(match[1]!);
   list.select(taskId);
   if (taskId === undefined) detail.close();
-  else void detail.show(taskId);
+  else if (taskId !== detail.taskId) {
+    void detail.show(taskId);
+    // One column on narrow screens: the detail sits below the list, bring it into view.
+    if (window.matchMedia('(max-width: 1000px)').matches) {
+      document.getElementById('detail')?.scrollIntoView({ block: 'start' });
+    }
+  }
 }
 
 window.addEventListener('hashchange', route);
@@ -48,11 +79,12 @@ async function start(): Promise<void> {
     const tasks = await api.tasks();
     submit.setTasks(tasks);
     list.setTasks(tasks.map((task) => task.name));
+    counts.setTasks(tasks.map((task) => task.name));
   } catch (error) {
     reportError(error);
   }
   route();
-  await list.refresh();
+  await Promise.all([list.refresh(), counts.refresh()]);
 }
 
 void start();

@@ -1,6 +1,5 @@
 import { type Api, ApiError } from './api';
 import { h, replaceChildren } from './dom';
-import { rememberInput } from './inputs';
 import { schemaForm } from './schema-form';
 import type { TaskInfo } from './types';
 
@@ -66,7 +65,6 @@ export class SubmitView {
           message.textContent = 'Submitting…';
           try {
             const accepted = await this.#api.submit(task.name, read.value);
-            rememberInput(accepted.taskId, read.value);
             message.textContent = `Submitted ${accepted.taskId}`;
             this.#onSubmitted(accepted.taskId);
           } catch (error) {

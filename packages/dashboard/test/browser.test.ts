@@ -1,0 +1,225 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seed, startDashboardApp } from './browser-app';
+
+// The dashboard's operations in a real browser (Debian's chromium, headless, driven by
+// playwright-core) against @au/http + @au/dashboard on Fastify, behind an API key.
+// Screenshots go to test/screenshots/ (ignored by git) for a person to look at.
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const API_KEY = 'open-sesame';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
+  console.warn(
+    `\n[dashboard] SKIPPING the browser test: ${CHROMIUM} is missing (apt-get install -y chromium)\n`,
+  );
+}
+
+let server: Awaited<ReturnType<typeof startDashboardApp>>;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!available) return;
+  await mkdir(SCREENSHOTS, { recursive: true });
+  server = await startDashboardApp(API_KEY);
+  await seed(server.store, server.backend);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const rows = () => page.locator('#list tbody tr');
+const count = (status: string) =>
+  page.locator(`#counts .count[data-status="${status}"] strong`).textContent();
+
+/** What the page's own script would get from the API with the key it holds. */
+function apiFetch(path: string, init: { method?: string; body?: unknown } = {}) {
+  return page.evaluate(
+    async ({ path, init, key }) => {
+      const response = await fetch(path, {
+        method: init.method ?? 'GET',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      return { status: response.status, text: await response.text() };
+    },
+    { path, init, key: API_KEY },
+  );
+}
+
+async function noHorizontalOverflow(): Promise<number> {
+  return page.evaluate(() => document.scrollingElement!.scrollWidth);
+}
+
+describe.runIf(available)('the dashboard, operating a server', () => {
+  describe('when the server needs an API key', () => {
+    it('should show no data without it, ask for it, then show the counts and the list', async () => {
+      await page.goto(`${server.url}/ui/`);
+      await expect.poll(() => page.locator('#key-dialog').isVisible()).toBe(true);
+      // Behind the key like the API: the page's own calls are refused without it.
+      const refused = await page.evaluate(async () => (await fetch('/tasks')).status);
+      expect(refused).toBe(401);
+      expect(await rows().count()).toBe(0);
+      await page.locator('#key-input').fill(API_KEY);
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await expect.poll(() => rows().count()).toBe(5);
+      await expect.poll(() => count('completed')).toBe('4');
+      expect(await count('failed')).toBe('1');
+      expect(await count('pending')).toBe('0');
+      expect(await page.locator('#counts tr[data-task="work"]').textContent()).toContain('4');
+      await page.screenshot({ path: `${SCREENSHOTS}1-list.png`, fullPage: true });
+    });
+  });
+
+  describe('when a task is submitted', () => {
+    it('should show it live in the list and the counts, and open it with its input and times', async () => {
+      const form = page.locator('#submit');
+      await form.locator('select[name="task"]').selectOption('work');
+      await form.locator('[name="ms"]').fill('1500');
+      await form.getByRole('button', { name: 'Run work' }).click();
+      await page.waitForFunction(() => location.hash.startsWith('#/tasks/'));
+      const id = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#/tasks/'.length));
+      const row = page.locator(`#list tr[data-id="${id}"]`);
+      await expect.poll(() => row.getAttribute('data-status')).toBe('running');
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('completed');
+      await expect.poll(() => count('completed')).toBe('5');
+      const detail = page.locator('#detail');
+      await expect.poll(() => detail.locator('.badge').textContent()).toBe('completed');
+      expect(await detail.locator('pre.input').textContent()).toContain('"ms": 1500');
+      // Readable times: relative text, the absolute local time and the ISO instant on hover.
+      const created = detail.locator('dd time').first();
+      expect(await created.textContent()).toMatch(
+        /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \((just now|\d+ s ago)\)$/,
+      );
+      expect(await created.getAttribute('title')).toMatch(/local · \d{4}-\d\d-\d\dT/);
+      const facts = await detail.locator('dl.facts').textContent();
+      expect(facts).toMatch(/queue wait\s*\d+(\.\d)? ?m?s/);
+      expect(facts).toMatch(/ran\s*1\.\d s/);
+      expect(await row.locator('td.ran').textContent()).toMatch(/^1\.\d s$/);
+      await page.screenshot({ path: `${SCREENSHOTS}2-detail.png`, fullPage: true });
+    });
+  });
+
+  describe('when a task hides its input', () => {
+    it('should say so, and the server should not send it', async () => {
+      const launched = await apiFetch('/login?wait=5', {
+        method: 'POST',
+        body: { user: 'ada', password: 'hunter2' },
+      });
+      const { taskId } = JSON.parse(launched.text);
+      await page.evaluate((id) => {
+        location.hash = `#/tasks/${id}`;
+      }, taskId);
+      await expect.poll(() => page.locator('#detail .input-hidden').isVisible()).toBe(true);
+      expect(await page.locator('#detail').textContent()).not.toContain('hunter2');
+      expect((await apiFetch(`/tasks/${taskId}`)).text).not.toContain('hunter2');
+    });
+  });
+
+  describe('when a running computation is cancelled from its detail', () => {
+    it('should end cancelled', async () => {
+      const { taskId } = JSON.parse(
+        (await apiFetch('/work?async=true', { method: 'POST', body: { ms: 60_000 } })).text,
+      );
+      await page.evaluate((id) => {
+        location.hash = `#/tasks/${id}`;
+      }, taskId);
+      await expect.poll(() => page.locator('#detail .badge').textContent()).toBe('running');
+      await page.locator('#detail button[name="cancel"]').click();
+      await expect.poll(() => page.locator('#detail .badge').textContent()).toBe('cancelled');
+      await expect
+        .poll(() => page.locator(`#list tr[data-id="${taskId}"]`).getAttribute('data-status'))
+        .toBe('cancelled');
+      await expect.poll(() => count('cancelled')).toBe('1');
+    });
+  });
+
+  describe('when searching', () => {
+    it('should open a computation by id, and filter by a tag', async () => {
+      const search = page.locator('#list input[name="search"]');
+      await search.fill('seed-adhoc');
+      await search.press('Enter');
+      await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/tasks/seed-adhoc');
+      await expect.poll(() => page.locator('#detail .tags').textContent()).toBe('adhoc');
+      await search.fill('nightly');
+      await search.press('Enter');
+      await expect.poll(() => rows().count()).toBe(3);
+      expect(await page.locator('#list .chip').textContent()).toContain('tag: nightly');
+      for (const tags of await rows().locator('td.task .tag').allTextContents()) expect(tags).toBe('nightly');
+    });
+  });
+
+  describe('when several computations are selected and deleted', () => {
+    it('should ask to confirm, then delete them from the store and the list', async () => {
+      await page.locator('#list input[name="select-all"]').check();
+      await expect.poll(() => page.locator('#list .selected-count').textContent()).toBe('3 selected');
+      const remove = page.locator('#list button[name="bulk-delete"]');
+      await remove.click();
+      expect(await remove.textContent()).toContain('confirm');
+      expect(await rows().count()).toBe(3);
+      await remove.click();
+      await expect.poll(() => page.locator('#list .bulk-message').textContent()).toBe('Deleted 3.');
+      await expect.poll(() => page.locator('#list .empty').textContent()).toContain('No computations match');
+      for (const n of [1, 2, 3]) expect(await server.store.get(`seed-nightly-${n}`)).toBeUndefined();
+      await page.locator('#list .chip-close').click();
+      await expect.poll(() => rows().count()).toBe(5);
+      await expect.poll(() => count('completed')).toBe('3');
+    });
+  });
+
+  describe('when a count is clicked', () => {
+    it('should filter the list by that status', async () => {
+      await page.locator('#counts .count[data-status="failed"]').click();
+      await expect.poll(() => rows().count()).toBe(1);
+      expect(await rows().getAttribute('data-id')).toBe('seed-failed');
+      expect(await page.locator('#list select[name="status"]').inputValue()).toBe('failed');
+      await page.locator('#list select[name="status"]').selectOption('');
+      await expect.poll(() => rows().count()).toBe(5);
+    });
+  });
+
+  describe('when the window is 420 px wide', () => {
+    it('should fit without scrolling sideways, list and detail', async () => {
+      await page.setViewportSize({ width: 420, height: 900 });
+      await page.evaluate(() => {
+        location.hash = '#/';
+      });
+      await expect.poll(() => page.locator('#detail').isHidden()).toBe(true);
+      expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
+      expect(await rows().first().locator('td.progress').isVisible()).toBe(true);
+      await page.screenshot({ path: `${SCREENSHOTS}3-narrow-list.png`, fullPage: true });
+      await page.evaluate(() => {
+        location.hash = '#/tasks/seed-failed';
+      });
+      await expect.poll(() => page.locator('#detail .stack pre').isVisible()).toBe(true);
+      expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
+      await page.locator('#detail').screenshot({ path: `${SCREENSHOTS}4-narrow-detail.png` });
+      await page.locator('#list input[name="select"]').first().check();
+      expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
+      expect(pageErrors).toEqual([]);
+    });
+  });
+});
