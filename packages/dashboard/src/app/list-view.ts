@@ -483,11 +483,17 @@ export class ListView {
         (item.tags ?? []).map((tag) => h('span', { class: 'tag' }, tag)),
       ),
       h('td', { class: 'status', 'data-label': 'status' }, statusBadge(item.status)),
-      h('td', { class: 'progress', 'data-label': 'progress' }, progressBar(item)),
+      h(
+        'td',
+        { class: 'progress', 'data-label': 'progress' },
+        isActive(item.status) || item.status === 'completed' || item.progress !== undefined
+          ? progressBar(item)
+          : null,
+      ),
       h('td', { class: 'created', 'data-label': 'created' }, timeElement(item.createdAt)),
       h('td', { class: 'wait', 'data-label': 'wait' }, maybeDuration(queueWait(item))),
       h('td', { class: 'ran', 'data-label': 'ran' }, maybeDuration(runDuration(item))),
-      h('td', { class: 'id', 'data-label': 'id' }, h('code', {}, item.taskId)),
+      h('td', { class: 'id', 'data-label': 'id' }, h('code', { title: item.taskId }, item.taskId)),
     );
   }
 
