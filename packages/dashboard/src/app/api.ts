@@ -1,6 +1,6 @@
 import { parseServerSentEvents } from '@au/client';
 import type { ApiKey } from './api-key';
-import type { JsonSchema, Outcome, TaskInfo, TaskStatus, TaskView } from './types';
+import type { JsonSchema, Outcome, ScheduleView, TaskInfo, TaskStatus, TaskView } from './types';
 
 /** An error answer of the API. */
 export class ApiError extends Error {
@@ -65,6 +65,22 @@ export class Api {
     return this.#json('DELETE', `/tasks/${encodeURIComponent(id)}?purge=true`);
   }
 
+  schedules(): Promise<{ items: ScheduleView[] }> {
+    return this.#json('GET', '/schedules');
+  }
+
+  pauseSchedule(id: string): Promise<ScheduleView> {
+    return this.#json('POST', `/schedules/${encodeURIComponent(id)}/pause`);
+  }
+
+  resumeSchedule(id: string): Promise<ScheduleView> {
+    return this.#json('POST', `/schedules/${encodeURIComponent(id)}/resume`);
+  }
+
+  deleteSchedule(id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.#json('DELETE', `/schedules/${encodeURIComponent(id)}`);
+  }
+
   submit(task: string, input: unknown): Promise<{ taskId: string; status: TaskStatus }> {
     return this.#json('POST', `/${encodeURIComponent(task).replaceAll('%3A', ':')}?async=true`, {
       body: JSON.stringify(input),
@@ -72,8 +88,12 @@ export class Api {
     });
   }
 
-  /** The served tasks and their input schemas, from `/openapi.json`. */
-  async tasks(): Promise<TaskInfo[]> {
+  /**
+   * What the server offers, from `/openapi.json`: the served tasks with their input
+   * schemas, and the API's paths (so the page shows schedules, dead letters or logs only
+   * where the server has them).
+   */
+  async describe(): Promise<{ tasks: TaskInfo[]; paths: Set<string> }> {
     const document = await this.#json<{
       paths?: Record<
         string,
@@ -87,7 +107,9 @@ export class Api {
       >;
     }>('GET', '/openapi.json');
     const tasks: TaskInfo[] = [];
+    const paths = new Set<string>();
     for (const [path, item] of Object.entries(document.paths ?? {})) {
+      paths.add(path.startsWith(this.base) ? path.slice(this.base.length) : path);
       const operation = item.post;
       if (operation === undefined || !(operation.tags ?? []).includes('tasks')) continue;
       const info: TaskInfo = { name: decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) };
@@ -96,7 +118,7 @@ export class Api {
       if (schema !== undefined) info.schema = schema;
       tasks.push(info);
     }
-    return tasks.sort((a, b) => a.name.localeCompare(b.name));
+    return { tasks: tasks.sort((a, b) => a.name.localeCompare(b.name)), paths };
   }
 
   /**

@@ -1,11 +1,12 @@
 // The au dashboard: a page served by the job server (`@au/dashboard`), talking to its
 // HTTP API on the same origin. Routes: `#/` the list (`#/?tag=x` filtered by a tag),
-// `#/tasks/<id>` a computation.
+// `#/tasks/<id>` a computation, `#/schedules` and `#/dead-letters` (when the server has them).
 import { Api } from './api';
 import { ApiKey } from './api-key';
 import { CountsView } from './counts-view';
 import { DetailView } from './detail-view';
 import { ListView } from './list-view';
+import { SchedulesView } from './schedules-view';
 import { SubmitView } from './submit-view';
 
 const prefix = document.querySelector<HTMLMetaElement>('meta[name="au-api-prefix"]')?.content ?? '';
@@ -45,6 +46,27 @@ const submit = new SubmitView(api, document.getElementById('submit') as HTMLElem
   void counts.refresh();
 });
 
+const schedules = new SchedulesView(api, document.getElementById('schedules') as HTMLElement);
+
+/** The pages besides the computations, each shown when the server's API has its path. */
+const pages: Record<string, { path: string; view: { open(): void; close(): void } }> = {
+  schedules: { path: '/schedules', view: schedules },
+};
+let page = 'computations';
+
+function showPage(name: string): void {
+  if (name !== page) pages[page]?.view.close();
+  page = name;
+  for (const element of document.querySelectorAll<HTMLElement>('main[id^="page-"]')) {
+    element.hidden = element.id !== `page-${name}`;
+  }
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('#tabs a')) {
+    if (link.dataset.page === name) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  pages[name]?.view.open();
+}
+
 (document.getElementById('server') as HTMLElement).textContent = `${location.host}${prefix}`;
 const changeKey = document.getElementById('change-key') as HTMLButtonElement;
 changeKey.hidden = key.get() === undefined;
@@ -54,6 +76,12 @@ changeKey.addEventListener('click', () => {
 });
 
 function route(): void {
+  const named = /^#\/([a-z-]+)$/.exec(location.hash)?.[1];
+  if (named !== undefined && pages[named] !== undefined) {
+    showPage(named);
+    return;
+  }
+  showPage('computations');
   const tag = /^#\/\?tag=(.*)$/.exec(location.hash);
   if (tag !== null) {
     list.filter({ tag: decodeURIComponent(tag[1]!) });
@@ -76,7 +104,15 @@ window.addEventListener('hashchange', route);
 
 async function start(): Promise<void> {
   try {
-    const tasks = await api.tasks();
+    const { tasks, paths } = await api.describe();
+    let extra = 0;
+    for (const [name, { path }] of Object.entries(pages)) {
+      const link = document.querySelector<HTMLElement>(`#tabs a[data-page="${name}"]`);
+      if (link !== null) link.hidden = !paths.has(path);
+      if (!paths.has(path)) delete pages[name];
+      else extra += 1;
+    }
+    (document.getElementById('tabs') as HTMLElement).hidden = extra === 0;
     submit.setTasks(tasks);
     list.setTasks(tasks.map((task) => task.name));
     counts.setTasks(tasks.map((task) => task.name));

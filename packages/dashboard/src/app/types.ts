@@ -39,3 +39,26 @@ export const ACTIVE: TaskStatus[] = ['pending', 'running'];
 export function isActive(status: TaskStatus): boolean {
   return status === 'pending' || status === 'running';
 }
+
+/** A schedule as `GET /schedules` shows it. */
+export interface ScheduleView {
+  id: string;
+  task: string;
+  cron?: string;
+  every?: number;
+  timezone?: string;
+  input?: unknown;
+  startAt?: string;
+  endAt?: string;
+  overlap: 'skip' | 'allow' | 'queue';
+  priority?: number;
+  tags?: string[];
+  paused: boolean;
+  nextRunAt?: string;
+  lastRunAt?: string;
+  /** The computation of the last run. */
+  lastTaskId?: string;
+  skipped: number;
+  createdAt: string;
+  updatedAt: string;
+}
