@@ -1,6 +1,6 @@
 import { parseServerSentEvents } from '@au/client';
 import type { ApiKey } from './api-key';
-import type { JsonSchema, Outcome, ScheduleView, TaskInfo, TaskStatus, TaskView } from './types';
+import type { JsonSchema, LogsView, Outcome, ScheduleView, TaskInfo, TaskStatus, TaskView } from './types';
 
 /** An error answer of the API. */
 export class ApiError extends Error {
@@ -63,6 +63,15 @@ export class Api {
   /** Deletes the record (`?purge=true`), cancelling it first when it is still active. */
   remove(id: string): Promise<{ taskId: string; cancelled: boolean; status: TaskStatus; deleted?: boolean }> {
     return this.#json('DELETE', `/tasks/${encodeURIComponent(id)}?purge=true`);
+  }
+
+  /** Runs a failed or cancelled computation again under the same id. */
+  retry(id: string): Promise<unknown> {
+    return this.#json('POST', `/tasks/${encodeURIComponent(id)}/retry`, { accept: [200, 202] });
+  }
+
+  logs(id: string): Promise<LogsView> {
+    return this.#json('GET', `/tasks/${encodeURIComponent(id)}/logs`);
   }
 
   schedules(): Promise<{ items: ScheduleView[] }> {

@@ -1,7 +1,16 @@
 import { type Api, ApiError } from './api';
 import { h, replaceChildren } from './dom';
 import { json, maybeDuration, progressBar, queueWait, runDuration, statusBadge, timeElement } from './format';
+import { LogsPanel } from './logs-panel';
 import { isActive, type Outcome, type TaskView } from './types';
+
+/** Routes of the API the detail uses when the server has them. */
+export interface DetailFeatures {
+  /** `GET /tasks/{id}/logs` */
+  logs: boolean;
+  /** `POST /tasks/{id}/retry` */
+  retry: boolean;
+}
 
 /**
  * One computation: status, progress, attempts, timestamps, queue wait and run time,
@@ -17,6 +26,8 @@ export class DetailView {
   /** The input, read once per computation (event views do not carry it). */
   #input: { value: unknown } | { hidden: true } | undefined;
   #controller: AbortController | undefined;
+  #features: DetailFeatures = { logs: false, retry: false };
+  #logs: LogsPanel | undefined;
   #taskId: string | undefined;
 
   constructor(
@@ -31,6 +42,10 @@ export class DetailView {
     this.#onDeleted = onDeleted;
   }
 
+  setFeatures(features: DetailFeatures): void {
+    this.#features = features;
+  }
+
   /** The computation shown, if any. */
   get taskId(): string | undefined {
     return this.#taskId;
@@ -41,6 +56,8 @@ export class DetailView {
     this.#controller = undefined;
     this.#taskId = undefined;
     this.#input = undefined;
+    this.#logs?.close();
+    this.#logs = undefined;
     this.#root.hidden = true;
     replaceChildren(this.#root);
   }
@@ -70,6 +87,7 @@ export class DetailView {
       );
       return;
     }
+    if (this.#features.logs) this.#logs = new LogsPanel(this.#api, taskId);
     if (view.inputHidden) this.#input = { hidden: true };
     else if ('input' in view) this.#input = { value: view.input };
     await this.#render(view, controller.signal);
@@ -166,7 +184,9 @@ export class DetailView {
                   h('pre', {}, error.stack),
                 ),
           ],
+      this.#logs?.element,
     );
+    this.#logs?.setActive(isActive(view.status));
   }
 
   #header(taskId: string, view: TaskView | undefined): HTMLElement {
@@ -193,6 +213,33 @@ export class DetailView {
       },
       'Cancel',
     );
+    const retry =
+      this.#features.retry && view !== undefined && (view.status === 'failed' || view.status === 'cancelled')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'primary',
+              name: 'retry',
+              title: 'run it again under the same id, keeping its attempt history',
+              onclick: async (event) => {
+                const button = event.currentTarget as HTMLButtonElement;
+                button.disabled = true;
+                button.textContent = 'Retrying…';
+                try {
+                  await this.#api.retry(taskId);
+                  const next = await this.#api.get(taskId);
+                  this.#onChange(next);
+                  await this.show(taskId);
+                } catch (error) {
+                  button.disabled = false;
+                  button.textContent = `Retry failed: ${(error as Error).message}`;
+                }
+              },
+            },
+            'Retry',
+          )
+        : null;
     const remove = h(
       'button',
       {
@@ -233,6 +280,7 @@ export class DetailView {
       'div',
       { class: 'detail-header' },
       h('h2', {}, view === undefined ? 'Computation' : view.task),
+      retry,
       cancel,
       remove,
       h('a', { href: '#/', class: 'close', title: 'close', 'aria-label': 'close' }, '×'),

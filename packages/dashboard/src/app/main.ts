@@ -113,6 +113,7 @@ async function start(): Promise<void> {
       else extra += 1;
     }
     (document.getElementById('tabs') as HTMLElement).hidden = extra === 0;
+    detail.setFeatures({ logs: paths.has('/tasks/{id}/logs'), retry: paths.has('/tasks/{id}/retry') });
     submit.setTasks(tasks);
     list.setTasks(tasks.map((task) => task.name));
     counts.setTasks(tasks.map((task) => task.name));

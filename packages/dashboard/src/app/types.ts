@@ -62,3 +62,20 @@ export interface ScheduleView {
   createdAt: string;
   updatedAt: string;
 }
+
+/** One line a task wrote with `ctx.log`. */
+export interface LogLineView {
+  time: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  data?: unknown;
+  attempt?: number;
+}
+
+/** `GET /tasks/{id}/logs`. */
+export interface LogsView {
+  taskId: string;
+  status: TaskStatus;
+  lines: LogLineView[];
+  dropped: number;
+}
