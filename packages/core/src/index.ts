@@ -56,7 +56,14 @@ export {
   type PrometheusOptions,
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
-export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
+export type {
+  ComputationLogs,
+  ComputationPatch,
+  ComputationRecord,
+  LogLevel,
+  LogLine,
+  SerializedError,
+} from './record';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
   ACTIVE_STATUSES,
