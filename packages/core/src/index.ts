@@ -29,6 +29,7 @@ export type {
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
+  WatchFilter,
 } from './contracts/store';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
@@ -92,3 +93,5 @@ export {
   type TemporaryAsyncComputeOptions,
   temporaryAsyncCompute,
 } from './temporary-async-compute';
+export { type WatchComputationsOptions, watchComputations } from './watch-computations';
+export { checkWatchFilter, matchesWatchFilter } from './watch-filter';
