@@ -141,6 +141,35 @@ export function testStore(
         expect(await getStore().get(original.key)).toEqual(updated);
       });
 
+      test(
+        'logs-field',
+        'should keep the log lines written with a status change and after it ends',
+        async () => {
+          const original = await created();
+          const line = {
+            time: Date.now(),
+            level: 'info' as const,
+            message: 'loaded',
+            data: { rows: 3 },
+            attempt: 1,
+          };
+          const running = await getStore().update(original.key, {
+            status: 'running',
+            attempt: 1,
+            logs: { lines: [line], dropped: 0 },
+          });
+          expect(running?.logs).toEqual({ lines: [line], dropped: 0 });
+          const more = { lines: [line, { ...line, level: 'warn' as const, message: 'slow' }], dropped: 2 };
+          await getStore().update(original.key, {
+            status: 'failed',
+            error: { name: 'Error', message: 'x' },
+            logs: more,
+          });
+          expect((await getStore().get(original.key))?.logs).toEqual(more);
+          expect((await getStore().list({ task })).records[0]?.logs).toEqual(more);
+        },
+      );
+
       test('update-missing', 'should return undefined when updating a key that does not exist', async () => {
         expect(await getStore().update(`${task}.missing`, { status: 'running' })).toBeUndefined();
         expect(await getStore().get(`${task}.missing`)).toBeUndefined();
