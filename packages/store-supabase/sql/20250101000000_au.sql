@@ -550,8 +550,10 @@ begin
     return null;
   end if;
   v_json := public.au_record_json(new)::text;
+  -- A new record's key is marked with '+' (no key has one): only watchAll wants it.
   perform pg_catalog.pg_notify('public.au_results',
-    case when pg_catalog.octet_length(v_json) < 7000 then new.key || chr(10) || v_json else new.key end);
+    case when tg_op = 'INSERT' then '+' else '' end
+    || case when pg_catalog.octet_length(v_json) < 7000 then new.key || chr(10) || v_json else new.key end);
   return null;
 end
 $$;
