@@ -29,6 +29,7 @@ export type {
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
+  WatchFilter,
 } from './contracts/store';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
@@ -56,7 +57,14 @@ export {
   type PrometheusOptions,
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
-export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
+export type {
+  ComputationLogs,
+  ComputationPatch,
+  ComputationRecord,
+  LogLevel,
+  LogLine,
+  SerializedError,
+} from './record';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
   ACTIVE_STATUSES,
@@ -85,3 +93,5 @@ export {
   type TemporaryAsyncComputeOptions,
   temporaryAsyncCompute,
 } from './temporary-async-compute';
+export { type WatchComputationsOptions, watchComputations } from './watch-computations';
+export { checkWatchFilter, matchesWatchFilter } from './watch-filter';

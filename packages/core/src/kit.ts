@@ -61,6 +61,7 @@ export {
   type Runnable,
 } from './executor';
 export type { HandleContext } from './handle';
+export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
 export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';

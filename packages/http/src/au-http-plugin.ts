@@ -15,12 +15,15 @@ import type { AuHttpOptions } from './au-http-options';
 import { bearerAuth } from './auth';
 import { errorHandler } from './error-handler';
 import { HttpError } from './errors/http-error';
+import { EventHub } from './event-hub';
 import { createMetrics, instrumentRequests } from './metrics';
 import { registerOpenApi } from './openapi';
 import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
+import { registerLogRoutes } from './routes/log-routes';
+import { registerStreamRoutes } from './routes/stream-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 
 const NAME = '@au/http';
@@ -111,6 +114,10 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     metricsRegistry: metrics?.registry,
+    events: new EventHub(store, {
+      onError: (error) =>
+        app.log.warn({ err: error }, '[au] [http] following every task failed; trying again'),
+    }),
     shutdown: new AbortController(),
   };
 
@@ -118,6 +125,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
   // End event streams and waits first, so closing the server does not wait on them.
   app.addHook('preClose', async () => {
     state.shutdown.abort();
+    state.events.close();
   });
   app.addHook('onClose', async () => {
     if (ownsBackend) await backend.close();
@@ -163,6 +171,8 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
       registerEventRoutes(scope, state);
+      registerStreamRoutes(scope, state);
+      registerLogRoutes(scope, state);
       registerHealthRoutes(scope, state);
     },
     { prefix },

@@ -203,6 +203,66 @@ export function computationRouteSchemas() {
         404: notFound,
       },
     },
+    logs: {
+      summary: 'The lines the task wrote with ctx.log (bounded: the newest 200)',
+      tags: ['computations'],
+      params: idParams,
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            taskId: { type: 'string' },
+            status: (taskView.properties as JsonSchema).status,
+            lines: {
+              type: 'array',
+              description: 'Oldest first',
+              items: {
+                type: 'object',
+                properties: {
+                  time: { type: 'string', format: 'date-time' },
+                  level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+                  message: { type: 'string' },
+                  data: { description: 'The object logged with the message, if any' },
+                  attempt: { type: 'integer' },
+                },
+                required: ['time', 'level', 'message'],
+              },
+            },
+            dropped: { type: 'integer', description: 'Older lines let go to keep the log bounded' },
+          },
+          required: ['taskId', 'status', 'lines', 'dropped'],
+        },
+        400: badId,
+        404: notFound,
+      },
+    },
+    stream: {
+      summary:
+        'Server-sent events of every task (or a task name, a tag, statuses), resumable with Last-Event-ID',
+      description:
+        'One `change` event per new task or new version of a task; `data` is the task as `GET /tasks/{id}` shows it. ' +
+        'A client that reconnects with `Last-Event-ID` first gets the events it missed (the server keeps the last 1000); ' +
+        'when it cannot (the server restarted, or more were missed) it gets a `reset` event: read `GET /tasks` again.',
+      tags: ['computations'],
+      querystring: {
+        type: 'object',
+        properties: {
+          task: { type: 'string', description: 'Only this task' },
+          tag: { type: 'string', description: 'Only tasks with this tag' },
+          status: {
+            type: 'string',
+            description: 'Only versions with one of these statuses, comma-separated',
+          },
+        },
+      },
+      response: {
+        200: {
+          description: 'A stream of `change` events (and `reset`, heartbeat comments)',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        400: errorBody,
+      },
+    },
     events: {
       summary: 'Server-sent events of status and progress (resumable with Last-Event-ID)',
       tags: ['computations'],

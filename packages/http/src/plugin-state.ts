@@ -8,6 +8,7 @@ import type {
 } from '@au/core';
 import type { LaunchSettings } from '@au/core/kit';
 import type { Registry } from 'prom-client';
+import type { EventHub } from './event-hub';
 
 /** What the routes share: resolved options, the per-task launch settings, open streams. */
 export interface PluginState {
@@ -26,6 +27,8 @@ export interface PluginState {
   /** Largest request body in bytes. */
   bodyLimit: number;
   metricsRegistry: Registry | undefined;
+  /** Every computation's changes, for `GET /events`. */
+  events: EventHub;
   /** Aborted when the server closes, to end open event streams. */
   shutdown: AbortController;
 }
