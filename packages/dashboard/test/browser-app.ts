@@ -10,6 +10,7 @@ export const work = defineTask({
   description: 'Works for a while, reporting progress',
   input: z.object({ ms: z.number().int().min(0).max(60_000) }),
   run: async ({ ms }, context) => {
+    context.log.info(`working for ${ms} ms`, { ms });
     for (let step = 1; step <= 10; step++) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, ms / 10);
@@ -24,6 +25,7 @@ export const work = defineTask({
       });
       context.progress({ done: step, total: 10 });
     }
+    context.log.warn('done, tired');
     return { worked: ms };
   },
 });

@@ -23,6 +23,7 @@ let server: Awaited<ReturnType<typeof startDashboardApp>>;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+const requests: string[] = [];
 
 beforeAll(async () => {
   if (!available) return;
@@ -44,6 +45,7 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => requests.push(new URL(request.url()).pathname));
 }, 60_000);
 
 afterAll(async () => {
@@ -119,6 +121,13 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       expect(facts).toMatch(/queue wait\s*\d+(\.\d)? ?m?s/);
       expect(facts).toMatch(/ran\s*1\.\d s/);
       expect(await row.locator('td.ran').textContent()).toMatch(/^1\.\d s$/);
+      // The task's ctx.log lines, and the list fed by the server-wide event stream.
+      await expect.poll(() => detail.locator('.logs .log').count()).toBe(2);
+      expect(await detail.locator('.logs .log[data-level="warn"] .message').textContent()).toBe(
+        'done, tired',
+      );
+      expect(await detail.locator('.logs .log').first().textContent()).toContain('working for 1500 ms');
+      expect(requests).toContain('/events');
       await page.screenshot({ path: `${SCREENSHOTS}2-detail.png`, fullPage: true });
     });
   });

@@ -170,6 +170,46 @@ export class Api {
     }
   }
 
+  /**
+   * Follows every computation's changes (`GET /events`): `onView` with each changed view,
+   * `onReset` when the server could not replay what was missed (read the list again),
+   * `onLive` with true once connected and false while reconnecting. Reconnects with
+   * `Last-Event-ID` until `signal` aborts.
+   */
+  async watch(
+    handlers: { onView: (view: TaskView) => void; onReset: () => void; onLive: (live: boolean) => void },
+    signal: AbortSignal,
+  ): Promise<void> {
+    let lastEventId: string | undefined;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const headers: Record<string, string> = { accept: 'text/event-stream', ...this.#authorization() };
+        if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+        const response = await fetch(`${this.base}/events`, { headers, signal });
+        if (response.status === 401) {
+          await this.#askKey(response);
+          continue;
+        }
+        if (!response.ok || response.body === null)
+          throw new ApiError(response.status, await readJson(response));
+        handlers.onLive(true);
+        failures = 0;
+        for await (const message of parseServerSentEvents(response.body)) {
+          if (message.id !== undefined) lastEventId = message.id;
+          if (message.event === 'change') handlers.onView(JSON.parse(message.data) as TaskView);
+          else if (message.event === 'reset') handlers.onReset();
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ApiError && error.status === 404) throw error;
+      }
+      handlers.onLive(false);
+      failures += 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * failures)));
+    }
+  }
+
   async #json<T>(
     method: string,
     path: string,

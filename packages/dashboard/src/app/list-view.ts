@@ -6,6 +6,8 @@ import { isActive, STATUSES, type TaskStatus, type TaskView } from './types';
 
 const PAGE_SIZE = 20;
 const POLL_MS = 2000;
+/** The refresh while `GET /events` brings the changes: a safety net only. */
+const FEED_POLL_MS = 15_000;
 /** Live streams for list rows; browsers allow 6 connections per server over HTTP/1.1. */
 const MAX_STREAMS = 3;
 /** How long an armed "Delete" waits for its confirming click. */
@@ -20,8 +22,9 @@ export interface ListFilter {
 /**
  * The list of computations: filters by status, task and tag, a search box (an id opens
  * it, anything else filters by tag), checkboxes with bulk cancel and delete, cursor
- * paging, a refresh every two seconds, and up to three active rows followed through
- * their event streams so their progress moves as it happens.
+ * paging. Live: from the server-wide event stream (`GET /events`) when the server has
+ * one, else a refresh every two seconds and up to three active rows followed through
+ * their own event streams, so their progress moves as it happens.
  */
 export class ListView {
   readonly #api: Api;
@@ -50,6 +53,9 @@ export class ListView {
   readonly #streams = new Map<string, AbortController>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #loading = false;
+  /** True while the server-wide event stream is connected: no polling, no row streams. */
+  #feed = false;
+  #soon: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `onHealth` is called after each refresh: with the error when it failed, else
@@ -94,6 +100,49 @@ export class ListView {
     this.#items[index] = view;
     const row = this.#root.querySelector(`tr[data-id="${CSS.escape(view.taskId)}"]`);
     row?.replaceWith(this.#row(view));
+  }
+
+  /**
+   * The server-wide event stream (`GET /events`) is connected or not. While it is, rows
+   * are updated from it, a new computation refreshes the page, and the list polls only
+   * every fifteen seconds.
+   */
+  setFeed(live: boolean): void {
+    if (live === this.#feed) return;
+    this.#feed = live;
+    if (live) for (const controller of this.#streams.values()) controller.abort();
+    this.#streams.clear();
+    void this.refresh();
+  }
+
+  /** A change from the server-wide stream. */
+  changed(view: TaskView): void {
+    const known = this.#items.some((item) => item.taskId === view.taskId);
+    if (known) {
+      this.update(view);
+      if (!this.#matches(view)) this.#refreshSoon();
+      return;
+    }
+    this.#noticeStatuses([view]);
+    // A new or newly matching computation belongs on the first page.
+    if (this.#cursor === undefined && this.#matches(view)) this.#refreshSoon();
+  }
+
+  #matches(view: TaskView): boolean {
+    return (
+      (this.#status === '' || view.status === this.#status) &&
+      (this.#task === '' || view.task === this.#task) &&
+      (this.#tag === '' || (view.tags ?? []).includes(this.#tag))
+    );
+  }
+
+  /** One refresh for a burst of changes. */
+  #refreshSoon(): void {
+    if (this.#soon !== undefined) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      void this.refresh();
+    }, 250);
   }
 
   /** A computation deleted elsewhere (the detail view): drop its row. */
@@ -141,7 +190,7 @@ export class ListView {
         this.#loading = false;
       }
     }
-    this.#timer = setTimeout(() => void this.refresh(), POLL_MS);
+    this.#timer = setTimeout(() => void this.refresh(), this.#feed ? FEED_POLL_MS : POLL_MS);
   }
 
   #noticeStatuses(views: TaskView[]): void {
@@ -157,6 +206,7 @@ export class ListView {
   }
 
   #follow(): void {
+    if (this.#feed) return;
     const active = new Set(this.#items.filter((item) => isActive(item.status)).map((item) => item.taskId));
     for (const [id, controller] of this.#streams) {
       if (!active.has(id)) {

@@ -75,6 +75,28 @@ changeKey.addEventListener('click', () => {
   void key.ask('Enter the API key to use (kept in this tab only).').then(() => list.refresh());
 });
 
+/** Follows `GET /events`: rows and counts change as the server's computations do. */
+function watchAll(): void {
+  const controller = new AbortController();
+  live.dataset.feed = 'events';
+  void api
+    .watch(
+      {
+        onView: (view) => list.changed(view),
+        onReset: () => {
+          void list.refresh();
+          void counts.refresh();
+        },
+        onLive: (connected) => {
+          list.setFeed(connected);
+          live.classList.toggle('polling', !connected);
+        },
+      },
+      controller.signal,
+    )
+    .catch(() => list.setFeed(false));
+}
+
 function route(): void {
   const named = /^#\/([a-z-]+)$/.exec(location.hash)?.[1];
   if (named !== undefined && pages[named] !== undefined) {
@@ -113,6 +135,7 @@ async function start(): Promise<void> {
       else extra += 1;
     }
     (document.getElementById('tabs') as HTMLElement).hidden = extra === 0;
+    if (paths.has('/events')) watchAll();
     detail.setFeatures({ logs: paths.has('/tasks/{id}/logs'), retry: paths.has('/tasks/{id}/retry') });
     submit.setTasks(tasks);
     list.setTasks(tasks.map((task) => task.name));
