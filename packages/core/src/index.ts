@@ -21,6 +21,18 @@ export {
   type Next,
   type RunContext,
 } from './contracts/middleware';
+export {
+  type ComputationScheduler,
+  DEFAULT_CATCH_UP,
+  OVERLAP_POLICIES,
+  type OverlapPolicy,
+  type ScheduleRepository,
+  type SchedulerContext,
+  type ScheduleSpec,
+  type ScheduleState,
+  scheduleTag,
+  tickKey,
+} from './contracts/scheduler';
 export type {
   ClaimOptions,
   ClaimResult,
@@ -38,8 +50,10 @@ export { ComputationFailedError } from './errors/computation-failed-error';
 export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
+export { InvalidScheduleError } from './errors/invalid-schedule-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { ScheduleNotFoundError } from './errors/schedule-not-found-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
