@@ -62,8 +62,15 @@ export {
 } from './executor';
 export type { HandleContext } from './handle';
 export { checkOptions, optionNames } from './internal/check-options';
+export { validateInput } from './internal/validate-input';
 export { PriorityQueue } from './internal/priority-queue';
-export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';
+export {
+  encodeInput,
+  type LaunchResult,
+  type LaunchSettings,
+  launchComputation,
+  launchMany,
+} from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
 export { applyClaim, claimComputation } from './lifecycle/claim';
 export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';
