@@ -62,8 +62,8 @@ export {
 } from './executor';
 export type { HandleContext } from './handle';
 export { checkOptions, optionNames } from './internal/check-options';
-export { validateInput } from './internal/validate-input';
 export { PriorityQueue } from './internal/priority-queue';
+export { validateInput } from './internal/validate-input';
 export {
   encodeInput,
   type LaunchResult,
