@@ -21,6 +21,18 @@ export {
   type Next,
   type RunContext,
 } from './contracts/middleware';
+export {
+  type ComputationScheduler,
+  DEFAULT_CATCH_UP,
+  OVERLAP_POLICIES,
+  type OverlapPolicy,
+  type ScheduleRepository,
+  type SchedulerContext,
+  type ScheduleSpec,
+  type ScheduleState,
+  scheduleTag,
+  tickKey,
+} from './contracts/scheduler';
 export type {
   ClaimOptions,
   ClaimResult,
@@ -39,8 +51,10 @@ export { ComputationFailedError } from './errors/computation-failed-error';
 export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
+export { InvalidScheduleError } from './errors/invalid-schedule-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { ScheduleNotFoundError } from './errors/schedule-not-found-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
@@ -66,6 +80,19 @@ export type {
   SerializedError,
 } from './record';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
+export { nextTick, type ScheduleTiming } from './schedules/next-tick';
+export { type OpenSchedulerOptions, openScheduler } from './schedules/open-scheduler';
+export {
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  type ScheduleOptions,
+  type SchedulesOptions,
+  schedule,
+} from './schedules/schedule';
+export { StoreScheduler, type StoreSchedulerOptions } from './schedules/store-scheduler';
 export {
   ACTIVE_STATUSES,
   COMPUTATION_STATUSES,

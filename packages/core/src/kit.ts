@@ -64,7 +64,14 @@ export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
-export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';
+export { validateInput } from './internal/validate-input';
+export {
+  encodeInput,
+  type LaunchResult,
+  type LaunchSettings,
+  launchComputation,
+  launchMany,
+} from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
 export { applyClaim, claimComputation } from './lifecycle/claim';
 export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';
@@ -93,6 +100,9 @@ export {
 } from './list-query';
 export { createPushIterable, type PushIterable } from './push-iterable';
 export { toRetrySpec, withRetryFunctions } from './retry-policy';
+export { checkScheduleSpec, MAX_SCHEDULE_ID_LENGTH, MIN_EVERY } from './schedules/check-schedule-spec';
+export { type FireContext, fireDueTicks } from './schedules/fire-schedule';
 export { canTransition } from './status';
+export { MemoryScheduleRepository } from './stores/memory-schedule-repository';
 export { loadTaskModules, toModuleSpecifier } from './task-registry';
 export { followRecord, type WaitOptions, waitForTerminal } from './wait-for-record';

@@ -2,6 +2,7 @@ import type {
   Codec,
   ComputationBackend,
   ComputationRecord,
+  ComputationScheduler,
   ComputationStore,
   TaskDefinition,
   TaskRegistry,
@@ -15,6 +16,8 @@ export interface PluginState {
   store: ComputationStore;
   backend: ComputationBackend;
   tasks: TaskRegistry;
+  /** Keeps and fires the schedules; `undefined` when the store and backend offer none. */
+  scheduler: ComputationScheduler | undefined;
   /** Launch settings of each served task, resolved once. */
   settings: Map<string, LaunchSettings>;
   defaultCodec: Codec;
