@@ -9,10 +9,7 @@ import type { TaskView } from './task-view';
  * view says `inputHidden: true` and carries no input at all.
  */
 export function withInput(state: PluginState, record: ComputationRecord, view: TaskView): TaskView {
-  const task = servedTask(state, record.task);
-  if (!state.exposeInputs || task === undefined || task.hideInput === true) {
-    return { ...view, inputHidden: true };
-  }
+  if (inputHidden(state, record.task)) return { ...view, inputHidden: true };
   if (record.args === undefined) return view;
   try {
     const input = codecFor(state, record).decode(record.args);
@@ -21,4 +18,10 @@ export function withInput(state: PluginState, record: ComputationRecord, view: T
     // A stored input its codec cannot read: the view is still useful without it.
     return view;
   }
+}
+
+/** Whether the inputs of this task are withheld: `hideInput`, not served here, or `exposeInputs: false`. */
+export function inputHidden(state: PluginState, taskName: string): boolean {
+  const task = servedTask(state, taskName);
+  return !state.exposeInputs || task === undefined || task.hideInput === true;
 }

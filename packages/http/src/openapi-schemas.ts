@@ -306,6 +306,10 @@ const scheduleView: JsonSchema = {
     nextRunAt: { type: 'string', format: 'date-time' },
     lastRunAt: { type: 'string', format: 'date-time' },
     lastTaskId: { type: 'string', description: 'Id of the last run: GET /tasks/{lastTaskId}' },
+    inputHidden: {
+      type: 'boolean',
+      description: 'true when the task hides its input (hideInput): no input field',
+    },
     skipped: { type: 'integer', description: 'Ticks dropped by the overlap policy or as too old' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },

@@ -21,6 +21,8 @@ export interface ScheduleView {
   lastRunAt?: string;
   /** The id (computation key) of the last run: `GET /tasks/{lastTaskId}`. */
   lastTaskId?: string;
+  /** True when the task hides its input (`hideInput`): then there is no `input`. */
+  inputHidden?: boolean;
   skipped: number;
   createdAt: string;
   updatedAt: string;

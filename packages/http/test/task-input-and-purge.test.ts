@@ -64,6 +64,36 @@ describe('@au/http task views', () => {
     });
   });
 
+  describe('when a schedule runs a task defined with hideInput', () => {
+    it('should not send its input either', async () => {
+      built = await buildApp({ tasks: [login, greet] });
+      const created = await built.app.inject({
+        method: 'POST',
+        url: '/schedules',
+        payload: {
+          id: 'nightly-login',
+          task: 'login',
+          cron: '0 3 * * *',
+          input: { user: 'ada', password: 'hunter2' },
+        },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(created.body).not.toContain('hunter2');
+      for (const url of ['/schedules', '/schedules/nightly-login']) {
+        const response = await built.app.inject(url);
+        expect(response.body).not.toContain('hunter2');
+        expect(response.body).toContain('"inputHidden":true');
+      }
+      const other = await built.app.inject({
+        method: 'POST',
+        url: '/schedules',
+        payload: { id: 'nightly-greet', task: 'greet', cron: '0 3 * * *', input: { name: 'ada' } },
+      });
+      expect(other.json()).toMatchObject({ input: { name: 'ada' } });
+      expect(other.json()).not.toHaveProperty('inputHidden');
+    });
+  });
+
   describe('when the plugin is told not to expose inputs', () => {
     it('should hide every input', async () => {
       built = await buildApp({ tasks: [greet], exposeInputs: false });

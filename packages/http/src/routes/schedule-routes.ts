@@ -2,6 +2,7 @@ import { ScheduleNotFoundError, type ScheduleSpec } from '@au/core';
 import { encodeInput, validateInput } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors/http-error';
+import { inputHidden } from '../input-view';
 import { scheduleRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
 import { type ScheduleBody, scheduleBodySchema, toScheduleView } from '../schedule-view';
@@ -28,8 +29,13 @@ export function registerScheduleRoutes(app: FastifyInstance, state: PluginState,
     }
     return state.scheduler;
   };
-  const view = (found: Parameters<typeof toScheduleView>[0]) =>
-    toScheduleView(found, state.settings.get(found.task)?.codec ?? state.defaultCodec);
+  const view = (found: Parameters<typeof toScheduleView>[0]) => {
+    const shown = toScheduleView(found, state.settings.get(found.task)?.codec ?? state.defaultCodec);
+    // The input of a task with hideInput never leaves the server, here as in GET /tasks/{id}.
+    if (shown.input === undefined || !inputHidden(state, found.task)) return shown;
+    const { input: _hidden, ...rest } = shown;
+    return { ...rest, inputHidden: true };
+  };
   const notFound = (id: string) => new ScheduleNotFoundError({ schedule: id, where: 'this server' });
 
   app.get('/schedules', { schema: schemas.list }, async () => ({
