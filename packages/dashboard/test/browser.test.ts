@@ -210,6 +210,41 @@ describe.runIf(available)('the dashboard, operating a server', () => {
     });
   });
 
+  describe('when schedules are managed', () => {
+    it('should list them, pause and resume one, and delete one after a confirm', async () => {
+      for (const body of [
+        { id: 'nightly-report', task: 'work', cron: '0 3 * * *', input: { ms: 0 }, tags: ['nightly'] },
+        { id: 'login-check', task: 'login', every: 86_400_000, input: { user: 'ada', password: 'hunter2' } },
+      ]) {
+        expect((await apiFetch('/schedules', { method: 'POST', body })).status).toBe(201);
+      }
+      await page.locator('#tabs a[data-page="schedules"]').click();
+      const schedules = page.locator('#schedules tbody tr');
+      await expect.poll(() => schedules.count()).toBe(2);
+      expect(await page.locator('#page-computations').isHidden()).toBe(true);
+      const nightly = page.locator('#schedules tr[data-schedule="nightly-report"]');
+      expect(await nightly.locator('td.when').textContent()).toContain('0 3 * * *');
+      expect(await nightly.locator('td.next time').getAttribute('datetime')).toMatch(/T03:00:00/);
+      const login = page.locator('#schedules tr[data-schedule="login-check"]');
+      expect(await login.textContent()).toContain('input hidden');
+      expect(await login.textContent()).toContain('every 1 d');
+      expect(await page.locator('#schedules').textContent()).not.toContain('hunter2');
+      await nightly.locator('button[name="pause"]').click();
+      await expect.poll(() => nightly.getAttribute('data-paused')).toBe('true');
+      expect(JSON.parse((await apiFetch('/schedules/nightly-report')).text).paused).toBe(true);
+      await nightly.locator('button[name="resume"]').click();
+      await expect.poll(() => nightly.getAttribute('data-paused')).toBe('false');
+      await page.screenshot({ path: `${SCREENSHOTS}5-schedules.png` });
+      await login.locator('button[name="delete"]').click();
+      expect(await schedules.count()).toBe(2);
+      await login.locator('button[name="delete"]').click();
+      await expect.poll(() => schedules.count()).toBe(1);
+      expect((await apiFetch('/schedules/login-check')).status).toBe(404);
+      await page.locator('#tabs a[data-page="computations"]').click();
+      await expect.poll(() => page.locator('#page-computations').isVisible()).toBe(true);
+    });
+  });
+
   describe('when the window is 420 px wide', () => {
     it('should fit without scrolling sideways, list and detail', async () => {
       await page.setViewportSize({ width: 420, height: 900 });
@@ -228,6 +263,12 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       await page.locator('#detail').screenshot({ path: `${SCREENSHOTS}4-narrow-detail.png` });
       await page.locator('#list input[name="select"]').first().check();
       expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
+      await page.evaluate(() => {
+        location.hash = '#/schedules';
+      });
+      await expect.poll(() => page.locator('#schedules tbody tr').count()).toBe(1);
+      expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
+      await page.screenshot({ path: `${SCREENSHOTS}6-narrow-schedules.png` });
       expect(pageErrors).toEqual([]);
     });
   });

@@ -60,7 +60,7 @@ export class SchedulesView {
         ? h('p', { class: 'empty' }, 'No schedules: create one with POST /schedules.')
         : h(
             'table',
-            { class: 'tasks schedules' },
+            { class: 'schedules' },
             h(
               'thead',
               {},
@@ -90,25 +90,31 @@ export class SchedulesView {
           : '—';
     return h(
       'tr',
-      { 'data-schedule': item.id, 'data-paused': String(item.paused), class: 'static' },
+      { 'data-schedule': item.id, 'data-paused': String(item.paused) },
       h(
         'td',
-        { class: 'task', 'data-label': 'schedule' },
+        { class: 'name', 'data-label': 'schedule' },
         item.id,
         item.input === undefined
-          ? null
-          : h('code', { class: 'schedule-input', title: json(item.input) }, ' input'),
+          ? item.inputHidden
+            ? h('span', { class: 'tag', title: 'the task hides its input (hideInput)' }, 'input hidden')
+            : null
+          : h(
+              'code',
+              { class: 'tag schedule-input', title: json(item.input) },
+              json(item.input).replace(/\s+/g, ' '),
+            ),
       ),
-      h('td', { 'data-label': 'task' }, item.task),
-      h('td', { 'data-label': 'when' }, h('code', {}, when)),
+      h('td', { class: 'task', 'data-label': 'task' }, item.task),
+      h('td', { class: 'when', 'data-label': 'when' }, h('code', {}, when)),
       h(
         'td',
-        { class: 'created', 'data-label': 'next run' },
+        { class: 'next', 'data-label': 'next run' },
         item.paused ? h('span', { class: 'muted' }, 'paused') : timeElement(item.nextRunAt),
       ),
       h(
         'td',
-        { class: 'created', 'data-label': 'last run' },
+        { class: 'last', 'data-label': 'last run' },
         item.lastRunAt === undefined
           ? h('span', { class: 'muted' }, 'never')
           : item.lastTaskId === undefined
@@ -118,7 +124,7 @@ export class SchedulesView {
       ),
       h(
         'td',
-        { 'data-label': 'state' },
+        { class: 'state', 'data-label': 'state' },
         h(
           'span',
           { class: `badge ${item.paused ? 'cancelled' : 'completed'}` },

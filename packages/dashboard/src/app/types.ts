@@ -58,6 +58,8 @@ export interface ScheduleView {
   lastRunAt?: string;
   /** The computation of the last run. */
   lastTaskId?: string;
+  /** The task hides its input (`hideInput`). */
+  inputHidden?: boolean;
   skipped: number;
   createdAt: string;
   updatedAt: string;
