@@ -5,6 +5,7 @@ import { composeMiddleware, type Middleware, type RunContext } from './contracts
 import type { ComputationStore } from './contracts/store';
 import { CancelledError } from './errors/cancelled-error';
 import { ClosedError } from './errors/closed-error';
+import { serializeError } from './errors/serialize-error';
 import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
@@ -13,6 +14,7 @@ import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
 import type { LifecycleOptions } from './lifecycle/ending';
 import { failComputation } from './lifecycle/fail-computation';
+import { notifyDeadLetter } from './lifecycle/notify-dead-letter';
 import { recordCancelled } from './lifecycle/record-cancelled';
 import { requeueComputation } from './lifecycle/requeue-computation';
 import type { StoreRetryOptions } from './lifecycle/store-retry';
@@ -269,10 +271,15 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   const maxAttempts = Math.max(running.maxAttempts, 1);
   if (attempt < maxAttempts && isRetryable(error, attempt, policy)) {
     const delay = computeBackoff(policy, attempt);
+    // The attempt that ends goes into the history in the same write (no extra round trip).
+    const history = [
+      ...(running.history ?? []),
+      { attempt, status: 'failed' as const, error: serializeError(error), startedAt, finishedAt },
+    ];
     const record = await requeueComputation(
       store,
       key,
-      { error, runAt: finishedAt + delay, ...progressField },
+      { error, runAt: finishedAt + delay, history, ...progressField },
       lifecycle,
     );
     if (record === undefined) return lostRace(store, key);
@@ -280,6 +287,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   }
   const record = await failComputation(store, key, { error, finishedAt, ttl, ...progressField }, lifecycle);
   if (record === undefined) return lostRace(store, key);
+  await notifyDeadLetter(options.middleware ?? [], record, logger);
   return { status: 'failed', record, error };
 }
 

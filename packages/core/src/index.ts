@@ -14,6 +14,7 @@ export type {
 export type { Codec } from './contracts/codec';
 export {
   composeMiddleware,
+  type DeadLetterHook,
   defineMiddleware,
   type LaunchContext,
   type Middleware,
@@ -32,6 +33,13 @@ export type {
   UpdateOptions,
 } from './contracts/store';
 export { countComputations } from './count-computations';
+export {
+  countDeadLetters,
+  type DeadLetterQuery,
+  listDeadLetters,
+  type PurgeDeadLettersOptions,
+  purgeDeadLetters,
+} from './dead-letters';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
 export { CancelledError } from './errors/cancelled-error';
@@ -41,7 +49,9 @@ export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { KeyExistsError } from './errors/key-exists-error';
+export { NothingToRedriveError } from './errors/nothing-to-redrive-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { RetryNotAllowedError } from './errors/retry-not-allowed-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
@@ -58,7 +68,8 @@ export {
   type PrometheusOptions,
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
-export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
+export type { AttemptSummary, ComputationPatch, ComputationRecord, SerializedError } from './record';
+export { type RedriveFilter, type RedriveResult, type RetryableStatus, redriveComputations } from './redrive';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
   ACTIVE_STATUSES,
