@@ -114,7 +114,16 @@ export async function executeComputation(options: ExecuteOptions): Promise<Execu
           abort.source.promise,
         ]);
       } catch {
-        return cancelOnAbort(options, abort.source.reason);
+        const waiting = outcome.record;
+        return cancelOnAbort(
+          options,
+          abort.source.reason,
+          {},
+          (current) =>
+            current.status === 'pending' &&
+            current.attempt === waiting.attempt &&
+            current.runAt === waiting.runAt,
+        );
       }
     }
   } finally {
@@ -174,7 +183,9 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     return { status: 'skipped', record: claim.record };
   }
   const running = claim.record;
-  if (abort.aborted) return cancelOnAbort(options, abort.reason);
+  const ownsAttempt = (current: ComputationRecord) =>
+    current.status === 'running' && current.startedAt === startedAt;
+  if (abort.aborted) return cancelOnAbort(options, abort.reason, {}, ownsAttempt);
   const attempt = running.attempt;
   options.onStart?.(running);
 
@@ -265,7 +276,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
 
   const error = failure.error;
   if (attemptAbort.aborted && !TimeoutError.isInstance(attemptAbort.reason)) {
-    return cancelOnAbort(options, attemptAbort.reason, progressPatch);
+    return cancelOnAbort(options, attemptAbort.reason, progressPatch, ownsAttempt);
   }
   const policy = options.retry ?? { attempts: running.maxAttempts };
   const maxAttempts = Math.max(running.maxAttempts, 1);
@@ -307,6 +318,7 @@ async function cancelOnAbort(
   options: ExecuteOptions,
   reason: unknown,
   extra: ComputationPatch = {},
+  owns?: (current: ComputationRecord) => boolean,
 ): Promise<ExecutionOutcome> {
   const clock = options.clock ?? systemClock;
   const cancel = CancelledError.isInstance(reason)
@@ -319,6 +331,11 @@ async function cancelOnAbort(
       });
   const finishedAt = clock.now();
   const current = await options.store.get(options.key);
+  // The record moved on without this execution (cancelled, then re-opened by a retry):
+  // this late cancel must not end the new attempt.
+  if (owns !== undefined && (current === undefined || !owns(current))) {
+    return { status: current?.status === 'cancelled' ? 'cancelled' : 'skipped', record: current };
+  }
   const record = await recordCancelled({
     store: options.store,
     key: options.key,

@@ -593,7 +593,8 @@ create trigger au_results_notify after update on public.au_results
 -- backoff, maxLeaseExpiries, timeoutMs}. The row of each record gets its queue entry; a key
 -- without a record here (its record lives in another store) gets a detached row. A
 -- computation already queued or running is left alone (a retried enqueue adds nothing),
--- and so is one whose record already ended. Returns how many were queued.
+-- and so is one whose record already ended. A record re-opened by a retry (pending again)
+-- is queued anew, even while the cancelled run of its previous attempt is stopping. Returns how many were queued.
 create or replace function public.au_enqueue_many(p_jobs jsonb, p_queue text default 'default') returns integer
 language plpgsql volatile set search_path = '' as $$
 declare
@@ -615,7 +616,10 @@ begin
     timeout_ms = excluded.timeout_ms, queued_at = excluded.queued_at, ended_at = null,
     cancel_requested = false, lease_token = null, lease_expires_at = null, claim_id = null, worker = null,
     last_error = null
-  where (r.queue_status is null or r.queue_status not in ('queued', 'running'))
+  where (r.queue_status is null or r.queue_status not in ('queued', 'running')
+      -- A retried computation whose cancelled run has not stopped yet: the new entry takes
+      -- over (a new lease; the old worker's fenced writes and heartbeats find it lost).
+      or (r.queue_status = 'running' and r.cancel_requested and not r.detached and r.status = 'pending'))
     and (r.detached or r.status in ('pending', 'running'));
   get diagnostics v_count = row_count;
   -- Wake idle workers, unless other work already waits in the queue: its workers are then
