@@ -21,6 +21,7 @@ import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
+import { registerRetryRoutes } from './routes/retry-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 
 const NAME = '@au/http';
@@ -160,6 +161,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       }
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
+      registerRetryRoutes(scope, state);
       registerEventRoutes(scope, state);
       registerHealthRoutes(scope, state);
     },
