@@ -15,6 +15,7 @@ import {
 } from '@au/core';
 import { checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
+import { JobStillActiveError } from './errors/job-still-active-error';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
 import {
@@ -144,6 +145,7 @@ export class BullMQBackend implements ComputationBackend {
 
   async launch(invocation: Invocation): Promise<void> {
     await this.#assertCanLaunch([invocation]);
+    if (invocation.reopened === true) await this.#removeEndedJob(invocation.key);
     await this.#withTimeout('launch', this.#launchTimeout, () =>
       this.queue.add(
         invocation.task,
@@ -319,6 +321,36 @@ export class BullMQBackend implements ComputationBackend {
         .getJobCounts('active', 'wait', 'prioritized', 'delayed', 'waiting-children')
         .catch(() => undefined);
       if (counts === undefined || Object.values(counts).every((count) => count === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /**
+   * Before a retry (a re-opened computation): the job id is the key, and BullMQ ignores
+   * an add whose id a job still holds, so the previous job goes first. One still active
+   * (a cancel its worker has not seen yet) is waited for, up to `launchTimeout`.
+   */
+  async #removeEndedJob(key: string): Promise<void> {
+    const deadline = Date.now() + this.#launchTimeout;
+    for (;;) {
+      const job = await this.#withTimeout('retry', this.#launchTimeout, () =>
+        this.queue.getJob(toJobId(key)),
+      );
+      if (job === undefined) return;
+      const state = await this.#withTimeout('retry', this.#launchTimeout, () => job.getState());
+      if (state === 'unknown') return;
+      if (state !== 'active') {
+        const removed = await this.#withTimeout('retry', this.#launchTimeout, () =>
+          job.remove().then(
+            () => true,
+            () => false,
+          ),
+        );
+        if (removed) return;
+      }
+      if (Date.now() >= deadline) {
+        throw new JobStillActiveError({ jobId: toJobId(key), queue: this.queueName });
+      }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

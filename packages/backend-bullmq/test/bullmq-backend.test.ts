@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { TaskLogger } from '@au/core';
+import { asyncCompute } from '@au/core';
 import { RedisStore } from '@au/store-redis';
-import { conformanceTasksUrl, testBackend } from '@au/testing';
+import { conformanceTasks, conformanceTasksUrl, testBackend } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullMQBackend, backendProvider, redisUrlFromEnv, toBullMQPriority } from '../src/index';
+import { BullMQBackend, backendProvider, redisUrlFromEnv, toBullMQPriority, toJobId } from '../src/index';
 import { redisUp, redisUrl, TestResources } from './helpers';
 import { forwardLogs, setStoreOutage, startWorkerProcess, stopWorkerProcess } from './worker-processes';
 
@@ -64,6 +65,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         // it, and cancel-pending needs one slot to keep a computation pending.
         concurrencyLimit: false,
         priority: false,
+        // The workers run with their own middleware, not the launch's onDeadLetter.
+        deadLetterHook: false,
         skip: [
           'cancel-pending',
           // The producer has no task list, so nothing is refused at launch (worker-unknown-task checks the workers).
@@ -81,6 +84,32 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         },
       },
     );
+  });
+
+  describe('when a computation whose job BullMQ keeps is retried', () => {
+    it('should replace the kept job, so the retry runs under the same key', async () => {
+      const store = new RedisStore({ redis: redisUrl, prefix: resources.prefix('kept-jobs') });
+      const backend = new BullMQBackend({
+        connection: redisUrl,
+        queue: resources.queue('kept-jobs'),
+        tasks: [conformanceTasksUrl],
+        // Failed and completed jobs stay in BullMQ under the computation's key.
+        jobOptions: { removeOnComplete: false, removeOnFail: false },
+        worker: { store },
+      });
+      try {
+        const flaky = asyncCompute(conformanceTasks.flaky, { store, backend });
+        const handle = await flaky({ succeedOn: 2 });
+        await expect(handle.result({ timeout: 10_000 })).rejects.toThrow('attempt 1 fails on purpose');
+        expect(await (await backend.queue.getJob(toJobId(handle.key)))?.getState()).toBe('failed');
+        await handle.retry();
+        expect(await handle.result({ timeout: 10_000 })).toEqual({ attempt: 2 });
+        expect(await (await backend.queue.getJob(toJobId(handle.key)))?.getState()).toBe('completed');
+      } finally {
+        await backend.close({ timeout: 1000 });
+        await store.close();
+      }
+    });
   });
 
   describe('when mapping priorities', () => {

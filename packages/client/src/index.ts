@@ -9,11 +9,15 @@ export { AuHttpError } from './errors/au-http-error';
 export { parseServerSentEvents, type ServerSentEvent } from './parse-sse';
 export { progressFraction } from './progress-fraction';
 export type {
+  AttemptView,
+  DeadLetterFilters,
   InferTasks,
   ListFilters,
   ListResult,
   LogLine,
   OverlapPolicy,
+  RedriveFilter,
+  RedriveResult,
   ScheduleRequest,
   ScheduleView,
   TaskError,

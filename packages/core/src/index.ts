@@ -14,6 +14,7 @@ export type {
 export type { Codec } from './contracts/codec';
 export {
   composeMiddleware,
+  type DeadLetterHook,
   defineMiddleware,
   type LaunchContext,
   type Middleware,
@@ -37,12 +38,21 @@ export type {
   ClaimOptions,
   ClaimResult,
   ComputationStore,
+  CountQuery,
   ListPage,
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
   WatchFilter,
 } from './contracts/store';
+export { countComputations } from './count-computations';
+export {
+  countDeadLetters,
+  type DeadLetterQuery,
+  listDeadLetters,
+  type PurgeDeadLettersOptions,
+  purgeDeadLetters,
+} from './dead-letters';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
 export { CancelledError } from './errors/cancelled-error';
@@ -53,7 +63,9 @@ export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { InvalidScheduleError } from './errors/invalid-schedule-error';
 export { KeyExistsError } from './errors/key-exists-error';
+export { NothingToRedriveError } from './errors/nothing-to-redrive-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { RetryNotAllowedError } from './errors/retry-not-allowed-error';
 export { ScheduleNotFoundError } from './errors/schedule-not-found-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
@@ -72,6 +84,7 @@ export {
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
 export type {
+  AttemptSummary,
   ComputationLogs,
   ComputationPatch,
   ComputationRecord,
@@ -79,6 +92,7 @@ export type {
   LogLine,
   SerializedError,
 } from './record';
+export { type RedriveFilter, type RedriveResult, type RetryableStatus, redriveComputations } from './redrive';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export { nextTick, type ScheduleTiming } from './schedules/next-tick';
 export { type OpenSchedulerOptions, openScheduler } from './schedules/open-scheduler';

@@ -210,6 +210,42 @@ describe.runIf(available)('the dashboard, operating a server', () => {
     });
   });
 
+  describe('when computations failed for good', () => {
+    it('should retry one from its detail, then list, retry, redrive and purge the dead letters', async () => {
+      await page.evaluate(() => {
+        location.hash = '#/tasks/seed-failed';
+      });
+      const retry = page.locator('#detail button[name="retry"]');
+      await retry.click();
+      await expect.poll(() => page.locator('#detail .history li').count()).toBe(1);
+      await expect.poll(() => page.locator('#detail .badge').first().textContent()).toBe('failed');
+      expect(await page.locator('#detail .history').textContent()).toContain('ALWAYS: this one always fails');
+      const tab = page.locator('#tabs a[data-page="dead-letters"]');
+      await expect.poll(() => tab.locator('.tab-count').textContent()).toBe('1');
+      await tab.click();
+      const rows = page.locator('#dead-letters tbody tr');
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.getAttribute('data-id')).toBe('seed-failed');
+      expect(await rows.locator('td.error').textContent()).toContain('ALWAYS');
+      await rows.locator('input[name="select"]').check();
+      await page.locator('#dead-letters button[name="bulk-retry"]').click();
+      await expect.poll(() => page.locator('#dead-letters .bulk-message').textContent()).toBe('Retried 1.');
+      await page.locator('#dead-letters button[name="redrive"]').click();
+      await expect.poll(() => page.locator('#dead-letters .bulk-message').textContent()).toBe('Redrove 1.');
+      await expect.poll(async () => (await server.store.get('seed-failed'))?.history?.length).toBe(3);
+      await page.screenshot({ path: `${SCREENSHOTS}5-dead-letters.png` });
+      const purge = page.locator('#dead-letters button[name="purge"]');
+      await expect.poll(() => purge.isEnabled()).toBe(true);
+      await purge.click();
+      expect(await purge.textContent()).toContain('confirm');
+      await purge.click();
+      await expect.poll(() => page.locator('#dead-letters .bulk-message').textContent()).toBe('Purged 1.');
+      await expect.poll(() => page.locator('#dead-letters .empty').isVisible()).toBe(true);
+      expect(await server.store.get('seed-failed')).toBeUndefined();
+      await expect.poll(() => tab.locator('.tab-count').count()).toBe(0);
+    });
+  });
+
   describe('when schedules are managed', () => {
     it('should list them, pause and resume one, and delete one after a confirm', async () => {
       for (const body of [
@@ -234,7 +270,7 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       expect(JSON.parse((await apiFetch('/schedules/nightly-report')).text).paused).toBe(true);
       await nightly.locator('button[name="resume"]').click();
       await expect.poll(() => nightly.getAttribute('data-paused')).toBe('false');
-      await page.screenshot({ path: `${SCREENSHOTS}5-schedules.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}6-schedules.png` });
       await login.locator('button[name="delete"]').click();
       expect(await schedules.count()).toBe(2);
       await login.locator('button[name="delete"]').click();
@@ -255,9 +291,12 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
       expect(await page.locator('#list tr[data-status="completed"] .bar').first().isVisible()).toBe(true);
       await page.screenshot({ path: `${SCREENSHOTS}3-narrow-list.png`, fullPage: true });
-      await page.evaluate(() => {
-        location.hash = '#/tasks/seed-failed';
-      });
+      const { taskId: failed } = JSON.parse(
+        (await apiFetch('/fail?wait=5', { method: 'POST', body: {} })).text,
+      );
+      await page.evaluate((id) => {
+        location.hash = `#/tasks/${id}`;
+      }, failed);
       await expect.poll(() => page.locator('#detail .stack pre').isVisible()).toBe(true);
       expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
       await page.locator('#detail').screenshot({ path: `${SCREENSHOTS}4-narrow-detail.png` });
@@ -268,7 +307,7 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       });
       await expect.poll(() => page.locator('#schedules tbody tr').count()).toBe(1);
       expect(await noHorizontalOverflow()).toBeLessThanOrEqual(420);
-      await page.screenshot({ path: `${SCREENSHOTS}6-narrow-schedules.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}7-narrow-schedules.png` });
       expect(pageErrors).toEqual([]);
     });
   });

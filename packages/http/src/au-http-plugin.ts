@@ -25,6 +25,7 @@ import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
 import { registerLogRoutes } from './routes/log-routes';
+import { registerRetryRoutes } from './routes/retry-routes';
 import { registerScheduleRoutes } from './routes/schedule-routes';
 import { registerStreamRoutes } from './routes/stream-routes';
 import { registerTaskRoutes } from './routes/task-routes';
@@ -189,6 +190,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
       registerScheduleRoutes(scope, state, prefix);
+      registerRetryRoutes(scope, state);
       registerEventRoutes(scope, state);
       registerStreamRoutes(scope, state);
       registerLogRoutes(scope, state);

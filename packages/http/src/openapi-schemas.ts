@@ -1,5 +1,6 @@
 import type { TaskDefinition } from '@au/core';
 import { toJSONSchema, type ZodType } from 'zod';
+import { redriveBody } from './redrive-body';
 import { scheduleBodySchema } from './schedule-view';
 
 type JsonSchema = Record<string, unknown>;
@@ -44,6 +45,21 @@ const taskView: JsonSchema = {
     expiresAt: { type: 'string', format: 'date-time' },
     input: { description: 'The input, decoded (`GET /tasks/{id}` only; never for a task with hideInput)' },
     inputHidden: { type: 'boolean', description: 'true when the server withholds the input' },
+    history: {
+      type: 'array',
+      description: 'The attempts that ended before the current one (retried), oldest first',
+      items: {
+        type: 'object',
+        properties: {
+          attempt: { type: 'integer' },
+          status: { type: 'string', enum: ['failed', 'cancelled'] },
+          error: { type: 'object', additionalProperties: true },
+          startedAt: { type: 'string', format: 'date-time' },
+          finishedAt: { type: 'string', format: 'date-time' },
+        },
+        required: ['attempt', 'status'],
+      },
+    },
   },
   required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
 };
@@ -272,6 +288,108 @@ export function computationRouteSchemas() {
         200: { description: 'text/event-stream; `data` is the task as `GET /tasks/{id}` shows it' },
         400: badId,
         404: notFound,
+      },
+    },
+  };
+}
+
+/** The OpenAPI descriptions of the retry, redrive and dead-letter routes. */
+export function retryRouteSchemas() {
+  const filterQuery = {
+    task: { type: 'string', description: 'Only this task' },
+    tag: { type: 'string', description: 'Only those carrying this tag' },
+  };
+  const redriveJson = toJSONSchema(redriveBody, { target: 'openapi-3.0', io: 'input' }) as JsonSchema;
+  delete redriveJson.$schema;
+  return {
+    retry: {
+      summary: 'Run a failed or cancelled task again under its id',
+      description:
+        'The attempt that ended goes into `history`; a full budget of retries starts. 409 while it is pending or running, or once it completed.',
+      tags: ['computations'],
+      params: idParams,
+      response: {
+        202: { ...taskView, description: 'Re-opened (pending); poll `Location`' },
+        400: { ...errorBody, description: 'Malformed id' },
+        404: { ...errorBody, description: 'No task with this id' },
+        409: {
+          ...errorBody,
+          description:
+            'Not failed or cancelled (`error.status` says what it is), or its task is not served here',
+        },
+      },
+    },
+    redrive: {
+      summary: 'Retry every failed (or cancelled) task that matches a filter',
+      tags: ['dead letters'],
+      body: {
+        ...redriveJson,
+        description: 'status defaults to "failed" (the dead letters); since is an ISO date or ms',
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            count: { type: 'integer' },
+            taskIds: { type: 'array', items: { type: 'string' } },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  taskId: { type: 'string' },
+                  code: { type: 'string' },
+                  message: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+        400: { ...errorBody, description: 'Invalid filter: `error.issues` lists the problems' },
+        404: {
+          ...errorBody,
+          description: 'Nothing matches the filter (NOTHING_TO_REDRIVE), or the task is not served',
+        },
+      },
+    },
+    deadLetters: {
+      summary: 'List dead letters (failed tasks), newest first',
+      tags: ['dead letters'],
+      querystring: {
+        type: 'object',
+        properties: {
+          ...filterQuery,
+          limit: { type: 'integer', minimum: 1, maximum: 1000 },
+          cursor: { type: 'string', description: 'From the previous page' },
+        },
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: { items: { type: 'array', items: taskView }, cursor: { type: 'string' } },
+        },
+        400: errorBody,
+      },
+    },
+    deadLetterCount: {
+      summary: 'Count dead letters',
+      tags: ['dead letters'],
+      querystring: { type: 'object', properties: filterQuery },
+      response: { 200: { type: 'object', properties: { count: { type: 'integer' } } } },
+    },
+    purgeDeadLetters: {
+      summary: 'Delete dead letters',
+      tags: ['dead letters'],
+      querystring: {
+        type: 'object',
+        properties: {
+          ...filterQuery,
+          before: { type: 'string', description: 'Only those that ended before this time (ISO date or ms)' },
+        },
+      },
+      response: {
+        200: { type: 'object', properties: { purged: { type: 'integer' } } },
+        400: errorBody,
       },
     },
   };

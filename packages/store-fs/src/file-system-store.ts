@@ -11,6 +11,7 @@ import {
   type ComputationRecord,
   type ComputationStore,
   ConfigError,
+  type CountQuery,
   KeyExistsError,
   type ListPage,
   type ListQuery,
@@ -183,6 +184,12 @@ export class FileSystemStore implements ComputationStore {
     return this.#index.page(normalized, this.#clock.now(), (key) => this.#readForList(key));
   }
 
+  /** Counted from the list index, without reading record files. */
+  async count(query?: CountQuery): Promise<number> {
+    this.#assertOpen();
+    return this.#index.count(normalizeListQuery(query), this.#clock.now());
+  }
+
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
     this.#assertOpen();
     assertValidKey(key, COMPONENT);
@@ -241,7 +248,7 @@ export class FileSystemStore implements ComputationStore {
     return this.#locked(paths, async (token) => {
       const current = await this.#read(paths);
       if (current === undefined || isExpired(current.record, this.#clock.now())) return undefined;
-      const next = applyPatch(current.record, patch, options.ifStatus);
+      const next = applyPatch(current.record, patch, options.ifStatus, options.reopen === true);
       if (next === undefined) return undefined;
       await this.#replace(paths, token, next);
       return next;

@@ -273,7 +273,7 @@ return out
 /**
  * The conditional update (core's applyPatch, in Lua), for a batch of updates. KEYS: the
  * record keys. ARGV: base, now, then per update: key, ifStatus (JSON array or 'null'),
- * touchesValueOrError ('1'/'0'), number of set pairs, number of fields to remove, the
+ * touchesValueOrError ('1'/'0', or 'reopen': a re-open, see core's UpdateOptions.reopen), number of set pairs, number of fields to remove, the
  * set pairs, the fields to remove. Returns per update the new record as JSON, or false
  * when nothing was written.
  */
@@ -308,11 +308,16 @@ local function update(k, a)
     if ARGV[i] == 'tags' then touchesTags = true end
     if ARGV[i] == 'expiresAt' then touchesExpiry = true end
   end
-  if newStatus ~= nil and newStatus ~= status then
-    local next = allowed[status]
-    if next == nil or not next[newStatus] then return false end
+  -- A re-open (core's retry): failed or cancelled back to pending, value and error cleared.
+  local reopening = ARGV[a + 2] == 'reopen' and (status == 'failed' or status == 'cancelled')
+    and newStatus == 'pending'
+  if not reopening then
+    if newStatus ~= nil and newStatus ~= status then
+      local next = allowed[status]
+      if next == nil or not next[newStatus] then return false end
+    end
+    if terminal[status] and (ARGV[a + 2] == '1' or ARGV[a + 2] == 'reopen') then return false end
   end
-  if terminal[status] and ARGV[a + 2] == '1' then return false end
   local oldTags = f.tags
   local oldExpiresAt = f.expiresAt
   local sets = {}
@@ -465,6 +470,44 @@ for _, s in ipairs(stale) do redis.call('ZREM', s[1], s[2]) end
 local result = { budgetHit, lastScore, lastKey }
 for _, json in ipairs(out) do result[#result + 1] = json end
 return result
+`;
+
+/**
+ * KEYS[1] the driving index. ARGV: base, now, offset, chunk, statuses (JSON array or
+ * 'null'), task or '', tag or ''. Reads up to `chunk` index entries from rank `offset`
+ * (newest first) and counts the live records that match the filters.
+ * Returns { matched, scanned }.
+ */
+export const countScript = `${core}
+local now = tonumber(ARGV[2])
+local offset = tonumber(ARGV[3])
+local chunk = tonumber(ARGV[4])
+local wanted = nil
+local wantedList = decode(ARGV[5])
+if type(wantedList) == 'table' then
+  wanted = {}
+  for _, s in ipairs(wantedList) do wanted[s] = true end
+end
+local task = ARGV[6]
+local tag = ARGV[7]
+local members = redis.call('ZREVRANGE', KEYS[1], offset, offset + chunk - 1)
+local matched = 0
+for _, key in ipairs(members) do
+  local f = redis.call('HMGET', base .. ':r:' .. key, 'status', 'task', 'tags', 'expiresAt')
+  local ok = f[1] and not expired(f[4], now)
+  if ok and wanted ~= nil and not wanted[decode(f[1])] then ok = false end
+  if ok and task ~= '' and decode(f[2]) ~= task then ok = false end
+  if ok and tag ~= '' then
+    local tags = decode(f[3])
+    local found = false
+    if type(tags) == 'table' then
+      for _, t in ipairs(tags) do if t == tag then found = true end end
+    end
+    ok = found
+  end
+  if ok then matched = matched + 1 end
+end
+return { matched, #members }
 `;
 
 /**

@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ComputationRecord,
   type ComputationStore,
+  countComputations,
   InvalidKeyError,
   jsonCodec,
   KeyExistsError,
@@ -260,6 +261,69 @@ export function testStore(
           const expiresAt = Date.now() + 60_000;
           const updated = await getStore().update(original.key, { expiresAt, meta: { seen: true } });
           expect(updated).toEqual({ ...original, expiresAt, meta: { seen: true } });
+        },
+      );
+
+      test(
+        'reopen',
+        'should re-open a failed or cancelled record only with reopen (core retry), history kept',
+        async () => {
+          const store = getStore();
+          const finishedAt = Date.now();
+          const error = { name: 'E', message: 'm' };
+          const failed = await created({
+            status: 'failed',
+            attempt: 1,
+            error,
+            startedAt: finishedAt - 5,
+            finishedAt,
+            expiresAt: finishedAt + 60_000,
+            tags: ['dead'],
+          });
+          const history = [
+            { attempt: 1, status: 'failed' as const, error, startedAt: finishedAt - 5, finishedAt },
+          ];
+          const reopen = {
+            status: 'pending' as const,
+            history,
+            maxAttempts: 3,
+            error: undefined,
+            value: undefined,
+            startedAt: undefined,
+            finishedAt: undefined,
+            expiresAt: undefined,
+          };
+          // Without the flag, and with it but from another status or to another status: nothing.
+          expect(await store.update(failed.key, reopen, { ifStatus: ['failed'] })).toBeUndefined();
+          expect(
+            await store.update(
+              failed.key,
+              { ...reopen, status: 'running' },
+              { ifStatus: ['failed'], reopen: true },
+            ),
+          ).toBeUndefined();
+          expect(
+            await store.update(failed.key, reopen, { ifStatus: ['cancelled'], reopen: true }),
+          ).toBeUndefined();
+          expect(await store.get(failed.key)).toEqual(failed);
+          const reopened = await store.update(failed.key, reopen, { ifStatus: ['failed'], reopen: true });
+          const expected = { ...failed, status: 'pending', history, maxAttempts: 3 };
+          for (const field of ['error', 'startedAt', 'finishedAt', 'expiresAt'] as const)
+            delete expected[field];
+          expect(reopened).toEqual(expected);
+          expect(await store.get(failed.key)).toEqual(expected);
+          expect((await store.list({ task, status: 'pending' })).records.map((item) => item.key)).toEqual([
+            failed.key,
+          ]);
+          expect((await store.list({ task, status: 'failed' })).records).toEqual([]);
+
+          const completed = await created({ status: 'completed', value: 1, finishedAt });
+          expect(await store.update(completed.key, reopen, { reopen: true })).toBeUndefined();
+          expect(await store.get(completed.key)).toEqual(completed);
+          const cancelled = await created({ status: 'cancelled', error, finishedAt });
+          expect(
+            (await store.update(cancelled.key, reopen, { ifStatus: ['cancelled'], reopen: true }))?.status,
+          ).toBe('pending');
         },
       );
 
@@ -526,6 +590,24 @@ export function testStore(
         },
         { timeout: 30_000 * scale },
       );
+
+      test('count', 'should count live records by status, task and tag (countComputations)', async () => {
+        const store = getStore();
+        const tag = uniqueId('tag');
+        const base = Date.now();
+        await created({ createdAt: base, tags: [tag] });
+        await created({ createdAt: base + 1, status: 'running' });
+        await created({ createdAt: base + 2, status: 'failed', tags: [tag] });
+        await created({ createdAt: base + 3, status: 'failed' });
+        await created({ createdAt: base + 4, status: 'failed', expiresAt: base - 1 });
+        expect(await countComputations(store, { task })).toBe(4);
+        expect(await countComputations(store, { task, status: 'failed' })).toBe(2);
+        expect(await countComputations(store, { task, status: ['pending', 'running'] })).toBe(2);
+        expect(await countComputations(store, { tag })).toBe(2);
+        expect(await countComputations(store, { tag, status: 'failed' })).toBe(1);
+        expect(await countComputations(store, { task: `${task}-none` })).toBe(0);
+        if (store.count !== undefined) expect(await store.count({ task, status: 'failed' })).toBe(2);
+      });
 
       test(
         'list-limit',

@@ -27,6 +27,12 @@ export interface Invocation {
   retry: RetrySpec;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+  /**
+   * The computation ran before and was re-opened (`retryComputation`): a backend that keys
+   * its queue entries by computation key replaces the entry it still holds for the key
+   * (an ended job, or one whose cancel has not landed yet) instead of keeping it.
+   */
+  reopened?: boolean;
 }
 
 /**

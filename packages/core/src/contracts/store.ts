@@ -11,7 +11,7 @@ import type { ScheduleRepository } from './scheduler';
  *
  * Required: `get`, `create`, `update`, `delete`, `list`, `cleanupExpired`, `close`.
  * Optional: `watch` and `watchAll` (push instead of polling), announced in
- * `capabilities`; `claim`
+ * `capabilities`; `count` (core pages through `list` without it); `claim`
  * and `createMany`, one round trip where core would otherwise make several (core
  * falls back to `get` + `update` and to `create` when a store has none); `schedules`,
  * where core's `StoreScheduler` keeps schedules.
@@ -69,6 +69,12 @@ export interface ComputationStore {
    * without it. Announced by `capabilities.watchAll`.
    */
   watchAll?(filter: WatchFilter, signal?: AbortSignal): AsyncIterable<ComputationRecord>;
+
+  /**
+   * How many live records match the filters (expired ones are never counted), without
+   * reading them. Optional; `countComputations` pages through `list` when a store has none.
+   */
+  count?(query?: CountQuery): Promise<number>;
 
   // ---- Writing --------------------------------------------------------------------
 
@@ -139,6 +145,12 @@ export type ClaimResult =
 export interface UpdateOptions {
   /** Apply only when the current status is one of these. */
   ifStatus?: readonly ComputationStatus[];
+  /**
+   * Lets a `failed` or `cancelled` record go back to `pending` (the patch may then clear
+   * its value and error): the one way a terminal record changes, used only by core's
+   * `retryComputation`. Give it with `ifStatus` naming the status read. @default false
+   */
+  reopen?: boolean;
 }
 
 export interface ListQuery {
@@ -160,6 +172,15 @@ export interface WatchFilter {
   tag?: string;
   /** One status or several: versions with another status are left out. */
   status?: ComputationStatus | readonly ComputationStatus[];
+}
+
+/** The filters of `count`: those of `list`, without the paging. */
+export interface CountQuery {
+  /** One status or several. */
+  status?: ComputationStatus | readonly ComputationStatus[];
+  task?: string;
+  /** Records carrying this tag. */
+  tag?: string;
 }
 
 export interface ListPage {

@@ -5,6 +5,7 @@ import type {
   ClaimOptions,
   ClaimResult,
   ComputationStore,
+  CountQuery,
   ListPage,
   ListQuery,
   StoreCapabilities,
@@ -17,7 +18,7 @@ import { AllWatchers } from '../internal/all-watchers';
 import { checkOptions, optionNames } from '../internal/check-options';
 import { assertValidKey } from '../keys';
 import { applyClaim } from '../lifecycle/claim';
-import { normalizeListQuery, pageRecords } from '../list-query';
+import { matchesListQuery, normalizeListQuery, pageRecords } from '../list-query';
 import { createPushIterable, type PushIterable } from '../push-iterable';
 import type { ComputationPatch, ComputationRecord } from '../record';
 import { isTerminalStatus } from '../status';
@@ -102,7 +103,7 @@ export class MemoryStore implements ComputationStore {
 
     const current = this.#live(key);
     if (current === undefined) return undefined;
-    const next = applyPatch(current, patch, options.ifStatus);
+    const next = applyPatch(current, patch, options.ifStatus, options.reopen === true);
     if (next === undefined) return undefined;
     this.#records.set(key, next);
     this.#notify(next);
@@ -125,6 +126,17 @@ export class MemoryStore implements ComputationStore {
     for (const record of this.#records.values()) if (!isExpired(record, now)) live.push(record);
     const page = pageRecords(live, normalized);
     return { ...page, records: page.records.map((record) => ({ ...record })) };
+  }
+
+  async count(query: CountQuery = {}): Promise<number> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    const now = this.#clock.now();
+    let total = 0;
+    for (const record of this.#records.values()) {
+      if (!isExpired(record, now) && matchesListQuery(record, normalized)) total += 1;
+    }
+    return total;
   }
 
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {

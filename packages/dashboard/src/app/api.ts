@@ -70,6 +70,33 @@ export class Api {
     return this.#json('POST', `/tasks/${encodeURIComponent(id)}/retry`, { accept: [200, 202] });
   }
 
+  deadLetters(filter: { task?: string; limit?: number }): Promise<{ items: TaskView[]; cursor?: string }> {
+    const query = new URLSearchParams();
+    if (filter.task) query.set('task', filter.task);
+    if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+    return this.#json('GET', `/dead-letters?${query}`);
+  }
+
+  deadLetterCount(filter: { task?: string }): Promise<{ count: number }> {
+    const query = new URLSearchParams(filter.task ? { task: filter.task } : {});
+    return this.#json('GET', `/dead-letters/count?${query}`);
+  }
+
+  /** Deletes the dead letters (of a task): `{ purged }`. */
+  purgeDeadLetters(filter: { task?: string }): Promise<{ purged: number }> {
+    const query = new URLSearchParams(filter.task ? { task: filter.task } : {});
+    return this.#json('DELETE', `/dead-letters?${query}`);
+  }
+
+  /** Retries every failed computation (of a task). */
+  redrive(filter: { task?: string }): Promise<{
+    count: number;
+    taskIds: string[];
+    errors: { taskId: string; code: string; message: string }[];
+  }> {
+    return this.#json('POST', '/tasks/redrive', { body: JSON.stringify(filter) });
+  }
+
   logs(id: string): Promise<LogsView> {
     return this.#json('GET', `/tasks/${encodeURIComponent(id)}/logs`);
   }

@@ -184,6 +184,27 @@ export class DetailView {
                   h('pre', {}, error.stack),
                 ),
           ],
+      view.history === undefined || view.history.length === 0
+        ? null
+        : [
+            h('h3', {}, `Earlier attempts (${view.history.length})`),
+            h(
+              'ol',
+              { class: 'history' },
+              view.history.map((attempt) =>
+                h(
+                  'li',
+                  { 'data-status': attempt.status },
+                  h('strong', {}, `#${attempt.attempt}`),
+                  ' ',
+                  statusBadge(attempt.status),
+                  ' ',
+                  attempt.error === undefined ? '' : `${attempt.error.code}: ${attempt.error.message} `,
+                  timeElement(attempt.finishedAt),
+                ),
+              ),
+            ),
+          ],
       this.#logs?.element,
     );
     this.#logs?.setActive(isActive(view.status));

@@ -50,6 +50,8 @@ export class ListView {
   #message = '';
   #armed: ReturnType<typeof setTimeout> | undefined;
   #busy = false;
+  /** The server has `POST /tasks/{id}/retry`. */
+  #retry = false;
   readonly #streams = new Map<string, AbortController>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #loading = false;
@@ -77,6 +79,12 @@ export class ListView {
     this.#body = h('div', { class: 'list-body' });
     root.replaceChildren(this.#toolbar, this.#bulkBar, this.#body);
     this.#renderToolbar();
+    this.#renderBulkBar();
+  }
+
+  /** Offers "Retry N" for selected failed or cancelled computations. */
+  setRetry(retry: boolean): void {
+    this.#retry = retry;
     this.#renderBulkBar();
   }
 
@@ -332,12 +340,34 @@ export class ListView {
     const ids = [...this.#checked];
     this.#bulkBar.hidden = ids.length === 0 && this.#message === '';
     const cancellable = this.#items.filter((item) => this.#checked.has(item.taskId) && isActive(item.status));
+    const retryable = this.#items.filter(
+      (item) => this.#checked.has(item.taskId) && (item.status === 'failed' || item.status === 'cancelled'),
+    );
     replaceChildren(
       this.#bulkBar,
       ids.length === 0 ? null : h('strong', { class: 'selected-count' }, `${ids.length} selected`),
       ids.length === 0
         ? null
         : [
+            this.#retry
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    name: 'bulk-retry',
+                    class: 'primary',
+                    disabled: this.#busy || retryable.length === 0,
+                    title: 'run the selected failed or cancelled computations again, under the same ids',
+                    onclick: () =>
+                      void this.#bulk(
+                        'Retried',
+                        retryable.map((item) => item.taskId),
+                        (id) => this.#api.retry(id),
+                      ),
+                  },
+                  `Retry ${retryable.length}`,
+                )
+              : null,
             h(
               'button',
               {

@@ -4,6 +4,7 @@
 import { Api } from './api';
 import { ApiKey } from './api-key';
 import { CountsView } from './counts-view';
+import { DeadLettersView } from './dead-letters-view';
 import { DetailView } from './detail-view';
 import { ListView } from './list-view';
 import { SchedulesView } from './schedules-view';
@@ -25,7 +26,10 @@ const list = new ListView(api, document.getElementById('list') as HTMLElement, {
     void counts.refresh();
     if (detail.taskId !== undefined) void detail.show(detail.taskId);
   },
-  onStatusChange: () => void counts.refresh(),
+  onStatusChange: () => {
+    void counts.refresh();
+    if (pages['dead-letters'] !== undefined) void deadLetters.refresh();
+  },
 });
 const counts = new CountsView(api, document.getElementById('counts') as HTMLElement, (filter) => {
   list.filter(filter);
@@ -47,10 +51,26 @@ const submit = new SubmitView(api, document.getElementById('submit') as HTMLElem
 });
 
 const schedules = new SchedulesView(api, document.getElementById('schedules') as HTMLElement);
+const deadLetters = new DeadLettersView(
+  api,
+  document.getElementById('dead-letters') as HTMLElement,
+  (count) => {
+    const link = document.querySelector<HTMLElement>('#tabs a[data-page="dead-letters"]');
+    if (link === null) return;
+    link.replaceChildren('Dead letters');
+    if (count > 0) {
+      const badge = document.createElement('span');
+      badge.className = 'tab-count';
+      badge.textContent = String(count);
+      link.append(badge);
+    }
+  },
+);
 
 /** The pages besides the computations, each shown when the server's API has its path. */
 const pages: Record<string, { path: string; view: { open(): void; close(): void } }> = {
   schedules: { path: '/schedules', view: schedules },
+  'dead-letters': { path: '/dead-letters', view: deadLetters },
 };
 let page = 'computations';
 
@@ -136,7 +156,11 @@ async function start(): Promise<void> {
     }
     (document.getElementById('tabs') as HTMLElement).hidden = extra === 0;
     if (paths.has('/events')) watchAll();
-    detail.setFeatures({ logs: paths.has('/tasks/{id}/logs'), retry: paths.has('/tasks/{id}/retry') });
+    const retry = paths.has('/tasks/{id}/retry');
+    detail.setFeatures({ logs: paths.has('/tasks/{id}/logs'), retry });
+    list.setRetry(retry);
+    deadLetters.setTasks(tasks.map((task) => task.name));
+    if (pages['dead-letters'] !== undefined) void deadLetters.refresh();
     submit.setTasks(tasks);
     list.setTasks(tasks.map((task) => task.name));
     counts.setTasks(tasks.map((task) => task.name));
