@@ -25,11 +25,13 @@ export type {
   ClaimOptions,
   ClaimResult,
   ComputationStore,
+  CountQuery,
   ListPage,
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
 } from './contracts/store';
+export { countComputations } from './count-computations';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
 export { CancelledError } from './errors/cancelled-error';
