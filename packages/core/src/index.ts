@@ -58,6 +58,14 @@ export {
   type PrometheusOptions,
 } from './middleware/metrics-middleware';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
+export {
+  type OpenTelemetryApi,
+  type OpenTelemetrySpan,
+  type OpenTelemetrySpanContext,
+  type OpenTelemetryTracer,
+  TracingMiddleware,
+  type TracingMiddlewareOptions,
+} from './middleware/tracing-middleware';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
