@@ -3,6 +3,11 @@ export { InProcessBackend, type InProcessBackendOptions } from './backends/in-pr
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
+export {
+  type ComputationStatsOptions,
+  type ComputationStatsReport,
+  computationStats,
+} from './computation-stats';
 export { type AuConfig, type ConfigFromEnvOptions, configFromEnv, redact } from './config/config-from-env';
 export type {
   BackendCapabilities,
@@ -55,8 +60,11 @@ export { LoggingMiddleware, type LoggingMiddlewareOptions } from './middleware/l
 export {
   type ComputationStats,
   MetricsMiddleware,
+  type MetricsMiddlewareOptions,
   type PrometheusOptions,
+  type WindowStats,
 } from './middleware/metrics-middleware';
+export type { Percentiles } from './middleware/percentiles';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
 export {
   type OpenTelemetryApi,
