@@ -4,6 +4,7 @@ import { UsageError } from '../errors/usage-error';
 import { KNOWN_BACKENDS } from '../known-backends';
 import { importModule, loadConfig, readConfiguration, withTaskModules } from '../load-config';
 import type { ServerSettings } from '../server-settings';
+import { tracingMiddleware } from '../tracing';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -49,17 +50,24 @@ async function startWorker(
   settings: ServerSettings,
   logger: pino.Logger,
 ): Promise<(timeout: number) => Promise<void>> {
+  const middleware = await tracingMiddleware(settings);
   if (backendName === 'bullmq') {
     const { runBullMQWorkerFromEnv } = await import('@au/backend-bullmq');
     const worker = await runBullMQWorkerFromEnv({
       env: withTaskModules(resolved.env, settings),
       importModule,
       logger,
+      middleware,
     });
     return (timeout) => worker.close({ timeout });
   }
   // The Postgres and Supabase backends run queue workers in-process whenever they are
-  // given task modules, which `loadConfig` always passes (the samples at least).
+  // given task modules, which `loadConfig` always passes (the samples at least). Their
+  // configuration from the environment takes no middleware: AU_TRACING does not reach them.
+  if (middleware.length > 0)
+    logger.warn(
+      'AU_TRACING: the postgres and supabase worker command does not trace yet (only bullmq workers do)',
+    );
   const config = await loadConfig(resolved, settings);
   return async (timeout) => {
     await config.backend.close({ timeout });
