@@ -39,7 +39,8 @@ export async function startServer(
   const { resolved, settings } = await readConfiguration(env, options);
   const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
   const middleware = await tracingMiddleware(settings);
-  const config = await loadConfig(resolved, settings);
+  // Also run-side, for the queue workers the backend may run here (work of other processes).
+  const config = await loadConfig(resolved, settings, middleware);
   let app: FastifyInstance | undefined;
   try {
     await checkConnections(config);

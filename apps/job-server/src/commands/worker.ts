@@ -62,13 +62,8 @@ async function startWorker(
     return (timeout) => worker.close({ timeout });
   }
   // The Postgres and Supabase backends run queue workers in-process whenever they are
-  // given task modules, which `loadConfig` always passes (the samples at least). Their
-  // configuration from the environment takes no middleware: AU_TRACING does not reach them.
-  if (middleware.length > 0)
-    logger.warn(
-      'AU_TRACING: the postgres and supabase worker command does not trace yet (only bullmq workers do)',
-    );
-  const config = await loadConfig(resolved, settings);
+  // given task modules, which `loadConfig` always passes (the samples at least).
+  const config = await loadConfig(resolved, settings, middleware);
   return async (timeout) => {
     await config.backend.close({ timeout });
     await config.store.close();
