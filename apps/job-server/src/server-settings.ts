@@ -26,6 +26,11 @@ export interface ServerSettings {
   exposeStacks: boolean;
   /** `AU_DATA_DIR`: where the default fs store keeps records. @default './.au-data' */
   dataDir: string;
+  /**
+   * `AU_TRACING=true` adds `TracingMiddleware` (OpenTelemetry spans, needs
+   * `@opentelemetry/api` and an SDK set up in the process). @default false
+   */
+  tracing: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -51,6 +56,7 @@ export function readServerSettings(env: Env): ServerSettings {
     sampleTasks: flag(env, 'AU_SAMPLE_TASKS', true),
     exposeStacks: flag(env, 'AU_EXPOSE_STACKS', false),
     dataDir: value(env, 'AU_DATA_DIR') ?? './.au-data',
+    tracing: flag(env, 'AU_TRACING', false),
   };
 }
 

@@ -67,6 +67,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         priority: false,
         // The workers run with their own middleware, not the launch's onDeadLetter.
         deadLetterHook: false,
+        // The workers run their own middleware; meta-task checks what reaches them.
+        launchMiddlewareRuns: false,
         skip: [
           'cancel-pending',
           // The producer has no task list, so nothing is refused at launch (worker-unknown-task checks the workers).

@@ -48,6 +48,7 @@ function sharedOptions(context: BackendProviderContext): QueueBackendOptions {
   if (context.tasks.size > 0) options.tasks = context.tasks;
   if (context.concurrency !== undefined) options.maxConcurrentTasks = context.concurrency;
   if (context.env.AU_QUEUE) options.queue = context.env.AU_QUEUE;
+  if (context.middleware !== undefined) options.middleware = context.middleware;
   return options;
 }
 

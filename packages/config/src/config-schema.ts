@@ -32,6 +32,8 @@ export const serverSettingsSchema = z.strictObject({
   exposeStacks: z.boolean().optional(),
   /** `AU_DATA_DIR`, relative to the file. @default './.au-data' */
   dataDir: text.optional(),
+  /** `AU_TRACING`: OpenTelemetry spans (needs @opentelemetry/api and an SDK). @default false */
+  tracing: z.boolean().optional(),
 });
 
 /** The settings a file gives every preset, or one preset under `presets`. */

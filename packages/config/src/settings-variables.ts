@@ -20,6 +20,7 @@ export const SETTING_VARIABLES = [
   { key: 'server.sampleTasks', variable: 'AU_SAMPLE_TASKS' },
   { key: 'server.exposeStacks', variable: 'AU_EXPOSE_STACKS' },
   { key: 'server.dataDir', variable: 'AU_DATA_DIR' },
+  { key: 'server.tracing', variable: 'AU_TRACING' },
 ] as const;
 
 /** Variables from one block of settings, and for each the file key it came from. */

@@ -3,6 +3,11 @@ export { InProcessBackend, type InProcessBackendOptions } from './backends/in-pr
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
+export {
+  type ComputationStatsOptions,
+  type ComputationStatsReport,
+  computationStats,
+} from './computation-stats';
 export { type AuConfig, type ConfigFromEnvOptions, configFromEnv, redact } from './config/config-from-env';
 export type {
   BackendCapabilities,
@@ -80,9 +85,20 @@ export { LoggingMiddleware, type LoggingMiddlewareOptions } from './middleware/l
 export {
   type ComputationStats,
   MetricsMiddleware,
+  type MetricsMiddlewareOptions,
   type PrometheusOptions,
+  type WindowStats,
 } from './middleware/metrics-middleware';
+export type { Percentiles } from './middleware/percentiles';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
+export {
+  type OpenTelemetryApi,
+  type OpenTelemetrySpan,
+  type OpenTelemetrySpanContext,
+  type OpenTelemetryTracer,
+  TracingMiddleware,
+  type TracingMiddlewareOptions,
+} from './middleware/tracing-middleware';
 export type {
   AttemptSummary,
   ComputationLogs,

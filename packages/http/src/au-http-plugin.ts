@@ -1,7 +1,9 @@
 import {
   type ComputationBackend,
   type ComputationScheduler,
+  type ComputationStatsReport,
   type ComputationStore,
+  computationStats,
   InProcessBackend,
   jsonCodec,
   MemoryStore,
@@ -18,7 +20,7 @@ import { bearerAuth } from './auth';
 import { errorHandler } from './error-handler';
 import { HttpError } from './errors/http-error';
 import { EventHub } from './event-hub';
-import { createMetrics, instrumentRequests } from './metrics';
+import { createMetrics, instrumentRequests, registerStoreGauge } from './metrics';
 import { registerOpenApi } from './openapi';
 import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
@@ -27,6 +29,7 @@ import { registerHealthRoutes } from './routes/health-routes';
 import { registerLogRoutes } from './routes/log-routes';
 import { registerRetryRoutes } from './routes/retry-routes';
 import { registerScheduleRoutes } from './routes/schedule-routes';
+import { registerStatsRoutes } from './routes/stats-routes';
 import { registerStreamRoutes } from './routes/stream-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 
@@ -62,6 +65,12 @@ export interface AuHttpDecorator {
   store: ComputationStore;
   backend: ComputationBackend;
   tasks: TaskRegistry;
+  /**
+   * Live computations of the store by status and by served task, and (with metrics on)
+   * throughput, success rate, duration and queue-wait percentiles and running counts
+   * that this process saw over the last `window` ms (default 5 min). Also `GET /stats`.
+   */
+  stats(options?: { window?: number }): Promise<ComputationStatsReport>;
 }
 
 declare module 'fastify' {
@@ -86,6 +95,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
   const backend: ComputationBackend = options.backend ?? new InProcessBackend();
   const prefix = normalizePrefix(options.prefix);
   const metrics = options.metrics === false ? undefined : createMetrics();
+  if (metrics !== undefined) registerStoreGauge(metrics.registry, store, () => tasks.names(), app.log);
   const middleware: Middleware[] = [...(options.middleware ?? [])];
   if (metrics !== undefined) middleware.push(metrics.middleware);
   const defaultCodec = options.codec ?? jsonCodec;
@@ -136,10 +146,16 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       onError: (error) =>
         app.log.warn({ err: error }, '[au] [http] following every task failed; trying again'),
     }),
+    stats: (query = {}) =>
+      computationStats(store, {
+        tasks: tasks.names(),
+        ...(metrics === undefined ? {} : { metrics: metrics.middleware }),
+        ...(query.window === undefined ? {} : { window: query.window }),
+      }),
     shutdown: new AbortController(),
   };
 
-  app.decorate('au', { store, backend, tasks });
+  app.decorate('au', { store, backend, tasks, stats: state.stats });
   // End event streams and waits first, so closing the server does not wait on them.
   app.addHook('preClose', async () => {
     state.shutdown.abort();
@@ -195,6 +211,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerStreamRoutes(scope, state);
       registerLogRoutes(scope, state);
       registerHealthRoutes(scope, state);
+      registerStatsRoutes(scope, state);
     },
     { prefix },
   );

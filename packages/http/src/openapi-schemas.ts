@@ -401,6 +401,22 @@ export function healthRouteSchemas() {
     healthz: { summary: 'The process is up', tags: ['health'] },
     readyz: { summary: 'The store and the backend answer', tags: ['health'] },
     metrics: { summary: 'Prometheus metrics', tags: ['health'] },
+    stats: {
+      summary:
+        'Computations by status and task; throughput, success rate, duration and queue-wait percentiles and running counts of this process over a window',
+      tags: ['health'],
+      querystring: {
+        type: 'object',
+        properties: {
+          window: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 900,
+            description: 'Seconds of the window. Default 300',
+          },
+        },
+      },
+    },
   };
 }
 

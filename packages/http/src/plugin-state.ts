@@ -3,6 +3,7 @@ import type {
   ComputationBackend,
   ComputationRecord,
   ComputationScheduler,
+  ComputationStatsReport,
   ComputationStore,
   TaskDefinition,
   TaskRegistry,
@@ -32,6 +33,8 @@ export interface PluginState {
   metricsRegistry: Registry | undefined;
   /** Every computation's changes, for `GET /events`. */
   events: EventHub;
+  /** Live counts of the store, and the recent window of this process's metrics. */
+  stats(options?: { window?: number }): Promise<ComputationStatsReport>;
   /** Aborted when the server closes, to end open event streams. */
   shutdown: AbortController;
 }

@@ -174,6 +174,12 @@ export const slowFirstTask = defineTask({
   },
 });
 
+/** Returns the `meta` its context carries: what the launch wrote reaches the task. */
+export const metaTask = defineTask({
+  name: 'au-conformance.meta',
+  run: (_input: unknown, context: TaskContext) => ({ ...context.meta }),
+});
+
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -191,6 +197,7 @@ export const conformanceTasks = {
   trace: traceTask,
   log: logTask,
   slowFirst: slowFirstTask,
+  meta: metaTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------
