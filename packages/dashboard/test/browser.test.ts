@@ -128,6 +128,9 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       );
       expect(await detail.locator('.logs .log').first().textContent()).toContain('working for 1500 ms');
       expect(requests).toContain('/events');
+      // Exact counts and what the server ran recently, from GET /stats.
+      expect(requests).toContain('/stats');
+      await expect.poll(() => page.locator('#counts .recent').textContent()).toMatch(/\d+% succeeded/);
       await page.screenshot({ path: `${SCREENSHOTS}2-detail.png`, fullPage: true });
     });
   });

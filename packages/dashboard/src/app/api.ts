@@ -1,6 +1,15 @@
 import { parseServerSentEvents } from '@au/client';
 import type { ApiKey } from './api-key';
-import type { JsonSchema, LogsView, Outcome, ScheduleView, TaskInfo, TaskStatus, TaskView } from './types';
+import type {
+  JsonSchema,
+  LogsView,
+  Outcome,
+  ScheduleView,
+  StatsView,
+  TaskInfo,
+  TaskStatus,
+  TaskView,
+} from './types';
 
 /** An error answer of the API. */
 export class ApiError extends Error {
@@ -95,6 +104,11 @@ export class Api {
     errors: { taskId: string; code: string; message: string }[];
   }> {
     return this.#json('POST', '/tasks/redrive', { body: JSON.stringify(filter) });
+  }
+
+  /** Live counts by status and task, and the recent window of the server's metrics. */
+  stats(): Promise<StatsView> {
+    return this.#json('GET', '/stats');
   }
 
   logs(id: string): Promise<LogsView> {

@@ -1,6 +1,7 @@
 import type { Api } from './api';
 import { h, replaceChildren } from './dom';
-import { STATUSES, type TaskStatus, type TaskView } from './types';
+import { duration } from './format';
+import { STATUSES, type StatsView, type TaskStatus, type TaskView } from './types';
 
 /** How many computations the counts read at most (the API's largest page). */
 const SAMPLE = 1000;
@@ -30,8 +31,9 @@ export function countViews(items: TaskView[]): {
 
 /**
  * Counts per status (one button each, which filters the list) and a table per task and
- * status. The API has no count route yet: they are counted over the newest 1000
- * computations, and say so when there are more.
+ * status. From `GET /stats` when the server has it (exact counts of the store, and what
+ * ran recently: throughput, success rate, duration and queue-wait percentiles); else
+ * counted over the newest 1000 computations, saying so when there are more.
  */
 export class CountsView {
   readonly #api: Api;
@@ -41,11 +43,18 @@ export class CountsView {
   #tasks: string[] = [];
   #loading = false;
   #again = false;
+  /** The server has `GET /stats`. */
+  #stats = false;
 
   constructor(api: Api, root: HTMLElement, onPick: (filter: CountFilter) => void) {
     this.#api = api;
     this.#root = root;
     this.#onPick = onPick;
+  }
+
+  /** Reads `GET /stats` instead of counting a page of the list. */
+  useStats(stats: boolean): void {
+    this.#stats = stats;
   }
 
   /** The served tasks: shown with zero counts before they ran. */
@@ -64,8 +73,14 @@ export class CountsView {
     try {
       do {
         this.#again = false;
-        const page = await this.#api.list({ limit: SAMPLE });
-        this.#render(page.items, page.cursor !== undefined);
+        if (this.#stats) {
+          const stats = await this.#api.stats();
+          this.#render(stats.counts.byStatus, new Map(Object.entries(stats.counts.byTask)), stats);
+        } else {
+          const page = await this.#api.list({ limit: SAMPLE });
+          const { total, byTask } = countViews(page.items);
+          this.#render(total, byTask, page.cursor === undefined ? page.items.length : 'more');
+        }
       } while (this.#again);
     } catch {
       // The list reports the server's health; the counts keep their last values.
@@ -75,8 +90,13 @@ export class CountsView {
     this.#timer = setTimeout(() => void this.refresh(), POLL_MS);
   }
 
-  #render(items: TaskView[], truncated: boolean): void {
-    const { total, byTask } = countViews(items);
+  /** `source`: the stats, or how many computations were counted (`'more'` past the sample). */
+  #render(
+    total: Record<TaskStatus, number>,
+    byTask: Map<string, Record<TaskStatus, number>>,
+    source: StatsView | number | 'more',
+  ): void {
+    const truncated = source === 'more';
     for (const task of this.#tasks) if (!byTask.has(task)) byTask.set(task, countViews([]).total);
     const tasks = [...byTask.keys()].sort();
     const cell = (count: number, filter: CountFilter, label: string) =>
@@ -162,13 +182,37 @@ export class CountsView {
               ),
             ),
           ),
-      h(
-        'p',
-        { class: 'muted small' },
-        truncated
-          ? `Counted over the newest ${SAMPLE} computations (there are more).`
-          : `All ${items.length} computations in the store.`,
-      ),
+      typeof source === 'object'
+        ? recentLine(source)
+        : h(
+            'p',
+            { class: 'muted small' },
+            truncated
+              ? `Counted over the newest ${SAMPLE} computations (there are more).`
+              : `All ${source} computations in the store.`,
+          ),
     );
   }
+}
+
+/** What the server ran over the stats window: `Last 5 min: 12 ended (0.04/s), 92% succeeded, …`. */
+function recentLine(stats: StatsView): HTMLElement {
+  const recent = stats.recent;
+  if (recent === null) return h('p', { class: 'muted small recent' }, 'Live counts of the store.');
+  const ended = recent.completed + recent.failed + recent.cancelled;
+  const parts = [
+    `${ended} ended (${recent.throughput < 10 ? recent.throughput.toFixed(2) : Math.round(recent.throughput)}/s)`,
+  ];
+  if (recent.successRate !== null) parts.push(`${Math.round(recent.successRate * 100)}% succeeded`);
+  if (recent.duration !== null) {
+    parts.push(`run time p50 ${duration(recent.duration.p50)}, p90 ${duration(recent.duration.p90)}`);
+  }
+  if (recent.queueWait !== null) {
+    parts.push(`queue wait p50 ${duration(recent.queueWait.p50)}, p90 ${duration(recent.queueWait.p90)}`);
+  }
+  return h(
+    'p',
+    { class: 'muted small recent', title: 'live counts of the store; the rest is what this server ran' },
+    `Last ${duration(recent.window, true)}: ${parts.join(' · ')}.`,
+  );
 }

@@ -159,6 +159,7 @@ async function start(): Promise<void> {
     const retry = paths.has('/tasks/{id}/retry');
     detail.setFeatures({ logs: paths.has('/tasks/{id}/logs'), retry });
     list.setRetry(retry);
+    counts.useStats(paths.has('/stats'));
     deadLetters.setTasks(tasks.map((task) => task.name));
     if (pages['dead-letters'] !== undefined) void deadLetters.refresh();
     submit.setTasks(tasks);

@@ -81,3 +81,31 @@ export interface LogsView {
   lines: LogLineView[];
   dropped: number;
 }
+
+/** Percentiles of durations, in ms. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** `GET /stats`: live counts of the store, and what this server ran recently. */
+export interface StatsView {
+  at: number;
+  counts: {
+    byStatus: Record<TaskStatus, number>;
+    byTask: Record<string, Record<TaskStatus, number>>;
+  };
+  recent: {
+    window: number;
+    completed: number;
+    failed: number;
+    cancelled: number;
+    throughput: number;
+    successRate: number | null;
+    duration: Percentiles | null;
+    queueWait: Percentiles | null;
+  } | null;
+}
