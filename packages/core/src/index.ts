@@ -38,6 +38,7 @@ export { ComputationFailedError } from './errors/computation-failed-error';
 export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
+export { KeyConflictError } from './errors/key-conflict-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { RateLimitError } from './errors/rate-limit-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';

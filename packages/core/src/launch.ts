@@ -3,21 +3,34 @@ import type { ComputationBackend, Invocation, TaskRegistration } from './contrac
 import type { Codec } from './contracts/codec';
 import { composeMiddleware, type LaunchContext, type Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
+import { KeyConflictError } from './errors/key-conflict-error';
 import { KeyExistsError } from './errors/key-exists-error';
 import { ValidationError } from './errors/validation-error';
 import { checkOptions, optionNames } from './internal/check-options';
+import { sameValue } from './internal/same-value';
 import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
 import { failComputation } from './lifecycle/fail-computation';
 import { NO_STORE_RETRY } from './lifecycle/store-retry';
 import type { ComputationRecord } from './record';
 import { type RetryPolicy, toRetrySpec } from './retry-policy';
+import { isTerminalStatus } from './status';
 import type { TaskDefinition, TaskLogger } from './task';
 
 /** Options of one launch. */
 export interface LaunchOptions {
-  /** Your own key (idempotency): launching twice with one key gives one computation. */
+  /**
+   * Your own key (idempotency): launching again with this key and the same input joins
+   * the computation (`existing: true`); with another input, or for another task, the
+   * launch is refused with `KeyConflictError`.
+   */
   key?: string;
+  /**
+   * Seconds after a keyed computation finished during which its key still joins it;
+   * past them a launch with the key starts a new run (the old record is let expire).
+   * @default the settings', else for as long as the record is kept (its `ttl`)
+   */
+  idempotencyWindow?: number;
   /** Higher runs first. @default the task's, else 0 */
   priority?: number;
   /** Milliseconds to wait before the computation may start. */
@@ -38,6 +51,8 @@ export interface LaunchSettings {
   retry: RetryPolicy;
   timeout?: number;
   ttl?: number;
+  /** Default `idempotencyWindow` of keyed launches, in seconds. */
+  idempotencyWindow?: number;
   middleware: readonly Middleware[];
   clock?: Clock;
   logger?: TaskLogger;
@@ -65,14 +80,11 @@ export async function launchComputation(
   await prepareBackend(task, settings);
   let existing = false;
   await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
-    try {
-      await settings.store.create(withMeta(prepared.record, prepared.context.meta));
-    } catch (error) {
-      if (options.key !== undefined && KeyExistsError.isInstance(error)) {
-        existing = true;
-        return;
-      }
-      throw error;
+    const record = withMeta(prepared.record, prepared.context.meta);
+    if (options.key === undefined) await settings.store.create(record);
+    else if (!(await createKeyed(task, record, settings, options))) {
+      existing = true;
+      return;
     }
     try {
       await settings.backend.launch(prepared.invocation);
@@ -82,6 +94,57 @@ export async function launchComputation(
     }
   });
   return { key: prepared.record.key, existing };
+}
+
+/** Tries of a keyed create whose key holder keeps vanishing (expired or deleted) under it. */
+const KEYED_CREATE_TRIES = 5;
+
+/**
+ * Creates the record of a keyed launch; `false` when the launch joins the computation
+ * that holds the key (same task, same encoded input). A finished holder past the
+ * idempotency window is let expire (a conditional write: only while it is still
+ * finished), then the create is tried again, so of launchers racing for it exactly one
+ * creates the new run and the others join it.
+ */
+async function createKeyed(
+  task: TaskDefinition,
+  record: ComputationRecord,
+  settings: LaunchSettings,
+  options: LaunchOptions,
+): Promise<boolean> {
+  const { store } = settings;
+  const window = options.idempotencyWindow ?? settings.idempotencyWindow;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.create(record);
+      return true;
+    } catch (error) {
+      if (!KeyExistsError.isInstance(error)) throw error;
+      const holder = await store.get(record.key);
+      if (holder === undefined) {
+        // Expired or deleted between the create and the read: the key is free again.
+        if (attempt < KEYED_CREATE_TRIES) continue;
+        throw error;
+      }
+      if (window !== undefined && windowPassed(holder, window, settings)) {
+        const now = Math.min((settings.clock ?? systemClock).now(), Date.now());
+        await store.update(record.key, { expiresAt: now }, { ifStatus: [holder.status] });
+        if (attempt < KEYED_CREATE_TRIES) continue;
+        throw error;
+      }
+      if (holder.task !== task.name || !sameValue(holder.args, record.args)) {
+        throw new KeyConflictError({ key: record.key, task: task.name, existingTask: holder.task });
+      }
+      return false;
+    }
+  }
+}
+
+/** Whether a finished record's idempotency window (seconds after it finished) is over. */
+function windowPassed(holder: ComputationRecord, window: number, settings: LaunchSettings): boolean {
+  if (!isTerminalStatus(holder.status)) return false;
+  const finishedAt = holder.finishedAt ?? holder.createdAt;
+  return (settings.clock ?? systemClock).now() >= finishedAt + window * 1000;
 }
 
 /** Records `launchMany` creates at once, one by one. */
@@ -100,8 +163,10 @@ export async function launchMany(
   settings: LaunchSettings,
   options: LaunchOptions = {},
 ): Promise<LaunchResult[]> {
-  if (options.key !== undefined)
-    throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
+  if (options.key !== undefined || options.idempotencyWindow !== undefined)
+    throw new TypeError(
+      '[au] launchMany takes no `key` or `idempotencyWindow`: each computation gets its own key',
+    );
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
   await prepareBackend(task, settings);
   const created: (Invocation | undefined)[] = new Array(prepared.length);
@@ -163,6 +228,7 @@ export async function launchMany(
 
 const LAUNCH_OPTIONS = optionNames<LaunchOptions>({
   key: true,
+  idempotencyWindow: true,
   priority: true,
   delay: true,
   tags: true,
@@ -185,6 +251,14 @@ function prepareLaunch(
   const now = clock.now();
   const key = options.key ?? generateKey(now);
   assertValidKey(key);
+  if (
+    options.idempotencyWindow !== undefined &&
+    !(Number.isFinite(options.idempotencyWindow) && options.idempotencyWindow >= 0)
+  ) {
+    throw new TypeError(
+      `[au] launch of "${task.name}": idempotencyWindow must be a number of seconds ≥ 0, got ${options.idempotencyWindow}`,
+    );
+  }
   if (options.delay !== undefined && !(options.delay >= 0)) {
     throw new TypeError(`[au] launch of "${task.name}": delay must be ≥ 0 ms, got ${options.delay}`);
   }

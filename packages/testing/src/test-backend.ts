@@ -22,6 +22,7 @@ import { type CollectingLogger, collectingLogger } from './collecting-logger';
 import { conformanceTasks } from './conformance-tasks';
 import type { BackendSuite } from './internal/backend-suite';
 import { caseDeclarer } from './internal/case';
+import { idempotencyCases } from './internal/idempotency-cases';
 import { uniqueId } from './internal/unique';
 import { unknownTask } from './internal/unknown-task';
 import { delay, waitUntil } from './internal/wait-until';
@@ -246,6 +247,8 @@ export function testBackend(
         { when: flags.inlineFunctions !== false },
       );
     });
+
+    idempotencyCases({ test, scale, getStore, getBackend, launch });
 
     describe('when cancelled', () => {
       test(
