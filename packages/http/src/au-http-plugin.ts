@@ -22,6 +22,7 @@ import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
 import { registerTaskRoutes } from './routes/task-routes';
+import { refuseUnknownQuery } from './unknown-query';
 
 const NAME = '@au/http';
 
@@ -153,6 +154,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
         scope.addHook('onRequest', bearerAuth(options.apiKeys, isPublic));
       }
       if (metrics !== undefined) instrumentRequests(scope, metrics.registry);
+      refuseUnknownQuery(scope);
       if (options.openapi !== false) {
         await registerOpenApi(scope, options.openapi === true ? {} : (options.openapi ?? {}), {
           secured: (options.apiKeys?.length ?? 0) > 0,

@@ -3,6 +3,7 @@ import {
   ComputationNotFoundError,
   ConfigError,
   InvalidKeyError,
+  KeyConflictError,
   RateLimitError,
   TaskNotFoundError,
   TimeoutError,
@@ -45,6 +46,9 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     });
   }
   if (InvalidKeyError.isInstance(error)) return answer(400, 'INVALID_ID', error.message);
+  if (KeyConflictError.isInstance(error)) {
+    return answer(409, 'KEY_CONFLICT', error.message, { key: error.key, existingTask: error.existingTask });
+  }
   if (ComputationNotFoundError.isInstance(error)) return answer(404, 'NOT_FOUND', error.message);
   if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
   if (RateLimitError.isInstance(error)) {

@@ -2,22 +2,24 @@ import { type ComputationRecord, isTerminalStatus, TimeoutError } from '@au/core
 import { launchComputation, waitForTerminal } from '@au/core/kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from '../errors/http-error';
+import { type LaunchQuery, parseLaunchOptions } from '../launch-query';
 import { taskRouteSchema } from '../openapi-schemas';
 import { codecFor, type PluginState } from '../plugin-state';
 import { parseFlag, parseWait, prefersAsync } from '../query';
 import { toErrorView } from '../task-view';
 import { findRecord } from './find-record';
 
-interface TaskQuery {
+interface TaskQuery extends LaunchQuery {
   async?: string;
   wait?: string;
 }
 
 /**
  * One `POST /{task}` per served task. The body is the task's input (validated by its
- * schema inside `launchComputation`: nothing is written when it is invalid). Answers
- * 200 with the result when it comes within the wait, 409 when the computation failed,
- * else 202 with the id and a `Location` to poll.
+ * schema inside `launchComputation`: nothing is written when it is invalid); the launch
+ * options come from the query and the `Idempotency-Key` header. Answers 200 with the
+ * result when it comes within the wait, 409 when the computation failed or the key is
+ * held by another input, else 202 with the id and a `Location` to poll.
  */
 export function registerTaskRoutes(app: FastifyInstance, state: PluginState, prefix: string): void {
   for (const task of state.tasks) {
@@ -37,13 +39,8 @@ export function registerTaskRoutes(app: FastifyInstance, state: PluginState, pre
         }
         const respondAsync = parseFlag(request.query.async, 'async') || prefersAsync(request.headers.prefer);
         const wait = respondAsync ? 0 : parseWait(request.query.wait, state.defaultWait, state.maxWait);
-        const idempotencyKey = request.headers['idempotency-key'];
-        const { key, existing } = await launchComputation(
-          task,
-          request.body,
-          settings,
-          typeof idempotencyKey === 'string' ? { key: idempotencyKey } : {},
-        );
+        const options = parseLaunchOptions(request.query, request.headers);
+        const { key, existing } = await launchComputation(task, request.body, settings, options);
         const location = `${prefix}/tasks/${key}`;
         reply.header('location', location);
         if (wait > 0) return finished(state, reply, await waitWithin(state, key, wait, reply));
