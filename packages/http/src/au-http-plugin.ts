@@ -17,6 +17,7 @@ import { errorHandler } from './error-handler';
 import { HttpError } from './errors/http-error';
 import { createMetrics, instrumentRequests } from './metrics';
 import { registerOpenApi } from './openapi';
+import { componentSchemas } from './openapi-components';
 import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
@@ -155,6 +156,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       }
       if (metrics !== undefined) instrumentRequests(scope, metrics.registry);
       refuseUnknownQuery(scope);
+      for (const schema of componentSchemas) scope.addSchema(schema);
       if (options.openapi !== false) {
         await registerOpenApi(scope, options.openapi === true ? {} : (options.openapi ?? {}), {
           secured: (options.apiKeys?.length ?? 0) > 0,

@@ -3,7 +3,7 @@ import { launchComputation, waitForTerminal } from '@au/core/kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from '../errors/http-error';
 import { type LaunchQuery, parseLaunchOptions } from '../launch-query';
-import { taskRouteSchema } from '../openapi-schemas';
+import { taskOperationId, taskRouteSchema } from '../openapi-schemas';
 import { codecFor, type PluginState } from '../plugin-state';
 import { parseFlag, parseWait, prefersAsync } from '../query';
 import { toErrorView } from '../task-view';
@@ -22,12 +22,18 @@ interface TaskQuery extends LaunchQuery {
  * held by another input, else 202 with the id and a `Location` to poll.
  */
 export function registerTaskRoutes(app: FastifyInstance, state: PluginState, prefix: string): void {
+  const operationIds = new Set<string>();
   for (const task of state.tasks) {
     const settings = state.settings.get(task.name)!;
+    // `a:b` and `a_b` would share one; operation ids must be unique.
+    let operationId = taskOperationId(task.name);
+    for (let suffix = 2; operationIds.has(operationId); suffix++)
+      operationId = `${taskOperationId(task.name)}_${suffix}`;
+    operationIds.add(operationId);
     app.post<{ Querystring: TaskQuery; Body: unknown }>(
       // A colon starts a path parameter in Fastify; `::` is a literal one.
       `/${task.name.replaceAll(':', '::')}`,
-      { schema: taskRouteSchema(task), bodyLimit: state.bodyLimit },
+      { schema: taskRouteSchema(task, operationId), bodyLimit: state.bodyLimit },
       async (request, reply) => {
         const contentType = request.headers['content-type'];
         if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
