@@ -32,6 +32,17 @@ export const serverSettingsSchema = z.strictObject({
   exposeStacks: z.boolean().optional(),
   /** `AU_DATA_DIR`, relative to the file. @default './.au-data' */
   dataDir: text.optional(),
+  /** `AU_REQUEST_TIMEOUT_MS`: time for a client to send a whole request; 0 turns it off. @default 30000 */
+  requestTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
+  /** `AU_HEADERS_TIMEOUT_MS`: time for a client to send the headers. @default 10000 */
+  headersTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  /** `AU_CONNECTION_TIMEOUT_MS`: an idle socket is closed; 0 turns it off. @default the longest wait + 30 s, at least 120000 */
+  connectionTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3_600_000)
+    .optional(),
 });
 
 /** The settings a file gives every preset, or one preset under `presets`. */
