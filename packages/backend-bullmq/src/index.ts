@@ -9,5 +9,6 @@ export {
   type RunBullMQWorkerFromEnvOptions,
   runBullMQWorkerFromEnv,
 } from './run-bullmq-worker-from-env';
+export { type StallSettings, stallSettingsFromEnv } from './stall-settings-from-env';
 export { type BullMQWorker, type BullMQWorkerOptions, startBullMQWorker } from './start-bullmq-worker';
 export { storeBindingKey } from './store-binding';
