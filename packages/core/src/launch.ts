@@ -127,8 +127,13 @@ async function createKeyed(
         throw error;
       }
       if (window !== undefined && windowPassed(holder, window, settings)) {
-        const now = Math.min((settings.clock ?? systemClock).now(), Date.now());
-        await store.update(record.key, { expiresAt: now }, { ifStatus: [holder.status] });
+        // A second in the past, so a store comparing with its own (slightly behind) clock agrees.
+        const now = Math.min(
+          (settings.clock ?? systemClock).now(),
+          Date.now(),
+          holder.finishedAt ?? Date.now(),
+        );
+        await store.update(record.key, { expiresAt: now - 1000 }, { ifStatus: [holder.status] });
         if (attempt < KEYED_CREATE_TRIES) continue;
         throw error;
       }
