@@ -15,6 +15,7 @@ import {
 } from '@au/core';
 import { checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
+import { dropPreviousJob } from './drop-previous-job';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
 import {
@@ -144,6 +145,7 @@ export class BullMQBackend implements ComputationBackend {
 
   async launch(invocation: Invocation): Promise<void> {
     await this.#assertCanLaunch([invocation]);
+    if (invocation.replaces) await dropPreviousJob(this.queue, invocation.key, this.#launchTimeout);
     await this.#withTimeout('launch', this.#launchTimeout, () =>
       this.queue.add(
         invocation.task,

@@ -82,9 +82,13 @@ export async function launchComputation(
   await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
     const record = withMeta(prepared.record, prepared.context.meta);
     if (options.key === undefined) await settings.store.create(record);
-    else if (!(await createKeyed(task, record, settings, options))) {
-      existing = true;
-      return;
+    else {
+      const created = await createKeyed(task, record, settings, options);
+      if (created === 'joined') {
+        existing = true;
+        return;
+      }
+      if (created === 'replaced') prepared.invocation.replaces = true;
     }
     try {
       await settings.backend.launch(prepared.invocation);
@@ -100,8 +104,9 @@ export async function launchComputation(
 const KEYED_CREATE_TRIES = 5;
 
 /**
- * Creates the record of a keyed launch; `false` when the launch joins the computation
- * that holds the key (same task, same encoded input). A finished holder past the
+ * Creates the record of a keyed launch: `created`, `replaced` (over a finished holder),
+ * or `joined` when the launch joins the computation that holds the key (same task, same
+ * encoded input). A finished holder past the
  * idempotency window is let expire (a conditional write: only while it is still
  * finished), then the create is tried again, so of launchers racing for it exactly one
  * creates the new run and the others join it.
@@ -111,13 +116,14 @@ async function createKeyed(
   record: ComputationRecord,
   settings: LaunchSettings,
   options: LaunchOptions,
-): Promise<boolean> {
+): Promise<'created' | 'replaced' | 'joined'> {
   const { store } = settings;
   const window = options.idempotencyWindow ?? settings.idempotencyWindow;
+  let replaced = false;
   for (let attempt = 1; ; attempt++) {
     try {
       await store.create(record);
-      return true;
+      return replaced ? 'replaced' : 'created';
     } catch (error) {
       if (!KeyExistsError.isInstance(error)) throw error;
       const holder = await store.get(record.key);
@@ -134,13 +140,14 @@ async function createKeyed(
           holder.finishedAt ?? Date.now(),
         );
         await store.update(record.key, { expiresAt: now - 1000 }, { ifStatus: [holder.status] });
+        replaced = true;
         if (attempt < KEYED_CREATE_TRIES) continue;
         throw error;
       }
       if (holder.task !== task.name || !sameValue(holder.args, record.args)) {
         throw new KeyConflictError({ key: record.key, task: task.name, existingTask: holder.task });
       }
-      return false;
+      return 'joined';
     }
   }
 }

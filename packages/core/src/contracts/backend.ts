@@ -26,6 +26,12 @@ export interface Invocation {
   retry: RetrySpec;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+  /**
+   * The key named a finished computation before (a relaunch past its idempotency
+   * window): an engine that keeps finished jobs by id must drop the old job first, or
+   * the new work would be taken for a duplicate and never run.
+   */
+  replaces?: boolean;
 }
 
 /**

@@ -122,6 +122,15 @@ export function idempotencyCases({
           });
           expect(trace.runs()).toBe(2);
           expect((await getStore().get(key))?.attempt).toBe(1);
+          // Right after it ends, with no window: the engine may still hold the old run's job.
+          const third = await launch(
+            backend,
+            conformanceTasks.trace,
+            { file: trace.path, value: 'third' },
+            { key, idempotencyWindow: 0 },
+          );
+          expect(await third.result({ timeout: 10_000 * scale })).toBe('third');
+          expect(trace.runs()).toBe(3);
         } finally {
           trace.remove();
         }
