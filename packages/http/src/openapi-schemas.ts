@@ -277,6 +277,7 @@ export function healthRouteSchemas() {
             checks: { type: 'object', additionalProperties: { type: 'string' } },
           },
         },
+        400: badQuery,
         503: {
           description: 'Not ready: `checks` says which part failed',
           ...health,

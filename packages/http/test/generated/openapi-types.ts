@@ -1070,6 +1070,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not ready: `checks` says which part failed */
             503: {
                 headers: {
