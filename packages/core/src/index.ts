@@ -39,6 +39,7 @@ export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { KeyExistsError } from './errors/key-exists-error';
+export { QueueFullError } from './errors/queue-full-error';
 export { RateLimitError } from './errors/rate-limit-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
@@ -72,6 +73,8 @@ export {
   defineTask,
   type InputSchema,
   isTaskDefinition,
+  RESOURCE_HINTS,
+  type ResourceHint,
   type TaskContext,
   type TaskDefinition,
   type TaskInput,

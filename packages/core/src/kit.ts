@@ -60,6 +60,7 @@ export {
   executeComputation,
   type Runnable,
 } from './executor';
+export { checkMaxQueued } from './flow/check-max-queued';
 export type { HandleContext } from './handle';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';

@@ -5,6 +5,7 @@ import { composeMiddleware, type LaunchContext, type Middleware } from './contra
 import type { ComputationStore } from './contracts/store';
 import { KeyExistsError } from './errors/key-exists-error';
 import { ValidationError } from './errors/validation-error';
+import { admitLaunch } from './flow/queue-admission';
 import { checkOptions, optionNames } from './internal/check-options';
 import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
@@ -64,23 +65,29 @@ export async function launchComputation(
   const prepared = prepareLaunch(task, args, settings, options);
   await prepareBackend(task, settings);
   let existing = false;
-  await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
-    try {
-      await settings.store.create(withMeta(prepared.record, prepared.context.meta));
-    } catch (error) {
-      if (options.key !== undefined && KeyExistsError.isInstance(error)) {
-        existing = true;
-        return;
+  // A full queue refuses before anything is written (flow/queue-admission.ts).
+  const release = await admitLaunch(task, settings.backend, 1);
+  try {
+    await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
+      try {
+        await settings.store.create(withMeta(prepared.record, prepared.context.meta));
+      } catch (error) {
+        if (options.key !== undefined && KeyExistsError.isInstance(error)) {
+          existing = true;
+          return;
+        }
+        throw error;
       }
-      throw error;
-    }
-    try {
-      await settings.backend.launch(prepared.invocation);
-    } catch (error) {
-      await markLaunchFailed(settings, prepared.record.key, error);
-      throw error;
-    }
-  });
+      try {
+        await settings.backend.launch(prepared.invocation);
+      } catch (error) {
+        await markLaunchFailed(settings, prepared.record.key, error);
+        throw error;
+      }
+    });
+  } finally {
+    release();
+  }
   return { key: prepared.record.key, existing };
 }
 
@@ -104,6 +111,19 @@ export async function launchMany(
     throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
   await prepareBackend(task, settings);
+  const release = await admitLaunch(task, settings.backend, prepared.length);
+  try {
+    return await launchPrepared(prepared, settings);
+  } finally {
+    release();
+  }
+}
+
+/** `launchMany` once admitted: creates the records, then hands them to the backend. */
+async function launchPrepared(
+  prepared: readonly ReturnType<typeof prepareLaunch>[],
+  settings: LaunchSettings,
+): Promise<LaunchResult[]> {
   const created: (Invocation | undefined)[] = new Array(prepared.length);
   /** Keys whose create was sent: a create that failed may still have been written (a lost reply). */
   const sent: string[] = [];

@@ -3,6 +3,7 @@ import {
   ComputationNotFoundError,
   ConfigError,
   InvalidKeyError,
+  QueueFullError,
   RateLimitError,
   TaskNotFoundError,
   TimeoutError,
@@ -28,7 +29,7 @@ const FASTIFY_CODES: Record<string, string> = {
 /**
  * Turns any error into `{ error: { code, message } }` with the right status. Core's
  * errors keep their meaning (invalid input 400, unknown computation 404, rate limit
- * 429, closed 503); anything unexpected is logged and answered 500 without details.
+ * or full queue 429, closed 503); anything unexpected is logged and answered 500 without details.
  * A stack trace never leaves the server.
  */
 export function toErrorAnswer(error: unknown): { statusCode: number; body: ErrorBody } {
@@ -49,6 +50,13 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
   if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
   if (RateLimitError.isInstance(error)) {
     return answer(429, 'RATE_LIMITED', error.message, { retryAfter: error.retryAfter });
+  }
+  if (QueueFullError.isInstance(error)) {
+    return answer(429, 'QUEUE_FULL', error.message, {
+      retryAfter: error.retryAfter,
+      limit: error.limit,
+      queued: error.queued,
+    });
   }
   if (ClosedError.isInstance(error)) return answer(503, 'UNAVAILABLE', error.message);
   if (TimeoutError.isInstance(error)) return answer(504, 'TIMEOUT', error.message);

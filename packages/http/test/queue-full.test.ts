@@ -1,0 +1,59 @@
+import { defineTask } from '@au/core';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { buildApp, slow } from './fixtures';
+
+type Built = Awaited<ReturnType<typeof buildApp>>;
+
+function post(app: FastifyInstance, url: string, payload: object) {
+  return app.inject({ method: 'POST', url, payload });
+}
+
+/** Like `slow`, with a queue of its own bounded to one waiting computation. */
+const bounded = defineTask({
+  name: 'bounded',
+  maxQueued: 1,
+  input: z.object({ ms: z.number().int().min(0).max(60_000) }),
+  run: slow.run,
+});
+
+describe('@au/http full queues', () => {
+  let built: Built | undefined;
+  afterEach(async () => {
+    await built?.app.close();
+    await built?.backend.close({ timeout: 0 });
+    await built?.store.close();
+    built = undefined;
+  });
+
+  describe("when the backend's queue is full", () => {
+    it('should answer 429 with Retry-After and write nothing', async () => {
+      built = await buildApp({ tasks: [slow] }, { concurrency: 1, maxQueued: 1 });
+      // One runs, one waits: the queue holds its one.
+      expect((await post(built.app, '/slow?async=true', { ms: 20_000 })).statusCode).toBe(202);
+      expect((await post(built.app, '/slow?async=true', { ms: 20_000 })).statusCode).toBe(202);
+      const refused = await post(built.app, '/slow?async=true', { ms: 20_000 });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json().error).toMatchObject({ code: 'QUEUE_FULL', limit: 1, queued: 1 });
+      expect(refused.json().error.message).toMatch(/queue of backend in-process is full/);
+      expect((await built.store.list({})).records).toHaveLength(2);
+    });
+  });
+
+  describe("when a task's own queue is full", () => {
+    it('should answer 429 for that task only', async () => {
+      built = await buildApp({ tasks: [slow, bounded] }, { concurrency: 1 });
+      await post(built.app, '/slow?async=true', { ms: 20_000 });
+      expect((await post(built.app, '/bounded?async=true', { ms: 10 })).statusCode).toBe(202);
+      const refused = await post(built.app, '/bounded?async=true', { ms: 10 });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json().error.message).toMatch(/queue of task "bounded" is full/);
+      // Another task still queues.
+      expect((await post(built.app, '/slow?async=true', { ms: 10 })).statusCode).toBe(202);
+      expect((await built.store.list({ task: 'bounded' })).records).toHaveLength(1);
+    });
+  });
+});
