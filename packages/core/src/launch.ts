@@ -5,6 +5,7 @@ import { composeMiddleware, type LaunchContext, type Middleware } from './contra
 import type { ComputationStore } from './contracts/store';
 import { KeyExistsError } from './errors/key-exists-error';
 import { ValidationError } from './errors/validation-error';
+import { checkDependsOn, holdUntilParentsEnd, parentsCompleted } from './flow/dependencies';
 import { admitLaunch } from './flow/queue-admission';
 import { checkOptions, optionNames } from './internal/check-options';
 import { validateInput } from './internal/validate-input';
@@ -29,6 +30,13 @@ export interface LaunchOptions {
   parent?: string;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+  /**
+   * Keys of computations (in the same store) this one waits for: it starts once they all
+   * completed, and ends without running when one fails (`failed`, DependencyFailedError)
+   * or is cancelled (`cancelled`). An unknown key is refused at launch (UnknownDependencyError).
+   * See docs/flow-control.md.
+   */
+  dependsOn?: readonly string[];
 }
 
 /** Everything a launch needs, resolved from the task, the caller's options and the defaults. */
@@ -64,6 +72,10 @@ export async function launchComputation(
 ): Promise<LaunchResult> {
   const prepared = prepareLaunch(task, args, settings, options);
   await prepareBackend(task, settings);
+  // Unknown parents are refused before anything is written.
+  const held =
+    options.dependsOn !== undefined &&
+    !(await parentsCompleted(settings.store, task.name, options.dependsOn));
   let existing = false;
   // A full queue refuses before anything is written (flow/queue-admission.ts).
   const release = await admitLaunch(task, settings.backend, 1);
@@ -77,6 +89,10 @@ export async function launchComputation(
           return;
         }
         throw error;
+      }
+      if (held) {
+        holdLaunch(settings, options, [prepared.invocation]);
+        return;
       }
       try {
         await settings.backend.launch(prepared.invocation);
@@ -111,9 +127,12 @@ export async function launchMany(
     throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
   await prepareBackend(task, settings);
+  const held =
+    options.dependsOn !== undefined &&
+    !(await parentsCompleted(settings.store, task.name, options.dependsOn));
   const release = await admitLaunch(task, settings.backend, prepared.length);
   try {
-    return await launchPrepared(prepared, settings);
+    return await launchPrepared(prepared, settings, held ? options : undefined);
   } finally {
     release();
   }
@@ -123,6 +142,8 @@ export async function launchMany(
 async function launchPrepared(
   prepared: readonly ReturnType<typeof prepareLaunch>[],
   settings: LaunchSettings,
+  /** The launch's options when it waits for parents that have not completed yet. */
+  heldFor: LaunchOptions | undefined,
 ): Promise<LaunchResult[]> {
   const created: (Invocation | undefined)[] = new Array(prepared.length);
   /** Keys whose create was sent: a create that failed may still have been written (a lost reply). */
@@ -171,6 +192,10 @@ async function launchPrepared(
   }
   const results: LaunchResult[] = prepared.map((item) => ({ key: item.record.key, existing: false }));
   const invocations = created.filter((invocation): invocation is Invocation => invocation !== undefined);
+  if (heldFor !== undefined) {
+    holdLaunch(settings, heldFor, invocations);
+    return results;
+  }
   try {
     if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(invocations);
     else for (const invocation of invocations) await settings.backend.launch(invocation);
@@ -189,6 +214,7 @@ const LAUNCH_OPTIONS = optionNames<LaunchOptions>({
   meta: true,
   parent: true,
   ttl: true,
+  dependsOn: true,
 });
 
 function prepareLaunch(
@@ -211,7 +237,10 @@ function prepareLaunch(
   const priority = options.priority ?? task.priority ?? 0;
   const ttl = options.ttl ?? settings.ttl;
   const runAt = options.delay ? now + options.delay : undefined;
-  const meta = { ...options.meta };
+  const meta: Record<string, unknown> = { ...options.meta };
+  // Kept on the record (in `meta`, which every store keeps) so that it shows why it waits.
+  if (options.dependsOn !== undefined)
+    meta.dependsOn = [...checkDependsOn(task.name, key, options.dependsOn)];
   const encoded = encodeInput(task.name, settings.codec, input);
   const record: ComputationRecord = {
     key,
@@ -288,6 +317,31 @@ async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): P
 }
 
 const boundStores = new WeakMap<ComputationBackend, WeakSet<ComputationStore>>();
+
+/** Holds `invocations` back from the backend until the launch's parents end (flow/dependencies.ts). */
+function holdLaunch(
+  settings: LaunchSettings,
+  options: LaunchOptions,
+  invocations: readonly Invocation[],
+): void {
+  holdUntilParentsEnd({
+    store: settings.store,
+    keys: invocations.map((invocation) => invocation.key),
+    parents: options.dependsOn!,
+    ttl: options.ttl ?? settings.ttl,
+    ...(settings.clock === undefined ? {} : { clock: settings.clock }),
+    ...(settings.logger === undefined ? {} : { logger: settings.logger }),
+    start: async (keys) => {
+      const starting = invocations.filter((invocation) => keys.includes(invocation.key));
+      try {
+        if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(starting);
+        else for (const invocation of starting) await settings.backend.launch(invocation);
+      } catch (error) {
+        await Promise.all(starting.map((invocation) => markLaunchFailed(settings, invocation.key, error)));
+      }
+    },
+  });
+}
 
 /** A launch the backend refused can never start: `pending → failed`, unless a cancel or a worker got there first. */
 async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {

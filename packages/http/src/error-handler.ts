@@ -7,6 +7,7 @@ import {
   RateLimitError,
   TaskNotFoundError,
   TimeoutError,
+  UnknownDependencyError,
   ValidationError,
 } from '@au/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -46,6 +47,9 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     });
   }
   if (InvalidKeyError.isInstance(error)) return answer(400, 'INVALID_ID', error.message);
+  if (UnknownDependencyError.isInstance(error)) {
+    return answer(400, 'UNKNOWN_DEPENDENCY', error.message, { missing: error.missing });
+  }
   if (ComputationNotFoundError.isInstance(error)) return answer(404, 'NOT_FOUND', error.message);
   if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
   if (RateLimitError.isInstance(error)) {

@@ -90,6 +90,11 @@ export function taskRouteSchema(task: TaskDefinition): JsonSchema {
       properties: {
         ...(waitQuery.properties as JsonSchema),
         async: { type: 'boolean', description: 'Answer 202 at once (like `Prefer: respond-async`)' },
+        dependsOn: {
+          type: 'string',
+          description:
+            'Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled',
+        },
       },
     },
     response: {

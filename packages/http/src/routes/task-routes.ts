@@ -11,6 +11,7 @@ import { findRecord } from './find-record';
 interface TaskQuery {
   async?: string;
   wait?: string;
+  dependsOn?: string;
 }
 
 /**
@@ -38,12 +39,11 @@ export function registerTaskRoutes(app: FastifyInstance, state: PluginState, pre
         const respondAsync = parseFlag(request.query.async, 'async') || prefersAsync(request.headers.prefer);
         const wait = respondAsync ? 0 : parseWait(request.query.wait, state.defaultWait, state.maxWait);
         const idempotencyKey = request.headers['idempotency-key'];
-        const { key, existing } = await launchComputation(
-          task,
-          request.body,
-          settings,
-          typeof idempotencyKey === 'string' ? { key: idempotencyKey } : {},
-        );
+        const dependsOn = request.query.dependsOn?.split(',').filter((id) => id.length > 0);
+        const { key, existing } = await launchComputation(task, request.body, settings, {
+          ...(typeof idempotencyKey === 'string' ? { key: idempotencyKey } : {}),
+          ...(dependsOn === undefined || dependsOn.length === 0 ? {} : { dependsOn }),
+        });
         const location = `${prefix}/tasks/${key}`;
         reply.header('location', location);
         if (wait > 0) return finished(state, reply, await waitWithin(state, key, wait, reply));

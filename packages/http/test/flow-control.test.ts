@@ -57,3 +57,30 @@ describe('@au/http full queues', () => {
     });
   });
 });
+
+describe('@au/http dependencies', () => {
+  let built: Built | undefined;
+  afterEach(async () => {
+    await built?.app.close();
+    await built?.backend.close({ timeout: 0 });
+    await built?.store.close();
+    built = undefined;
+  });
+
+  describe('when POST /{task}?dependsOn= names computations', () => {
+    it('should start once they completed, and refuse an unknown one with 400', async () => {
+      built = await buildApp({ tasks: [slow] });
+      const parent = (await post(built.app, '/slow?async=true', { ms: 100 })).json();
+      const child = await post(built.app, `/slow?dependsOn=${parent.taskId}&wait=5`, { ms: 1 });
+      expect(child.statusCode).toBe(200);
+      expect(child.json().result).toBe('slept');
+      const record = await built.store.get(child.json().taskId);
+      expect(record?.meta?.dependsOn).toEqual([parent.taskId]);
+      expect(record?.startedAt).toBeGreaterThanOrEqual((await built.store.get(parent.taskId))!.finishedAt!);
+      const orphan = await post(built.app, '/slow?dependsOn=nope&async=true', { ms: 1 });
+      expect(orphan.statusCode).toBe(400);
+      expect(orphan.json().error).toMatchObject({ code: 'UNKNOWN_DEPENDENCY', missing: ['nope'] });
+      expect((await built.store.list({})).records).toHaveLength(2);
+    });
+  });
+});
