@@ -1,5 +1,6 @@
 export { type AsyncComputation, type AsyncComputeOptions, asyncCompute } from './async-compute';
 export { InProcessBackend, type InProcessBackendOptions } from './backends/in-process-backend';
+export { RoutingBackend, type RoutingBackendOptions } from './backends/routing-backend';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';

@@ -110,6 +110,12 @@ export interface ComputationBackend {
    */
   queued?(task?: string): Promise<number>;
 
+  /**
+   * For a backend that composes others (`RoutingBackend`): the one that runs `task`. Core
+   * checks that backend's `maxQueued` too. Throws `ConfigError` when none serves it.
+   */
+  route?(task: TaskDefinition): ComputationBackend;
+
   // ---- Stopping -------------------------------------------------------------------
 
   /**

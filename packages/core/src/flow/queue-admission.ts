@@ -19,6 +19,12 @@ export async function admitLaunch(
   backend: ComputationBackend,
   count: number,
 ): Promise<() => void> {
+  // A composing backend (RoutingBackend) bounds nothing itself: the one it routes to does.
+  while (backend.route !== undefined) {
+    const routed = backend.route(task);
+    if (routed === backend) break;
+    backend = routed;
+  }
   const limits: { scope: 'task' | 'backend'; limit: number }[] = [];
   if (task.maxQueued !== undefined) limits.push({ scope: 'task', limit: task.maxQueued });
   if (backend.maxQueued !== undefined) limits.push({ scope: 'backend', limit: backend.maxQueued });
