@@ -11,13 +11,14 @@ import { BullMQBackend } from './bullmq-backend';
  */
 export const backendProvider: BackendProvider = {
   matches: (value) => value === 'bullmq',
-  create: ({ env, store, concurrency, tasks, taskModules }) => {
+  create: ({ env, store, concurrency, maxQueued, tasks, taskModules }) => {
     const embedded = /^(1|true|yes)$/i.test(env.AU_BULLMQ_EMBEDDED_WORKER ?? '');
     return new BullMQBackend({
       connection: redisUrlFromEnv(env),
       queue: env.AU_QUEUE || 'au',
       prefix: env.AU_BULLMQ_PREFIX || 'bull',
       ...(taskModules.length > 0 ? { tasks } : {}),
+      ...(maxQueued === undefined ? {} : { maxQueued }),
       ...(embedded ? { worker: { store, concurrency: concurrency ?? 10, tasks } } : {}),
     });
   },

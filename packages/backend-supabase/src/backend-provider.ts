@@ -47,6 +47,7 @@ function sharedOptions(context: BackendProviderContext): QueueBackendOptions {
   const options: QueueBackendOptions = { store: context.store, worker: context.tasks.size > 0 };
   if (context.tasks.size > 0) options.tasks = context.tasks;
   if (context.concurrency !== undefined) options.maxConcurrentTasks = context.concurrency;
+  if (context.maxQueued !== undefined) options.maxQueued = context.maxQueued;
   if (context.env.AU_QUEUE) options.queue = context.env.AU_QUEUE;
   return options;
 }
