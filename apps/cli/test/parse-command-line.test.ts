@@ -38,6 +38,11 @@ const table: [string, string[], Expected][] = [
     { command: 'submit', options: { idempotencyKey: 'k1' } },
   ],
   [
+    'submit with dependencies',
+    ['submit', 'sleep', '--depends-on', 'a, b'],
+    { command: 'submit', options: { dependsOn: ['a', 'b'] } },
+  ],
+  [
     'global options before the command',
     ['--url', 'http://h:1', '--api-key', 'k', 'status', 'x'],
     { command: 'status', options: { id: 'x' }, globals: { url: 'http://h:1', apiKey: 'k' } },

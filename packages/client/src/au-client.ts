@@ -20,6 +20,11 @@ export interface SubmitOptions {
   wait?: number;
   /** Your own id: submitting twice with one key gives one computation. */
   idempotencyKey?: string;
+  /**
+   * Ids of computations this one waits for: it starts once they all completed, and ends
+   * without running when one fails or is cancelled. An unknown id is a 400 (`UNKNOWN_DEPENDENCY`).
+   */
+  dependsOn?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -68,6 +73,8 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     const query = new URLSearchParams();
     if (options.async) query.set('async', 'true');
     if (options.wait !== undefined) query.set('wait', String(options.wait));
+    if (options.dependsOn !== undefined && options.dependsOn.length > 0)
+      query.set('dependsOn', options.dependsOn.join(','));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     return this.#request<TaskOutcome<Tasks[Name]['result']>>('POST', `/${encodePath(task)}`, {

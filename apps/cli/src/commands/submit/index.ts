@@ -19,6 +19,8 @@ export interface SubmitOptions {
   /** `--async`: print the id and return. */
   async?: boolean;
   idempotencyKey?: string;
+  /** `--depends-on a,b`: ids this computation waits for. */
+  dependsOn?: string[];
 }
 
 /**
@@ -40,6 +42,7 @@ export async function run(options: SubmitOptions, context: CommandContext): Prom
     accepted = await client.submit(options.task, input, {
       async: true,
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(options.dependsOn === undefined ? {} : { dependsOn: options.dependsOn }),
     });
   } catch (error) {
     if (AuHttpError.isInstance(error) && error.code === 'TASK_NOT_FOUND') {
