@@ -54,3 +54,31 @@ describe('job server routes (AU_ROUTES)', () => {
     });
   });
 });
+
+describe('failInterrupted with routes', () => {
+  describe('when a route is durable', () => {
+    it('should leave pending records alone: they may wait in its queue', async () => {
+      const { InProcessBackend, MemoryStore } = await import('@au/core');
+      const { failInterrupted } = await import('../src/fail-interrupted');
+      const store = new MemoryStore();
+      await store.create({
+        key: 'queued',
+        task: 'factorial',
+        status: 'pending',
+        attempt: 0,
+        maxAttempts: 1,
+        createdAt: 1,
+      });
+      const local = new InProcessBackend();
+      const durable = Object.assign(new InProcessBackend(), {
+        capabilities: { inlineFunctions: false, durable: true, priority: true, preemptiveCancel: false },
+      });
+      const mixed = new RoutingBackend({ routes: { cpu: durable }, default: local });
+      expect(await failInterrupted(store, mixed, { logger: silent })).toBe(0);
+      expect((await store.get('queued'))?.status).toBe('pending');
+      const allLocal = new RoutingBackend({ routes: { cpu: new InProcessBackend() }, default: local });
+      expect(await failInterrupted(store, allLocal, { logger: silent })).toBe(1);
+      await Promise.all([mixed.close(), allLocal.close()]);
+    });
+  });
+});

@@ -160,7 +160,7 @@ export class BullMQBackend implements ComputationBackend {
       this.#withTimeout('launch', this.#launchTimeout, () =>
         this.queue.add(
           invocation.task,
-          toJobData(invocation),
+          this.#jobData(invocation),
           toJobOptions(invocation, Date.now(), this.#jobOptions),
         ),
       ),
@@ -173,7 +173,7 @@ export class BullMQBackend implements ComputationBackend {
     const now = Date.now();
     const jobs = invocations.map((invocation) => ({
       name: invocation.task,
-      data: toJobData(invocation),
+      data: this.#jobData(invocation),
       opts: toJobOptions(invocation, now, this.#jobOptions),
     }));
     await this.#whileTracked(invocations, () =>
@@ -338,6 +338,13 @@ export class BullMQBackend implements ComputationBackend {
     started.catch(() => undefined);
     this.#startedWorker = started;
     return started;
+  }
+
+  /** The job's data; marked when its task's waiting jobs are counted. */
+  #jobData(invocation: Invocation): JobData {
+    const data = toJobData(invocation);
+    if (this.#trackedTasks.has(invocation.task)) data.counted = true;
+    return data;
   }
 
   /** Runs `add` with the waiting jobs of tracked tasks counted: ids in before, out again if it fails. */

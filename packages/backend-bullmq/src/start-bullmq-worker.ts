@@ -163,7 +163,11 @@ export async function startWorker(
     giveBackDelay: options.giveBackDelay ?? 1000,
     running,
     onOutcome: options.onOutcome,
-    onStart: (job) => void untrackQueued(connection.redis, queuedJobsKey(prefix, queue, job.name), [job.id!]),
+    // Only jobs counted for a task's maxQueued cost the extra command.
+    onStart: (job) => {
+      if (job.data.counted)
+        void untrackQueued(connection.redis, queuedJobsKey(prefix, queue, job.name), [job.id!]);
+    },
   });
   const worker = new Worker<JobData>(queue, processor, {
     connection: connection.redis,
