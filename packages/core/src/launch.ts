@@ -318,6 +318,40 @@ async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): P
 
 const boundStores = new WeakMap<ComputationBackend, WeakSet<ComputationStore>>();
 
+/**
+ * Takes up again the hold of a dependent whose launching process stopped while it
+ * waited: `record` is `pending` with `meta.dependsOn`. It is handed to the backend once its
+ * parents completed, or ended as at launch. Handing over a dependent a queue already
+ * holds is harmless (BullMQ and the Postgres queue enqueue a key once; a second run of an
+ * in-process one finds its record claimed), so callers may resume every pending dependent.
+ * Returns false when the record is not such a dependent.
+ */
+export async function resumeHeldLaunch(
+  task: TaskDefinition,
+  record: ComputationRecord,
+  settings: LaunchSettings,
+): Promise<boolean> {
+  const dependsOn = record.meta?.dependsOn;
+  if (record.status !== 'pending' || !Array.isArray(dependsOn) || dependsOn.length === 0) return false;
+  await prepareBackend(task, settings);
+  const invocation: Invocation = {
+    key: record.key,
+    task: record.task,
+    args: record.args,
+    priority: record.priority ?? 0,
+    retry: toRetrySpec(settings.retry),
+  };
+  if (record.runAt !== undefined) invocation.runAt = record.runAt;
+  if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
+  if (record.ttl !== undefined) invocation.ttl = record.ttl;
+  holdLaunch(
+    settings,
+    { dependsOn: dependsOn as string[], ...(record.ttl === undefined ? {} : { ttl: record.ttl }) },
+    [invocation],
+  );
+  return true;
+}
+
 /** Holds `invocations` back from the backend until the launch's parents end (flow/dependencies.ts). */
 function holdLaunch(
   settings: LaunchSettings,

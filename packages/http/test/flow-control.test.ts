@@ -84,3 +84,63 @@ describe('@au/http dependencies', () => {
     });
   });
 });
+
+describe('@au/http resumed dependents', () => {
+  let built: Built | undefined;
+  afterEach(async () => {
+    await built?.app.close();
+    await built?.backend.close({ timeout: 0 });
+    await built?.store.close();
+    built = undefined;
+  });
+
+  describe('when a previous process left dependents pending', () => {
+    it('should take them up when ready: run one whose parent completed, end one whose parent failed', async () => {
+      const { MemoryStore } = await import('@au/core');
+      const store = new MemoryStore();
+      const base = { task: 'slow', attempt: 0, maxAttempts: 1, createdAt: Date.now() } as const;
+      await store.create({
+        ...base,
+        key: 'done',
+        status: 'completed',
+        value: 'slept',
+        finishedAt: Date.now(),
+      });
+      await store.create({
+        ...base,
+        key: 'broken',
+        status: 'failed',
+        error: { name: 'Error', message: 'boom' },
+      });
+      // What a launch held by a process that then died leaves behind.
+      await store.create({
+        ...base,
+        key: 'orphan-ok',
+        status: 'pending',
+        args: { ms: 1 },
+        meta: { dependsOn: ['done'] },
+      });
+      await store.create({
+        ...base,
+        key: 'orphan-ko',
+        status: 'pending',
+        args: { ms: 1 },
+        meta: { dependsOn: ['broken'] },
+      });
+      built = await buildApp({ tasks: [slow], store });
+      const ended = async (key: string) => {
+        for (let tries = 0; tries < 100; tries++) {
+          const record = await store.get(key);
+          if (record !== undefined && record.status !== 'pending' && record.status !== 'running')
+            return record;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`${key} did not end`);
+      };
+      expect((await ended('orphan-ok')).status).toBe('completed');
+      const failed = await ended('orphan-ko');
+      expect(failed.status).toBe('failed');
+      expect(failed.error?.message).toContain('its parent "broken" failed');
+    });
+  });
+});
