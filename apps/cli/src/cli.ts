@@ -156,9 +156,19 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
     .option('--delay <ms>', 'milliseconds to wait before it may start', parseDelay)
     .option('-t, --tag <tag>', 'a tag to list it by (repeat for several)', collectTag)
     .option('--ttl <seconds>', 'seconds its record is kept after it ends', parseTtl)
+    .option(
+      '--depends-on <ids>',
+      'comma-separated ids: start once they all completed (a failed or cancelled one ends this too)',
+      (value: string) =>
+        value
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id.length > 0),
+    )
     .addHelpText(
       'after',
       examples(`  $ au submit factorial n=20
+  $ au submit factorial n=30 --depends-on 0190a1b2-…   # after that one completed
   $ au submit primes --input '{"limit": 2000000}' --wait 10
   $ au submit sleep seconds=60 --async           # prints the id
   $ au submit report day=2026-01-31 --key report-2026-01-31 --tag nightly --priority 5

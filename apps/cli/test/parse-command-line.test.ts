@@ -67,6 +67,11 @@ const table: [string, string[], Expected][] = [
   ['a zero --ttl', ['submit', 'x', '--ttl', '0'], { exitCode: 2, error: /seconds > 0/ }],
   ['an empty --tag', ['submit', 'x', '--tag', ','], { exitCode: 2, error: /not empty/ }],
   [
+    'submit with dependencies',
+    ['submit', 'sleep', '--depends-on', 'a, b'],
+    { command: 'submit', options: { dependsOn: ['a', 'b'] } },
+  ],
+  [
     'global options before the command',
     ['--url', 'http://h:1', '--api-key', 'k', 'status', 'x'],
     { command: 'status', options: { id: 'x' }, globals: { url: 'http://h:1', apiKey: 'k' } },

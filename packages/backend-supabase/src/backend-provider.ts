@@ -53,6 +53,7 @@ function sharedOptions(context: BackendProviderContext): QueueBackendOptions {
   };
   if (context.tasks.size > 0) options.tasks = context.tasks;
   if (context.concurrency !== undefined) options.maxConcurrentTasks = context.concurrency;
+  if (context.maxQueued !== undefined) options.maxQueued = context.maxQueued;
   if (context.env.AU_QUEUE) options.queue = context.env.AU_QUEUE;
   return options;
 }

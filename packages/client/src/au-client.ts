@@ -34,6 +34,11 @@ export interface SubmitOptions {
   tags?: string[];
   /** Seconds the record is kept after it ends. @default the server's */
   ttl?: number;
+  /**
+   * Ids of computations this one waits for: it starts once they all completed, and ends
+   * without running when one fails or is cancelled. An unknown id is a 400 (`UNKNOWN_DEPENDENCY`).
+   */
+  dependsOn?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -86,6 +91,8 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
       if (options[name] !== undefined) query.set(name, String(options[name]));
     }
     for (const tag of options.tags ?? []) query.append('tags', tag);
+    if (options.dependsOn !== undefined && options.dependsOn.length > 0)
+      query.set('dependsOn', options.dependsOn.join(','));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     return this.#request<TaskOutcome<Tasks[Name]['result']>>('POST', `/${encodePath(task)}`, {

@@ -82,6 +82,18 @@ describe('@au/client', () => {
       expect(outcome).toEqual({ taskId: submitted.taskId, status: 'completed', result: { waited: 200 } });
     });
 
+    it('should start a computation after the ones it depends on, and refuse unknown ones', async () => {
+      const parent = await client.submit('wait', { ms: 100 }, { async: true });
+      const child = await client.submit('add', { a: 1, b: 2 }, { dependsOn: [parent.taskId], wait: 5 });
+      expect(child).toMatchObject({ status: 'completed', result: 3 });
+      const parentStatus = await client.status(parent.taskId);
+      expect(parentStatus.status).toBe('completed');
+      const error = await client
+        .submit('add', { a: 1, b: 2 }, { dependsOn: ['no-such-id'] })
+        .catch((caught: unknown) => caught);
+      expect(AuHttpError.isInstance(error) && error.code).toBe('UNKNOWN_DEPENDENCY');
+    });
+
     it('should report a failure as an outcome with the error', async () => {
       const outcome = await client.submit('crash', undefined);
       expect(outcome).toMatchObject({ status: 'failed', error: { message: 'crashed on purpose' } });

@@ -57,6 +57,13 @@ export const settingsSchema = z.strictObject({
   ttl: positiveInteger.optional(),
   /** `AU_CONCURRENCY`. */
   concurrency: positiveInteger.optional(),
+  /** `AU_MAX_QUEUED`: most computations that may wait to start on the backend. */
+  maxQueued: positiveInteger.optional(),
+  /**
+   * `AU_ROUTES`: the backend (an `AU_BACKEND` value) for tasks of each resource hint,
+   * e.g. `{ cpu: 'process', io: 'inline' }`; other tasks run on `backend`.
+   */
+  routes: z.strictObject({ cpu: text.optional(), io: text.optional(), memory: text.optional() }).optional(),
   server: serverSettingsSchema.optional(),
   /** Other `AU_*` variables (a provider's own, e.g. `AU_REDIS_URL`, `AU_QUEUE`), as defaults. */
   env: z.record(z.string().regex(/^AU_[A-Z0-9_]+$/, 'must be an AU_* variable name'), z.string()).optional(),

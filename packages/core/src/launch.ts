@@ -6,6 +6,8 @@ import type { ComputationStore } from './contracts/store';
 import { KeyConflictError } from './errors/key-conflict-error';
 import { KeyExistsError } from './errors/key-exists-error';
 import { ValidationError } from './errors/validation-error';
+import { checkDependsOn, holdUntilParentsEnd, parentsCompleted } from './flow/dependencies';
+import { admitLaunch } from './flow/queue-admission';
 import { checkOptions, optionNames } from './internal/check-options';
 import { sameValue } from './internal/same-value';
 import { validateInput } from './internal/validate-input';
@@ -41,6 +43,13 @@ export interface LaunchOptions {
   parent?: string;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+  /**
+   * Keys of computations (in the same store) this one waits for: it starts once they all
+   * completed, and ends without running when one fails (`failed`, DependencyFailedError)
+   * or is cancelled (`cancelled`). An unknown key is refused at launch (UnknownDependencyError).
+   * See docs/flow-control.md.
+   */
+  dependsOn?: readonly string[];
 }
 
 /** Everything a launch needs, resolved from the task, the caller's options and the defaults. */
@@ -78,25 +87,39 @@ export async function launchComputation(
 ): Promise<LaunchResult> {
   const prepared = prepareLaunch(task, args, settings, options);
   await prepareBackend(task, settings);
+  // Unknown parents are refused before anything is written.
+  const held =
+    options.dependsOn !== undefined &&
+    !(await parentsCompleted(settings.store, task.name, options.dependsOn));
   let existing = false;
-  await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
-    const record = withMeta(prepared.record, prepared.context.meta);
-    if (options.key === undefined) await settings.store.create(record);
-    else {
-      const created = await createKeyed(task, record, settings, options);
-      if (created === 'joined') {
-        existing = true;
+  // A full queue refuses before anything is written (flow/queue-admission.ts).
+  const release = await admitLaunch(task, settings.backend, 1);
+  try {
+    await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
+      const record = withMeta(prepared.record, prepared.context.meta);
+      if (options.key === undefined) await settings.store.create(record);
+      else {
+        const created = await createKeyed(task, record, settings, options);
+        if (created === 'joined') {
+          existing = true;
+          return;
+        }
+        if (created === 'replaced') prepared.invocation.replaces = true;
+      }
+      if (held) {
+        holdLaunch(settings, options, [prepared.invocation]);
         return;
       }
-      if (created === 'replaced') prepared.invocation.replaces = true;
-    }
-    try {
-      await settings.backend.launch(prepared.invocation);
-    } catch (error) {
-      await markLaunchFailed(settings, prepared.record.key, error);
-      throw error;
-    }
-  });
+      try {
+        await settings.backend.launch(prepared.invocation);
+      } catch (error) {
+        await markLaunchFailed(settings, prepared.record.key, error);
+        throw error;
+      }
+    });
+  } finally {
+    release();
+  }
   return { key: prepared.record.key, existing };
 }
 
@@ -181,6 +204,24 @@ export async function launchMany(
     );
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
   await prepareBackend(task, settings);
+  const held =
+    options.dependsOn !== undefined &&
+    !(await parentsCompleted(settings.store, task.name, options.dependsOn));
+  const release = await admitLaunch(task, settings.backend, prepared.length);
+  try {
+    return await launchPrepared(prepared, settings, held ? options : undefined);
+  } finally {
+    release();
+  }
+}
+
+/** `launchMany` once admitted: creates the records, then hands them to the backend. */
+async function launchPrepared(
+  prepared: readonly ReturnType<typeof prepareLaunch>[],
+  settings: LaunchSettings,
+  /** The launch's options when it waits for parents that have not completed yet. */
+  heldFor: LaunchOptions | undefined,
+): Promise<LaunchResult[]> {
   const created: (Invocation | undefined)[] = new Array(prepared.length);
   /** Keys whose create was sent: a create that failed may still have been written (a lost reply). */
   const sent: string[] = [];
@@ -228,6 +269,10 @@ export async function launchMany(
   }
   const results: LaunchResult[] = prepared.map((item) => ({ key: item.record.key, existing: false }));
   const invocations = created.filter((invocation): invocation is Invocation => invocation !== undefined);
+  if (heldFor !== undefined) {
+    holdLaunch(settings, heldFor, invocations);
+    return results;
+  }
   try {
     if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(invocations);
     else for (const invocation of invocations) await settings.backend.launch(invocation);
@@ -247,6 +292,7 @@ const LAUNCH_OPTIONS = optionNames<LaunchOptions>({
   meta: true,
   parent: true,
   ttl: true,
+  dependsOn: true,
 });
 
 function prepareLaunch(
@@ -277,7 +323,10 @@ function prepareLaunch(
   const priority = options.priority ?? task.priority ?? 0;
   const ttl = options.ttl ?? settings.ttl;
   const runAt = options.delay ? now + options.delay : undefined;
-  const meta = { ...options.meta };
+  const meta: Record<string, unknown> = { ...options.meta };
+  // Kept on the record (in `meta`, which every store keeps) so that it shows why it waits.
+  if (options.dependsOn !== undefined)
+    meta.dependsOn = [...checkDependsOn(task.name, key, options.dependsOn)];
   const encoded = encodeInput(task.name, settings.codec, input);
   const record: ComputationRecord = {
     key,
@@ -354,6 +403,65 @@ async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): P
 }
 
 const boundStores = new WeakMap<ComputationBackend, WeakSet<ComputationStore>>();
+
+/**
+ * Takes up again the hold of a dependent whose launching process stopped while it
+ * waited: `record` is `pending` with `meta.dependsOn`. It is handed to the backend once its
+ * parents completed, or ended as at launch. Handing over a dependent a queue already
+ * holds is harmless (BullMQ and the Postgres queue enqueue a key once; a second run of an
+ * in-process one finds its record claimed), so callers may resume every pending dependent.
+ * Returns false when the record is not such a dependent.
+ */
+export async function resumeHeldLaunch(
+  task: TaskDefinition,
+  record: ComputationRecord,
+  settings: LaunchSettings,
+): Promise<boolean> {
+  const dependsOn = record.meta?.dependsOn;
+  if (record.status !== 'pending' || !Array.isArray(dependsOn) || dependsOn.length === 0) return false;
+  await prepareBackend(task, settings);
+  const invocation: Invocation = {
+    key: record.key,
+    task: record.task,
+    args: record.args,
+    priority: record.priority ?? 0,
+    retry: toRetrySpec(settings.retry),
+  };
+  if (record.runAt !== undefined) invocation.runAt = record.runAt;
+  if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
+  if (record.ttl !== undefined) invocation.ttl = record.ttl;
+  holdLaunch(
+    settings,
+    { dependsOn: dependsOn as string[], ...(record.ttl === undefined ? {} : { ttl: record.ttl }) },
+    [invocation],
+  );
+  return true;
+}
+
+/** Holds `invocations` back from the backend until the launch's parents end (flow/dependencies.ts). */
+function holdLaunch(
+  settings: LaunchSettings,
+  options: LaunchOptions,
+  invocations: readonly Invocation[],
+): void {
+  holdUntilParentsEnd({
+    store: settings.store,
+    keys: invocations.map((invocation) => invocation.key),
+    parents: options.dependsOn!,
+    ttl: options.ttl ?? settings.ttl,
+    ...(settings.clock === undefined ? {} : { clock: settings.clock }),
+    ...(settings.logger === undefined ? {} : { logger: settings.logger }),
+    start: async (keys) => {
+      const starting = invocations.filter((invocation) => keys.includes(invocation.key));
+      try {
+        if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(starting);
+        else for (const invocation of starting) await settings.backend.launch(invocation);
+      } catch (error) {
+        await Promise.all(starting.map((invocation) => markLaunchFailed(settings, invocation.key, error)));
+      }
+    },
+  });
+}
 
 /** A launch the backend refused can never start: `pending → failed`, unless a cancel or a worker got there first. */
 async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {

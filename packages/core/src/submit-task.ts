@@ -17,7 +17,8 @@ export async function submitTask<Input, Result>(
   input: Input,
   options: AsyncComputeOptions & LaunchOptions = {},
 ): Promise<ComputationHandle<Result>> {
-  const { key, priority, delay, tags, meta, parent, idempotencyWindow, ...computeOptions } = options;
+  const { key, priority, delay, tags, meta, parent, idempotencyWindow, dependsOn, ...computeOptions } =
+    options;
   const launchOptions: LaunchOptions = {
     key,
     priority,
@@ -26,6 +27,7 @@ export async function submitTask<Input, Result>(
     meta,
     parent,
     idempotencyWindow,
+    dependsOn,
     ttl: options.ttl,
   };
   for (const name of Object.keys(launchOptions) as (keyof LaunchOptions)[]) {

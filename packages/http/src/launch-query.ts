@@ -10,6 +10,8 @@ export interface LaunchQuery {
   tags?: string | string[];
   ttl?: string;
   idempotencyWindow?: string;
+  /** Comma-separated keys of the computations this one waits for. */
+  dependsOn?: string;
 }
 
 /** Bounds of the numeric launch options over HTTP. */
@@ -25,7 +27,7 @@ export const LAUNCH_LIMITS = {
 
 /**
  * The launch options of a `POST /{task}` from its query (`key`, `priority`, `delay` in
- * ms, `tags` repeated or comma-separated, `ttl` and `idempotencyWindow` in seconds) and
+ * ms, `tags` repeated or comma-separated, `dependsOn` comma-separated keys, `ttl` and `idempotencyWindow` in seconds) and
  * its `Idempotency-Key` header. A bad value is a 400 naming the parameter.
  */
 export function parseLaunchOptions(
@@ -54,6 +56,11 @@ export function parseLaunchOptions(
   }
   const tags = parseTags(query.tags);
   if (tags !== undefined) options.tags = tags;
+  const dependsOn = single(query.dependsOn, 'dependsOn')
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
+  if (dependsOn !== undefined && dependsOn.length > 0) options.dependsOn = dependsOn;
   return options;
 }
 

@@ -119,6 +119,11 @@ export function taskRouteSchema(task: TaskDefinition, operationId = taskOperatio
           description:
             'With a key: seconds after the computation finished during which the key joins it; past them the key runs again',
         },
+        dependsOn: {
+          type: 'string',
+          description:
+            'Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled',
+        },
       },
     },
     response: {

@@ -99,6 +99,29 @@ export interface ComputationBackend {
    */
   register?(registration: TaskRegistration): void;
 
+  // ---- Flow control ---------------------------------------------------------------
+
+  /**
+   * Most computations that may wait to start (queued, delayed, backing off) on this
+   * backend; core refuses a launch past it with `QueueFullError` before anything is
+   * written. Needs `queued`. @default no limit
+   */
+  readonly maxQueued?: number;
+
+  /**
+   * How many computations wait to start here (queued, delayed, backing off; not
+   * running): of `task` only when it is given, else of every task. Core calls it before
+   * a launch when the task or the backend has a `maxQueued`. Optional: a backend without
+   * it cannot bound its queue, and a `maxQueued` on it is a `ConfigError` at launch.
+   */
+  queued?(task?: string): Promise<number>;
+
+  /**
+   * For a backend that composes others (`RoutingBackend`): the one that runs `task`. Core
+   * checks that backend's `maxQueued` too. Throws `ConfigError` when none serves it.
+   */
+  route?(task: TaskDefinition): ComputationBackend;
+
   // ---- Stopping -------------------------------------------------------------------
 
   /**

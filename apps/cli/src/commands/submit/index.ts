@@ -32,6 +32,8 @@ export interface SubmitOptions {
   tag?: string[];
   /** `--ttl <seconds>`. */
   ttl?: number;
+  /** `--depends-on a,b`: ids this computation waits for. */
+  dependsOn?: string[];
 }
 
 /**
@@ -99,11 +101,13 @@ function launchOptions(options: SubmitOptions): LaunchFlags {
   if (options.delay !== undefined) launch.delay = options.delay;
   if (options.tag !== undefined) launch.tags = options.tag;
   if (options.ttl !== undefined) launch.ttl = options.ttl;
+  if (options.dependsOn !== undefined && options.dependsOn.length > 0) launch.dependsOn = options.dependsOn;
   return launch;
 }
 
 interface LaunchFlags {
   idempotencyKey?: string;
+  dependsOn?: string[];
   idempotencyWindow?: number;
   priority?: number;
   delay?: number;
