@@ -307,6 +307,8 @@ export interface operations {
                 ttl?: number;
                 /** @description With a key: seconds after the computation finished during which the key joins it; past them the key runs again */
                 idempotencyWindow?: number;
+                /** @description Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled */
+                dependsOn?: string;
             };
             header?: {
                 /** @description Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT` */
@@ -422,6 +424,8 @@ export interface operations {
                 ttl?: number;
                 /** @description With a key: seconds after the computation finished during which the key joins it; past them the key runs again */
                 idempotencyWindow?: number;
+                /** @description Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled */
+                dependsOn?: string;
             };
             header?: {
                 /** @description Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT` */
@@ -537,6 +541,8 @@ export interface operations {
                 ttl?: number;
                 /** @description With a key: seconds after the computation finished during which the key joins it; past them the key runs again */
                 idempotencyWindow?: number;
+                /** @description Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled */
+                dependsOn?: string;
             };
             header?: {
                 /** @description Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT` */
@@ -651,6 +657,8 @@ export interface operations {
                 ttl?: number;
                 /** @description With a key: seconds after the computation finished during which the key joins it; past them the key runs again */
                 idempotencyWindow?: number;
+                /** @description Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled */
+                dependsOn?: string;
             };
             header?: {
                 /** @description Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT` */
