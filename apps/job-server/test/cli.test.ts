@@ -44,6 +44,9 @@ describe('readServerSettings', () => {
         exposeStacks: false,
         dataDir: './.au-data',
         tracing: false,
+        requestTimeout: 30_000,
+        headersTimeout: 10_000,
+        connectionTimeout: 120_000,
       });
     });
   });

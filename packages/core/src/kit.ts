@@ -60,6 +60,7 @@ export {
   executeComputation,
   type Runnable,
 } from './executor';
+export { checkMaxQueued } from './flow/check-max-queued';
 export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
@@ -71,6 +72,7 @@ export {
   type LaunchSettings,
   launchComputation,
   launchMany,
+  resumeHeldLaunch,
 } from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
 export { applyClaim, claimComputation } from './lifecycle/claim';

@@ -38,6 +38,15 @@ export const login = defineTask({
   run: ({ user }) => `welcome ${user}`,
 });
 
+/** A level reused in the input: `/openapi.json` shows it as a component (`$ref`). */
+const Level = z.enum(['low', 'high']).meta({ id: 'Level' });
+
+export const triage = defineTask({
+  name: 'triage',
+  input: z.object({ level: Level, escalateTo: Level.optional() }),
+  run: ({ level }) => level,
+});
+
 export const fail = defineTask({
   name: 'fail',
   run: () => {
@@ -60,7 +69,7 @@ export async function startDashboardApp(apiKey: string): Promise<{
   const backend = new InProcessBackend({ progressInterval: 20 });
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 200 } });
   await app.register(auHttp, {
-    tasks: [work, login, fail],
+    tasks: [work, login, triage, fail],
     store,
     backend,
     apiKeys: [apiKey],

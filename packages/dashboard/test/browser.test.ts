@@ -63,7 +63,10 @@ function apiFetch(path: string, init: { method?: string; body?: unknown } = {}) 
     async ({ path, init, key }) => {
       const response = await fetch(path, {
         method: init.method ?? 'GET',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
       });
       return { status: response.status, text: await response.text() };
@@ -281,6 +284,40 @@ describe.runIf(available)('the dashboard, operating a server', () => {
       expect((await apiFetch('/schedules/login-check')).status).toBe(404);
       await page.locator('#tabs a[data-page="computations"]').click();
       await expect.poll(() => page.locator('#page-computations').isVisible()).toBe(true);
+    });
+  });
+
+  describe('when a task is submitted with launch options', () => {
+    it('should read its input schema through component refs, and launch with tags, priority, delay and key', async () => {
+      const form = page.locator('#submit');
+      await form.locator('select[name="task"]').selectOption('triage');
+      // `level` is a `$ref` to the `Level` component: resolved, it is a select of its values.
+      const level = form.locator('select[name="level"]');
+      expect(await level.locator('option').allTextContents()).toEqual(['"low"', '"high"']);
+      await level.selectOption({ label: '"high"' });
+      await form.locator('.launch-options summary').click();
+      await form.locator('[name="key"]').fill('not a key');
+      await form.getByRole('button', { name: 'Run triage' }).click();
+      expect(await form.locator('.form-message').textContent()).toContain('key: use 1 to 200');
+      await form.locator('[name="key"]').fill('triage-1');
+      await form.locator('[name="tags"]').fill('urgent, ops');
+      await form.locator('[name="priority"]').fill('7');
+      await form.locator('[name="delay"]').fill('60000');
+      await form.getByRole('button', { name: 'Run triage' }).click();
+      await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/tasks/triage-1');
+      const record = await server.store.get('triage-1');
+      expect(record?.tags).toEqual(['urgent', 'ops']);
+      expect(record?.priority).toBe(7);
+      expect(record?.status).toBe('pending');
+      expect((record?.runAt ?? 0) - (record?.createdAt ?? 0)).toBeGreaterThanOrEqual(59_000);
+      await expect.poll(() => page.locator('#detail .tags').textContent()).toBe('urgentops');
+      // The same key with another input is refused (409 KEY_CONFLICT), and the form says why.
+      await level.selectOption({ label: '"low"' });
+      await form.getByRole('button', { name: 'Run triage' }).click();
+      await expect.poll(() => form.locator('.form-message').textContent()).toContain('triage-1');
+      expect(await form.locator('.form-message').getAttribute('class')).toContain('error-text');
+      expect((await apiFetch('/tasks/triage-1?purge=true', { method: 'DELETE' })).status).toBe(200);
+      expect(await server.store.get('triage-1')).toBeUndefined();
     });
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeBulk, runBulk } from '../src/app/bulk';
 import { countViews } from '../src/app/counts-view';
 import { duration, queueWait, relative, runDuration } from '../src/app/format';
+import { resolveRefs } from '../src/app/resolve-refs';
 import type { TaskView } from '../src/app/types';
 
 const at = (iso: string) => Date.parse(iso);
@@ -96,5 +97,39 @@ describe('dashboard bulk actions', () => {
     expect(outcome.done).toBe(9);
     expect(outcome.failed).toEqual([{ id: 'id-3', message: 'not found' }]);
     expect(describeBulk('Deleted', outcome)).toBe('Deleted 9; 1 failed (id-3: not found).');
+  });
+
+  describe('when an input schema points at components', () => {
+    const components = {
+      Level: { type: 'string', enum: ['low', 'high'] },
+      Node: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          children: { type: 'array', items: { $ref: '#/components/schemas/Node' } },
+        },
+      },
+    };
+
+    it('should inline them, merge a single allOf, and stop a recursion as {}', () => {
+      const schema = resolveRefs(
+        {
+          type: 'object',
+          properties: {
+            level: { $ref: '#/components/schemas/Level' },
+            tree: { allOf: [{ $ref: '#/components/schemas/Node' }], description: 'a tree' },
+            gone: { $ref: '#/components/schemas/Missing' },
+          },
+        } as never,
+        components,
+      );
+      expect(schema.properties?.level).toEqual({ type: 'string', enum: ['low', 'high'] });
+      expect(schema.properties?.tree).toEqual({
+        type: 'object',
+        description: 'a tree',
+        properties: { name: { type: 'string' }, children: { type: 'array', items: {} } },
+      });
+      expect(schema.properties?.gone).toEqual({});
+    });
   });
 });

@@ -62,5 +62,11 @@ describe('@au/http metrics and stats', () => {
       expect(response.json().error).toMatchObject({ code: 'INVALID_QUERY' });
       expect(response.json().error.message).toContain('window');
     });
+
+    it('should answer 400 to an undeclared query parameter', async () => {
+      const response = await app.inject('/stats?windw=60');
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'UNKNOWN_QUERY_PARAMETER', parameters: ['windw'] });
+    });
   });
 });

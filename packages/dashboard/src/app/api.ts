@@ -1,5 +1,7 @@
 import { parseServerSentEvents } from '@au/client';
 import type { ApiKey } from './api-key';
+import { type LaunchOptions, launchQuery } from './launch-options-form';
+import { resolveRefs } from './resolve-refs';
 import type {
   JsonSchema,
   LogsView,
@@ -131,11 +133,23 @@ export class Api {
     return this.#json('DELETE', `/schedules/${encodeURIComponent(id)}`);
   }
 
-  submit(task: string, input: unknown): Promise<{ taskId: string; status: TaskStatus }> {
-    return this.#json('POST', `/${encodeURIComponent(task).replaceAll('%3A', ':')}?async=true`, {
+  /**
+   * Launches `task` at once (`?async=true`) with the launch options as query parameters.
+   * A key already used by another input (409 `KEY_CONFLICT`) is an `ApiError`; a key that
+   * joins an ended computation answers with it (200, or 409 with its error).
+   */
+  async submit(
+    task: string,
+    input: unknown,
+    options: LaunchOptions = {},
+  ): Promise<{ taskId: string; status: TaskStatus }> {
+    const path = `/${encodeURIComponent(task).replaceAll('%3A', ':')}?${launchQuery(options)}`;
+    const answer = await this.#json<{ taskId?: string; status: TaskStatus }>('POST', path, {
       body: JSON.stringify(input),
       accept: [200, 202, 409],
     });
+    if (answer.taskId === undefined) throw new ApiError(409, answer);
+    return answer as { taskId: string; status: TaskStatus };
   }
 
   /**
@@ -155,6 +169,7 @@ export class Api {
           };
         }
       >;
+      components?: { schemas?: Record<string, unknown> };
     }>('GET', '/openapi.json');
     const tasks: TaskInfo[] = [];
     const paths = new Set<string>();
@@ -165,7 +180,8 @@ export class Api {
       const info: TaskInfo = { name: decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) };
       if (operation.description) info.description = operation.description;
       const schema = operation.requestBody?.content?.['application/json']?.schema;
-      if (schema !== undefined) info.schema = schema;
+      // Parts reused or recursive in the task's schema are components: inline them.
+      if (schema !== undefined) info.schema = resolveRefs(schema, document.components?.schemas);
       tasks.push(info);
     }
     return { tasks: tasks.sort((a, b) => a.name.localeCompare(b.name)), paths };

@@ -1,11 +1,13 @@
 import { type Api, ApiError } from './api';
 import { h, replaceChildren } from './dom';
+import { launchOptionsForm } from './launch-options-form';
 import { schemaForm } from './schema-form';
 import type { TaskInfo } from './types';
 
 /**
  * A form to submit any served task: pick the task, fill the fields generated from its
- * input schema, submit; the new computation opens in the detail view.
+ * input schema and, if wanted, the launch options (tags, priority, delay, key), submit;
+ * the new computation opens in the detail view.
  */
 export class SubmitView {
   readonly #api: Api;
@@ -45,6 +47,7 @@ export class SubmitView {
     );
     picker.value = task.name;
     const fields = schemaForm(task.schema);
+    const launch = launchOptionsForm();
     const message = h('p', { class: 'form-message', role: 'status' });
     const button = h('button', { type: 'submit', class: 'primary' }, `Run ${task.name}`);
     const form = h(
@@ -55,16 +58,17 @@ export class SubmitView {
         onsubmit: async (event) => {
           event.preventDefault();
           const read = fields.read();
-          if ('error' in read) {
+          const options = launch.read();
+          if ('error' in read || 'error' in options) {
             message.className = 'form-message error-text';
-            message.textContent = read.error;
+            message.textContent = 'error' in read ? read.error : 'error' in options ? options.error : '';
             return;
           }
           button.disabled = true;
           message.className = 'form-message';
           message.textContent = 'Submitting…';
           try {
-            const accepted = await this.#api.submit(task.name, read.value);
+            const accepted = await this.#api.submit(task.name, read.value, options.value);
             message.textContent = `Submitted ${accepted.taskId}`;
             this.#onSubmitted(accepted.taskId);
           } catch (error) {
@@ -78,6 +82,7 @@ export class SubmitView {
       h('label', { class: 'field' }, h('span', {}, 'task'), picker),
       task.description ? h('p', { class: 'muted' }, task.description) : null,
       fields.element,
+      launch.element,
       h('div', { class: 'actions' }, button),
       message,
     );
