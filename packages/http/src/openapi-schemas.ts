@@ -1,80 +1,42 @@
 import type { TaskDefinition } from '@au/core';
 import { toJSONSchema, type ZodType } from 'zod';
+import { LAUNCH_LIMITS } from './launch-query';
+import { ref } from './openapi-components';
 import { redriveBody } from './redrive-body';
 
 type JsonSchema = Record<string, unknown>;
 
-const errorBody: JsonSchema = {
-  type: 'object',
-  description: 'An error: `code` is stable, `message` says what to do',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-      required: ['code', 'message'],
-      additionalProperties: true,
-    },
-  },
-  required: ['error'],
-};
+/*
+ * Conventions of the route schemas (follow them for a new route):
+ * - `operationId`: lowerCamelCase verb + noun (`listTasks`, `getTask`); a task's route
+ *   is `run_<task name>` (see `taskOperationId`).
+ * - Bodies and answers point at the shared schemas of `openapi-components.ts` with
+ *   `ref('Name')`; a new shape used twice becomes a component there.
+ * - Every answer has a `description`; errors use `errorAnswer(description)` (the
+ *   `Error` component); a route that can be refused lists its 4xx answers.
+ * - Every query parameter is declared in `querystring`: the plugin refuses undeclared
+ *   ones (400 `UNKNOWN_QUERY_PARAMETER`). Request headers go in `headers`, answer
+ *   headers in the answer's `headers`.
+ * - A public route (no API key) sets `security: []`.
+ */
 
-const taskView: JsonSchema = {
-  type: 'object',
-  properties: {
-    taskId: { type: 'string' },
-    task: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled'] },
-    progress: {},
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        name: { type: 'string' },
-        message: { type: 'string' },
-        stack: { type: 'string' },
-      },
-    },
-    attempt: { type: 'integer' },
-    maxAttempts: { type: 'integer' },
-    priority: { type: 'integer' },
-    tags: { type: 'array', items: { type: 'string' } },
-    createdAt: { type: 'string', format: 'date-time' },
-    startedAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: 'string', format: 'date-time' },
-    expiresAt: { type: 'string', format: 'date-time' },
-    history: {
-      type: 'array',
-      description: 'The attempts that ended before the current one (retried), oldest first',
-      items: {
-        type: 'object',
-        properties: {
-          attempt: { type: 'integer' },
-          status: { type: 'string', enum: ['failed', 'cancelled'] },
-          error: { type: 'object', additionalProperties: true },
-          startedAt: { type: 'string', format: 'date-time' },
-          finishedAt: { type: 'string', format: 'date-time' },
-        },
-        required: ['attempt', 'status'],
-      },
-    },
-  },
-  required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
-};
+/** An error answer (the `Error` component) with its description. */
+export function errorAnswer(description: string): JsonSchema {
+  return { description, ...ref('Error') };
+}
 
-const accepted: JsonSchema = {
-  description: 'Accepted: still running; poll the `Location`',
-  type: 'object',
-  properties: { taskId: { type: 'string' }, status: { type: 'string' } },
-};
+/** An answer pointing at a component, with its description and headers. */
+function answer(description: string, component: string, headers?: JsonSchema): JsonSchema {
+  return { description, ...ref(component), ...(headers === undefined ? {} : { headers }) };
+}
 
-const failed: JsonSchema = {
-  description: 'The computation failed or was cancelled',
-  type: 'object',
-  properties: {
-    taskId: { type: 'string' },
-    status: { type: 'string' },
-    error: (taskView.properties as JsonSchema).error,
-  },
+const badQuery = errorAnswer(
+  'A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`)',
+);
+const unauthorized = errorAnswer('Missing or wrong API key (when the server has API keys)');
+
+const location = {
+  Location: { type: 'string', description: 'Where to poll the computation: `/tasks/{id}`' },
 };
 
 const idParams: JsonSchema = {
@@ -83,42 +45,101 @@ const idParams: JsonSchema = {
   required: ['id'],
 };
 
-const waitQuery: JsonSchema = {
-  type: 'object',
-  properties: {
-    wait: {
-      type: 'number',
-      minimum: 0,
-      description: 'Seconds to wait for the result (capped by the server)',
-    },
-  },
+const waitParameter: JsonSchema = {
+  type: 'number',
+  minimum: 0,
+  description: 'Seconds to wait for the result (capped by the server)',
 };
 
+/** The `operationId` of a task's route: `run_` then the name, characters outside `A-Za-z0-9._-` as `_`. */
+export function taskOperationId(task: string): string {
+  return `run_${task.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
 /** The OpenAPI description of `POST /{task}`; the body schema comes from the task's zod schema. */
-export function taskRouteSchema(task: TaskDefinition): JsonSchema {
+export function taskRouteSchema(task: TaskDefinition, operationId = taskOperationId(task.name)): JsonSchema {
   return {
+    operationId,
     summary: `Run ${task.name}`,
     ...(task.description === undefined ? {} : { description: task.description }),
     tags: ['tasks'],
     body: inputJsonSchema(task),
+    headers: {
+      type: 'object',
+      properties: {
+        'Idempotency-Key': {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+          description:
+            'Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT`',
+        },
+        Prefer: {
+          type: 'string',
+          description: '`respond-async` answers 202 at once, like `?async=true` (RFC 7240)',
+        },
+      },
+    },
     querystring: {
       type: 'object',
       properties: {
-        ...(waitQuery.properties as JsonSchema),
+        wait: waitParameter,
         async: { type: 'boolean', description: 'Answer 202 at once (like `Prefer: respond-async`)' },
+        key: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+          description: 'Your key for this computation (same as the `Idempotency-Key` header)',
+        },
+        priority: {
+          type: 'integer',
+          minimum: -LAUNCH_LIMITS.priority,
+          maximum: LAUNCH_LIMITS.priority,
+          description: "Higher runs first (default: the task's, else 0)",
+        },
+        delay: {
+          type: 'integer',
+          minimum: 0,
+          maximum: LAUNCH_LIMITS.delay,
+          description: 'Milliseconds to wait before the computation may start',
+        },
+        tags: {
+          type: 'array',
+          items: { type: 'string', maxLength: LAUNCH_LIMITS.tagLength },
+          maxItems: LAUNCH_LIMITS.tags,
+          description: 'Tags to list it by: the parameter repeated, or a comma-separated list',
+        },
+        ttl: {
+          type: 'number',
+          // OpenAPI 3.0 form: a flag on `minimum`.
+          minimum: 0,
+          exclusiveMinimum: true,
+          description: 'Seconds the record is kept after the computation ends (> 0)',
+        },
+        idempotencyWindow: {
+          type: 'number',
+          minimum: 0,
+          description:
+            'With a key: seconds after the computation finished during which the key joins it; past them the key runs again',
+        },
+        dependsOn: {
+          type: 'string',
+          description:
+            'Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled',
+        },
       },
     },
     response: {
-      200: {
-        description: 'The result',
-        type: 'object',
-        properties: { taskId: { type: 'string' }, status: { type: 'string' }, result: {} },
+      200: answer('The result', 'TaskResult', location),
+      202: answer('Accepted: still pending or running; poll the `Location`', 'TaskAccepted', location),
+      400: errorAnswer('Invalid input (`error.issues` lists the problems), key or query parameter'),
+      401: unauthorized,
+      409: {
+        description:
+          'The computation failed or was cancelled (`TaskFailed`), or the key is held by another input or task (`Error`, code `KEY_CONFLICT`)',
+        anyOf: [ref('TaskFailed'), ref('Error')],
       },
-      202: accepted,
-      400: { ...errorBody, description: 'Invalid input: `error.issues` lists the problems' },
-      401: { ...errorBody, description: 'Missing or wrong API key' },
-      409: failed,
-      413: { ...errorBody, description: 'Body too large' },
+      413: errorAnswer('Body too large'),
+      415: errorAnswer('The body is not JSON'),
+      429: errorAnswer('Rate limited: retry after `Retry-After` seconds'),
     },
   };
 }
@@ -144,10 +165,11 @@ export function inputJsonSchema(task: TaskDefinition): JsonSchema {
 
 /** The OpenAPI descriptions of the `/tasks` routes. */
 export function computationRouteSchemas() {
-  const notFound = { ...errorBody, description: 'No task with this id' };
-  const badId = { ...errorBody, description: 'Malformed id' };
+  const notFound = errorAnswer('No task with this id');
+  const badId = errorAnswer('Malformed id, or a query parameter refused');
   return {
     list: {
+      operationId: 'listTasks',
       summary: 'List tasks, newest first',
       tags: ['computations'],
       querystring: {
@@ -160,60 +182,72 @@ export function computationRouteSchemas() {
           cursor: { type: 'string', description: 'From the previous page' },
         },
       },
-      response: {
-        200: {
-          type: 'object',
-          properties: { items: { type: 'array', items: taskView }, cursor: { type: 'string' } },
-        },
-        400: errorBody,
-      },
+      response: { 200: answer('One page', 'TaskList'), 400: badQuery, 401: unauthorized },
     },
     get: {
+      operationId: 'getTask',
       summary: 'Status and progress of a task',
       tags: ['computations'],
       params: idParams,
-      response: { 200: taskView, 400: badId, 404: notFound },
+      response: { 200: answer('The task', 'TaskView'), 400: badId, 401: unauthorized, 404: notFound },
     },
     result: {
+      operationId: 'getTaskResult',
       summary: 'Result of a task',
       tags: ['computations'],
       params: idParams,
-      querystring: waitQuery,
+      querystring: { type: 'object', properties: { wait: waitParameter } },
       response: {
-        200: {
-          type: 'object',
-          properties: { taskId: { type: 'string' }, status: { type: 'string' }, result: {} },
-        },
-        202: accepted,
+        200: answer('The result', 'TaskResult'),
+        202: answer('Still pending or running', 'TaskAccepted'),
         400: badId,
+        401: unauthorized,
         404: notFound,
-        409: failed,
+        409: answer('The computation failed or was cancelled', 'TaskFailed'),
       },
     },
     cancel: {
+      operationId: 'cancelTask',
       summary: 'Cancel a task',
       tags: ['computations'],
       params: idParams,
       response: {
-        200: {
-          type: 'object',
-          properties: {
-            taskId: { type: 'string' },
-            cancelled: { type: 'boolean', description: 'true when it was still pending or running' },
-            status: { type: 'string' },
-          },
-        },
+        200: answer('What the cancel did', 'TaskCancelled'),
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
     events: {
+      operationId: 'streamTaskEvents',
       summary: 'Server-sent events of status and progress (resumable with Last-Event-ID)',
+      description:
+        'One `status` or `progress` event per change, each `data` the task as `GET /tasks/{id}` shows it; the stream ends after the terminal status. `HEAD` answers at once with the headers.',
       tags: ['computations'],
       params: idParams,
+      headers: {
+        type: 'object',
+        properties: {
+          'Last-Event-ID': {
+            type: 'string',
+            description: 'The id of the last event seen: resume after it',
+          },
+        },
+      },
       response: {
-        200: { description: 'text/event-stream; `data` is the task as `GET /tasks/{id}` shows it' },
+        200: {
+          description: 'The event stream',
+          content: {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description: '`id:`, `event: status | progress` and `data:` (a `TaskView` as JSON) per event',
+              },
+            },
+          },
+        },
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
@@ -230,23 +264,24 @@ export function retryRouteSchemas() {
   delete redriveJson.$schema;
   return {
     retry: {
+      operationId: 'retryTask',
       summary: 'Run a failed or cancelled task again under its id',
       description:
         'The attempt that ended goes into `history`; a full budget of retries starts. 409 while it is pending or running, or once it completed.',
       tags: ['computations'],
       params: idParams,
       response: {
-        202: { ...taskView, description: 'Re-opened (pending); poll `Location`' },
-        400: { ...errorBody, description: 'Malformed id' },
-        404: { ...errorBody, description: 'No task with this id' },
-        409: {
-          ...errorBody,
-          description:
-            'Not failed or cancelled (`error.status` says what it is), or its task is not served here',
-        },
+        202: answer('Re-opened (pending); poll the `Location`', 'TaskView', location),
+        400: errorAnswer('Malformed id, or a query parameter refused'),
+        401: unauthorized,
+        404: errorAnswer('No task with this id'),
+        409: errorAnswer(
+          'Not failed or cancelled (`RETRY_NOT_ALLOWED`, `error.status` says what it is), or its task is not served here (`TASK_NOT_SERVED`)',
+        ),
       },
     },
     redrive: {
+      operationId: 'redriveTasks',
       summary: 'Retry every failed (or cancelled) task that matches a filter',
       tags: ['dead letters'],
       body: {
@@ -254,32 +289,18 @@ export function retryRouteSchemas() {
         description: 'status defaults to "failed" (the dead letters); since is an ISO date or ms',
       },
       response: {
-        200: {
-          type: 'object',
-          properties: {
-            count: { type: 'integer' },
-            taskIds: { type: 'array', items: { type: 'string' } },
-            errors: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  taskId: { type: 'string' },
-                  code: { type: 'string' },
-                  message: { type: 'string' },
-                },
-              },
-            },
-          },
-        },
-        400: { ...errorBody, description: 'Invalid filter: `error.issues` lists the problems' },
-        404: {
-          ...errorBody,
-          description: 'Nothing matches the filter (NOTHING_TO_REDRIVE), or the task is not served',
-        },
+        200: answer('What was retried, and what could not be', 'RedriveResult'),
+        400: errorAnswer(
+          'Invalid filter (`INVALID_FILTER`, `error.issues` lists the problems), or a query parameter refused',
+        ),
+        401: unauthorized,
+        404: errorAnswer(
+          'Nothing matches the filter (`NOTHING_TO_REDRIVE`), or the task is not served (`TASK_NOT_FOUND`)',
+        ),
       },
     },
     deadLetters: {
+      operationId: 'listDeadLetters',
       summary: 'List dead letters (failed tasks), newest first',
       tags: ['dead letters'],
       querystring: {
@@ -290,21 +311,26 @@ export function retryRouteSchemas() {
           cursor: { type: 'string', description: 'From the previous page' },
         },
       },
-      response: {
-        200: {
-          type: 'object',
-          properties: { items: { type: 'array', items: taskView }, cursor: { type: 'string' } },
-        },
-        400: errorBody,
-      },
+      response: { 200: answer('One page', 'TaskList'), 400: badQuery, 401: unauthorized },
     },
     deadLetterCount: {
+      operationId: 'countDeadLetters',
       summary: 'Count dead letters',
       tags: ['dead letters'],
       querystring: { type: 'object', properties: filterQuery },
-      response: { 200: { type: 'object', properties: { count: { type: 'integer' } } } },
+      response: {
+        200: {
+          description: 'How many dead letters match',
+          type: 'object',
+          properties: { count: { type: 'integer' } },
+          required: ['count'],
+        },
+        400: badQuery,
+        401: unauthorized,
+      },
     },
     purgeDeadLetters: {
+      operationId: 'purgeDeadLetters',
       summary: 'Delete dead letters',
       tags: ['dead letters'],
       querystring: {
@@ -315,8 +341,14 @@ export function retryRouteSchemas() {
         },
       },
       response: {
-        200: { type: 'object', properties: { purged: { type: 'integer' } } },
-        400: errorBody,
+        200: {
+          description: 'How many dead letters were deleted',
+          type: 'object',
+          properties: { purged: { type: 'integer' } },
+          required: ['purged'],
+        },
+        400: badQuery,
+        401: unauthorized,
       },
     },
   };
@@ -324,9 +356,55 @@ export function retryRouteSchemas() {
 
 /** The OpenAPI descriptions of the health and metrics routes. */
 export function healthRouteSchemas() {
+  const health = {
+    type: 'object',
+    properties: { status: { type: 'string' } },
+    required: ['status'],
+  };
   return {
-    healthz: { summary: 'The process is up', tags: ['health'] },
-    readyz: { summary: 'The store and the backend answer', tags: ['health'] },
-    metrics: { summary: 'Prometheus metrics', tags: ['health'] },
+    healthz: {
+      operationId: 'getHealth',
+      summary: 'The process is up',
+      tags: ['health'],
+      security: [],
+      response: { 200: { description: 'Up', ...health }, 400: badQuery },
+    },
+    readyz: {
+      operationId: 'getReadiness',
+      summary: 'The store and the backend answer',
+      tags: ['health'],
+      security: [],
+      response: {
+        200: {
+          description: 'Ready',
+          ...health,
+          properties: {
+            status: { type: 'string' },
+            checks: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+        400: badQuery,
+        503: {
+          description: 'Not ready: `checks` says which part failed',
+          ...health,
+          properties: {
+            status: { type: 'string' },
+            checks: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+      },
+    },
+    metrics: {
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      tags: ['health'],
+      response: {
+        200: {
+          description: 'Metrics in the Prometheus text format',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        401: unauthorized,
+      },
+    },
   };
 }

@@ -53,7 +53,7 @@ export async function retryComputation(
     args: reopened.args,
     priority: reopened.priority ?? 0,
     retry: toRetrySpec(settings.retry),
-    reopened: true,
+    replaces: true,
   };
   if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
   const ttl = reopened.ttl ?? settings.ttl;

@@ -1,0 +1,25 @@
+import { AuError } from '@au/core';
+
+const NAME = 'PreviousJobActiveError';
+
+/**
+ * A key ran again (a retry, or a relaunch past its idempotency window) while the job of
+ * its previous run was still active in BullMQ (its record had ended, its worker had not
+ * let the job go): the new run could not be queued under the same job id. The record is
+ * marked failed with this error.
+ */
+export class PreviousJobActiveError extends AuError {
+  readonly key: string;
+
+  constructor({ key, queue }: { key: string; queue: string }) {
+    super('AU_PREVIOUS_JOB_ACTIVE', {
+      message: `[au] [bullmq] key "${key}" runs again but the job of its previous run is still active on queue "${queue}" (a worker is finishing it or died holding it): launch or retry it again once that job is gone`,
+    });
+    this.name = NAME;
+    this.key = key;
+  }
+
+  static override isInstance(error: unknown): error is PreviousJobActiveError {
+    return AuError.isInstance(error) && error.name === NAME;
+  }
+}
