@@ -278,6 +278,9 @@ export function retryRouteSchemas() {
         409: errorAnswer(
           'Not failed or cancelled (`RETRY_NOT_ALLOWED`, `error.status` says what it is), or its task is not served here (`TASK_NOT_SERVED`)',
         ),
+        429: errorAnswer(
+          'The queue of its task or backend is full (`QUEUE_FULL`): retry after `Retry-After` seconds',
+        ),
       },
     },
     redrive: {
