@@ -3,8 +3,11 @@ import { closestMatch } from './closest-match';
 import type { CommandContext } from './command-context';
 import type { CancelOptions } from './commands/cancel/index';
 import type { CleanupOptions } from './commands/cleanup/index';
+import type { DeadLettersOptions } from './commands/dead-letters/index';
 import type { ListOptions } from './commands/list/index';
+import type { RedriveOptions } from './commands/redrive/index';
 import type { ResultOptions } from './commands/result/index';
+import type { RetryOptions } from './commands/retry/index';
 import type { StatusOptions } from './commands/status/index';
 import type { SubmitOptions } from './commands/submit/index';
 import type { TasksOptions } from './commands/tasks/index';
@@ -38,6 +41,9 @@ export interface CommandOptionsMap {
   tasks: TasksOptions;
   worker: WorkerOptions;
   cleanup: CleanupOptions;
+  retry: RetryOptions;
+  redrive: RedriveOptions;
+  'dead-letters': DeadLettersOptions;
 }
 
 export type CommandName = keyof CommandOptionsMap;
@@ -67,6 +73,9 @@ const COMMANDS: Record<CommandName, Loader> = {
   tasks: () => import('./commands/tasks/index'),
   worker: () => import('./commands/worker/index'),
   cleanup: () => import('./commands/cleanup/index'),
+  retry: () => import('./commands/retry/index'),
+  redrive: () => import('./commands/redrive/index'),
+  'dead-letters': () => import('./commands/dead-letters/index'),
 };
 
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -105,6 +114,8 @@ Examples:
   $ au submit sleep seconds=30 --async        print the id at once
   $ au result <id> --wait                     wait for it, with a progress bar
   $ au list --status running,pending          what is in flight
+  $ au dead-letters count                     how many failed for good
+  $ au redrive --task primes --since 1h       retry them
   $ AU_URL=http://jobs:8080 AU_API_KEY=… au watch
 
 Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
@@ -216,6 +227,65 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
     .argument('<id>', 'the computation id')
     .addHelpText('after', examples('  $ au cancel 0193a5c4-…'))
     .action((id: string, _options: object, command: Command) => emit('cancel', { id }, command));
+
+  program
+    .command('retry')
+    .description(
+      'run a failed or cancelled computation again under its id (its attempts are kept in its history)',
+    )
+    .argument('<id>', 'the computation id')
+    .addHelpText('after', examples('  $ au retry 0193a5c4-…\n  $ au retry 0193a5c4-… --json | jq .history'))
+    .action((id: string, _options: object, command: Command) => emit('retry', { id }, command));
+
+  program
+    .command('redrive')
+    .description('retry every failed computation (or cancelled, with --status) that matches the filters')
+    .option('-t, --task <name>', 'only this task')
+    .option(
+      '-s, --status <statuses>',
+      'failed, cancelled or both, comma-separated (default: failed)',
+      parseRetryable,
+    )
+    .option(
+      '--since <time>',
+      'only those that ended since then: an ISO date, or an age like 30m, 2h, 1d',
+      (value: string) => parseSince(value),
+    )
+    .option('--tag <tag>', 'only those carrying this tag')
+    .option('-n, --limit <count>', 'at most this many, newest first', parsePositive)
+    .addHelpText(
+      'after',
+      examples(
+        '  $ au redrive --task primes\n  $ au redrive --since 1h --status failed,cancelled\n  $ au redrive --tag nightly --limit 100 --json',
+      ),
+    )
+    .action((options: RedriveOptions, command: Command) => emit('redrive', options, command));
+
+  program
+    .command('dead-letters')
+    .description(
+      'failed computations (retries spent, or never started): list them, count them, or purge them',
+    )
+    .argument('[action]', 'list (default), count or purge', parseDeadLetterAction, 'list')
+    .option('-t, --task <name>', 'only this task')
+    .option('--tag <tag>', 'only those carrying this tag')
+    .option('-n, --limit <count>', 'list: how many (1 to 1000, default 20)', parseLimit)
+    .option('--cursor <cursor>', 'list: the next page, as printed by the previous one')
+    .option(
+      '--before <time>',
+      'purge: only those that ended before then: an ISO date, or an age like 7d',
+      (value: string) => parseSince(value),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        '  $ au dead-letters\n  $ au dead-letters count --task primes\n  $ au dead-letters purge --before 7d',
+      ),
+    )
+    .action(
+      (action: DeadLettersOptions['action'], options: Omit<DeadLettersOptions, 'action'>, command: Command) =>
+        emit('dead-letters', { ...options, action }, command),
+    );
 
   program
     .command('list')
@@ -472,6 +542,47 @@ function parseLimit(value: string): number {
     throw new InvalidArgumentError('give a whole number from 1 to 1000');
   }
   return limit;
+}
+
+function parseRetryable(value: string): ('failed' | 'cancelled')[] {
+  const statuses = value
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item.length > 0);
+  const invalid = statuses.find((item) => item !== 'failed' && item !== 'cancelled');
+  if (invalid !== undefined || statuses.length === 0) {
+    throw new InvalidArgumentError(
+      `only failed and cancelled computations are retried (comma-separated), got "${invalid ?? value}"`,
+    );
+  }
+  return statuses as ('failed' | 'cancelled')[];
+}
+
+const AGE_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** An ISO 8601 time, or an age (`30m`, `2h`, `7d`) counted back from now: the time as ISO 8601. */
+export function parseSince(value: string, now = Date.now()): string {
+  const age = /^(\d+(?:\.\d+)?)([smhd])$/.exec(value.trim());
+  if (age !== null) return new Date(now - Number(age[1]) * AGE_UNITS[age[2]!]!).toISOString();
+  const time = Date.parse(value);
+  if (value.trim() === '' || Number.isNaN(time)) {
+    throw new InvalidArgumentError('give an ISO date (2026-01-31T12:00:00Z) or an age like 30m, 2h, 7d');
+  }
+  return new Date(time).toISOString();
+}
+
+function parsePositive(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError('give a whole number ≥ 1');
+  return count;
+}
+
+function parseDeadLetterAction(value: string): DeadLettersOptions['action'] {
+  if (value === 'list' || value === 'count' || value === 'purge') return value;
+  const suggestion = closestMatch(value, ['list', 'count', 'purge']);
+  throw new InvalidArgumentError(
+    `${suggestion ? `did you mean "${suggestion}"? ` : ''}the action is list, count or purge, got "${value}"`,
+  );
 }
 
 function parseInterval(value: string): number {

@@ -213,6 +213,54 @@ describe('au status, au cancel and au result', () => {
   });
 });
 
+describe('au retry, au redrive and au dead-letters', () => {
+  describe('when a task fails', () => {
+    it('should list, count, retry, redrive and purge it, and refuse what cannot be done', async () => {
+      const failed = await au(['submit', 'fail', 'message=dead', '--json']);
+      expect(failed.code).toBe(1);
+      const id = JSON.parse(failed.stdout).taskId as string;
+
+      const count = await au(['dead-letters', 'count', '--task', 'fail']);
+      expect(count.code).toBe(0);
+      expect(Number(count.stdout.trim())).toBeGreaterThanOrEqual(1);
+      const list = await au(['dead-letters', '--task', 'fail', '--limit', '1000', '--json']);
+      expect(JSON.parse(list.stdout).items.map((item: { taskId: string }) => item.taskId)).toContain(id);
+
+      const retry = await au(['retry', id]);
+      expect(retry).toMatchObject({ code: 0 });
+      expect(retry.stdout).toContain(`retrying ${id} (attempt 1 failed)`);
+      await au(['result', id, '--wait']);
+      const status = await au(['status', id, '--json']);
+      expect(JSON.parse(status.stdout).history).toHaveLength(1);
+
+      const redrive = await au(['redrive', '--task', 'fail', '--since', '1h', '--json']);
+      expect(redrive.code).toBe(0);
+      expect(JSON.parse(redrive.stdout).taskIds).toContain(id);
+      await au(['result', id, '--wait']);
+
+      const purge = await au(['dead-letters', 'purge', '--task', 'fail']);
+      expect(purge.code).toBe(0);
+      expect(purge.stdout).toMatch(/^purged \d+ dead letters?\n$/);
+      const nothing = await au(['redrive', '--task', 'fail']);
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toContain('no failed or cancelled computation matches');
+    });
+  });
+
+  describe('when the computation may not be retried', () => {
+    it('should say why for a running one (exit 2) and an unknown id (exit 3)', async () => {
+      const id = await submitAsync('sleep', 'seconds=30');
+      const running = await au(['retry', id]);
+      expect(running.code).toBe(2);
+      expect(running.stderr).toContain('only a failed or cancelled computation can be retried');
+      await au(['cancel', id]);
+      const unknown = await au(['retry', 'no-such-id']);
+      expect(unknown.code).toBe(3);
+      expect(unknown.stderr).toContain('no computation "no-such-id"');
+    });
+  });
+});
+
 describe('progress bars', () => {
   describe('when stdout is a terminal', () => {
     it('should draw a bar that moves with the events, then print the result', async () => {

@@ -157,7 +157,7 @@ export class BullMQBackend implements ComputationBackend {
 
   async launch(invocation: Invocation): Promise<void> {
     await this.#assertCanLaunch([invocation]);
-    if (invocation.replaces) await dropPreviousJob(this.queue, invocation.key, this.#launchTimeout);
+    await this.#dropReplaced([invocation]);
     await this.#whileTracked([invocation], () =>
       this.#withTimeout('launch', this.#launchTimeout, () =>
         this.queue.add(
@@ -172,6 +172,7 @@ export class BullMQBackend implements ComputationBackend {
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
     if (invocations.length === 0) return;
     await this.#assertCanLaunch(invocations);
+    await this.#dropReplaced(invocations);
     const now = Date.now();
     const jobs = invocations.map((invocation) => ({
       name: invocation.task,
@@ -389,6 +390,21 @@ export class BullMQBackend implements ComputationBackend {
       if (counts === undefined || Object.values(counts).every((count) => count === 0)) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+
+  /**
+   * A retry or a relaunch past the idempotency window (`invocation.replaces`): the job id
+   * is the key, so the previous run's job goes first (drop-previous-job.ts).
+   */
+  async #dropReplaced(invocations: readonly Invocation[]): Promise<void> {
+    const replacing = invocations.filter((invocation) => invocation.replaces === true);
+    await Promise.all(
+      replacing.map((invocation) =>
+        this.#withTimeout('launch', 2 * this.#launchTimeout, () =>
+          dropPreviousJob(this.queue, invocation.key, this.#launchTimeout),
+        ),
+      ),
+    );
   }
 
   async #withTimeout<T>(operation: string, timeout: number, work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,17 @@
 import { AuHttpError } from './errors/au-http-error';
 import { parseServerSentEvents } from './parse-sse';
-import type { ListFilters, ListResult, TaskEvent, TaskInfo, TaskMap, TaskOutcome, TaskView } from './types';
+import type {
+  DeadLetterFilters,
+  ListFilters,
+  ListResult,
+  RedriveFilter,
+  RedriveResult,
+  TaskEvent,
+  TaskInfo,
+  TaskMap,
+  TaskOutcome,
+  TaskView,
+} from './types';
 
 export interface AuClientOptions {
   /** The server's base URL, with its route prefix if any: `http://127.0.0.1:8080`. */
@@ -129,6 +140,71 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     options: { signal?: AbortSignal } = {},
   ): Promise<{ taskId: string; cancelled: boolean; status: TaskView['status'] }> {
     return this.#request('DELETE', `/tasks/${encodeURIComponent(taskId)}`, options);
+  }
+
+  /**
+   * Runs a failed or cancelled computation again under its id (`POST /tasks/{id}/retry`):
+   * resolves with the re-opened task. Rejects `AuHttpError` 409 while it is pending or
+   * running or once it completed, 404 for an unknown id.
+   */
+  retry(taskId: string, options: { signal?: AbortSignal } = {}): Promise<TaskView> {
+    return this.#request<TaskView>('POST', `/tasks/${encodeURIComponent(taskId)}/retry`, {
+      ...options,
+      accept: [202],
+    });
+  }
+
+  /**
+   * Retries every failed (default) or cancelled computation that matches (`POST
+   * /tasks/redrive`). Rejects `AuHttpError` 404 (`NOTHING_TO_REDRIVE`) when none does.
+   */
+  redrive(filter: RedriveFilter = {}, options: { signal?: AbortSignal } = {}): Promise<RedriveResult> {
+    const body: Record<string, unknown> = { ...filter };
+    if (filter.since instanceof Date) body.since = filter.since.toISOString();
+    return this.#request<RedriveResult>('POST', '/tasks/redrive', {
+      ...options,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** Dead letters (failed computations), newest first; pass the returned `cursor` for the next page. */
+  deadLetters(filters: DeadLetterFilters = {}, options: { signal?: AbortSignal } = {}): Promise<ListResult> {
+    const query = new URLSearchParams();
+    if (filters.task !== undefined) query.set('task', filters.task);
+    if (filters.tag !== undefined) query.set('tag', filters.tag);
+    if (filters.limit !== undefined) query.set('limit', String(filters.limit));
+    if (filters.cursor !== undefined) query.set('cursor', filters.cursor);
+    return this.#request<ListResult>('GET', '/dead-letters', { ...options, query });
+  }
+
+  /** How many dead letters there are. */
+  async countDeadLetters(
+    filters: Pick<DeadLetterFilters, 'task' | 'tag'> = {},
+    options: { signal?: AbortSignal } = {},
+  ): Promise<number> {
+    const query = new URLSearchParams();
+    if (filters.task !== undefined) query.set('task', filters.task);
+    if (filters.tag !== undefined) query.set('tag', filters.tag);
+    return (await this.#request<{ count: number }>('GET', '/dead-letters/count', { ...options, query }))
+      .count;
+  }
+
+  /** Deletes dead letters (those that ended before `before`, when given); resolves with how many. */
+  async purgeDeadLetters(
+    filters: { task?: string; tag?: string; before?: Date | string | number } = {},
+    options: { signal?: AbortSignal } = {},
+  ): Promise<number> {
+    const query = new URLSearchParams();
+    if (filters.task !== undefined) query.set('task', filters.task);
+    if (filters.tag !== undefined) query.set('tag', filters.tag);
+    if (filters.before !== undefined) {
+      query.set(
+        'before',
+        filters.before instanceof Date ? filters.before.toISOString() : String(filters.before),
+      );
+    }
+    return (await this.#request<{ purged: number }>('DELETE', '/dead-letters', { ...options, query })).purged;
   }
 
   /** Computations, newest first; pass the returned `cursor` for the next page. */

@@ -3,9 +3,13 @@ export { AuHttpError } from './errors/au-http-error';
 export { parseServerSentEvents, type ServerSentEvent } from './parse-sse';
 export { progressFraction } from './progress-fraction';
 export type {
+  AttemptView,
+  DeadLetterFilters,
   InferTasks,
   ListFilters,
   ListResult,
+  RedriveFilter,
+  RedriveResult,
   TaskError,
   TaskEvent,
   TaskInfo,

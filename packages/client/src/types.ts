@@ -53,6 +53,46 @@ export interface TaskView {
   startedAt?: string;
   finishedAt?: string;
   expiresAt?: string;
+  /** The attempts that ended before the current one (retried), oldest first. */
+  history?: AttemptView[];
+}
+
+/** One ended attempt of a retried computation. */
+export interface AttemptView {
+  attempt: number;
+  status: 'failed' | 'cancelled';
+  error?: TaskError;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** Which failed (or cancelled) computations `redrive` retries. */
+export interface RedriveFilter {
+  task?: string;
+  /** @default 'failed' (the dead letters) */
+  status?: 'failed' | 'cancelled' | readonly ('failed' | 'cancelled')[];
+  /** Only those that ended at or after this time. */
+  since?: Date | string | number;
+  tag?: string;
+  /** At most this many, newest first. */
+  limit?: number;
+}
+
+/** What `redrive` did. */
+export interface RedriveResult {
+  count: number;
+  taskIds: string[];
+  /** Those that matched but could not be retried. */
+  errors: { taskId: string; code: string; message: string }[];
+}
+
+/** Filters and paging of `deadLetters`. */
+export interface DeadLetterFilters {
+  task?: string;
+  tag?: string;
+  /** 1 to 1000. @default 100 */
+  limit?: number;
+  cursor?: string;
 }
 
 /** Where a computation stands after a submit or a result request. */

@@ -7,15 +7,19 @@ import { type ComputationStatus, canTransition, isTerminalStatus } from './statu
  * - no write when `ifStatus` is given and the current status is not in it;
  * - no write that breaks the status machine (`canTransition`);
  * - a terminal record keeps its status, value and error: only bookkeeping fields
- *   (`expiresAt`, `meta`, `tags`, `progress`) may still change.
+ *   (`expiresAt`, `meta`, `tags`, `progress`) may still change;
+ * - except with `reopen` (core's retry): a `failed` or `cancelled` record may go back to
+ *   `pending`, its value and error cleared.
  * Returns the new record, or `undefined` when nothing may be written.
  */
 export function applyPatch(
   current: ComputationRecord,
   patch: ComputationPatch,
   ifStatus?: readonly ComputationStatus[],
+  reopen = false,
 ): ComputationRecord | undefined {
   if (ifStatus !== undefined && !ifStatus.includes(current.status)) return undefined;
+  if (reopen && isReopening(current.status, patch.status)) return merged(current, patch);
   if (
     patch.status !== undefined &&
     patch.status !== current.status &&
@@ -24,6 +28,15 @@ export function applyPatch(
     return undefined;
   }
   if (isTerminalStatus(current.status) && ('value' in patch || 'error' in patch)) return undefined;
+  return merged(current, patch);
+}
+
+/** Whether a patch re-opens a record: `failed | cancelled → pending` (see `UpdateOptions.reopen`). */
+export function isReopening(from: ComputationStatus, to: ComputationStatus | undefined): boolean {
+  return (from === 'failed' || from === 'cancelled') && to === 'pending';
+}
+
+function merged(current: ComputationRecord, patch: ComputationPatch): ComputationRecord {
   const next = { ...current, ...patch } as ComputationRecord;
   for (const field in patch) {
     // Removing fields with `delete` would turn the record into a slow dictionary-mode

@@ -2,13 +2,15 @@ import type { Clock } from './clock';
 import { jsonCodec } from './codecs/json-codec';
 import type { ComputationBackend } from './contracts/backend';
 import type { Codec } from './contracts/codec';
-import type { Middleware } from './contracts/middleware';
+import type { DeadLetterHook, Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
 import { getDefaults } from './defaults';
 import { ComputationHandle } from './handle';
 import { checkOptions, optionNames } from './internal/check-options';
 import { assertValidKey } from './keys';
 import { type LaunchOptions, type LaunchSettings, launchComputation, launchMany } from './launch';
+import { retryComputation } from './lifecycle/retry-computation';
+import { type RedriveFilter, type RedriveResult, redriveComputations } from './redrive';
 import { checkRetryPolicy, NO_RETRY, type RetryPolicy } from './retry-policy';
 import { defineTask, isTaskDefinition, type TaskDefinition, type TaskLogger } from './task';
 
@@ -37,6 +39,11 @@ export interface AsyncComputeOptions {
   name?: string;
   logger?: TaskLogger;
   clock?: Clock;
+  /**
+   * Told when a computation of this task becomes a dead letter (ends `failed` for good),
+   * where it runs; see `DeadLetterHook`. A shorthand for a middleware with `deadLetter`.
+   */
+  onDeadLetter?: DeadLetterHook;
 }
 
 /** A function turned into an asynchronous computation. Calling it launches one. */
@@ -50,6 +57,17 @@ export interface AsyncComputation<Args extends unknown[], Result> {
   map(argsList: readonly Args[], options?: LaunchOptions): Promise<ComputationHandle<Result>[]>;
   /** A handle to an existing computation of this store, by key (e.g. in another request). */
   handle(key: string): ComputationHandle<Result>;
+  /**
+   * Runs a `failed` or `cancelled` computation of this task again under its key, with this
+   * computation's retry policy and timeout; see `retryComputation`. Resolves with the
+   * handle once the backend has the new attempt.
+   */
+  retry(key: string): Promise<ComputationHandle<Result>>;
+  /**
+   * Retries every ended computation of this task that matches `filter` (default: the
+   * dead letters); see `redriveComputations`. Rejects `NothingToRedriveError` when none does.
+   */
+  redrive(filter?: Omit<RedriveFilter, 'task'>): Promise<RedriveResult>;
   /** Removes expired records from the store; resolves with how many. */
   cleanupExpired(): Promise<number>;
   readonly store: ComputationStore;
@@ -70,6 +88,7 @@ const ASYNC_COMPUTE_OPTIONS = optionNames<AsyncComputeOptions>({
   name: true,
   logger: true,
   clock: true,
+  onDeadLetter: true,
 });
 
 /**
@@ -113,7 +132,10 @@ export function asyncCompute(
       backend: options.backend ?? defaults.backend,
       codec: options.codec ?? task.codec ?? jsonCodec,
       retry: options.retry ?? task.retry ?? NO_RETRY,
-      middleware: options.middleware ?? [],
+      middleware:
+        options.onDeadLetter === undefined
+          ? (options.middleware ?? [])
+          : [...(options.middleware ?? []), { name: 'onDeadLetter', deadLetter: options.onDeadLetter }],
     };
     const timeout = options.timeout ?? task.timeout;
     if (timeout !== undefined) resolved.timeout = timeout;
@@ -133,6 +155,7 @@ export function asyncCompute(
       codec: current.codec,
       ...(current.clock === undefined ? {} : { clock: current.clock }),
       ...(current.logger === undefined ? {} : { logger: current.logger }),
+      retry: (retried) => retryComputation(retried, task, current),
     });
 
   const launch = async (args: unknown[], launchOptions?: LaunchOptions) => {
@@ -166,6 +189,22 @@ export function asyncCompute(
     handle(key: string) {
       assertValidKey(key);
       return handleFor(key, resolve());
+    },
+    async retry(key: string) {
+      const current = resolve();
+      await retryComputation(key, task, current);
+      return handleFor(key, current);
+    },
+    redrive(filter: Omit<RedriveFilter, 'task'> = {}) {
+      if (filter !== null && typeof filter === 'object' && 'task' in filter) {
+        throw new TypeError(
+          `[au] ${task.name}.redrive takes no \`task\`: it redrives its own task's computations`,
+        );
+      }
+      const current = resolve();
+      return redriveComputations(current.store, { ...filter, task: task.name }, (record) =>
+        retryComputation(record.key, task, current),
+      );
     },
     cleanupExpired() {
       return resolve().store.cleanupExpired();

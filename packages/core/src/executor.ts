@@ -5,6 +5,7 @@ import { composeMiddleware, type Middleware, type RunContext } from './contracts
 import type { ComputationStore } from './contracts/store';
 import { CancelledError } from './errors/cancelled-error';
 import { ClosedError } from './errors/closed-error';
+import { serializeError } from './errors/serialize-error';
 import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
@@ -13,6 +14,7 @@ import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
 import type { LifecycleOptions } from './lifecycle/ending';
 import { failComputation } from './lifecycle/fail-computation';
+import { notifyDeadLetter } from './lifecycle/notify-dead-letter';
 import { recordCancelled } from './lifecycle/record-cancelled';
 import { requeueComputation } from './lifecycle/requeue-computation';
 import type { StoreRetryOptions } from './lifecycle/store-retry';
@@ -112,7 +114,16 @@ export async function executeComputation(options: ExecuteOptions): Promise<Execu
           abort.source.promise,
         ]);
       } catch {
-        return cancelOnAbort(options, abort.source.reason);
+        const waiting = outcome.record;
+        return cancelOnAbort(
+          options,
+          abort.source.reason,
+          {},
+          (current) =>
+            current.status === 'pending' &&
+            current.attempt === waiting.attempt &&
+            current.runAt === waiting.runAt,
+        );
       }
     }
   } finally {
@@ -174,7 +185,9 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     return { status: 'skipped', record: claim.record };
   }
   const running = claim.record;
-  if (abort.aborted) return cancelOnAbort(options, abort.reason);
+  const ownsAttempt = (current: ComputationRecord) =>
+    current.status === 'running' && current.startedAt === startedAt;
+  if (abort.aborted) return cancelOnAbort(options, abort.reason, {}, ownsAttempt);
   const attempt = running.attempt;
   options.onStart?.(running);
 
@@ -266,16 +279,21 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
 
   const error = failure.error;
   if (attemptAbort.aborted && !TimeoutError.isInstance(attemptAbort.reason)) {
-    return cancelOnAbort(options, attemptAbort.reason, progressPatch);
+    return cancelOnAbort(options, attemptAbort.reason, progressPatch, ownsAttempt);
   }
   const policy = options.retry ?? { attempts: running.maxAttempts };
   const maxAttempts = Math.max(running.maxAttempts, 1);
   if (attempt < maxAttempts && isRetryable(error, attempt, policy)) {
     const delay = computeBackoff(policy, attempt);
+    // The attempt that ends goes into the history in the same write (no extra round trip).
+    const history = [
+      ...(running.history ?? []),
+      { attempt, status: 'failed' as const, error: serializeError(error), startedAt, finishedAt },
+    ];
     const record = await requeueComputation(
       store,
       key,
-      { error, runAt: finishedAt + delay, ...progressField },
+      { error, runAt: finishedAt + delay, history, ...progressField },
       lifecycle,
     );
     if (record === undefined) return lostRace(store, key);
@@ -283,6 +301,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   }
   const record = await failComputation(store, key, { error, finishedAt, ttl, ...progressField }, lifecycle);
   if (record === undefined) return lostRace(store, key);
+  await notifyDeadLetter(options.middleware ?? [], record, logger);
   return { status: 'failed', record, error };
 }
 
@@ -302,6 +321,7 @@ async function cancelOnAbort(
   options: ExecuteOptions,
   reason: unknown,
   extra: ComputationPatch = {},
+  owns?: (current: ComputationRecord) => boolean,
 ): Promise<ExecutionOutcome> {
   const clock = options.clock ?? systemClock;
   const cancel = CancelledError.isInstance(reason)
@@ -314,6 +334,11 @@ async function cancelOnAbort(
       });
   const finishedAt = clock.now();
   const current = await options.store.get(options.key);
+  // The record moved on without this execution (cancelled, then re-opened by a retry):
+  // this late cancel must not end the new attempt.
+  if (owns !== undefined && (current === undefined || !owns(current))) {
+    return { status: current?.status === 'cancelled' ? 'cancelled' : 'skipped', record: current };
+  }
   const record = await recordCancelled({
     store: options.store,
     key: options.key,

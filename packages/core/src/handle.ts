@@ -34,6 +34,8 @@ export interface HandleContext {
   codec: Codec;
   clock?: Clock;
   logger?: TaskLogger;
+  /** Re-opens the computation (`retryComputation` with its task's settings); absent where the task is not known. */
+  retry?(key: string): Promise<ComputationRecord>;
 }
 
 /**
@@ -97,6 +99,22 @@ export class ComputationHandle<T = unknown> {
       clock: this.#context.clock ?? systemClock,
       ...(this.#context.logger === undefined ? {} : { logger: this.#context.logger }),
     });
+  }
+
+  /**
+   * Runs the computation again under the same key when it ended `failed` or `cancelled`:
+   * the attempt that ended goes into `record.history` and a full budget of retries starts.
+   * Resolves with the re-opened (`pending`) record. Rejects, changing nothing,
+   * `RetryNotAllowedError` while it is pending or running or once it completed, and
+   * `ComputationNotFoundError` when there is no record. See `retryComputation`.
+   */
+  async retry(): Promise<ComputationRecord> {
+    if (this.#context.retry === undefined) {
+      throw new TypeError(
+        `[au] this handle of "${this.key}" does not know its task: retry through asyncCompute(task).retry(key)`,
+      );
+    }
+    return this.#context.retry(this.key);
   }
 
   /**

@@ -20,6 +20,7 @@ export type {
 export type { Codec } from './contracts/codec';
 export {
   composeMiddleware,
+  type DeadLetterHook,
   defineMiddleware,
   type LaunchContext,
   type Middleware,
@@ -38,6 +39,13 @@ export type {
   UpdateOptions,
 } from './contracts/store';
 export { countComputations } from './count-computations';
+export {
+  countDeadLetters,
+  type DeadLetterQuery,
+  listDeadLetters,
+  type PurgeDeadLettersOptions,
+  purgeDeadLetters,
+} from './dead-letters';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
 export { CancelledError } from './errors/cancelled-error';
@@ -49,8 +57,10 @@ export { DependencyFailedError } from './errors/dependency-failed-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { KeyConflictError } from './errors/key-conflict-error';
 export { KeyExistsError } from './errors/key-exists-error';
+export { NothingToRedriveError } from './errors/nothing-to-redrive-error';
 export { QueueFullError } from './errors/queue-full-error';
 export { RateLimitError } from './errors/rate-limit-error';
+export { RetryNotAllowedError } from './errors/retry-not-allowed-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
@@ -79,7 +89,8 @@ export {
   TracingMiddleware,
   type TracingMiddlewareOptions,
 } from './middleware/tracing-middleware';
-export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
+export type { AttemptSummary, ComputationPatch, ComputationRecord, SerializedError } from './record';
+export { type RedriveFilter, type RedriveResult, type RetryableStatus, redriveComputations } from './redrive';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
   ACTIVE_STATUSES,

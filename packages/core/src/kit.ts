@@ -3,7 +3,7 @@
  * scheduler and batcher, list paging, launch internals). Users of au import from
  * `@au/core`; this subpath may change in minor versions with a changeset that says how.
  */
-export { applyPatch, isExpired } from './apply-patch';
+export { applyPatch, isExpired, isReopening } from './apply-patch';
 export {
   LocalScheduler,
   type LocalSchedulerOptions,
@@ -76,8 +76,10 @@ export { applyClaim, claimComputation } from './lifecycle/claim';
 export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';
 export type { EndingFields, LifecycleOptions } from './lifecycle/ending';
 export { type FailFields, failComputation } from './lifecycle/fail-computation';
+export { notifyDeadLetter } from './lifecycle/notify-dead-letter';
 export { type RecordCancelledOptions, recordCancelled } from './lifecycle/record-cancelled';
 export { type RequeueFields, requeueComputation } from './lifecycle/requeue-computation';
+export { attemptSummary, retryComputation } from './lifecycle/retry-computation';
 export {
   isTransientStoreError,
   NO_STORE_RETRY,
@@ -98,6 +100,7 @@ export {
   pageRecords,
 } from './list-query';
 export { createPushIterable, type PushIterable } from './push-iterable';
+export { checkRedriveFilter } from './redrive';
 export { toRetrySpec, withRetryFunctions } from './retry-policy';
 export { canTransition } from './status';
 export { loadTaskModules, toModuleSpecifier } from './task-registry';

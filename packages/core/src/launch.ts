@@ -13,6 +13,7 @@ import { sameValue } from './internal/same-value';
 import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
 import { failComputation } from './lifecycle/fail-computation';
+import { notifyDeadLetter } from './lifecycle/notify-dead-letter';
 import { NO_STORE_RETRY } from './lifecycle/store-retry';
 import type { ComputationRecord } from './record';
 import { type RetryPolicy, toRetrySpec } from './retry-policy';
@@ -379,7 +380,7 @@ function encodeInput(task: string, codec: Codec, input: unknown): unknown {
  * Binds the backend to the launch's store and registers how the task runs here, once
  * per backend, store and settings (a distributed backend's bind is a round trip).
  */
-async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): Promise<void> {
+export async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): Promise<void> {
   const { backend, store } = settings;
   let stores = boundStores.get(backend);
   if (stores === undefined) {
@@ -439,7 +440,7 @@ export async function resumeHeldLaunch(
 }
 
 /** Holds `invocations` back from the backend until the launch's parents end (flow/dependencies.ts). */
-function holdLaunch(
+export function holdLaunch(
   settings: LaunchSettings,
   options: LaunchOptions,
   invocations: readonly Invocation[],
@@ -464,13 +465,15 @@ function holdLaunch(
 }
 
 /** A launch the backend refused can never start: `pending → failed`, unless a cancel or a worker got there first. */
-async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {
-  await failComputation(
+export async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {
+  const record = await failComputation(
     settings.store,
     key,
     { error, from: 'active' },
     { retry: NO_STORE_RETRY, ...(settings.clock === undefined ? {} : { clock: settings.clock }) },
   ).catch(() => undefined);
+  // It can never start: a dead letter, announced where it was launched.
+  if (record !== undefined) await notifyDeadLetter(settings.middleware, record, settings.logger);
 }
 
 /** The record with the launch middleware's `meta`, when there is any. */

@@ -16,6 +16,20 @@ export interface SerializedError {
 }
 
 /**
+ * One ended attempt of a computation, kept in `record.history` once another attempt
+ * follows it (an automatic retry, or an explicit `retry`/`redrive`).
+ */
+export interface AttemptSummary {
+  /** The attempt's number (1 for the first). */
+  attempt: number;
+  /** How it ended: `failed` (it threw or timed out) or `cancelled`. */
+  status: 'failed' | 'cancelled';
+  error?: SerializedError;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/**
  * The stored state of one computation. Stores keep it as plain JSON-compatible data:
  * `args` and `value` are already encoded by the computation's codec.
  */
@@ -56,6 +70,12 @@ export interface ComputationRecord<T = unknown> {
   runAt?: number;
   /** Key of the computation or graph that launched this one. */
   parent?: string;
+  /**
+   * The attempts that ended before the current one, oldest first: each failed attempt
+   * that was retried, and the ending a `retry`/`redrive` re-opened. Absent while there
+   * is none (a first attempt that succeeds writes nothing extra).
+   */
+  history?: AttemptSummary[];
 }
 
 /** The fields `update` may change; `key`, `task` and `createdAt` are fixed at creation. */

@@ -8,8 +8,10 @@
  * - `pending → failed`: a computation that can never start: a refused launch, a task
  *   the worker does not have, a job its queue gave up on (`failComputation`, `from: 'active'`).
  *
- * Terminal statuses never change: a cancel that wins is never overwritten by a late
- * completion. Only core's lifecycle operations (above) write a status.
+ * Terminal statuses never change by a late write: a cancel that wins is never overwritten
+ * by a late completion. Only core's explicit `retryComputation` (retry, redrive) re-opens
+ * a `failed` or `cancelled` one (`→ pending`), keeping its attempt history. Only core's
+ * lifecycle operations (above) write a status.
  */
 export type ComputationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 

@@ -24,6 +24,7 @@ import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
+import { registerRetryRoutes } from './routes/retry-routes';
 import { registerStatsRoutes } from './routes/stats-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 import { refuseUnknownQuery } from './unknown-query';
@@ -189,6 +190,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       }
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
+      registerRetryRoutes(scope, state);
       registerEventRoutes(scope, state);
       registerHealthRoutes(scope, state);
       registerStatsRoutes(scope, state);

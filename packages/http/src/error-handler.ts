@@ -4,8 +4,10 @@ import {
   ConfigError,
   InvalidKeyError,
   KeyConflictError,
+  NothingToRedriveError,
   QueueFullError,
   RateLimitError,
+  RetryNotAllowedError,
   TaskNotFoundError,
   TimeoutError,
   UnknownDependencyError,
@@ -56,6 +58,10 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
   }
   if (ComputationNotFoundError.isInstance(error)) return answer(404, 'NOT_FOUND', error.message);
   if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
+  if (RetryNotAllowedError.isInstance(error)) {
+    return answer(409, 'RETRY_NOT_ALLOWED', error.message, { status: error.status });
+  }
+  if (NothingToRedriveError.isInstance(error)) return answer(404, 'NOTHING_TO_REDRIVE', error.message);
   if (RateLimitError.isInstance(error)) {
     return answer(429, 'RATE_LIMITED', error.message, { retryAfter: error.retryAfter });
   }

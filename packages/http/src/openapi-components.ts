@@ -80,8 +80,26 @@ export const componentSchemas: JsonSchema[] = [
       startedAt: { type: 'string', format: 'date-time' },
       finishedAt: { type: 'string', format: 'date-time' },
       expiresAt: { type: 'string', format: 'date-time' },
+      history: {
+        type: 'array',
+        description: 'The attempts that ended before the current one (retried), oldest first',
+        items: ref('TaskAttempt'),
+      },
     },
     required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
+  },
+  {
+    $id: 'TaskAttempt',
+    type: 'object',
+    description: 'An attempt of a computation that ended and was retried (`TaskView.history`)',
+    properties: {
+      attempt: { type: 'integer' },
+      status: { type: 'string', enum: ['failed', 'cancelled'] },
+      error: ref('TaskError'),
+      startedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+    },
+    required: ['attempt', 'status'],
   },
   {
     $id: 'TaskList',
@@ -218,6 +236,29 @@ export const componentSchemas: JsonSchema[] = [
       },
     },
     required: ['at', 'counts', 'recent'],
+  },
+  {
+    $id: 'RedriveResult',
+    type: 'object',
+    description: 'The answer to a redrive: the tasks retried, and those that changed meanwhile',
+    properties: {
+      count: { type: 'integer', description: 'How many tasks were retried' },
+      taskIds: { type: 'array', items: { type: 'string' } },
+      errors: {
+        type: 'array',
+        description: 'Matching tasks that could not be retried (retried by someone else, deleted)',
+        items: {
+          type: 'object',
+          properties: {
+            taskId: { type: 'string' },
+            code: { type: 'string' },
+            message: { type: 'string' },
+          },
+          required: ['taskId', 'code', 'message'],
+        },
+      },
+    },
+    required: ['count', 'taskIds', 'errors'],
   },
 ];
 

@@ -2,6 +2,7 @@ import type { TaskDefinition } from '@au/core';
 import { toJSONSchema, type ZodType } from 'zod';
 import { LAUNCH_LIMITS } from './launch-query';
 import { ref } from './openapi-components';
+import { redriveBody } from './redrive-body';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -248,6 +249,109 @@ export function computationRouteSchemas() {
         400: badId,
         401: unauthorized,
         404: notFound,
+      },
+    },
+  };
+}
+
+/** The OpenAPI descriptions of the retry, redrive and dead-letter routes. */
+export function retryRouteSchemas() {
+  const filterQuery = {
+    task: { type: 'string', description: 'Only this task' },
+    tag: { type: 'string', description: 'Only those carrying this tag' },
+  };
+  const redriveJson = toJSONSchema(redriveBody, { target: 'openapi-3.0', io: 'input' }) as JsonSchema;
+  delete redriveJson.$schema;
+  return {
+    retry: {
+      operationId: 'retryTask',
+      summary: 'Run a failed or cancelled task again under its id',
+      description:
+        'The attempt that ended goes into `history`; a full budget of retries starts. 409 while it is pending or running, or once it completed.',
+      tags: ['computations'],
+      params: idParams,
+      response: {
+        202: answer('Re-opened (pending); poll the `Location`', 'TaskView', location),
+        400: errorAnswer('Malformed id, or a query parameter refused'),
+        401: unauthorized,
+        404: errorAnswer('No task with this id'),
+        409: errorAnswer(
+          'Not failed or cancelled (`RETRY_NOT_ALLOWED`, `error.status` says what it is), or its task is not served here (`TASK_NOT_SERVED`)',
+        ),
+        429: errorAnswer(
+          'The queue of its task or backend is full (`QUEUE_FULL`): retry after `Retry-After` seconds',
+        ),
+      },
+    },
+    redrive: {
+      operationId: 'redriveTasks',
+      summary: 'Retry every failed (or cancelled) task that matches a filter',
+      tags: ['dead letters'],
+      body: {
+        ...redriveJson,
+        description: 'status defaults to "failed" (the dead letters); since is an ISO date or ms',
+      },
+      response: {
+        200: answer('What was retried, and what could not be', 'RedriveResult'),
+        400: errorAnswer(
+          'Invalid filter (`INVALID_FILTER`, `error.issues` lists the problems), or a query parameter refused',
+        ),
+        401: unauthorized,
+        404: errorAnswer(
+          'Nothing matches the filter (`NOTHING_TO_REDRIVE`), or the task is not served (`TASK_NOT_FOUND`)',
+        ),
+      },
+    },
+    deadLetters: {
+      operationId: 'listDeadLetters',
+      summary: 'List dead letters (failed tasks), newest first',
+      tags: ['dead letters'],
+      querystring: {
+        type: 'object',
+        properties: {
+          ...filterQuery,
+          limit: { type: 'integer', minimum: 1, maximum: 1000 },
+          cursor: { type: 'string', description: 'From the previous page' },
+        },
+      },
+      response: { 200: answer('One page', 'TaskList'), 400: badQuery, 401: unauthorized },
+    },
+    deadLetterCount: {
+      operationId: 'countDeadLetters',
+      summary: 'Count dead letters',
+      tags: ['dead letters'],
+      querystring: { type: 'object', properties: filterQuery },
+      response: {
+        200: {
+          description: 'How many dead letters match',
+          type: 'object',
+          properties: { count: { type: 'integer' } },
+          required: ['count'],
+        },
+        400: badQuery,
+        401: unauthorized,
+      },
+    },
+    purgeDeadLetters: {
+      operationId: 'purgeDeadLetters',
+      summary: 'Delete dead letters',
+      tags: ['dead letters'],
+      querystring: {
+        type: 'object',
+        properties: {
+          ...filterQuery,
+          before: { type: 'string', description: 'Only those that ended before this time (ISO date or ms)' },
+        },
+      },
+      response: {
+        200: {
+          description: 'How many dead letters were deleted',
+          type: 'object',
+          properties: { purged: { type: 'integer' } },
+          required: ['purged'],
+        },
+        400: badQuery,
+        401: unauthorized,
       },
     },
   };

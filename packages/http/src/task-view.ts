@@ -15,6 +15,17 @@ export interface TaskView {
   startedAt?: string;
   finishedAt?: string;
   expiresAt?: string;
+  /** The attempts that ended before the current one (retried), oldest first. */
+  history?: AttemptView[];
+}
+
+/** One ended attempt, as `history` shows it. */
+export interface AttemptView {
+  attempt: number;
+  status: 'failed' | 'cancelled';
+  error?: ErrorView;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 /** The error of a failed or cancelled computation. */
@@ -42,6 +53,17 @@ export function toTaskView(record: ComputationRecord, exposeStacks: boolean): Ta
   if (record.startedAt !== undefined) view.startedAt = new Date(record.startedAt).toISOString();
   if (record.finishedAt !== undefined) view.finishedAt = new Date(record.finishedAt).toISOString();
   if (record.expiresAt !== undefined) view.expiresAt = new Date(record.expiresAt).toISOString();
+  if (record.history !== undefined && record.history.length > 0) {
+    view.history = record.history.map((item) => {
+      const attempt: AttemptView = { attempt: item.attempt, status: item.status };
+      if (item.error !== undefined) {
+        attempt.error = toErrorView({ ...record, status: item.status, error: item.error }, exposeStacks);
+      }
+      if (item.startedAt !== undefined) attempt.startedAt = new Date(item.startedAt).toISOString();
+      if (item.finishedAt !== undefined) attempt.finishedAt = new Date(item.finishedAt).toISOString();
+      return attempt;
+    });
+  }
   return view;
 }
 

@@ -238,7 +238,7 @@ export class FileSystemStore implements ComputationStore {
     return this.#locked(paths, async (token) => {
       const current = await this.#read(paths);
       if (current === undefined || isExpired(current.record, this.#clock.now())) return undefined;
-      const next = applyPatch(current.record, patch, options.ifStatus);
+      const next = applyPatch(current.record, patch, options.ifStatus, options.reopen === true);
       if (next === undefined) return undefined;
       await this.#replace(paths, token, next);
       return next;

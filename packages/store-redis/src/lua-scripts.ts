@@ -269,7 +269,7 @@ return out
 /**
  * The conditional update (core's applyPatch, in Lua), for a batch of updates. KEYS: the
  * record keys. ARGV: base, now, then per update: key, ifStatus (JSON array or 'null'),
- * touchesValueOrError ('1'/'0'), number of set pairs, number of fields to remove, the
+ * touchesValueOrError ('1'/'0', or 'reopen': a re-open, see core's UpdateOptions.reopen), number of set pairs, number of fields to remove, the
  * set pairs, the fields to remove. Returns per update the new record as JSON, or false
  * when nothing was written.
  */
@@ -304,11 +304,16 @@ local function update(k, a)
     if ARGV[i] == 'tags' then touchesTags = true end
     if ARGV[i] == 'expiresAt' then touchesExpiry = true end
   end
-  if newStatus ~= nil and newStatus ~= status then
-    local next = allowed[status]
-    if next == nil or not next[newStatus] then return false end
+  -- A re-open (core's retry): failed or cancelled back to pending, value and error cleared.
+  local reopening = ARGV[a + 2] == 'reopen' and (status == 'failed' or status == 'cancelled')
+    and newStatus == 'pending'
+  if not reopening then
+    if newStatus ~= nil and newStatus ~= status then
+      local next = allowed[status]
+      if next == nil or not next[newStatus] then return false end
+    end
+    if terminal[status] and (ARGV[a + 2] == '1' or ARGV[a + 2] == 'reopen') then return false end
   end
-  if terminal[status] and ARGV[a + 2] == '1' then return false end
   local oldTags = f.tags
   local oldExpiresAt = f.expiresAt
   local sets = {}

@@ -102,6 +102,7 @@ interface UpdateCall {
   key: string;
   ifStatus: string;
   touchesValueOrError: boolean;
+  reopen: boolean;
   sets: string[];
   removes: string[];
 }
@@ -259,6 +260,7 @@ export class RedisStore implements ComputationStore {
         key,
         ifStatus: options.ifStatus === undefined ? 'null' : JSON.stringify(options.ifStatus),
         touchesValueOrError: 'value' in patch || 'error' in patch,
+        reopen: options.reopen === true,
         sets,
         removes,
       }),
@@ -427,7 +429,7 @@ export class RedisStore implements ComputationStore {
       args.push(
         call.key,
         call.ifStatus,
-        call.touchesValueOrError ? '1' : '0',
+        call.reopen ? 'reopen' : call.touchesValueOrError ? '1' : '0',
         String(call.sets.length / 2),
         String(call.removes.length),
       );

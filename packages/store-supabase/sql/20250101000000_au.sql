@@ -102,7 +102,9 @@ alter table public.au_results
   add column if not exists ended_at timestamptz,
   -- A queue entry whose record lives in another store (a queue bound to, say, a Redis
   -- store): invisible to the au_result_* functions, removed once ended for a while.
-  add column if not exists detached boolean not null default false;
+  add column if not exists detached boolean not null default false,
+  -- The attempts that ended before the current one (record.history), oldest first.
+  add column if not exists history jsonb;
 
 do $check$
 begin
@@ -186,7 +188,7 @@ language sql stable as $$
       'maxAttempts', r.max_attempts, 'createdAt', r.created_at, 'args', r.args, 'value', r.value,
       'error', r.error, 'progress', r.progress, 'meta', r.meta, 'priority', r.priority, 'tags', r.tags,
       'ttl', r.ttl, 'startedAt', r.started_at, 'finishedAt', r.finished_at, 'expiresAt', r.expires_at,
-      'runAt', r.run_at, 'parent', r.parent)
+      'runAt', r.run_at, 'parent', r.parent, 'history', r.history)
     operator(pg_catalog.-) pg_catalog.array_remove(array[
       case when r.args is null then 'args' end, case when r.value is null then 'value' end,
       case when r.error is null then 'error' end, case when r.progress is null then 'progress' end,
@@ -194,7 +196,7 @@ language sql stable as $$
       case when r.tags is null then 'tags' end, case when r.ttl is null then 'ttl' end,
       case when r.started_at is null then 'startedAt' end, case when r.finished_at is null then 'finishedAt' end,
       case when r.expires_at is null then 'expiresAt' end, case when r.run_at is null then 'runAt' end,
-      case when r.parent is null then 'parent' end], null)
+      case when r.parent is null then 'parent' end, case when r.history is null then 'history' end], null)
 $$;
 
 -- core's canTransition.
@@ -262,21 +264,21 @@ begin
   -- What is left under these keys expired: the new records replace it, queue entry included.
   delete from public.au_results r where r.key = any (v_keys) and not r.detached;
   insert into public.au_results as r (key, task, status, args, value, error, progress, meta, attempt,
-    max_attempts, priority, tags, ttl, created_at, started_at, finished_at, expires_at, run_at, parent)
+    max_attempts, priority, tags, ttl, created_at, started_at, finished_at, expires_at, run_at, parent, history)
   select x->>'key', x->>'task', x->>'status', x->'args', x->'value', x->'error', x->'progress', x->'meta',
     coalesce((x->>'attempt')::integer, 0), coalesce((x->>'maxAttempts')::integer, 1),
     (x->>'priority')::double precision,
     case when x ? 'tags' and x->'tags' <> 'null'::jsonb
       then array(select pg_catalog.jsonb_array_elements_text(x->'tags')) end,
     (x->>'ttl')::double precision, (x->>'createdAt')::bigint, (x->>'startedAt')::bigint,
-    (x->>'finishedAt')::bigint, (x->>'expiresAt')::bigint, (x->>'runAt')::bigint, x->>'parent'
+    (x->>'finishedAt')::bigint, (x->>'expiresAt')::bigint, (x->>'runAt')::bigint, x->>'parent', x->'history'
   from pg_catalog.jsonb_array_elements(p_records) x
   on conflict (key) do update set task = excluded.task, status = excluded.status, args = excluded.args,
     value = excluded.value, error = excluded.error, progress = excluded.progress, meta = excluded.meta,
     attempt = excluded.attempt, max_attempts = excluded.max_attempts, priority = excluded.priority,
     tags = excluded.tags, ttl = excluded.ttl, created_at = excluded.created_at,
     started_at = excluded.started_at, finished_at = excluded.finished_at, expires_at = excluded.expires_at,
-    run_at = excluded.run_at, parent = excluded.parent, detached = false
+    run_at = excluded.run_at, parent = excluded.parent, history = excluded.history, detached = false
   where r.detached;
   get diagnostics v_count = row_count;
   if v_count < pg_catalog.jsonb_array_length(p_records) then
@@ -315,7 +317,8 @@ begin
       case when x.value ? 'ifStatus' and x.value->'ifStatus' <> 'null'::jsonb
         then array(select pg_catalog.jsonb_array_elements_text(x.value->'ifStatus')) end as if_status,
       coalesce((x.value->>'now')::bigint, public.au_now_ms()) as now_ms,
-      (x.value->>'leaseToken')::uuid as lease_token
+      (x.value->>'leaseToken')::uuid as lease_token,
+      coalesce((x.value->>'reopen')::boolean, false) as reopen
     from pg_catalog.jsonb_array_elements(p_updates) with ordinality as x(value, ordinality)
   ), target as (
     select i.*, r.status as old_status, r.queue_status as old_queue_status,
@@ -326,10 +329,13 @@ begin
       and not r.detached and (r.expires_at is null or r.expires_at > i.now_ms)
       and (i.lease_token is null or (r.lease_token = i.lease_token and r.queue_status = 'running'))
       and (i.if_status is null or r.status = any (i.if_status))
-      and (coalesce(i.patch->>'status', r.status) = r.status
-        or public.au_can_transition(r.status, i.patch->>'status'))
-      and not (r.status in ('completed', 'failed', 'cancelled') and (i.patch ? 'value' or i.patch ? 'error'
-        or 'value' = any (i.unset) or 'error' = any (i.unset)))
+      -- A re-open (core's retry, no lease): failed or cancelled back to pending, value and error cleared.
+      and ((i.reopen and i.lease_token is null and r.status in ('failed', 'cancelled')
+          and i.patch->>'status' = 'pending')
+        or ((coalesce(i.patch->>'status', r.status) = r.status
+            or public.au_can_transition(r.status, i.patch->>'status'))
+          and not (r.status in ('completed', 'failed', 'cancelled') and (i.patch ? 'value' or i.patch ? 'error'
+            or 'value' = any (i.unset) or 'error' = any (i.unset)))))
     order by r.key
     for update of r
   ), moved as (
@@ -371,6 +377,8 @@ begin
         when 'runAt' = any (m.unset) then null else u.run_at end,
       parent = case when m.patch ? 'parent' then m.patch->>'parent'
         when 'parent' = any (m.unset) then null else u.parent end,
+      history = case when m.patch ? 'history' then m.patch->'history'
+        when 'history' = any (m.unset) then null else u.history end,
       -- The queue entry, moved along by the same write (the lease token is kept, so a later
       -- au_complete / au_fail of the same lease still agrees).
       queue_status = m.new_queue_status,
@@ -402,12 +410,14 @@ create or replace function public.au_result_update(
   p_unset text[] default '{}',
   p_if_status text[] default null,
   p_now bigint default null,
-  p_lease_token uuid default null
+  p_lease_token uuid default null,
+  p_reopen boolean default false
 ) returns jsonb
 language sql volatile set search_path = '' as $$
   select public.au_result_update_many(pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
     'key', p_key, 'patch', p_patch, 'unset', pg_catalog.to_jsonb(coalesce(p_unset, '{}'::text[])),
-    'ifStatus', pg_catalog.to_jsonb(p_if_status), 'now', p_now, 'leaseToken', p_lease_token)))->0
+    'ifStatus', pg_catalog.to_jsonb(p_if_status), 'now', p_now, 'leaseToken', p_lease_token,
+    'reopen', p_reopen)))->0
 $$;
 
 -- The live records of several keys, as an object keyed by key (workers read a claimed batch at once).
@@ -583,7 +593,8 @@ create trigger au_results_notify after update on public.au_results
 -- backoff, maxLeaseExpiries, timeoutMs}. The row of each record gets its queue entry; a key
 -- without a record here (its record lives in another store) gets a detached row. A
 -- computation already queued or running is left alone (a retried enqueue adds nothing),
--- and so is one whose record already ended. Returns how many were queued.
+-- and so is one whose record already ended. A record re-opened by a retry (pending again)
+-- is queued anew, even while the cancelled run of its previous attempt is stopping. Returns how many were queued.
 create or replace function public.au_enqueue_many(p_jobs jsonb, p_queue text default 'default') returns integer
 language plpgsql volatile set search_path = '' as $$
 declare
@@ -605,7 +616,10 @@ begin
     timeout_ms = excluded.timeout_ms, queued_at = excluded.queued_at, ended_at = null,
     cancel_requested = false, lease_token = null, lease_expires_at = null, claim_id = null, worker = null,
     last_error = null
-  where (r.queue_status is null or r.queue_status not in ('queued', 'running'))
+  where (r.queue_status is null or r.queue_status not in ('queued', 'running')
+      -- A retried computation whose cancelled run has not stopped yet: the new entry takes
+      -- over (a new lease; the old worker's fenced writes and heartbeats find it lost).
+      or (r.queue_status = 'running' and r.cancel_requested and not r.detached and r.status = 'pending'))
     and (r.detached or r.status in ('pending', 'running'));
   get diagnostics v_count = row_count;
   -- Wake idle workers, unless other work already waits in the queue: its workers are then

@@ -227,6 +227,7 @@ export class SqlFunctionStore implements ComputationStore {
         p_if_status: options.ifStatus === undefined ? undefined : [...options.ifStatus],
         p_now: this.#clock.now(),
         p_lease_token: lease?.token,
+        ...(options.reopen === true ? { p_reopen: true } : {}),
       },
       { json: ['p_patch'] },
     );

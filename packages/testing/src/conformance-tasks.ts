@@ -154,6 +154,15 @@ export const metaTask = defineTask({
   run: (_input: unknown, context: TaskContext) => ({ ...context.meta }),
 });
 
+/** Sleeps `ms` on its first attempt (honours the signal); any later attempt returns `{ attempt }` at once. */
+export const slowFirstTask = defineTask({
+  name: 'au-conformance.slow-first',
+  run: async ({ ms }: { ms: number }, context) => {
+    if (context.attempt === 1) await pause(ms, context.signal);
+    return { attempt: context.attempt };
+  },
+});
+
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -170,6 +179,7 @@ export const conformanceTasks = {
   quick: quickTask,
   trace: traceTask,
   meta: metaTask,
+  slowFirst: slowFirstTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

@@ -30,6 +30,7 @@ import { delay, waitUntil } from './internal/wait-until';
 import type { StoreOutageControl } from './outage-store';
 import { testBackendFailures } from './test-backend-failures';
 import { testBackendFlow } from './test-backend-flow';
+import { testBackendRetries } from './test-backend-retries';
 
 /** What `testBackend` hands the backend factory. */
 export interface BackendFactoryContext {
@@ -99,6 +100,12 @@ export interface TestBackendFlags {
    * with `outageStore` and hands the wrapper to the factory
    */
   outage?: StoreOutageControl;
+  /**
+   * The middleware a launch registers (`asyncCompute({ onDeadLetter })`) runs where its work
+   * runs: false for workers in other processes, which run with their own middleware; the
+   * `dead-letter-hook` case is skipped then. @default true
+   */
+  deadLetterHook?: boolean;
   /** Implementation-specific tests, declared inside the suite's `describe`. */
   extra?: (context: TestBackendExtraContext) => void;
 }
@@ -628,6 +635,7 @@ export function testBackend(
       scale,
       background,
       outage: flags.outage,
+      deadLetterHook: flags.deadLetterHook !== false,
       getStore,
       getLog: () => log,
       getBackend: makeTestBackend,
@@ -635,6 +643,7 @@ export function testBackend(
       waitForStatus,
     };
     testBackendFailures(suite);
+    testBackendRetries(suite);
     testBackendFlow(suite);
 
     if (flags.extra !== undefined) describe('extra', () => flags.extra!({ getStore, getBackend }));

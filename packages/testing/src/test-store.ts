@@ -227,6 +227,69 @@ export function testStore(
         },
       );
 
+      test(
+        'reopen',
+        'should re-open a failed or cancelled record only with reopen (core retry), history kept',
+        async () => {
+          const store = getStore();
+          const finishedAt = Date.now();
+          const error = { name: 'E', message: 'm' };
+          const failed = await created({
+            status: 'failed',
+            attempt: 1,
+            error,
+            startedAt: finishedAt - 5,
+            finishedAt,
+            expiresAt: finishedAt + 60_000,
+            tags: ['dead'],
+          });
+          const history = [
+            { attempt: 1, status: 'failed' as const, error, startedAt: finishedAt - 5, finishedAt },
+          ];
+          const reopen = {
+            status: 'pending' as const,
+            history,
+            maxAttempts: 3,
+            error: undefined,
+            value: undefined,
+            startedAt: undefined,
+            finishedAt: undefined,
+            expiresAt: undefined,
+          };
+          // Without the flag, and with it but from another status or to another status: nothing.
+          expect(await store.update(failed.key, reopen, { ifStatus: ['failed'] })).toBeUndefined();
+          expect(
+            await store.update(
+              failed.key,
+              { ...reopen, status: 'running' },
+              { ifStatus: ['failed'], reopen: true },
+            ),
+          ).toBeUndefined();
+          expect(
+            await store.update(failed.key, reopen, { ifStatus: ['cancelled'], reopen: true }),
+          ).toBeUndefined();
+          expect(await store.get(failed.key)).toEqual(failed);
+          const reopened = await store.update(failed.key, reopen, { ifStatus: ['failed'], reopen: true });
+          const expected = { ...failed, status: 'pending', history, maxAttempts: 3 };
+          for (const field of ['error', 'startedAt', 'finishedAt', 'expiresAt'] as const)
+            delete expected[field];
+          expect(reopened).toEqual(expected);
+          expect(await store.get(failed.key)).toEqual(expected);
+          expect((await store.list({ task, status: 'pending' })).records.map((item) => item.key)).toEqual([
+            failed.key,
+          ]);
+          expect((await store.list({ task, status: 'failed' })).records).toEqual([]);
+
+          const completed = await created({ status: 'completed', value: 1, finishedAt });
+          expect(await store.update(completed.key, reopen, { reopen: true })).toBeUndefined();
+          expect(await store.get(completed.key)).toEqual(completed);
+          const cancelled = await created({ status: 'cancelled', error, finishedAt });
+          expect(
+            (await store.update(cancelled.key, reopen, { ifStatus: ['cancelled'], reopen: true }))?.status,
+          ).toBe('pending');
+        },
+      );
+
       test('cancel-beats-completion', 'should let a cancel beat a late completion', async () => {
         const original = await created({ status: 'running', attempt: 1 });
         const store = getStore();

@@ -1,3 +1,4 @@
+import type { ComputationRecord } from '../record';
 import type { TaskLogger } from '../task';
 
 /** Calls the rest of the chain (the next middleware, then the launch or the task). */
@@ -39,12 +40,23 @@ export interface RunContext {
  * around the record's creation and the backend's `launch` (rate limits, dedupe, auth);
  * `run` runs where the task runs, around each attempt (logging, metrics, tracing).
  * Either may throw to refuse; `run` may replace the result by returning another value.
+ * `deadLetter` is told when a computation ends `failed` for good (see `DeadLetterHook`).
  */
 export interface Middleware {
   readonly name: string;
   launch?(context: LaunchContext, next: Next): Promise<unknown>;
   run?(context: RunContext, next: Next): Promise<unknown>;
+  deadLetter?: DeadLetterHook;
 }
+
+/**
+ * Told once a computation has become a dead letter: it ended `failed` with no attempt
+ * left (where the task runs, after the executor's final write), or its launch was refused
+ * (in the caller). Receives the failed record; publish it elsewhere (a queue, an alert).
+ * A hook that throws is logged and does not change the record. Not called for a queue
+ * that gives up on a job by itself (a job that keeps killing its workers).
+ */
+export type DeadLetterHook = (record: ComputationRecord) => void | Promise<void>;
 
 /** The au-style hooks, for run-side middleware that does not need to wrap `next`. */
 export interface MiddlewareHooks {
@@ -52,12 +64,15 @@ export interface MiddlewareHooks {
   before?(context: RunContext): void | Promise<void>;
   after?(context: RunContext, result: unknown): void | Promise<void>;
   onError?(context: RunContext, error: unknown): void | Promise<void>;
+  /** See `DeadLetterHook`. */
+  onDeadLetter?: DeadLetterHook;
 }
 
-/** Builds run-side middleware from `before` / `after` / `onError` hooks. */
+/** Builds run-side middleware from `before` / `after` / `onError` / `onDeadLetter` hooks. */
 export function defineMiddleware(hooks: MiddlewareHooks): Middleware {
   return {
     name: hooks.name,
+    ...(hooks.onDeadLetter === undefined ? {} : { deadLetter: hooks.onDeadLetter }),
     async run(context, next) {
       await hooks.before?.(context);
       let result: unknown;

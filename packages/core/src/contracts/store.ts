@@ -124,6 +124,12 @@ export type ClaimResult =
 export interface UpdateOptions {
   /** Apply only when the current status is one of these. */
   ifStatus?: readonly ComputationStatus[];
+  /**
+   * Lets a `failed` or `cancelled` record go back to `pending` (the patch may then clear
+   * its value and error): the one way a terminal record changes, used only by core's
+   * `retryComputation`. Give it with `ifStatus` naming the status read. @default false
+   */
+  reopen?: boolean;
 }
 
 export interface ListQuery {

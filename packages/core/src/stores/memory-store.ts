@@ -93,7 +93,7 @@ export class MemoryStore implements ComputationStore {
 
     const current = this.#live(key);
     if (current === undefined) return undefined;
-    const next = applyPatch(current, patch, options.ifStatus);
+    const next = applyPatch(current, patch, options.ifStatus, options.reopen === true);
     if (next === undefined) return undefined;
     this.#records.set(key, next);
     this.#notify(next);

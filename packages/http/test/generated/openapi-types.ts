@@ -123,6 +123,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a failed or cancelled task again under its id
+         * @description The attempt that ended goes into `history`; a full budget of retries starts. 409 while it is pending or running, or once it completed.
+         */
+        post: operations["retryTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry every failed (or cancelled) task that matches a filter */
+        post: operations["redriveTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List dead letters (failed tasks), newest first */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        /** Delete dead letters */
+        delete: operations["purgeDeadLetters"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count dead letters */
+        get: operations["countDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/{id}/events": {
         parameters: {
             query?: never;
@@ -268,6 +340,19 @@ export interface components {
             finishedAt?: string;
             /** Format: date-time */
             expiresAt?: string;
+            /** @description The attempts that ended before the current one (retried), oldest first */
+            history?: components["schemas"]["TaskAttempt"][];
+        };
+        /** @description An attempt of a computation that ended and was retried (`TaskView.history`) */
+        TaskAttempt: {
+            attempt: number;
+            /** @enum {string} */
+            status: "failed" | "cancelled";
+            error?: components["schemas"]["TaskError"];
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
         };
         /** @description One page of computations, newest first */
         TaskList: {
@@ -352,6 +437,18 @@ export interface components {
             };
             /** @description null when the server keeps no metrics */
             recent: components["schemas"]["WindowStats"] | null;
+        };
+        /** @description The answer to a redrive: the tasks retried, and those that changed meanwhile */
+        RedriveResult: {
+            /** @description How many tasks were retried */
+            count: number;
+            taskIds: string[];
+            /** @description Matching tasks that could not be retried (retried by someone else, deleted) */
+            errors: {
+                taskId: string;
+                code: string;
+                message: string;
+            }[];
         };
     };
     responses: never;
@@ -1041,6 +1138,272 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskFailed"];
+                };
+            };
+        };
+    };
+    retryTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id returned at launch */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Re-opened (pending); poll the `Location` */
+            202: {
+                headers: {
+                    /** @description Where to poll the computation: `/tasks/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description Malformed id, or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No task with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not failed or cancelled (`RETRY_NOT_ALLOWED`, `error.status` says what it is), or its task is not served here (`TASK_NOT_SERVED`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The queue of its task or backend is full (`QUEUE_FULL`): retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redriveTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description status defaults to "failed" (the dead letters); since is an ISO date or ms */
+        requestBody: {
+            content: {
+                "application/json": {
+                    task?: string;
+                    status?: ("failed" | "cancelled") | ("failed" | "cancelled")[];
+                    since?: number | string;
+                    tag?: string;
+                    limit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description What was retried, and what could not be */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveResult"];
+                };
+            };
+            /** @description Invalid filter (`INVALID_FILTER`, `error.issues` lists the problems), or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing matches the filter (`NOTHING_TO_REDRIVE`), or the task is not served (`TASK_NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only those carrying this tag */
+                tag?: string;
+                limit?: number;
+                /** @description From the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    purgeDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only those carrying this tag */
+                tag?: string;
+                /** @description Only those that ended before this time (ISO date or ms) */
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many dead letters were deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        purged: number;
+                    };
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    countDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only those carrying this tag */
+                tag?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many dead letters match */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                    };
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

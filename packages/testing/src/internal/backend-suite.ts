@@ -18,6 +18,8 @@ export interface BackendSuite {
   readonly scale: number;
   /** `flags.background`: `launch` resolves before the work ends. */
   readonly background: boolean;
+  /** `flags.deadLetterHook`: run-side hooks registered by a launch run where the work runs. */
+  readonly deadLetterHook: boolean;
   /** `flags.outage`: the outage of the workers' store, when the backend's test file drives it. */
   readonly outage: StoreOutageControl | undefined;
   /** This test's store, as `makeStore` made it. */
