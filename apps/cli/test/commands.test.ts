@@ -273,11 +273,12 @@ describe('au logs', () => {
       const id = await submitAsync('sleep', 'seconds=0.6');
       const { code, stdout } = await au(['logs', id, '--follow', '--interval', '0.1']);
       expect(code).toBe(0);
-      expect(stdout.trim().split('\n').map((text) => text.replace(/^\S+ \w+ +/, ''))).toEqual([
-        'going to sleep {"seconds":0.6}',
-        'halfway',
-        'awake',
-      ]);
+      expect(
+        stdout
+          .trim()
+          .split('\n')
+          .map((text) => text.replace(/^\S+ \w+ +/, '')),
+      ).toEqual(['going to sleep {"seconds":0.6}', 'halfway', 'awake']);
     });
   });
 
