@@ -59,6 +59,8 @@ describe('@au/http GET /events and GET /tasks/{id}/logs', () => {
     base = await built.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
+    // fetch keeps its connections alive: close them rather than wait for them.
+    built.app.server.closeAllConnections();
     await built.app.close();
     await built.backend.close();
     await built.store.close();
