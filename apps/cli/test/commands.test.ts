@@ -257,6 +257,24 @@ describe('au watch', () => {
   });
 });
 
+describe('au watch on a terminal', () => {
+  it('should redraw the table from the event stream and show what ended', async () => {
+    const id = await submitAsync('sleep', 'seconds=0.8');
+    const io = captureIo();
+    io.interactive = true;
+    const code = await runCli(['watch', '--until-idle', '--interval', '0.1'], {
+      io,
+      env: { AU_URL: server.url },
+    });
+    expect(code).toBe(0);
+    const screens = io.stdout.split('\u001b[2J\u001b[H').filter((screen) => screen !== '');
+    expect(screens.length).toBeGreaterThanOrEqual(2);
+    expect(screens[0]).toContain(id);
+    expect(screens.at(-1)).toContain('recently ended');
+    expect(screens.at(-1)).toMatch(/nothing in flight/);
+  });
+});
+
 describe('au logs', () => {
   describe('when the computation wrote lines', () => {
     it('should print them with levels, and as JSON lines with --json', async () => {

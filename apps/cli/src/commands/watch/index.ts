@@ -99,7 +99,11 @@ export async function run(options: WatchOptions, context: CommandContext): Promi
       show(view);
     }
   } finally {
-    if (drawTimer !== undefined) clearTimeout(drawTimer);
+    if (drawTimer !== undefined) {
+      // The last changes are on screen before it stops.
+      clearTimeout(drawTimer);
+      if (!context.signal.aborted) draw();
+    }
     context.signal.removeEventListener('abort', stop);
     controller.abort();
     await events.return?.(undefined).catch(() => undefined);
