@@ -60,11 +60,18 @@ export {
   executeComputation,
   type Runnable,
 } from './executor';
+export { checkMaxQueued } from './flow/check-max-queued';
 export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
-export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';
+export {
+  type LaunchResult,
+  type LaunchSettings,
+  launchComputation,
+  launchMany,
+  resumeHeldLaunch,
+} from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
 export { applyClaim, claimComputation } from './lifecycle/claim';
 export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';

@@ -1,64 +1,41 @@
 import type { TaskDefinition } from '@au/core';
 import { toJSONSchema, type ZodType } from 'zod';
+import { LAUNCH_LIMITS } from './launch-query';
+import { ref } from './openapi-components';
 
 type JsonSchema = Record<string, unknown>;
 
-const errorBody: JsonSchema = {
-  type: 'object',
-  description: 'An error: `code` is stable, `message` says what to do',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-      required: ['code', 'message'],
-      additionalProperties: true,
-    },
-  },
-  required: ['error'],
-};
+/*
+ * Conventions of the route schemas (follow them for a new route):
+ * - `operationId`: lowerCamelCase verb + noun (`listTasks`, `getTask`); a task's route
+ *   is `run_<task name>` (see `taskOperationId`).
+ * - Bodies and answers point at the shared schemas of `openapi-components.ts` with
+ *   `ref('Name')`; a new shape used twice becomes a component there.
+ * - Every answer has a `description`; errors use `errorAnswer(description)` (the
+ *   `Error` component); a route that can be refused lists its 4xx answers.
+ * - Every query parameter is declared in `querystring`: the plugin refuses undeclared
+ *   ones (400 `UNKNOWN_QUERY_PARAMETER`). Request headers go in `headers`, answer
+ *   headers in the answer's `headers`.
+ * - A public route (no API key) sets `security: []`.
+ */
 
-const taskView: JsonSchema = {
-  type: 'object',
-  properties: {
-    taskId: { type: 'string' },
-    task: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled'] },
-    progress: {},
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        name: { type: 'string' },
-        message: { type: 'string' },
-        stack: { type: 'string' },
-      },
-    },
-    attempt: { type: 'integer' },
-    maxAttempts: { type: 'integer' },
-    priority: { type: 'integer' },
-    tags: { type: 'array', items: { type: 'string' } },
-    createdAt: { type: 'string', format: 'date-time' },
-    startedAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: 'string', format: 'date-time' },
-    expiresAt: { type: 'string', format: 'date-time' },
-  },
-  required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
-};
+/** An error answer (the `Error` component) with its description. */
+export function errorAnswer(description: string): JsonSchema {
+  return { description, ...ref('Error') };
+}
 
-const accepted: JsonSchema = {
-  description: 'Accepted: still running; poll the `Location`',
-  type: 'object',
-  properties: { taskId: { type: 'string' }, status: { type: 'string' } },
-};
+/** An answer pointing at a component, with its description and headers. */
+function answer(description: string, component: string, headers?: JsonSchema): JsonSchema {
+  return { description, ...ref(component), ...(headers === undefined ? {} : { headers }) };
+}
 
-const failed: JsonSchema = {
-  description: 'The computation failed or was cancelled',
-  type: 'object',
-  properties: {
-    taskId: { type: 'string' },
-    status: { type: 'string' },
-    error: (taskView.properties as JsonSchema).error,
-  },
+const badQuery = errorAnswer(
+  'A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`)',
+);
+const unauthorized = errorAnswer('Missing or wrong API key (when the server has API keys)');
+
+const location = {
+  Location: { type: 'string', description: 'Where to poll the computation: `/tasks/{id}`' },
 };
 
 const idParams: JsonSchema = {
@@ -67,42 +44,108 @@ const idParams: JsonSchema = {
   required: ['id'],
 };
 
-const waitQuery: JsonSchema = {
+const waitParameter: JsonSchema = {
+  type: 'number',
+  minimum: 0,
+  description: 'Seconds to wait for the result (capped by the server)',
+};
+
+const lastEventIdHeader: JsonSchema = {
   type: 'object',
   properties: {
-    wait: {
-      type: 'number',
-      minimum: 0,
-      description: 'Seconds to wait for the result (capped by the server)',
-    },
+    'Last-Event-ID': { type: 'string', description: 'The id of the last event seen: resume after it' },
   },
 };
 
+/** The `operationId` of a task's route: `run_` then the name, characters outside `A-Za-z0-9._-` as `_`. */
+export function taskOperationId(task: string): string {
+  return `run_${task.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
 /** The OpenAPI description of `POST /{task}`; the body schema comes from the task's zod schema. */
-export function taskRouteSchema(task: TaskDefinition): JsonSchema {
+export function taskRouteSchema(task: TaskDefinition, operationId = taskOperationId(task.name)): JsonSchema {
   return {
+    operationId,
     summary: `Run ${task.name}`,
     ...(task.description === undefined ? {} : { description: task.description }),
     tags: ['tasks'],
     body: inputJsonSchema(task),
+    headers: {
+      type: 'object',
+      properties: {
+        'Idempotency-Key': {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+          description:
+            'Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT`',
+        },
+        Prefer: {
+          type: 'string',
+          description: '`respond-async` answers 202 at once, like `?async=true` (RFC 7240)',
+        },
+      },
+    },
     querystring: {
       type: 'object',
       properties: {
-        ...(waitQuery.properties as JsonSchema),
+        wait: waitParameter,
         async: { type: 'boolean', description: 'Answer 202 at once (like `Prefer: respond-async`)' },
+        key: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+          description: 'Your key for this computation (same as the `Idempotency-Key` header)',
+        },
+        priority: {
+          type: 'integer',
+          minimum: -LAUNCH_LIMITS.priority,
+          maximum: LAUNCH_LIMITS.priority,
+          description: "Higher runs first (default: the task's, else 0)",
+        },
+        delay: {
+          type: 'integer',
+          minimum: 0,
+          maximum: LAUNCH_LIMITS.delay,
+          description: 'Milliseconds to wait before the computation may start',
+        },
+        tags: {
+          type: 'array',
+          items: { type: 'string', maxLength: LAUNCH_LIMITS.tagLength },
+          maxItems: LAUNCH_LIMITS.tags,
+          description: 'Tags to list it by: the parameter repeated, or a comma-separated list',
+        },
+        ttl: {
+          type: 'number',
+          // OpenAPI 3.0 form: a flag on `minimum`.
+          minimum: 0,
+          exclusiveMinimum: true,
+          description: 'Seconds the record is kept after the computation ends (> 0)',
+        },
+        idempotencyWindow: {
+          type: 'number',
+          minimum: 0,
+          description:
+            'With a key: seconds after the computation finished during which the key joins it; past them the key runs again',
+        },
+        dependsOn: {
+          type: 'string',
+          description:
+            'Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled',
+        },
       },
     },
     response: {
-      200: {
-        description: 'The result',
-        type: 'object',
-        properties: { taskId: { type: 'string' }, status: { type: 'string' }, result: {} },
+      200: answer('The result', 'TaskResult', location),
+      202: answer('Accepted: still pending or running; poll the `Location`', 'TaskAccepted', location),
+      400: errorAnswer('Invalid input (`error.issues` lists the problems), key or query parameter'),
+      401: unauthorized,
+      409: {
+        description:
+          'The computation failed or was cancelled (`TaskFailed`), or the key is held by another input or task (`Error`, code `KEY_CONFLICT`)',
+        anyOf: [ref('TaskFailed'), ref('Error')],
       },
-      202: accepted,
-      400: { ...errorBody, description: 'Invalid input: `error.issues` lists the problems' },
-      401: { ...errorBody, description: 'Missing or wrong API key' },
-      409: failed,
-      413: { ...errorBody, description: 'Body too large' },
+      413: errorAnswer('Body too large'),
+      415: errorAnswer('The body is not JSON'),
+      429: errorAnswer('Rate limited: retry after `Retry-After` seconds'),
     },
   };
 }
@@ -128,10 +171,11 @@ export function inputJsonSchema(task: TaskDefinition): JsonSchema {
 
 /** The OpenAPI descriptions of the `/tasks` routes. */
 export function computationRouteSchemas() {
-  const notFound = { ...errorBody, description: 'No task with this id' };
-  const badId = { ...errorBody, description: 'Malformed id' };
+  const notFound = errorAnswer('No task with this id');
+  const badId = errorAnswer('Malformed id, or a query parameter refused');
   return {
     list: {
+      operationId: 'listTasks',
       summary: 'List tasks, newest first',
       tags: ['computations'],
       querystring: {
@@ -144,93 +188,63 @@ export function computationRouteSchemas() {
           cursor: { type: 'string', description: 'From the previous page' },
         },
       },
-      response: {
-        200: {
-          type: 'object',
-          properties: { items: { type: 'array', items: taskView }, cursor: { type: 'string' } },
-        },
-        400: errorBody,
-      },
+      response: { 200: answer('One page', 'TaskList'), 400: badQuery, 401: unauthorized },
     },
     get: {
+      operationId: 'getTask',
       summary: 'Status and progress of a task',
       tags: ['computations'],
       params: idParams,
-      response: { 200: taskView, 400: badId, 404: notFound },
+      response: { 200: answer('The task', 'TaskView'), 400: badId, 401: unauthorized, 404: notFound },
     },
     result: {
+      operationId: 'getTaskResult',
       summary: 'Result of a task',
       tags: ['computations'],
       params: idParams,
-      querystring: waitQuery,
+      querystring: { type: 'object', properties: { wait: waitParameter } },
       response: {
-        200: {
-          type: 'object',
-          properties: { taskId: { type: 'string' }, status: { type: 'string' }, result: {} },
-        },
-        202: accepted,
+        200: answer('The result', 'TaskResult'),
+        202: answer('Still pending or running', 'TaskAccepted'),
         400: badId,
+        401: unauthorized,
         404: notFound,
-        409: failed,
+        409: answer('The computation failed or was cancelled', 'TaskFailed'),
       },
     },
     cancel: {
+      operationId: 'cancelTask',
       summary: 'Cancel a task',
       tags: ['computations'],
       params: idParams,
       response: {
-        200: {
-          type: 'object',
-          properties: {
-            taskId: { type: 'string' },
-            cancelled: { type: 'boolean', description: 'true when it was still pending or running' },
-            status: { type: 'string' },
-          },
-        },
+        200: answer('What the cancel did', 'TaskCancelled'),
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
     logs: {
+      operationId: 'getTaskLogs',
       summary: 'The lines the task wrote with ctx.log (bounded: the newest 200)',
       tags: ['computations'],
       params: idParams,
       response: {
-        200: {
-          type: 'object',
-          properties: {
-            taskId: { type: 'string' },
-            status: (taskView.properties as JsonSchema).status,
-            lines: {
-              type: 'array',
-              description: 'Oldest first',
-              items: {
-                type: 'object',
-                properties: {
-                  time: { type: 'string', format: 'date-time' },
-                  level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
-                  message: { type: 'string' },
-                  data: { description: 'The object logged with the message, if any' },
-                  attempt: { type: 'integer' },
-                },
-                required: ['time', 'level', 'message'],
-              },
-            },
-            dropped: { type: 'integer', description: 'Older lines let go to keep the log bounded' },
-          },
-          required: ['taskId', 'status', 'lines', 'dropped'],
-        },
+        200: answer('The log lines, oldest first', 'TaskLogs'),
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
     stream: {
+      operationId: 'streamEvents',
       summary:
         'Server-sent events of every task (or a task name, a tag, statuses), resumable with Last-Event-ID',
       description:
         'One `change` event per new task or new version of a task; `data` is the task as `GET /tasks/{id}` shows it. ' +
         'A client that reconnects with `Last-Event-ID` first gets the events it missed (the server keeps the last 1000); ' +
-        'when it cannot (the server restarted, or more were missed) it gets a `reset` event: read `GET /tasks` again.',
+        'when it cannot (the server restarted, or more were missed) it gets a `reset` event: read `GET /tasks` again. ' +
+        '`HEAD` answers at once with the headers.',
       tags: ['computations'],
       querystring: {
         type: 'object',
@@ -243,21 +257,46 @@ export function computationRouteSchemas() {
           },
         },
       },
+      headers: lastEventIdHeader,
       response: {
         200: {
-          description: 'A stream of `change` events (and `reset`, heartbeat comments)',
-          content: { 'text/event-stream': { schema: { type: 'string' } } },
+          description: 'The event stream',
+          content: {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description:
+                  '`id:`, `event: change` and `data:` (a `TaskView` as JSON) per event; `event: reset` when missed events cannot be replayed',
+              },
+            },
+          },
         },
-        400: errorBody,
+        400: badQuery,
+        401: unauthorized,
       },
     },
     events: {
+      operationId: 'streamTaskEvents',
       summary: 'Server-sent events of status and progress (resumable with Last-Event-ID)',
+      description:
+        'One `status` or `progress` event per change, each `data` the task as `GET /tasks/{id}` shows it; the stream ends after the terminal status. `HEAD` answers at once with the headers.',
       tags: ['computations'],
       params: idParams,
+      headers: lastEventIdHeader,
       response: {
-        200: { description: 'text/event-stream; `data` is the task as `GET /tasks/{id}` shows it' },
+        200: {
+          description: 'The event stream',
+          content: {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description: '`id:`, `event: status | progress` and `data:` (a `TaskView` as JSON) per event',
+              },
+            },
+          },
+        },
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
@@ -266,9 +305,55 @@ export function computationRouteSchemas() {
 
 /** The OpenAPI descriptions of the health and metrics routes. */
 export function healthRouteSchemas() {
+  const health = {
+    type: 'object',
+    properties: { status: { type: 'string' } },
+    required: ['status'],
+  };
   return {
-    healthz: { summary: 'The process is up', tags: ['health'] },
-    readyz: { summary: 'The store and the backend answer', tags: ['health'] },
-    metrics: { summary: 'Prometheus metrics', tags: ['health'] },
+    healthz: {
+      operationId: 'getHealth',
+      summary: 'The process is up',
+      tags: ['health'],
+      security: [],
+      response: { 200: { description: 'Up', ...health }, 400: badQuery },
+    },
+    readyz: {
+      operationId: 'getReadiness',
+      summary: 'The store and the backend answer',
+      tags: ['health'],
+      security: [],
+      response: {
+        200: {
+          description: 'Ready',
+          ...health,
+          properties: {
+            status: { type: 'string' },
+            checks: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+        400: badQuery,
+        503: {
+          description: 'Not ready: `checks` says which part failed',
+          ...health,
+          properties: {
+            status: { type: 'string' },
+            checks: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+      },
+    },
+    metrics: {
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      tags: ['health'],
+      response: {
+        200: {
+          description: 'Metrics in the Prometheus text format',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        401: unauthorized,
+      },
+    },
   };
 }

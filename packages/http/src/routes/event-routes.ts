@@ -6,7 +6,7 @@ import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
 import { toTaskView } from '../task-view';
 import { findRecord } from './find-record';
-import { openSseStream } from './sse-stream';
+import { openSseStream, SSE_HEADERS } from './sse-stream';
 
 /**
  * `GET /tasks/{id}/events`: server-sent events, one per change of status (`event:
@@ -26,32 +26,39 @@ import { openSseStream } from './sse-stream';
  * later change.
  */
 export function registerEventRoutes(app: FastifyInstance, state: PluginState): void {
-  app.get<{ Params: { id: string } }>(
+  const schema = computationRouteSchemas().events;
+  // Declared before the GET, so Fastify does not derive a HEAD from it: that one would
+  // run the stream and answer only when the computation ends.
+  app.head<{ Params: { id: string } }>(
     '/tasks/:id/events',
-    { schema: computationRouteSchemas().events },
+    { schema: { ...schema, operationId: 'headTaskEvents', summary: 'Whether the event stream exists' } },
     async (request, reply) => {
-      const record = await findRecord(state, request.params.id);
-      const stream = openSseStream(request, reply, state);
-      let previous: ComputationRecord | undefined;
-      let previousId = stream.lastEventId;
-      try {
-        for await (const version of followRecord(state.store, record.key, { signal: stream.signal })) {
-          for (const { type, view } of changesOf(previous, version)) {
-            const id = eventId(view);
-            if (id === previousId) continue;
-            stream.send({ id, event: type, data: toTaskView(view, state.exposeStacks) });
-            previousId = id;
-          }
-          if (isTerminalStatus(version.status)) break;
-          previous = version;
-        }
-      } catch (error) {
-        stream.fail(error, { key: record.key });
-      } finally {
-        stream.end();
-      }
+      await findRecord(state, request.params.id);
+      return reply.code(200).headers(SSE_HEADERS).send();
     },
   );
+  app.get<{ Params: { id: string } }>('/tasks/:id/events', { schema }, async (request, reply) => {
+    const record = await findRecord(state, request.params.id);
+    const stream = openSseStream(request, reply, state);
+    let previous: ComputationRecord | undefined;
+    let previousId = stream.lastEventId;
+    try {
+      for await (const version of followRecord(state.store, record.key, { signal: stream.signal })) {
+        for (const { type, view } of changesOf(previous, version)) {
+          const id = eventId(view);
+          if (id === previousId) continue;
+          stream.send({ id, event: type, data: toTaskView(view, state.exposeStacks) });
+          previousId = id;
+        }
+        if (isTerminalStatus(version.status)) break;
+        previous = version;
+      }
+    } catch (error) {
+      stream.fail(error, { key: record.key });
+    } finally {
+      stream.end();
+    }
+  });
 }
 
 /**

@@ -1,6 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PluginState } from '../plugin-state';
 
+/**
+ * The headers of a `text/event-stream` answer, which keep proxies from buffering it; a
+ * `HEAD` on a stream route answers with them at once.
+ */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
 /** An open server-sent event stream: one per `GET …/events` request. */
 export interface SseStream {
   /** Aborts when the client goes away or the server closes. */
@@ -29,12 +39,7 @@ export function openSseStream(request: FastifyRequest, reply: FastifyReply, stat
 
   reply.hijack();
   const response = reply.raw;
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
+  response.writeHead(200, { ...SSE_HEADERS, connection: 'keep-alive' });
   response.write('retry: 2000\n\n');
   const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), state.heartbeatInterval);
   heartbeat.unref();

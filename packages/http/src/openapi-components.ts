@@ -1,0 +1,158 @@
+import { COMPUTATION_STATUSES } from '@au/core';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * The shared schemas of the API, each registered once (`app.addSchema`) and shown in
+ * OpenAPI under `components.schemas` by its `$id`. Routes point at them with
+ * `ref('TaskView')` instead of repeating them, so a client generator makes one type
+ * for each.
+ */
+export const componentSchemas: JsonSchema[] = [
+  {
+    $id: 'TaskStatus',
+    type: 'string',
+    description: 'Where a computation is in its lifecycle',
+    enum: [...COMPUTATION_STATUSES],
+  },
+  {
+    $id: 'Error',
+    type: 'object',
+    description: 'An error answer: `code` is stable, `message` says what to do',
+    properties: {
+      error: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          issues: {
+            type: 'array',
+            description: 'What is wrong with the input (`INVALID_INPUT`)',
+            items: {
+              type: 'object',
+              properties: {
+                path: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'number' }] } },
+                message: { type: 'string' },
+                code: { type: 'string' },
+              },
+              required: ['path', 'message'],
+            },
+          },
+          parameters: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'The query parameters refused (`UNKNOWN_QUERY_PARAMETER`)',
+          },
+        },
+        required: ['code', 'message'],
+        additionalProperties: true,
+      },
+    },
+    required: ['error'],
+  },
+  {
+    $id: 'TaskError',
+    type: 'object',
+    description: 'Why a computation failed or was cancelled',
+    properties: {
+      code: { type: 'string' },
+      name: { type: 'string' },
+      message: { type: 'string' },
+      stack: { type: 'string', description: 'Only when the server exposes stacks' },
+    },
+    required: ['code', 'name', 'message'],
+  },
+  {
+    $id: 'TaskView',
+    type: 'object',
+    description: 'A computation as the API shows it',
+    properties: {
+      taskId: { type: 'string' },
+      task: { type: 'string' },
+      status: ref('TaskStatus'),
+      progress: { description: 'The last progress value the task reported' },
+      error: ref('TaskError'),
+      attempt: { type: 'integer' },
+      maxAttempts: { type: 'integer' },
+      priority: { type: 'integer' },
+      tags: { type: 'array', items: { type: 'string' } },
+      createdAt: { type: 'string', format: 'date-time' },
+      startedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      expiresAt: { type: 'string', format: 'date-time' },
+    },
+    required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
+  },
+  {
+    $id: 'TaskList',
+    type: 'object',
+    description: 'One page of computations, newest first',
+    properties: {
+      items: { type: 'array', items: ref('TaskView') },
+      cursor: { type: 'string', description: 'Pass it as `?cursor=` for the next page' },
+    },
+    required: ['items'],
+  },
+  {
+    $id: 'TaskResult',
+    type: 'object',
+    description: 'A completed computation and its result',
+    properties: { taskId: { type: 'string' }, status: ref('TaskStatus'), result: {} },
+    required: ['taskId', 'status', 'result'],
+  },
+  {
+    $id: 'TaskAccepted',
+    type: 'object',
+    description: 'A computation still pending or running: poll the `Location`',
+    properties: { taskId: { type: 'string' }, status: ref('TaskStatus') },
+    required: ['taskId', 'status'],
+  },
+  {
+    $id: 'TaskFailed',
+    type: 'object',
+    description: 'A computation that failed or was cancelled',
+    properties: { taskId: { type: 'string' }, status: ref('TaskStatus'), error: ref('TaskError') },
+    required: ['taskId', 'status', 'error'],
+  },
+  {
+    $id: 'TaskLogLine',
+    type: 'object',
+    description: 'One line a task wrote with `ctx.log`',
+    properties: {
+      time: { type: 'string', format: 'date-time' },
+      level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+      message: { type: 'string' },
+      data: { description: 'The object logged with the message, if any' },
+      attempt: { type: 'integer', description: 'The attempt that wrote it' },
+    },
+    required: ['time', 'level', 'message'],
+  },
+  {
+    $id: 'TaskLogs',
+    type: 'object',
+    description: 'The lines a task wrote with `ctx.log`, bounded (the newest are kept)',
+    properties: {
+      taskId: { type: 'string' },
+      status: ref('TaskStatus'),
+      lines: { type: 'array', description: 'Oldest first', items: ref('TaskLogLine') },
+      dropped: { type: 'integer', description: 'Older lines let go to keep the log bounded' },
+    },
+    required: ['taskId', 'status', 'lines', 'dropped'],
+  },
+  {
+    $id: 'TaskCancelled',
+    type: 'object',
+    description: 'The answer to a cancel',
+    properties: {
+      taskId: { type: 'string' },
+      cancelled: { type: 'boolean', description: 'true when it was still pending or running' },
+      status: ref('TaskStatus'),
+    },
+    required: ['taskId', 'cancelled', 'status'],
+  },
+];
+
+/** A pointer at a component schema, for route schemas. */
+export function ref(name: string): JsonSchema {
+  return { $ref: `${name}#` };
+}
