@@ -8,9 +8,12 @@ import type {
   RedriveResult,
   TaskEvent,
   TaskInfo,
+  TaskLogs,
   TaskMap,
   TaskOutcome,
   TaskView,
+  WatchEvent,
+  WatchFilters,
 } from './types';
 
 export interface AuClientOptions {
@@ -59,6 +62,17 @@ export interface EventsOptions {
   signal?: AbortSignal;
   /** Reconnections after the stream breaks before the end. @default 3 */
   reconnects?: number;
+}
+
+/** Options of `watch`. */
+export interface WatchOptions {
+  /** Resume after this event id (as `Last-Event-ID`). */
+  lastEventId?: string;
+  signal?: AbortSignal;
+  /** Reconnections in a row after the stream breaks (reset by each event). @default 3 */
+  reconnects?: number;
+  /** Ms before a reconnection. @default 1000 */
+  reconnectDelay?: number;
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -285,6 +299,78 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     }
   }
 
+  /**
+   * Every task's changes as they happen (`GET /events`, server-sent events), or those of
+   * a task name, a tag or statuses, until `signal` aborts. A broken stream is resumed
+   * with `Last-Event-ID`: the server replays what was missed, or sends a `reset` event
+   * when it cannot (read `list` again then).
+   */
+  async *watch(filters: WatchFilters = {}, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    const query = new URLSearchParams();
+    if (filters.status !== undefined) {
+      query.set('status', typeof filters.status === 'string' ? filters.status : filters.status.join(','));
+    }
+    if (filters.task !== undefined) query.set('task', filters.task);
+    if (filters.tag !== undefined) query.set('tag', filters.tag);
+    let lastEventId = options.lastEventId;
+    const allowed = options.reconnects ?? 3;
+    let reconnects = allowed;
+    for (;;) {
+      const headers: Record<string, string> = { ...this.#headers, accept: 'text/event-stream' };
+      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+      let failure: unknown;
+      try {
+        const response = await this.#send('GET', '/events', {
+          query,
+          headers,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
+        if (!response.ok || response.body === null) throw await this.#error(response, 'GET', '/events');
+        for await (const message of parseServerSentEvents(response.body)) {
+          if (message.event === 'error') {
+            throw new AuHttpError({
+              status: 200,
+              body: safeJson(message.data),
+              method: 'GET',
+              url: '/events',
+            });
+          }
+          if (message.event === 'reset') {
+            yield { id: undefined, type: 'reset' };
+            continue;
+          }
+          if (message.event !== 'change') continue;
+          if (message.id !== undefined) lastEventId = message.id;
+          reconnects = allowed;
+          yield { id: message.id, type: 'change', task: JSON.parse(message.data) as TaskView };
+        }
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        if (AuHttpError.isInstance(error) && error.status >= 400) throw error;
+        failure = error;
+      }
+      if (options.signal?.aborted) return;
+      if (reconnects <= 0) {
+        throw AuHttpError.isInstance(failure)
+          ? failure
+          : new AuHttpError({
+              status: 0,
+              body: undefined,
+              method: 'GET',
+              url: '/events',
+              cause: failure ?? new Error('the event stream ended'),
+            });
+      }
+      reconnects -= 1;
+      await pause(options.reconnectDelay ?? 1000, options.signal);
+    }
+  }
+
+  /** The lines a computation wrote with `ctx.log`, oldest first (`GET /tasks/{id}/logs`). */
+  logs(taskId: string, options: { signal?: AbortSignal } = {}): Promise<TaskLogs> {
+    return this.#request<TaskLogs>('GET', `/tasks/${encodeURIComponent(taskId)}/logs`, options);
+  }
+
   // ---- private helpers ------------------------------------------------------------
 
   async #request<T>(
@@ -359,6 +445,18 @@ interface OpenApiDocument {
       };
     }
   >;
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function safeJson(text: string): unknown {

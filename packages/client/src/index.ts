@@ -1,4 +1,10 @@
-export { AuClient, type AuClientOptions, type EventsOptions, type SubmitOptions } from './au-client';
+export {
+  AuClient,
+  type AuClientOptions,
+  type EventsOptions,
+  type SubmitOptions,
+  type WatchOptions,
+} from './au-client';
 export { AuHttpError } from './errors/au-http-error';
 export { parseServerSentEvents, type ServerSentEvent } from './parse-sse';
 export { progressFraction } from './progress-fraction';
@@ -8,14 +14,18 @@ export type {
   InferTasks,
   ListFilters,
   ListResult,
+  LogLine,
   RedriveFilter,
   RedriveResult,
   TaskError,
   TaskEvent,
   TaskInfo,
+  TaskLogs,
   TaskMap,
   TaskOutcome,
   TaskStatus,
   TaskTypes,
   TaskView,
+  WatchEvent,
+  WatchFilters,
 } from './types';

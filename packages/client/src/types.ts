@@ -110,6 +110,49 @@ export interface TaskEvent {
   task: TaskView;
 }
 
+/** One server-sent event of `watch`. */
+export type WatchEvent =
+  | {
+      /** The event id (pass it as `lastEventId` to resume). */
+      id: string | undefined;
+      /** A new task, or a new version of one. */
+      type: 'change';
+      task: TaskView;
+    }
+  | {
+      id: undefined;
+      /** Events were missed and cannot be replayed: read `list` again. */
+      type: 'reset';
+    };
+
+/** Which tasks `watch` follows: every one by default. */
+export interface WatchFilters {
+  status?: TaskStatus | readonly TaskStatus[];
+  task?: string;
+  tag?: string;
+}
+
+/** One line a task wrote with `ctx.log`. */
+export interface LogLine {
+  /** ISO 8601. */
+  time: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  /** The object logged with the message. */
+  data?: unknown;
+  attempt?: number;
+}
+
+/** The log of a computation (`GET /tasks/{id}/logs`): the newest lines, bounded. */
+export interface TaskLogs {
+  taskId: string;
+  status: TaskStatus;
+  /** Oldest first. */
+  lines: LogLine[];
+  /** Older lines let go to keep the log bounded. */
+  dropped: number;
+}
+
 /** Filters and paging of `list`. */
 export interface ListFilters {
   status?: TaskStatus | readonly TaskStatus[];

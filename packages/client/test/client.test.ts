@@ -3,7 +3,7 @@ import { auHttp } from '@au/http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AuClient, AuHttpError, type InferTasks, type TaskEvent } from '../src/index';
+import { AuClient, AuHttpError, type InferTasks, type TaskEvent, type TaskView } from '../src/index';
 
 const tasks = {
   add: defineTask({
@@ -26,7 +26,8 @@ const tasks = {
   }),
   crash: defineTask({
     name: 'crash',
-    run: () => {
+    run: (_input: unknown, context) => {
+      context.log.error({ step: 1 }, 'about to crash');
       throw new Error('crashed on purpose');
     },
   }),
@@ -187,6 +188,45 @@ describe('@au/client', () => {
       const nothing = await client.redrive({ task: 'crash' }).catch((caught: unknown) => caught);
       expect((nothing as AuHttpError).status).toBe(404);
       expect((nothing as AuHttpError).code).toBe('NOTHING_TO_REDRIVE');
+    });
+  });
+
+  describe('when following every task', () => {
+    it('should yield the changes of the watched task until aborted', async () => {
+      const controller = new AbortController();
+      const seen: TaskView[] = [];
+      const launched = new Set<string>();
+      const following = (async () => {
+        for await (const event of client.watch({ task: 'add' }, { signal: controller.signal })) {
+          if (event.type === 'change') seen.push(event.task);
+        }
+      })();
+      // The stream opens in the background: launch until one launch is seen to its end.
+      const deadline = Date.now() + 5000;
+      while (!seen.some((view) => launched.has(view.taskId) && view.status === 'completed')) {
+        if (Date.now() > deadline) throw new Error('no change seen');
+        await client.submit('crash', undefined);
+        launched.add((await client.submit('add', { a: 1, b: 2 })).taskId);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      controller.abort();
+      await following;
+      expect(seen.every((view) => view.task === 'add')).toBe(true);
+      expect(seen.some((view) => view.status === 'pending')).toBe(true);
+    });
+  });
+
+  describe('when reading logs', () => {
+    it('should return the lines a failed task wrote', async () => {
+      const outcome = await client.submit('crash', undefined);
+      const logs = await client.logs(outcome.taskId);
+      expect(logs).toMatchObject({ taskId: outcome.taskId, status: 'failed', dropped: 0 });
+      expect(logs.lines).toMatchObject([{ level: 'error', message: 'about to crash', data: { step: 1 } }]);
+    });
+
+    it('should reject AuHttpError 404 for an unknown id', async () => {
+      const error = await client.logs('no-such-id').catch((caught: unknown) => caught);
+      expect(AuHttpError.isInstance(error) && error.status).toBe(404);
     });
   });
 

@@ -9,6 +9,7 @@ import { serializeError } from './errors/serialize-error';
 import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
+import { LogCollector } from './internal/log-collector';
 import { ProgressWriter } from './internal/progress-writer';
 import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
@@ -19,7 +20,7 @@ import { recordCancelled } from './lifecycle/record-cancelled';
 import { requeueComputation } from './lifecycle/requeue-computation';
 import type { StoreRetryOptions } from './lifecycle/store-retry';
 import { childLogger, silentLogger } from './logger';
-import type { ComputationPatch, ComputationRecord } from './record';
+import type { ComputationPatch, ComputationRecord, LogLevel } from './record';
 import type { RetryPolicy } from './retry-policy';
 import type { InputSchema, TaskContext, TaskLogger } from './task';
 
@@ -223,10 +224,18 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     meta: running.meta ?? EMPTY_META,
     progress: (value) => progress.report(value),
     get log() {
-      log ??= childLogger(logger, { key, task: task.name, attempt });
+      // Lines go to the logger and are kept with the computation (written with the
+      // progress writes and the final status write: no write of their own).
+      log ??= capturingLogger(childLogger(logger, { key, task: task.name, attempt }), (level, args) => {
+        collector ??= new LogCollector(running.logs);
+        collector.add(level, args, clock.now(), attempt);
+        progress.reportLogs(readLogs);
+      });
       return log;
     },
   };
+  let collector: LogCollector | undefined;
+  const readLogs = () => (collector as LogCollector).snapshot();
 
   let result: unknown;
   let failure: { error: unknown } | undefined;
@@ -246,8 +255,10 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     if (timer !== undefined) clock.clearTimeout(timer);
   }
 
-  const unwrittenProgress = await progress.flush();
-  const progressPatch: ComputationPatch = unwrittenProgress ? { progress: unwrittenProgress.value } : {};
+  const unwritten = await progress.flush();
+  const progressPatch: ComputationPatch = {};
+  if (unwritten.progress !== undefined) progressPatch.progress = unwritten.progress.value;
+  if (unwritten.logs !== undefined) progressPatch.logs = unwritten.logs;
   const finishedAt = clock.now();
 
   const lifecycle: LifecycleOptions = {
@@ -255,7 +266,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     clock,
     logger,
   };
-  const progressField = unwrittenProgress ? { progress: unwrittenProgress } : {};
+  const progressField = unwritten;
   const ttl = options.ttl ?? running.ttl ?? null;
 
   if (failure === undefined) {
@@ -303,6 +314,23 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   if (record === undefined) return lostRace(store, key);
   await notifyDeadLetter(options.middleware ?? [], record, logger);
   return { status: 'failed', record, error };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** A logger that writes to `logger` and hands each line to `capture`. */
+function capturingLogger(
+  logger: TaskLogger,
+  capture: (level: LogLevel, args: unknown[]) => void,
+): TaskLogger {
+  const tee = {} as Record<LogLevel, (...args: unknown[]) => void>;
+  for (const level of LOG_LEVELS) {
+    tee[level] = (...args) => {
+      logger[level](...args);
+      capture(level, args);
+    };
+  }
+  return tee;
 }
 
 /** The record left `running` under us: a cancel won, or the record is gone (expired, deleted). */

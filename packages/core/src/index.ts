@@ -37,6 +37,7 @@ export type {
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
+  WatchFilter,
 } from './contracts/store';
 export { countComputations } from './count-computations';
 export {
@@ -89,7 +90,15 @@ export {
   TracingMiddleware,
   type TracingMiddlewareOptions,
 } from './middleware/tracing-middleware';
-export type { AttemptSummary, ComputationPatch, ComputationRecord, SerializedError } from './record';
+export type {
+  AttemptSummary,
+  ComputationLogs,
+  ComputationPatch,
+  ComputationRecord,
+  LogLevel,
+  LogLine,
+  SerializedError,
+} from './record';
 export { type RedriveFilter, type RedriveResult, type RetryableStatus, redriveComputations } from './redrive';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export {
@@ -121,3 +130,5 @@ export {
   type TemporaryAsyncComputeOptions,
   temporaryAsyncCompute,
 } from './temporary-async-compute';
+export { type WatchComputationsOptions, watchComputations } from './watch-computations';
+export { checkWatchFilter, matchesWatchFilter } from './watch-filter';

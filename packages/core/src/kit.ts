@@ -62,6 +62,7 @@ export {
 } from './executor';
 export { checkMaxQueued } from './flow/check-max-queued';
 export type { HandleContext } from './handle';
+export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
 export {

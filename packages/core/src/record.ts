@@ -76,6 +76,38 @@ export interface ComputationRecord<T = unknown> {
    * is none (a first attempt that succeeds writes nothing extra).
    */
   history?: AttemptSummary[];
+
+  /**
+   * The lines the task wrote with `ctx.log`, oldest first, bounded (see `ComputationLogs`).
+   * Absent when the task never logged: a task that does not log writes nothing extra.
+   */
+  logs?: ComputationLogs;
+}
+
+/** A level of `ctx.log`. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One line a task wrote with `ctx.log`, as it is stored with its computation. */
+export interface LogLine {
+  /** Milliseconds since the epoch. */
+  time: number;
+  level: LogLevel;
+  /** The message (cut to 2,000 characters). */
+  message: string;
+  /** The object logged with it (pino style: `ctx.log.info({ rows: 3 }, 'loaded')`), JSON-safe. */
+  data?: unknown;
+  /** The attempt that wrote it. */
+  attempt?: number;
+}
+
+/**
+ * The stored log of a computation: the newest lines, at most 200 and about 64 KB in all
+ * (across attempts); `dropped` counts the older lines that were let go to stay within it.
+ */
+export interface ComputationLogs {
+  lines: LogLine[];
+  /** Lines dropped (the oldest first) to stay within the bounds. */
+  dropped: number;
 }
 
 /** The fields `update` may change; `key`, `task` and `createdAt` are fixed at creation. */

@@ -17,6 +17,7 @@ import type { AuHttpOptions } from './au-http-options';
 import { bearerAuth } from './auth';
 import { errorHandler } from './error-handler';
 import { HttpError } from './errors/http-error';
+import { EventHub } from './event-hub';
 import { createMetrics, instrumentRequests, registerStoreGauge } from './metrics';
 import { registerOpenApi } from './openapi';
 import { componentSchemas } from './openapi-components';
@@ -24,8 +25,10 @@ import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
+import { registerLogRoutes } from './routes/log-routes';
 import { registerRetryRoutes } from './routes/retry-routes';
 import { registerStatsRoutes } from './routes/stats-routes';
+import { registerStreamRoutes } from './routes/stream-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 import { refuseUnknownQuery } from './unknown-query';
 
@@ -129,6 +132,10 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
         ...(metrics === undefined ? {} : { metrics: metrics.middleware }),
         ...(query.window === undefined ? {} : { window: query.window }),
       }),
+    events: new EventHub(store, {
+      onError: (error) =>
+        app.log.warn({ err: error }, '[au] [http] following every task failed; trying again'),
+    }),
     shutdown: new AbortController(),
   };
 
@@ -136,6 +143,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
   // End event streams and waits first, so closing the server does not wait on them.
   app.addHook('preClose', async () => {
     state.shutdown.abort();
+    state.events.close();
   });
   if (options.resumeDependents !== false) {
     app.addHook('onReady', async () => {
@@ -192,6 +200,8 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerComputationRoutes(scope, state);
       registerRetryRoutes(scope, state);
       registerEventRoutes(scope, state);
+      registerStreamRoutes(scope, state);
+      registerLogRoutes(scope, state);
       registerHealthRoutes(scope, state);
       registerStatsRoutes(scope, state);
     },

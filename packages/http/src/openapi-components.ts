@@ -133,6 +133,31 @@ export const componentSchemas: JsonSchema[] = [
     required: ['taskId', 'status', 'error'],
   },
   {
+    $id: 'TaskLogLine',
+    type: 'object',
+    description: 'One line a task wrote with `ctx.log`',
+    properties: {
+      time: { type: 'string', format: 'date-time' },
+      level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+      message: { type: 'string' },
+      data: { description: 'The object logged with the message, if any' },
+      attempt: { type: 'integer', description: 'The attempt that wrote it' },
+    },
+    required: ['time', 'level', 'message'],
+  },
+  {
+    $id: 'TaskLogs',
+    type: 'object',
+    description: 'The lines a task wrote with `ctx.log`, bounded (the newest are kept)',
+    properties: {
+      taskId: { type: 'string' },
+      status: ref('TaskStatus'),
+      lines: { type: 'array', description: 'Oldest first', items: ref('TaskLogLine') },
+      dropped: { type: 'integer', description: 'Older lines let go to keep the log bounded' },
+    },
+    required: ['taskId', 'status', 'lines', 'dropped'],
+  },
+  {
     $id: 'TaskCancelled',
     type: 'object',
     description: 'The answer to a cancel',

@@ -51,6 +51,13 @@ const waitParameter: JsonSchema = {
   description: 'Seconds to wait for the result (capped by the server)',
 };
 
+const lastEventIdHeader: JsonSchema = {
+  type: 'object',
+  properties: {
+    'Last-Event-ID': { type: 'string', description: 'The id of the last event seen: resume after it' },
+  },
+};
+
 /** The `operationId` of a task's route: `run_` then the name, characters outside `A-Za-z0-9._-` as `_`. */
 export function taskOperationId(task: string): string {
   return `run_${task.replace(/[^A-Za-z0-9._-]/g, '_')}`;
@@ -218,6 +225,57 @@ export function computationRouteSchemas() {
         404: notFound,
       },
     },
+    logs: {
+      operationId: 'getTaskLogs',
+      summary: 'The lines the task wrote with ctx.log (bounded: the newest 200)',
+      tags: ['computations'],
+      params: idParams,
+      response: {
+        200: answer('The log lines, oldest first', 'TaskLogs'),
+        400: badId,
+        401: unauthorized,
+        404: notFound,
+      },
+    },
+    stream: {
+      operationId: 'streamEvents',
+      summary:
+        'Server-sent events of every task (or a task name, a tag, statuses), resumable with Last-Event-ID',
+      description:
+        'One `change` event per new task or new version of a task; `data` is the task as `GET /tasks/{id}` shows it. ' +
+        'A client that reconnects with `Last-Event-ID` first gets the events it missed (the server keeps the last 1000); ' +
+        'when it cannot (the server restarted, or more were missed) it gets a `reset` event: read `GET /tasks` again. ' +
+        '`HEAD` answers at once with the headers.',
+      tags: ['computations'],
+      querystring: {
+        type: 'object',
+        properties: {
+          task: { type: 'string', description: 'Only this task' },
+          tag: { type: 'string', description: 'Only tasks with this tag' },
+          status: {
+            type: 'string',
+            description: 'Only versions with one of these statuses, comma-separated',
+          },
+        },
+      },
+      headers: lastEventIdHeader,
+      response: {
+        200: {
+          description: 'The event stream',
+          content: {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description:
+                  '`id:`, `event: change` and `data:` (a `TaskView` as JSON) per event; `event: reset` when missed events cannot be replayed',
+              },
+            },
+          },
+        },
+        400: badQuery,
+        401: unauthorized,
+      },
+    },
     events: {
       operationId: 'streamTaskEvents',
       summary: 'Server-sent events of status and progress (resumable with Last-Event-ID)',
@@ -225,15 +283,7 @@ export function computationRouteSchemas() {
         'One `status` or `progress` event per change, each `data` the task as `GET /tasks/{id}` shows it; the stream ends after the terminal status. `HEAD` answers at once with the headers.',
       tags: ['computations'],
       params: idParams,
-      headers: {
-        type: 'object',
-        properties: {
-          'Last-Event-ID': {
-            type: 'string',
-            description: 'The id of the last event seen: resume after it',
-          },
-        },
-      },
+      headers: lastEventIdHeader,
       response: {
         200: {
           description: 'The event stream',

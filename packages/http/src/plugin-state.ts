@@ -9,6 +9,7 @@ import type {
 } from '@au/core';
 import type { LaunchSettings } from '@au/core/kit';
 import type { Registry } from 'prom-client';
+import type { EventHub } from './event-hub';
 
 /** What the routes share: resolved options, the per-task launch settings, open streams. */
 export interface PluginState {
@@ -27,6 +28,8 @@ export interface PluginState {
   metricsRegistry: Registry | undefined;
   /** Live counts of the store, and the recent window of this process's metrics. */
   stats(options?: { window?: number }): Promise<ComputationStatsReport>;
+  /** Every computation's changes, for `GET /events`. */
+  events: EventHub;
   /** Aborted when the server closes, to end open event streams. */
   shutdown: AbortController;
 }

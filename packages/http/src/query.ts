@@ -1,4 +1,4 @@
-import { isValidKey } from '@au/core';
+import { type ComputationStatus, isComputationStatus, isValidKey } from '@au/core';
 import { HttpError } from './errors/http-error';
 
 /** Seconds to wait from a `?wait=` value: a number ≥ 0, capped at `max`. */
@@ -55,4 +55,21 @@ export function prefersAsync(header: string | string[] | undefined): boolean {
       .map((part) => part.trim().toLowerCase())
       .includes('respond-async'),
   );
+}
+
+/** `?status=` as one status or several, comma-separated; `undefined` when absent. */
+export function parseStatuses(raw: unknown): ComputationStatus[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const statuses = String(raw)
+    .split(',')
+    .map((item) => item.trim());
+  const invalid = statuses.find((item) => !isComputationStatus(item));
+  if (invalid !== undefined) {
+    throw new HttpError(
+      400,
+      'INVALID_QUERY',
+      `?status= takes pending, running, completed, failed or cancelled (comma-separated), got "${invalid.slice(0, 40)}"`,
+    );
+  }
+  return statuses as ComputationStatus[];
 }

@@ -155,6 +155,10 @@ local function insert(k, key, found, fields, status, task, score, tags, expires)
   end
   -- A new hash has no TTL and no :exp entry: only an expiresAt needs syncing.
   if expires == '1' then sync_expiry(k, key) end
+  -- The new record, for watchAll (the field values are JSON already).
+  local parts = {}
+  for i = 1, #fields, 2 do parts[#parts + 1] = '"' .. fields[i] .. '":' .. fields[i + 1] end
+  redis.call('PUBLISH', base .. ':n', '{' .. table.concat(parts, ',') .. '}')
 end
 `;
 

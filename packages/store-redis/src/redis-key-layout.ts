@@ -23,6 +23,16 @@ export class RedisKeyLayout {
     return `${this.base}:c:${key}`;
   }
 
+  /** The pub/sub channel that carries each new record (for `watchAll`). */
+  newRecords(): string {
+    return `${this.base}:n`;
+  }
+
+  /** A pattern matching every record's channel (for `watchAll`). */
+  channelPattern(): string {
+    return `${escapeGlob(this.base)}:c:*`;
+  }
+
   /** The key a channel belongs to, or `undefined` for another store's channel. */
   keyOfChannel(channel: string): string | undefined {
     const head = `${this.base}:c:`;
@@ -47,6 +57,10 @@ export class RedisKeyLayout {
 
   /** A pattern matching every key of this layout (for tests and tooling, never a hot path). */
   pattern(): string {
-    return `${this.base.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+    return `${escapeGlob(this.base)}:*`;
   }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

@@ -8,6 +8,7 @@ import {
   type ComputationRecord,
   type ComputationStore,
   type CountQuery,
+  checkWatchFilter,
   isTerminalStatus,
   KeyExistsError,
   type ListPage,
@@ -15,8 +16,10 @@ import {
   type StoreCapabilities,
   systemClock,
   type UpdateOptions,
+  type WatchFilter,
 } from '@au/core';
 import {
+  AllWatchers,
   checkOptions,
   createPushIterable,
   encodeCursor,
@@ -115,7 +118,7 @@ interface UpdateCall {
  */
 export class RedisStore implements ComputationStore {
   readonly name = NAME;
-  readonly capabilities: StoreCapabilities = { watch: true, shared: true, nativeTtl: true };
+  readonly capabilities: StoreCapabilities = { watch: true, watchAll: true, shared: true, nativeTtl: true };
   /** The key layout (prefix, hash tag), e.g. for tooling that inspects the keys. */
   readonly keys: RedisKeyLayout;
   /** Where the records live, e.g. `redis://127.0.0.1:6379/0#{au}`: the server, the database and the hash tag. */
@@ -126,6 +129,9 @@ export class RedisStore implements ComputationStore {
   readonly #listBudget: number;
   readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
   readonly #pendingSubscriptions = new Set<Promise<unknown>>();
+  readonly #allWatchers = new AllWatchers();
+  /** Set while the subscriber listens to every record's channel and to new records. */
+  #allSubscribed = false;
   readonly #claims = new ScriptBatch<ClaimCall, ClaimReply>((calls) => this.#sendClaims(calls), SCRIPT_BATCH);
   readonly #updates = new ScriptBatch<UpdateCall, string | null>(
     (calls) => this.#sendUpdates(calls),
@@ -384,6 +390,40 @@ export class RedisStore implements ComputationStore {
     return iterable;
   }
 
+  /**
+   * Every new record and every new version matching `filter`: the subscriber connection
+   * also listens to every record's channel (a pattern) and to new records, while someone
+   * watches all. Versions written while the connection was down are not replayed.
+   */
+  watchAll(filter: WatchFilter, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
+    this.#assertOpen();
+    checkWatchFilter(filter, `[${NAME}] watchAll filter`);
+    const iterable = this.#allWatchers.watch(filter, signal, () => {
+      if (this.#closed || !this.#allSubscribed) return;
+      this.#allSubscribed = false;
+      const subscriber = this.#subscriber;
+      subscriber?.punsubscribe(this.keys.channelPattern()).catch(() => undefined);
+      subscriber?.unsubscribe(this.keys.newRecords()).catch(() => undefined);
+    });
+    if (!this.#allSubscribed && this.#allWatchers.active) {
+      this.#allSubscribed = true;
+      const subscriber = this.#subscriberConnection();
+      const subscribed = Promise.all([
+        subscriber.psubscribe(this.keys.channelPattern()),
+        subscriber.subscribe(this.keys.newRecords()),
+      ])
+        .catch((error: unknown) => {
+          this.#allSubscribed = false;
+          this.#allWatchers.end();
+          throw error;
+        })
+        .catch(() => undefined)
+        .finally(() => this.#pendingSubscriptions.delete(subscribed));
+      this.#pendingSubscriptions.add(subscribed);
+    }
+    return iterable;
+  }
+
   async cleanupExpired(now: number = this.#clock.now()): Promise<number> {
     this.#assertOpen();
     let removed = 0;
@@ -401,6 +441,7 @@ export class RedisStore implements ComputationStore {
     this.#closed = true;
     for (const watchers of this.#watchers.values()) for (const watcher of [...watchers]) watcher.end();
     this.#watchers.clear();
+    this.#allWatchers.end();
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     await Promise.all([
@@ -443,7 +484,13 @@ export class RedisStore implements ComputationStore {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const subscriber = this.#redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
     subscriber.on('error', () => undefined);
-    subscriber.on('message', (channel: string, message: string) => this.#deliver(channel, message));
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.newRecords()) this.#deliverToAll(message);
+      else this.#deliver(channel, message);
+    });
+    subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) =>
+      this.#deliverToAll(message),
+    );
     // After a reconnect messages may have been missed: a watcher whose record ended
     // meanwhile gets that terminal version, so no handle waits forever.
     let connectedOnce = false;
@@ -488,6 +535,15 @@ export class RedisStore implements ComputationStore {
       const record = JSON.parse(message) as ComputationRecord;
       watcher.push(record);
       if (isTerminalStatus(record.status)) watcher.end();
+    }
+  }
+
+  #deliverToAll(message: string): void {
+    if (!this.#allWatchers.active) return;
+    try {
+      this.#allWatchers.notify(JSON.parse(message) as ComputationRecord);
+    } catch {
+      // Not a record (another program publishing on the channel): ignored.
     }
   }
 

@@ -70,6 +70,8 @@ create table if not exists public.au_results (
   run_at bigint,
   parent text collate "C"
 );
+-- The task's ctx.log lines ({lines, dropped}), bounded by core (added in a later release).
+alter table public.au_results add column if not exists logs jsonb;
 create index if not exists au_results_list_idx on public.au_results (created_at desc, key desc);
 create index if not exists au_results_status_idx on public.au_results (status, created_at desc, key desc);
 create index if not exists au_results_expires_idx on public.au_results (expires_at) where expires_at is not null;
@@ -188,7 +190,7 @@ language sql stable as $$
       'maxAttempts', r.max_attempts, 'createdAt', r.created_at, 'args', r.args, 'value', r.value,
       'error', r.error, 'progress', r.progress, 'meta', r.meta, 'priority', r.priority, 'tags', r.tags,
       'ttl', r.ttl, 'startedAt', r.started_at, 'finishedAt', r.finished_at, 'expiresAt', r.expires_at,
-      'runAt', r.run_at, 'parent', r.parent, 'history', r.history)
+      'runAt', r.run_at, 'parent', r.parent, 'logs', r.logs, 'history', r.history)
     operator(pg_catalog.-) pg_catalog.array_remove(array[
       case when r.args is null then 'args' end, case when r.value is null then 'value' end,
       case when r.error is null then 'error' end, case when r.progress is null then 'progress' end,
@@ -196,7 +198,8 @@ language sql stable as $$
       case when r.tags is null then 'tags' end, case when r.ttl is null then 'ttl' end,
       case when r.started_at is null then 'startedAt' end, case when r.finished_at is null then 'finishedAt' end,
       case when r.expires_at is null then 'expiresAt' end, case when r.run_at is null then 'runAt' end,
-      case when r.parent is null then 'parent' end, case when r.history is null then 'history' end], null)
+      case when r.parent is null then 'parent' end, case when r.logs is null then 'logs' end,
+      case when r.history is null then 'history' end], null)
 $$;
 
 -- core's canTransition.
@@ -264,21 +267,24 @@ begin
   -- What is left under these keys expired: the new records replace it, queue entry included.
   delete from public.au_results r where r.key = any (v_keys) and not r.detached;
   insert into public.au_results as r (key, task, status, args, value, error, progress, meta, attempt,
-    max_attempts, priority, tags, ttl, created_at, started_at, finished_at, expires_at, run_at, parent, history)
+    max_attempts, priority, tags, ttl, created_at, started_at, finished_at, expires_at, run_at, parent, logs,
+    history)
   select x->>'key', x->>'task', x->>'status', x->'args', x->'value', x->'error', x->'progress', x->'meta',
     coalesce((x->>'attempt')::integer, 0), coalesce((x->>'maxAttempts')::integer, 1),
     (x->>'priority')::double precision,
     case when x ? 'tags' and x->'tags' <> 'null'::jsonb
       then array(select pg_catalog.jsonb_array_elements_text(x->'tags')) end,
     (x->>'ttl')::double precision, (x->>'createdAt')::bigint, (x->>'startedAt')::bigint,
-    (x->>'finishedAt')::bigint, (x->>'expiresAt')::bigint, (x->>'runAt')::bigint, x->>'parent', x->'history'
+    (x->>'finishedAt')::bigint, (x->>'expiresAt')::bigint, (x->>'runAt')::bigint, x->>'parent', x->'logs',
+    x->'history'
   from pg_catalog.jsonb_array_elements(p_records) x
   on conflict (key) do update set task = excluded.task, status = excluded.status, args = excluded.args,
     value = excluded.value, error = excluded.error, progress = excluded.progress, meta = excluded.meta,
     attempt = excluded.attempt, max_attempts = excluded.max_attempts, priority = excluded.priority,
     tags = excluded.tags, ttl = excluded.ttl, created_at = excluded.created_at,
     started_at = excluded.started_at, finished_at = excluded.finished_at, expires_at = excluded.expires_at,
-    run_at = excluded.run_at, parent = excluded.parent, history = excluded.history, detached = false
+    run_at = excluded.run_at, parent = excluded.parent, logs = excluded.logs, history = excluded.history,
+    detached = false
   where r.detached;
   get diagnostics v_count = row_count;
   if v_count < pg_catalog.jsonb_array_length(p_records) then
@@ -377,6 +383,8 @@ begin
         when 'runAt' = any (m.unset) then null else u.run_at end,
       parent = case when m.patch ? 'parent' then m.patch->>'parent'
         when 'parent' = any (m.unset) then null else u.parent end,
+      logs = case when m.patch ? 'logs' then m.patch->'logs'
+        when 'logs' = any (m.unset) then null else u.logs end,
       history = case when m.patch ? 'history' then m.patch->'history'
         when 'history' = any (m.unset) then null else u.history end,
       -- The queue entry, moved along by the same write (the lease token is kept, so a later
@@ -440,7 +448,7 @@ begin
   if not found then return false; end if;
   if r.queue_status in ('queued', 'running') then
     update public.au_results x set detached = true, args = null, value = null, error = null, progress = null,
-      meta = null, tags = null
+      meta = null, tags = null, logs = null, history = null
     where x.key = p_key;
   else
     delete from public.au_results x where x.key = p_key;
@@ -572,8 +580,10 @@ begin
     return null;
   end if;
   v_json := public.au_record_json(new)::text;
+  -- A new record's key is marked with '+' (no key has one): only watchAll wants it.
   perform pg_catalog.pg_notify('public.au_results',
-    case when pg_catalog.octet_length(v_json) < 7000 then new.key || chr(10) || v_json else new.key end);
+    case when tg_op = 'INSERT' then '+' else '' end
+    || case when pg_catalog.octet_length(v_json) < 7000 then new.key || chr(10) || v_json else new.key end);
   return null;
 end
 $$;
@@ -582,8 +592,13 @@ drop trigger if exists au_results_notify on public.au_results;
 -- queue columns alone and notifies no one.
 create trigger au_results_notify after update on public.au_results
   for each row when ((old.status, old.value, old.error, old.progress, old.meta, old.attempt, old.finished_at,
-    old.expires_at) is distinct from (new.status, new.value, new.error, new.progress, new.meta, new.attempt,
-    new.finished_at, new.expires_at))
+    old.expires_at, old.logs) is distinct from (new.status, new.value, new.error, new.progress, new.meta,
+    new.attempt, new.finished_at, new.expires_at, new.logs))
+  execute function public.au_results_notify();
+-- A new record is announced too, for those who follow every computation (watchAll).
+drop trigger if exists au_results_notify_insert on public.au_results;
+create trigger au_results_notify_insert after insert on public.au_results
+  for each row when (not new.detached)
   execute function public.au_results_notify();
 
 -- ---- Queue ------------------------------------------------------------------------

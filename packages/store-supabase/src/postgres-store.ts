@@ -3,7 +3,9 @@ import {
   type Clock,
   ClosedError,
   type ComputationRecord,
+  checkWatchFilter,
   type StoreCapabilities,
+  type WatchFilter,
 } from '@au/core';
 import { checkOptions, optionNames } from '@au/core/kit';
 import type pg from 'pg';
@@ -23,7 +25,8 @@ export interface PostgresStoreOptions {
   /**
    * Implement `watch` with LISTEN/NOTIFY: turns on the migration's change notifications
    * (for every process using the schema: each record change then NOTIFYs, which costs
-   * write throughput) and holds one pooled connection. Off: handles poll. @default false
+   * write throughput) and holds one pooled connection; `watchAll` too. Off: handles poll
+   * (and `watchComputations` polls `list`). @default false
    */
   watch?: boolean;
 }
@@ -59,7 +62,7 @@ export class PostgresStore extends SqlFunctionStore {
       options.clock === undefined ? {} : { clock: options.clock },
     );
     const watch = options.watch === true;
-    this.capabilities = { watch, shared: true, nativeTtl: false };
+    this.capabilities = { watch, watchAll: watch, shared: true, nativeTtl: false };
     if (watch) {
       this.#listener = new RecordListener(this.pool, `${schema}.au_results`, (key) => this.get(key));
       this.#listener.start();
@@ -77,6 +80,14 @@ export class PostgresStore extends SqlFunctionStore {
       throw new ClosedError({ component: `store ${this.name}` });
     assertValidKey(key, this.name);
     return this.#listener.watch(key, signal);
+  }
+
+  /** Every new record and new version matching `filter`, over the same LISTEN connection as `watch` (`watch: true`). */
+  watchAll(filter: WatchFilter, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
+    if (!this.#open || this.#listener === undefined)
+      throw new ClosedError({ component: `store ${this.name}` });
+    checkWatchFilter(filter, '[postgres] watchAll filter');
+    return this.#listener.watchAll(filter, signal);
   }
 
   /** Resolves once change notifications are on (`watch: true`); rejects when they could not be turned on. */

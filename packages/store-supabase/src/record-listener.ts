@@ -1,17 +1,20 @@
-import { type ComputationRecord, isTerminalStatus } from '@au/core';
-import { createPushIterable, type PushIterable } from '@au/core/kit';
+import { type ComputationRecord, isTerminalStatus, type WatchFilter } from '@au/core';
+import { AllWatchers, createPushIterable, type PushIterable } from '@au/core/kit';
 import type pg from 'pg';
 
 /**
  * One pooled connection that LISTENs on `<schema>.au_results` and feeds `watch`
  * iterables: each notification carries the key and, when small enough, the new record;
  * otherwise the record is read. Reconnects after errors, re-reading watched records.
+ * Also feeds `watchAll` iterables with every notified record (new ones included: the
+ * migration notifies inserts too).
  */
 export class RecordListener {
   readonly #pool: pg.Pool;
   readonly #channel: string;
   readonly #read: (key: string) => Promise<ComputationRecord | undefined>;
   readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
+  readonly #allWatchers = new AllWatchers();
   #client: pg.PoolClient | undefined;
   #connecting: Promise<void> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -56,8 +59,16 @@ export class RecordListener {
     return iterable;
   }
 
+  /** Every notified record matching `filter`; changes made while the connection was down are not replayed. */
+  watchAll(filter: WatchFilter, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
+    const iterable = this.#allWatchers.watch(filter, signal);
+    if (this.#client === undefined) void this.#connect();
+    return iterable;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#allWatchers.end();
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     for (const set of this.#watchers.values()) for (const watcher of set) watcher.end();
     this.#watchers.clear();
@@ -115,14 +126,27 @@ export class RecordListener {
 
   #onPayload(payload: string): void {
     const newline = payload.indexOf('\n');
-    const key = newline === -1 ? payload : payload.slice(0, newline);
-    if (!this.#watchers.has(key)) return;
-    this.#seen.set(key, (this.#seen.get(key) ?? 0) + 1);
+    // '+key': a new record (watchAll only); a watch starts after its record exists.
+    const created = payload.startsWith('+');
+    const start = created ? 1 : 0;
+    const key = newline === -1 ? payload.slice(start) : payload.slice(start, newline);
+    const watched = !created && this.#watchers.has(key);
+    const all = this.#allWatchers.active;
+    if (!watched && !all) return;
+    if (watched) this.#seen.set(key, (this.#seen.get(key) ?? 0) + 1);
     if (newline === -1) {
-      void this.#refresh(key);
+      // Too large to travel in the notification: read.
+      if (watched) void this.#refresh(key);
+      if (all) {
+        void this.#read(key)
+          .then((record) => record !== undefined && this.#allWatchers.notify(record))
+          .catch(() => undefined);
+      }
       return;
     }
-    this.#push(key, JSON.parse(payload.slice(newline + 1)) as ComputationRecord);
+    const record = JSON.parse(payload.slice(newline + 1)) as ComputationRecord;
+    if (watched) this.#push(key, record);
+    if (all) this.#allWatchers.notify(record);
   }
 
   async #refresh(key: string): Promise<void> {

@@ -163,6 +163,23 @@ export const slowFirstTask = defineTask({
   },
 });
 
+/**
+ * Writes each of `lines` with `ctx.log.info` (the first with data `{ index: 0 }`), then
+ * a warning, then fails with `message` when it is given, else returns how many it wrote.
+ */
+export const logTask = defineTask({
+  name: 'au-conformance.log',
+  run: ({ lines, message }: { lines: string[]; message?: string }, context: TaskContext) => {
+    lines.forEach((line, index) => {
+      if (index === 0) context.log.info({ index }, line);
+      else context.log.info(line);
+    });
+    context.log.warn('done logging');
+    if (message !== undefined) throw new Error(message);
+    return lines.length;
+  },
+});
+
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -180,6 +197,7 @@ export const conformanceTasks = {
   trace: traceTask,
   meta: metaTask,
   slowFirst: slowFirstTask,
+  log: logTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

@@ -538,6 +538,37 @@ export function testBackend(
       );
     });
 
+    describe('when a task writes log lines', () => {
+      test('logs', 'should keep the lines with the record, after a success and after a failure', async () => {
+        const backend = await getBackend();
+        const lines = ['first', 'second', 'third'];
+        const handle = await launch(backend, conformanceTasks.log, { lines });
+        expect(await handle.result({ timeout: 10_000 * scale })).toBe(3);
+        const logs = (await handle.record()).logs;
+        expect(logs?.dropped).toBe(0);
+        expect(logs?.lines.map((line) => [line.level, line.message])).toEqual([
+          ['info', 'first'],
+          ['info', 'second'],
+          ['info', 'third'],
+          ['warn', 'done logging'],
+        ]);
+        expect(logs?.lines[0]).toMatchObject({ data: { index: 0 }, attempt: 1 });
+        expect(typeof logs?.lines[0]?.time).toBe('number');
+
+        const failing = await launch(backend, conformanceTasks.log, { lines: ['before'], message: 'broke' });
+        await expect(failing.result({ timeout: 10_000 * scale })).rejects.toThrow(/broke/);
+        const failed = await failing.record();
+        expect(failed.status).toBe('failed');
+        expect(failed.logs?.lines.map((line) => line.message)).toEqual(['before', 'done logging']);
+
+        // A task that never logs writes no log.
+        const quiet = await launch(backend, conformanceTasks.add, { a: 1, b: 2 });
+        expect(await quiet.result({ timeout: 10_000 * scale })).toBe(3);
+        expect((await quiet.record()).logs).toBeUndefined();
+        expect(await quiet.logs()).toEqual({ lines: [], dropped: 0 });
+      });
+    });
+
     describe('when many computations compete', () => {
       test(
         'concurrency-limit',

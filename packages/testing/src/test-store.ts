@@ -7,11 +7,13 @@ import {
   jsonCodec,
   KeyExistsError,
   structuredCodec,
+  watchComputations,
 } from '@au/core';
 import { claimComputation, compareListOrder } from '@au/core/kit';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { caseDeclarer } from './internal/case';
 import { uniqueId } from './internal/unique';
+import { waitUntil } from './internal/wait-until';
 
 /** What `testStore` checks, beyond the required methods. Every flag is optional. */
 export interface TestStoreFlags {
@@ -23,6 +25,12 @@ export interface TestStoreFlags {
    * one. @default false: every version must be yielded
    */
   watchCoalesces?: boolean;
+  /**
+   * Follow every computation with the store's own `watchAll` (push); `false` checks core's
+   * polling fallback (`watchComputations` over `list`) instead, which every store gets.
+   * @default store.capabilities.watchAll
+   */
+  watchAll?: boolean;
   /** Check that a closed store rejects with `ClosedError`. @default true */
   closedError?: boolean;
   /**
@@ -133,6 +141,35 @@ export function testStore(
         expect(updated).toEqual({ ...original, status: 'running', attempt: 1, startedAt });
         expect(await getStore().get(original.key)).toEqual(updated);
       });
+
+      test(
+        'logs-field',
+        'should keep the log lines written with a status change and after it ends',
+        async () => {
+          const original = await created();
+          const line = {
+            time: Date.now(),
+            level: 'info' as const,
+            message: 'loaded',
+            data: { rows: 3 },
+            attempt: 1,
+          };
+          const running = await getStore().update(original.key, {
+            status: 'running',
+            attempt: 1,
+            logs: { lines: [line], dropped: 0 },
+          });
+          expect(running?.logs).toEqual({ lines: [line], dropped: 0 });
+          const more = { lines: [line, { ...line, level: 'warn' as const, message: 'slow' }], dropped: 2 };
+          await getStore().update(original.key, {
+            status: 'failed',
+            error: { name: 'Error', message: 'x' },
+            logs: more,
+          });
+          expect((await getStore().get(original.key))?.logs).toEqual(more);
+          expect((await getStore().list({ task })).records[0]?.logs).toEqual(more);
+        },
+      );
 
       test('update-missing', 'should return undefined when updating a key that does not exist', async () => {
         expect(await getStore().update(`${task}.missing`, { status: 'running' })).toBeUndefined();
@@ -768,6 +805,68 @@ export function testStore(
           expect(seen.every((version) => version.status === 'running')).toBe(true);
         },
         { timeout: 10_000 * scale, when: flags.watch !== false },
+      );
+    });
+
+    describe('when following every computation', () => {
+      test(
+        'watch-all',
+        'should yield new records and their changes that match the filter, and end on abort',
+        async () => {
+          const store = getStore();
+          const push =
+            (flags.watchAll ?? store.capabilities.watchAll === true) && store.watchAll !== undefined;
+          const controller = new AbortController();
+          const seen: ComputationRecord[] = [];
+          const ended: ComputationRecord[] = [];
+          // Through core's watchComputations: the store's push when it has one, else polling.
+          const follow = (filter: Parameters<typeof watchComputations>[1], into: ComputationRecord[]) =>
+            (async () => {
+              const versions = push
+                ? store.watchAll!(filter ?? {}, controller.signal)
+                : watchComputations(store, filter, { signal: controller.signal, interval: 25 });
+              for await (const version of versions) into.push(version);
+            })();
+          const all = follow({ task }, seen);
+          const completedOnly = follow({ task, status: 'completed' }, ended);
+          try {
+            // A subscription may take a moment to be in place: touch a probe until it is seen.
+            const probe = await created();
+            let touch = 0;
+            await waitUntil(
+              async () => {
+                await store.update(probe.key, { progress: ++touch });
+                return seen.some((version) => version.key === probe.key);
+              },
+              { timeout: 5000 * scale, interval: 50, message: 'the watch to see a change' },
+            );
+            const other = uniqueId('other');
+            await store.create({ ...record(), key: `${other}.1`, task: other });
+            const followed = await created({ tags: ['watched'] });
+            await store.update(followed.key, { status: 'running', attempt: 1 });
+            await store.update(followed.key, { progress: 1 });
+            await store.update(followed.key, { status: 'completed', value: 'done' });
+            await waitUntil(
+              () =>
+                seen.some((version) => version.key === followed.key && version.status === 'completed') &&
+                ended.some((version) => version.key === followed.key),
+              { timeout: 5000 * scale, message: 'the watch to see the completion' },
+            );
+            const versions = seen.filter((version) => version.key === followed.key);
+            const rank = (status: string) => (status === 'pending' ? 0 : status === 'running' ? 1 : 2);
+            const ranks = versions.map((version) => rank(version.status));
+            expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+            expect(versions.at(-1)).toMatchObject({ status: 'completed', value: 'done', tags: ['watched'] });
+            if (push) expect(versions[0]?.status, 'a pushed watch sees the new record').toBe('pending');
+            expect(seen.every((version) => version.task === task)).toBe(true);
+            expect(ended.length).toBeGreaterThan(0);
+            expect(ended.every((version) => version.status === 'completed')).toBe(true);
+          } finally {
+            controller.abort();
+            await Promise.all([all, completedOnly]);
+          }
+        },
+        { timeout: 15_000 * scale },
       );
     });
 

@@ -9,8 +9,8 @@ import type { ComputationStatus } from '../status';
  * cancel is decided by it (an atomic conditional update).
  *
  * Required: `get`, `create`, `update`, `delete`, `list`, `cleanupExpired`, `close`.
- * Optional: `watch` (push instead of polling), announced in `capabilities`; `count`
- * (core pages through `list` without it); `claim`
+ * Optional: `watch` and `watchAll` (push instead of polling), announced in
+ * `capabilities`; `count` (core pages through `list` without it); `claim`
  * and `createMany`, one round trip where core would otherwise make several (core
  * falls back to `get` + `update` and to `create` when a store has none).
  *
@@ -50,6 +50,16 @@ export interface ComputationStore {
    * iteration ends). Subscribe before reading the current state to miss nothing.
    */
   watch?(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord>;
+
+  /**
+   * Every new record and every new version of a record that matches `filter`, from the
+   * moment of the call until the signal aborts (or the store closes). Unlike `watch`,
+   * it does not end at a terminal status: it follows the whole store. Versions may be
+   * coalesced (a watcher may miss an intermediate version, never the latest). Use
+   * `watchComputations` from core, which falls back to polling `list` for a store
+   * without it. Announced by `capabilities.watchAll`.
+   */
+  watchAll?(filter: WatchFilter, signal?: AbortSignal): AsyncIterable<ComputationRecord>;
 
   /**
    * How many live records match the filters (expired ones are never counted), without
@@ -104,6 +114,8 @@ export interface ComputationStore {
 export interface StoreCapabilities {
   /** `watch` is implemented (push); handles poll otherwise. */
   watch: boolean;
+  /** `watchAll` is implemented (push); `watchComputations` polls otherwise. @default false */
+  watchAll?: boolean;
   /** Records are visible to other processes (fs, Redis, Postgres), not only this one. */
   shared: boolean;
   /** Expired records disappear without `cleanupExpired` (e.g. Redis TTLs). */
@@ -142,6 +154,15 @@ export interface ListQuery {
   limit?: number;
   /** From a previous page's `cursor`. */
   cursor?: string;
+}
+
+/** Which computations `watchAll` follows: all of them, or those of a task, a tag or statuses. */
+export interface WatchFilter {
+  task?: string;
+  /** Records carrying this tag. */
+  tag?: string;
+  /** One status or several: versions with another status are left out. */
+  status?: ComputationStatus | readonly ComputationStatus[];
 }
 
 /** The filters of `count`: those of `list`, without the paging. */

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import type { ComputationStore } from '../contracts/store';
-import type { ComputationPatch } from '../record';
+import type { ComputationLogs, ComputationPatch } from '../record';
 import type { TaskLogger } from '../task';
 import type { StoreRetryOptions } from './store-retry';
 
@@ -25,6 +25,8 @@ export interface EndingFields {
   ttl?: number | null;
   /** The last progress, written in the same update. */
   progress?: { value: unknown };
+  /** The computation's `ctx.log` lines, written in the same update. */
+  logs?: ComputationLogs;
 }
 
 /** `finishedAt`, `expiresAt` and the last progress of an ending write. */
@@ -38,5 +40,6 @@ export async function endingPatch(
   const patch: ComputationPatch = { finishedAt };
   if (ttl !== undefined) patch.expiresAt = finishedAt + ttl * 1000;
   if (fields.progress !== undefined) patch.progress = fields.progress.value;
+  if (fields.logs !== undefined) patch.logs = fields.logs;
   return patch;
 }

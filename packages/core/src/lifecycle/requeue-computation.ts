@@ -1,6 +1,6 @@
 import type { ComputationStore } from '../contracts/store';
 import { serializeError } from '../errors/serialize-error';
-import type { AttemptSummary, ComputationPatch, ComputationRecord } from '../record';
+import type { AttemptSummary, ComputationLogs, ComputationPatch, ComputationRecord } from '../record';
 import type { LifecycleOptions } from './ending';
 import { persist } from './store-retry';
 
@@ -11,6 +11,8 @@ export interface RequeueFields {
   runAt?: number;
   /** The last progress, written in the same update. */
   progress?: { value: unknown };
+  /** The computation's `ctx.log` lines, written in the same update. */
+  logs?: ComputationLogs;
   /** The record's new attempt history (the ended attempt added), written in the same update. */
   history?: AttemptSummary[];
 }
@@ -30,6 +32,7 @@ export async function requeueComputation(
   if (fields.error !== undefined) patch.error = serializeError(fields.error);
   if (fields.runAt !== undefined) patch.runAt = fields.runAt;
   if (fields.progress !== undefined) patch.progress = fields.progress.value;
+  if (fields.logs !== undefined) patch.logs = fields.logs;
   if (fields.history !== undefined) patch.history = fields.history;
   return persist({
     operation: 'requeue',

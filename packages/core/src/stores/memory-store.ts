@@ -9,9 +9,11 @@ import type {
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
+  WatchFilter,
 } from '../contracts/store';
 import { ClosedError } from '../errors/closed-error';
 import { KeyExistsError } from '../errors/key-exists-error';
+import { AllWatchers } from '../internal/all-watchers';
 import { checkOptions, optionNames } from '../internal/check-options';
 import { assertValidKey } from '../keys';
 import { applyClaim } from '../lifecycle/claim';
@@ -19,6 +21,7 @@ import { matchesListQuery, normalizeListQuery, pageRecords } from '../list-query
 import { createPushIterable, type PushIterable } from '../push-iterable';
 import type { ComputationPatch, ComputationRecord } from '../record';
 import { isTerminalStatus } from '../status';
+import { checkWatchFilter } from '../watch-filter';
 
 export interface MemoryStoreOptions {
   /** Time source for TTL checks. @default systemClock */
@@ -35,10 +38,11 @@ const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ clock: true });
  */
 export class MemoryStore implements ComputationStore {
   readonly name = NAME;
-  readonly capabilities: StoreCapabilities = { watch: true, shared: false, nativeTtl: false };
+  readonly capabilities: StoreCapabilities = { watch: true, watchAll: true, shared: false, nativeTtl: false };
   readonly #records = new Map<string, ComputationRecord>();
   readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
   readonly #clock: Clock;
+  readonly #allWatchers = new AllWatchers();
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -58,6 +62,7 @@ export class MemoryStore implements ComputationStore {
     assertValidKey(record.key, NAME);
     if (this.#live(record.key) !== undefined) throw new KeyExistsError({ key: record.key, store: NAME });
     this.#records.set(record.key, { ...record });
+    if (this.#allWatchers.active) this.#allWatchers.notify(record);
   }
 
   async createMany(records: readonly ComputationRecord[]): Promise<void> {
@@ -71,6 +76,7 @@ export class MemoryStore implements ComputationStore {
       keys.add(record.key);
     }
     for (const record of records) this.#records.set(record.key, { ...record });
+    if (this.#allWatchers.active) for (const record of records) this.#allWatchers.notify(record);
   }
 
   async claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
@@ -150,6 +156,12 @@ export class MemoryStore implements ComputationStore {
     return iterable;
   }
 
+  watchAll(filter: WatchFilter, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
+    this.#assertOpen();
+    checkWatchFilter(filter, `[${NAME}] watchAll filter`);
+    return this.#allWatchers.watch(filter, signal);
+  }
+
   async cleanupExpired(now: number = this.#clock.now()): Promise<number> {
     this.#assertOpen();
     let removed = 0;
@@ -167,6 +179,7 @@ export class MemoryStore implements ComputationStore {
     this.#closed = true;
     for (const watchers of this.#watchers.values()) for (const watcher of watchers) watcher.end();
     this.#watchers.clear();
+    this.#allWatchers.end();
   }
 
   /** Number of records held, expired ones included (for tests and metrics). */
@@ -191,6 +204,7 @@ export class MemoryStore implements ComputationStore {
   }
 
   #notify(record: ComputationRecord): void {
+    if (this.#allWatchers.active) this.#allWatchers.notify(record);
     const watchers = this.#watchers.get(record.key);
     if (watchers === undefined) return;
     for (const watcher of [...watchers]) {

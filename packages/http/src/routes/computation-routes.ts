@@ -1,10 +1,10 @@
-import { ConfigError, isComputationStatus, isTerminalStatus, type ListQuery } from '@au/core';
+import { ConfigError, isTerminalStatus, type ListQuery } from '@au/core';
 import { cancelComputation, MAX_LIST_LIMIT } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors/http-error';
 import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
-import { parseInteger, parseWait } from '../query';
+import { parseInteger, parseStatuses, parseWait } from '../query';
 import { toTaskView } from '../task-view';
 import { findRecord } from './find-record';
 import { finished, waitWithin } from './task-routes';
@@ -28,18 +28,8 @@ export function registerComputationRoutes(app: FastifyInstance, state: PluginSta
   app.get<{ Querystring: ListQueryString }>('/tasks', { schema: schemas.list }, async (request) => {
     const query: ListQuery = {};
     const { status, task, tag, cursor } = request.query;
-    if (status !== undefined && status !== '') {
-      const statuses = status.split(',').map((item) => item.trim());
-      const invalid = statuses.find((item) => !isComputationStatus(item));
-      if (invalid !== undefined) {
-        throw new HttpError(
-          400,
-          'INVALID_QUERY',
-          `?status= takes pending, running, completed, failed or cancelled (comma-separated), got "${invalid.slice(0, 40)}"`,
-        );
-      }
-      query.status = statuses as ListQuery['status'];
-    }
+    const statuses = parseStatuses(status);
+    if (statuses !== undefined) query.status = statuses;
     if (task !== undefined && task !== '') query.task = task;
     if (tag !== undefined && tag !== '') query.tag = tag;
     if (cursor !== undefined && cursor !== '') query.cursor = cursor;

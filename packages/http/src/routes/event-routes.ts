@@ -6,6 +6,7 @@ import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
 import { toTaskView } from '../task-view';
 import { findRecord } from './find-record';
+import { openSseStream, SSE_HEADERS } from './sse-stream';
 
 /**
  * `GET /tasks/{id}/events`: server-sent events, one per change of status (`event:
@@ -33,60 +34,32 @@ export function registerEventRoutes(app: FastifyInstance, state: PluginState): v
     { schema: { ...schema, operationId: 'headTaskEvents', summary: 'Whether the event stream exists' } },
     async (request, reply) => {
       await findRecord(state, request.params.id);
-      return reply.code(200).headers(STREAM_HEADERS).send();
+      return reply.code(200).headers(SSE_HEADERS).send();
     },
   );
   app.get<{ Params: { id: string } }>('/tasks/:id/events', { schema }, async (request, reply) => {
     const record = await findRecord(state, request.params.id);
-    const lastEventId = request.headers['last-event-id'];
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    state.shutdown.signal.addEventListener('abort', abort, { once: true });
-    reply.raw.once('close', abort);
-
-    reply.hijack();
-    const response = reply.raw;
-    response.writeHead(200, { ...STREAM_HEADERS, connection: 'keep-alive' });
-    response.write('retry: 2000\n\n');
-    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), state.heartbeatInterval);
-    heartbeat.unref();
-
+    const stream = openSseStream(request, reply, state);
     let previous: ComputationRecord | undefined;
-    let previousId = typeof lastEventId === 'string' ? lastEventId : undefined;
+    let previousId = stream.lastEventId;
     try {
-      for await (const version of followRecord(state.store, record.key, { signal: controller.signal })) {
+      for await (const version of followRecord(state.store, record.key, { signal: stream.signal })) {
         for (const { type, view } of changesOf(previous, version)) {
           const id = eventId(view);
           if (id === previousId) continue;
-          const data = JSON.stringify(toTaskView(view, state.exposeStacks));
-          response.write(`id: ${id}\nevent: ${type}\ndata: ${data}\n\n`);
+          stream.send({ id, event: type, data: toTaskView(view, state.exposeStacks) });
           previousId = id;
         }
         if (isTerminalStatus(version.status)) break;
         previous = version;
       }
     } catch (error) {
-      if (!controller.signal.aborted) {
-        request.log.warn({ err: error, key: record.key }, 'event stream ended by an error');
-        const message = JSON.stringify({
-          error: { code: 'STREAM_ERROR', message: 'the event stream failed' },
-        });
-        response.write(`event: error\ndata: ${message}\n\n`);
-      }
+      stream.fail(error, { key: record.key });
     } finally {
-      clearInterval(heartbeat);
-      state.shutdown.signal.removeEventListener('abort', abort);
-      response.off('close', abort);
-      if (!response.writableEnded) response.end();
+      stream.end();
     }
   });
 }
-
-const STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-};
 
 /**
  * The events one version brings after `previous`: a `status` event when the status

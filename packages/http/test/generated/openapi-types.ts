@@ -215,6 +215,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events of every task (or a task name, a tag, statuses), resumable with Last-Event-ID
+         * @description One `change` event per new task or new version of a task; `data` is the task as `GET /tasks/{id}` shows it. A client that reconnects with `Last-Event-ID` first gets the events it missed (the server keeps the last 1000); when it cannot (the server restarted, or more were missed) it gets a `reset` event: read `GET /tasks` again. `HEAD` answers at once with the headers.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lines the task wrote with ctx.log (bounded: the newest 200) */
+        get: operations["getTaskLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -376,6 +413,27 @@ export interface components {
             taskId: string;
             status: components["schemas"]["TaskStatus"];
             error: components["schemas"]["TaskError"];
+        };
+        /** @description One line a task wrote with `ctx.log` */
+        TaskLogLine: {
+            /** Format: date-time */
+            time: string;
+            /** @enum {string} */
+            level: "debug" | "info" | "warn" | "error";
+            message: string;
+            /** @description The object logged with the message, if any */
+            data?: unknown;
+            /** @description The attempt that wrote it */
+            attempt?: number;
+        };
+        /** @description The lines a task wrote with `ctx.log`, bounded (the newest are kept) */
+        TaskLogs: {
+            taskId: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @description Oldest first */
+            lines: components["schemas"]["TaskLogLine"][];
+            /** @description Older lines let go to keep the log bounded */
+            dropped: number;
         };
         /** @description The answer to a cancel */
         TaskCancelled: {
@@ -1430,6 +1488,104 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Malformed id, or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No task with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only tasks with this tag */
+                tag?: string;
+                /** @description Only versions with one of these statuses, comma-separated */
+                status?: string;
+            };
+            header?: {
+                /** @description The id of the last event seen: resume after it */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTaskLogs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id returned at launch */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The log lines, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskLogs"];
                 };
             };
             /** @description Malformed id, or a query parameter refused */

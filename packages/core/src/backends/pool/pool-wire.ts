@@ -23,11 +23,12 @@ export interface PoolRequest {
 
 /**
  * How an attempt ended. `progress` is the last value the task reported; `duration` the
- * ms the task ran (the backend learns which tasks are short from it).
+ * ms the task ran (the backend learns which tasks are short from it); `logs` how many log
+ * lines it sent (the backend waits for those still on their way), absent when none.
  */
 export type PoolResponse =
-  | { ok: true; value: unknown; progress?: { value: unknown }; duration?: number }
-  | { ok: false; error: SerializedError; progress?: { value: unknown }; duration?: number };
+  | { ok: true; value: unknown; progress?: { value: unknown }; duration?: number; logs?: number }
+  | { ok: false; error: SerializedError; progress?: { value: unknown }; duration?: number; logs?: number };
 
 /** Worker → backend, outside the reply: progress and log lines while the task runs. */
 export type WorkerEvent =

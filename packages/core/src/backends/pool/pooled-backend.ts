@@ -29,7 +29,14 @@ import { PooledAttempt, PooledRun } from './pooled-run';
 
 interface ActiveAttempt {
   context: TaskContext & RunContext;
+  /** Log lines received from the worker. */
+  logs: number;
+  /** Set while the reply waits for log lines still on their way. */
+  onLog?: () => void;
 }
+
+/** How long a reply waits for log lines the worker sent before it (they travel on another channel). */
+const LATE_LOG_WAIT = 1000;
 
 /**
  * A backend that runs each task body in a pool of workers (threads or child processes,
@@ -247,7 +254,8 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
       onAbort = () => attempt.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    this.#attempts.set(id, { context });
+    const active: ActiveAttempt = { context, logs: 0 };
+    this.#attempts.set(id, active);
     const inWorker = this.#batcher.isShort(request.task, invocation.timeout)
       ? this.#batcher.send(request, slot)
       : this.transport.run(request);
@@ -255,6 +263,7 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
     let response: PoolResponse;
     try {
       response = await inWorker;
+      if (response.logs !== undefined && response.logs > active.logs) await lateLogs(active, response.logs);
     } catch (error) {
       // The worker is gone before it replied: ended on purpose, or crashed.
       if (this.#stopped.has(id)) throw attempt.reason;
@@ -305,8 +314,30 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
     const attempt = this.#attempts.get(event.id);
     if (attempt === undefined) return;
     if (event.au === 'progress') attempt.context.progress(event.value);
-    else attempt.context.log[event.level](...event.args);
+    else {
+      attempt.logs++;
+      attempt.context.log[event.level](...event.args);
+      attempt.onLog?.();
+    }
   }
+}
+
+/**
+ * Waits (a bounded time) until the worker's `expected` log lines have arrived: a thread
+ * posts them on its own port, which may deliver after the reply.
+ */
+function lateLogs(attempt: ActiveAttempt, expected: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, LATE_LOG_WAIT);
+    attempt.onLog = () => {
+      if (attempt.logs >= expected) done();
+    };
+    function done(): void {
+      clearTimeout(timer);
+      attempt.onLog = undefined;
+      resolve();
+    }
+  });
 }
 
 function noop(): void {}

@@ -30,6 +30,7 @@ export class WorkerAttempt {
   #aborted: { reason: unknown } | undefined;
   #progress: ThrottledProgress | undefined;
   #replied = false;
+  #logs = 0;
   readonly #options: WorkerAttemptOptions;
 
   constructor(request: PoolRequest, options: WorkerAttemptOptions) {
@@ -95,9 +96,10 @@ export class WorkerAttempt {
       },
       progress: (value) => attempt.#reportProgress(value),
       get log() {
-        log ??= forwardingLogger((level, args) =>
-          attempt.#options.post({ au: 'log', id: request.id, level, args }),
-        );
+        log ??= forwardingLogger((level, args) => {
+          if (!attempt.#replied) attempt.#logs++;
+          attempt.#options.post({ au: 'log', id: request.id, level, args });
+        });
         return log;
       },
     };
@@ -126,6 +128,7 @@ export class WorkerAttempt {
     if (this.#startedAt > 0) response.duration = performance.now() - this.#startedAt;
     const last = this.#progress?.stop();
     if (last !== undefined) response.progress = last;
+    if (this.#logs > 0) response.logs = this.#logs;
     return response;
   }
 }
