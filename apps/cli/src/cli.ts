@@ -5,6 +5,7 @@ import type { CancelOptions } from './commands/cancel/index';
 import type { CleanupOptions } from './commands/cleanup/index';
 import type { DeadLettersOptions } from './commands/dead-letters/index';
 import type { ListOptions } from './commands/list/index';
+import type { LogsOptions } from './commands/logs/index';
 import type { RedriveOptions } from './commands/redrive/index';
 import type { ResultOptions } from './commands/result/index';
 import type { RetryOptions } from './commands/retry/index';
@@ -39,6 +40,7 @@ export interface CommandOptionsMap {
   cancel: CancelOptions;
   list: ListOptions;
   watch: WatchOptions;
+  logs: LogsOptions;
   tasks: TasksOptions;
   worker: WorkerOptions;
   cleanup: CleanupOptions;
@@ -72,6 +74,7 @@ const COMMANDS: Record<CommandName, Loader> = {
   cancel: () => import('./commands/cancel/index'),
   list: () => import('./commands/list/index'),
   watch: () => import('./commands/watch/index'),
+  logs: () => import('./commands/logs/index'),
   tasks: () => import('./commands/tasks/index'),
   worker: () => import('./commands/worker/index'),
   cleanup: () => import('./commands/cleanup/index'),
@@ -311,10 +314,13 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
 
   program
     .command('watch')
-    .description('live view of pending and running computations (Ctrl-C to stop)')
+    .description(
+      "live view of pending and running computations, from the server's event stream (Ctrl-C to stop)",
+    )
     .option('-s, --status <statuses>', 'which statuses to follow (default: pending,running)', parseStatuses)
     .option('-t, --task <name>', 'only this task')
-    .option('--interval <seconds>', 'seconds between refreshes (default 1)', parseInterval)
+    .option('--tag <tag>', 'only computations with this tag')
+    .option('--interval <seconds>', 'seconds between redraws on a terminal (default 1)', parseInterval)
     .option('--until-idle', 'stop once nothing is pending or running')
     .addHelpText(
       'after',
@@ -323,6 +329,22 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
       ),
     )
     .action((options: WatchOptions, command: Command) => emit('watch', options, command));
+
+  program
+    .command('logs')
+    .description('print the lines a computation wrote with ctx.log')
+    .argument('<id>', 'the computation id')
+    .option('-f, --follow', 'keep printing new lines until the computation ends')
+    .option('--interval <seconds>', 'seconds between reads while following (default 0.5)', parseInterval)
+    .addHelpText(
+      'after',
+      examples(
+        '  $ au logs 0193a5c4-…\n  $ au logs 0193a5c4-… --follow\n  $ au logs 0193a5c4-… --json | jq .message',
+      ),
+    )
+    .action((id: string, options: Omit<LogsOptions, 'id'>, command: Command) =>
+      emit('logs', { ...options, id }, command),
+    );
 
   program
     .command('tasks')

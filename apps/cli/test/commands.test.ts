@@ -415,6 +415,58 @@ describe('au watch', () => {
   });
 });
 
+describe('au watch on a terminal', () => {
+  it('should redraw the table from the event stream and show what ended', async () => {
+    const id = await submitAsync('sleep', 'seconds=0.8');
+    const io = captureIo();
+    io.interactive = true;
+    const code = await runCli(['watch', '--until-idle', '--interval', '0.1'], {
+      io,
+      env: { AU_URL: server.url },
+    });
+    expect(code).toBe(0);
+    const screens = io.stdout.split('\u001b[2J\u001b[H').filter((screen) => screen !== '');
+    expect(screens.length).toBeGreaterThanOrEqual(2);
+    expect(screens[0]).toContain(id);
+    expect(screens.at(-1)).toContain('recently ended');
+    expect(screens.at(-1)).toMatch(/nothing in flight/);
+  });
+});
+
+describe('au logs', () => {
+  describe('when the computation wrote lines', () => {
+    it('should print them with levels, and as JSON lines with --json', async () => {
+      const id = await submitAsync('fail', 'message=broken');
+      await au(['result', id, '--wait']);
+      const { code, stdout } = await au(['logs', id]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/ERROR failing on purpose/);
+      const json = await au(['logs', id, '--json']);
+      expect(JSON.parse(json.stdout.trim())).toMatchObject({ level: 'error', message: 'failing on purpose' });
+    });
+
+    it('should follow new lines until the end with --follow, exit code from how it ended', async () => {
+      const id = await submitAsync('sleep', 'seconds=0.6');
+      const { code, stdout } = await au(['logs', id, '--follow', '--interval', '0.1']);
+      expect(code).toBe(0);
+      expect(
+        stdout
+          .trim()
+          .split('\n')
+          .map((text) => text.replace(/^\S+ \w+ +/, '')),
+      ).toEqual(['going to sleep {"seconds":0.6}', 'halfway', 'awake']);
+    });
+  });
+
+  describe('when the id is unknown', () => {
+    it('should say so and exit 3', async () => {
+      const { code, stderr } = await au(['logs', 'no-such-id']);
+      expect(code).toBe(3);
+      expect(stderr).toContain('no-such-id');
+    });
+  });
+});
+
 describe('connection problems', () => {
   describe('when nothing listens at the URL', () => {
     it('should say how to fix it and exit 3', async () => {

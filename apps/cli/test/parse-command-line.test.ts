@@ -101,6 +101,17 @@ const table: [string, string[], Expected][] = [
     ['watch', '--until-idle', '--interval', '0.5'],
     { command: 'watch', options: { untilIdle: true, interval: 0.5 } },
   ],
+  [
+    'watch a tag',
+    ['watch', '--tag', 'nightly', '--task', 'primes'],
+    { command: 'watch', options: { tag: 'nightly', task: 'primes' } },
+  ],
+  ['logs', ['logs', 'abc'], { command: 'logs', options: { id: 'abc' } }],
+  [
+    'logs followed',
+    ['logs', 'abc', '-f', '--interval', '0.2'],
+    { command: 'logs', options: { id: 'abc', follow: true, interval: 0.2 } },
+  ],
   ['tasks', ['tasks', '--json'], { command: 'tasks', globals: { json: true } }],
   ['worker', ['worker'], { command: 'worker' }],
   [
@@ -310,6 +321,7 @@ describe('parseCommandLine', () => {
       'cancel',
       'list',
       'watch',
+      'logs',
       'tasks',
       'worker',
       'cleanup',

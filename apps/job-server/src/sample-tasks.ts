@@ -36,6 +36,7 @@ export const primes = defineTask({
         context.progress({ checked: candidate, total: limit, found: count });
       }
     }
+    context.log.info({ count }, `found ${count} primes below ${limit}`);
     return { limit, count };
   },
 });
@@ -47,10 +48,13 @@ export const sleep = defineTask({
   input: z.object({ seconds: z.number().min(0).max(3600) }),
   run: async ({ seconds }, context) => {
     const steps = 10;
+    context.log.info({ seconds }, 'going to sleep');
     for (let step = 1; step <= steps; step++) {
       await delay((seconds * 1000) / steps, context);
       context.progress({ done: step, total: steps });
+      if (step === steps / 2) context.log.info('halfway');
     }
+    context.log.info('awake');
     return { slept: seconds };
   },
 });
@@ -60,7 +64,8 @@ export const fail = defineTask({
   name: 'fail',
   description: 'Always fails with the given message: for trying the error path',
   input: z.object({ message: z.string().max(1000).default('this task always fails') }),
-  run: ({ message }) => {
+  run: ({ message }, context) => {
+    context.log.error('failing on purpose');
     throw Object.assign(new Error(message), { code: 'SAMPLE_FAILURE' });
   },
 });

@@ -81,6 +81,21 @@ describe('job server app', () => {
       expect(response.json().error).toEqual({ code: 'SAMPLE_FAILURE', name: 'Error', message: 'nope' });
     });
 
+    it('should keep the lines the sample tasks log, readable at /tasks/{id}/logs', async () => {
+      const { taskId } = (
+        await app.inject({ method: 'POST', url: '/fail?async=true', payload: { message: 'nope' } })
+      ).json();
+      await app.inject(`/tasks/${taskId}/result?wait=10`);
+      const logs = (await app.inject(`/tasks/${taskId}/logs`)).json();
+      expect(logs).toMatchObject({
+        status: 'failed',
+        lines: [{ level: 'error', message: 'failing on purpose' }],
+      });
+      const document = (await app.inject('/openapi.json')).json();
+      expect(document.paths).toHaveProperty(['/events']);
+      expect(document.paths).toHaveProperty(['/tasks/{id}/logs']);
+    });
+
     it('should describe the sample tasks in OpenAPI', async () => {
       const document = (await app.inject('/openapi.json')).json();
       for (const name of ['factorial', 'primes', 'sleep', 'fail'])

@@ -172,6 +172,7 @@ export class BullMQBackend implements ComputationBackend {
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
     if (invocations.length === 0) return;
     await this.#assertCanLaunch(invocations);
+    await this.#dropReplaced(invocations);
     const now = Date.now();
     const jobs = invocations.map((invocation) => ({
       name: invocation.task,

@@ -6,11 +6,13 @@ import { toJobId } from './job-options';
 const POLL_INTERVAL = 50;
 
 /**
- * Before a key runs again (`invocation.replaces`): removes the job its previous run left
- * under the same job id, which BullMQ keeps when `removeOnComplete` / `removeOnFail` say so
- * (and briefly while the worker moves it). Otherwise `add` would take the new job for a
+ * Before a key runs again (`invocation.replaces`: a retry, or a relaunch past its
+ * idempotency window): removes the job its previous run left under the same job id,
+ * which BullMQ keeps when `removeOnComplete` / `removeOnFail` say so (and briefly while
+ * the worker moves it). Otherwise `add` would take the new job for a
  * duplicate and the new computation would never run. A job still active (its worker is
- * letting it go) is waited for, up to `timeout` ms.
+ * letting it go, or has not seen the cancel of a retried computation yet) is waited for,
+ * up to `timeout` ms.
  */
 export async function dropPreviousJob(queue: Queue, key: string, timeout: number): Promise<void> {
   const jobId = toJobId(key);

@@ -14,6 +14,7 @@ import {
   failComputation,
   isTransientStoreError,
   type LifecycleOptions,
+  notifyDeadLetter,
   type StoreRetryOptions,
 } from '@au/core/kit';
 import { DelayedError, type Job } from 'bullmq';
@@ -91,7 +92,10 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       return giveBack(job, token, key, writeError);
     }
     logger.error({ err: error, key }, `[au] [bullmq] computation "${key}" could not run`);
-    if (record !== undefined) settings.onOutcome?.(key, { status: 'failed', record, error });
+    if (record !== undefined) {
+      await notifyDeadLetter(settings.middleware, record, logger);
+      settings.onOutcome?.(key, { status: 'failed', record, error });
+    }
     throw new RecordedFailureError((error as Error)?.message ?? String(error));
   };
 
@@ -115,6 +119,7 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       return;
     }
     logger.error({ key, task: job.data.task }, error.message);
+    await notifyDeadLetter(settings.middleware, record, logger);
     settings.onOutcome?.(key, { status: 'failed', record, error });
     throw new RecordedFailureError(error.message);
   };

@@ -2,6 +2,7 @@ import {
   ClosedError,
   type Codec,
   type ComputationStore,
+  type DeadLetterHook,
   jsonCodec,
   type Middleware,
   silentLogger,
@@ -45,6 +46,11 @@ export interface BullMQWorkerOptions {
   concurrency?: number;
   /** Run-side middleware, outermost first. @default [] */
   middleware?: readonly Middleware[];
+  /**
+   * Told when a computation this worker runs becomes a dead letter (failed for good, or a
+   * task this worker does not have); a shorthand for a middleware with `deadLetter`.
+   */
+  onDeadLetter?: DeadLetterHook;
   /** Codec of tasks that name none; the producers' codec. @default jsonCodec */
   codec?: Codec;
   /** @default silentLogger */
@@ -83,6 +89,7 @@ export const WORKER_OPTIONS = optionNames<BullMQWorkerOptions>({
   store: true,
   concurrency: true,
   middleware: true,
+  onDeadLetter: true,
   codec: true,
   logger: true,
   progressInterval: true,
@@ -156,7 +163,10 @@ export async function startWorker(
     registry,
     ...(registered === undefined ? {} : { registered }),
     codec: options.codec ?? jsonCodec,
-    middleware: options.middleware ?? [],
+    middleware:
+      options.onDeadLetter === undefined
+        ? (options.middleware ?? [])
+        : [...(options.middleware ?? []), { name: 'onDeadLetter', deadLetter: options.onDeadLetter }],
     logger,
     progressInterval: options.progressInterval,
     storeRetry: options.storeRetry,

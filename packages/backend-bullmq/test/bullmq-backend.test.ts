@@ -1,6 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TaskLogger } from '@au/core';
-import { asyncCompute } from '@au/core';
+import { asyncCompute, defineTask } from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl, testBackend } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +34,7 @@ describe.runIf(redisUp)('backend-bullmq', () => {
   describe('with workers in other processes', () => {
     const queue = resources.queue('conformance-processes');
     const processPrefix = resources.prefix('conformance-processes');
+    const deadLetterFile = join(tmpdir(), `au-dead-letters-${processPrefix}.log`);
     let workers: ChildProcess[] = [];
     /** The suite's logger of the running test: the workers' log lines go there. */
     let currentLogger: TaskLogger | undefined;
@@ -45,12 +49,16 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         STORE_OUTAGES: '1',
         FORWARD_LOGS: '1',
         CONCURRENCY: '10',
+        DEAD_LETTER_FILE: deadLetterFile,
       };
       await id.close();
       workers = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
       for (const worker of workers) forwardLogs(worker, () => currentLogger);
     }, 40_000);
-    afterAll(() => Promise.all(workers.map(stopWorkerProcess)));
+    afterAll(async () => {
+      await Promise.all(workers.map(stopWorkerProcess));
+      rmSync(deadLetterFile, { force: true });
+    });
 
     testBackend(
       'BullMQBackend (workers in other processes)',
@@ -77,6 +85,32 @@ describe.runIf(redisUp)('backend-bullmq', () => {
           // A producer without a worker has nothing to drain: its jobs are in Redis, the workers finish them.
           'close-drains',
         ],
+        extra: ({ getStore, getBackend }) => {
+          it('should announce a dead letter through the onDeadLetter of the worker that ran it', async () => {
+            const backend = await getBackend();
+            const fail = asyncCompute(conformanceTasks.fail, { store: getStore(), backend });
+            const handle = await fail({ message: 'dead in a worker' });
+            await expect(handle.result({ timeout: 10_000 })).rejects.toThrow('dead in a worker');
+            const line = await waitFor(() =>
+              readFileSafe(deadLetterFile)
+                .split('\n')
+                .find((item) => item.startsWith(`${handle.key} `)),
+            );
+            const [, status, pid] = line.split(' ');
+            expect(status).toBe('failed');
+            expect(workers.map((worker) => String(worker.pid))).toContain(pid);
+
+            // A task no worker has can never start: a dead letter too, announced by the worker.
+            const nowhere = defineTask({ name: `au-test.nowhere-${Date.now()}`, run: () => 1 });
+            const lost = await asyncCompute(nowhere, { store: getStore(), backend })(undefined);
+            await expect(lost.result({ timeout: 10_000 })).rejects.toThrow('not in');
+            await waitFor(() =>
+              readFileSafe(deadLetterFile)
+                .split('\n')
+                .find((item) => item.startsWith(`${lost.key} failed `)),
+            );
+          });
+        },
         outage: {
           begin: async () => {
             await Promise.all(workers.map((worker) => setStoreOutage(worker, true)));
@@ -137,3 +171,21 @@ describe.runIf(redisUp)('backend-bullmq', () => {
     });
   });
 });
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor<T>(check: () => T | undefined, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`[test] timed out after ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -40,5 +40,33 @@ describe.runIf(redisUp)('backend-bullmq keyed relaunch', () => {
         }
       },
     );
+
+    it('should drop the old job of a relaunch held by dependsOn and run it after its parent', async () => {
+      const store = new RedisStore({ redis: redisUrl, prefix: resources.prefix('relaunch') });
+      const backend = new BullMQBackend({
+        connection: redisUrl,
+        queue: resources.queue('relaunch'),
+        tasks: [conformanceTasksUrl],
+        jobOptions: { removeOnComplete: false, removeOnFail: false },
+        worker: { store, concurrency: 2 },
+      });
+      try {
+        const key = `relaunch-${Math.random().toString(36).slice(2)}`;
+        const options = { store, backend, key, idempotencyWindow: 0 };
+        const one = await submitTask(conformanceTasks.add, { a: 1, b: 1 }, options);
+        expect(await one.result({ timeout: 10_000 })).toBe(2);
+        // Held until the parent completes, then started through launchMany.
+        const parent = await submitTask(conformanceTasks.sleep, { ms: 200 }, { store, backend });
+        const two = await submitTask(
+          conformanceTasks.add,
+          { a: 2, b: 2 },
+          { ...options, dependsOn: [parent.key] },
+        );
+        expect(await two.result({ timeout: 10_000 })).toBe(4);
+      } finally {
+        await backend.close({ timeout: 2000 });
+        await store.close();
+      }
+    });
   });
 });

@@ -18,6 +18,7 @@ import {
   isTransientStoreError,
   type LifecycleOptions,
   type LocalRun,
+  notifyDeadLetter,
   persist,
   type StoreRetryOptions,
   serializeError,
@@ -163,7 +164,10 @@ export class DeliveryRunner {
         { key: row.key, task: row.task },
         `[au] [${queue.transport.name}-queue] delivery of computation "${row.key}" dropped: task "${row.task}" is unknown here and the computation is no longer pending or running`,
       );
-    } else logger.error({ key: row.key, task: row.task }, error.message);
+    } else {
+      logger.error({ key: row.key, task: row.task }, error.message);
+      await notifyDeadLetter(this.#settings.middleware, record, logger);
+    }
     if (!finishedDelivery(fenced))
       await this.#queueWrite(row, () => queue.fail(row, serializeError(error), false));
     return record === undefined ? undefined : { status: 'failed', record, error };
@@ -191,6 +195,8 @@ export class DeliveryRunner {
       { err: error, key: row.key },
       `[au] [${this.#settings.queue.transport.name}-queue] computation "${row.key}" could not run`,
     );
+    if (record !== undefined)
+      await notifyDeadLetter(this.#settings.middleware, record, this.#settings.logger);
     if (!finishedDelivery(fenced))
       await this.#queueWrite(row, () => this.#settings.queue.fail(row, serializeError(error), false));
     return record === undefined ? undefined : { status: 'failed', record, error };

@@ -1,4 +1,11 @@
-import type { ComputationStore, Middleware, TaskDefinition, TaskLogger, TaskRegistry } from '@au/core';
+import type {
+  ComputationStore,
+  DeadLetterHook,
+  Middleware,
+  TaskDefinition,
+  TaskLogger,
+  TaskRegistry,
+} from '@au/core';
 import type { StoreRetryOptions } from '@au/core/kit';
 
 /** Options shared by `PostgresQueueBackend` and `SupabaseQueueBackend`. */
@@ -35,6 +42,12 @@ export interface QueueBackendOptions {
   maxLeaseExpiries?: number;
   /** Run-side middleware for work launched by other processes. @default [] */
   middleware?: readonly Middleware[];
+  /**
+   * Told when a computation this backend's workers run becomes a dead letter (failed for
+   * good, or a task the worker does not have), for work launched by other processes; a
+   * shorthand for a middleware with `deadLetter`.
+   */
+  onDeadLetter?: DeadLetterHook;
   /** @default silentLogger */
   logger?: TaskLogger;
   /**
@@ -58,6 +71,7 @@ export const QUEUE_BACKEND_OPTION_NAMES: { [K in keyof Required<QueueBackendOpti
   queue: true,
   maxLeaseExpiries: true,
   middleware: true,
+  onDeadLetter: true,
   logger: true,
   storeRetry: true,
 };

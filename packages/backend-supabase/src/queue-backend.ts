@@ -8,6 +8,7 @@ import {
   type Invocation,
   isTaskDefinition,
   jsonCodec,
+  type Middleware,
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
@@ -71,7 +72,7 @@ export class QueueBackend implements ComputationBackend {
     this.#binding = binding;
     this.#tasks = new LocalTasks({
       where: `the ${name} backend's tasks`,
-      defaults: { codec: jsonCodec, middleware: options.middleware ?? [] },
+      defaults: { codec: jsonCodec, middleware: workerMiddleware(options) },
       modules: {
         find: (task) => this.#registry?.find(task),
         names: () => this.#registry?.names() ?? [],
@@ -100,7 +101,7 @@ export class QueueBackend implements ComputationBackend {
         pollingInterval: options.pollingInterval ?? 1000,
         leaseMs,
         heartbeatInterval: options.heartbeatInterval ?? Math.max(Math.floor(leaseMs / 3), 10),
-        middleware: options.middleware ?? [],
+        middleware: workerMiddleware(options),
         logger,
         ...(options.storeRetry === undefined ? {} : { storeRetry: options.storeRetry }),
         onSettled: (key, outcome) => this.#settled(key, outcome),
@@ -279,4 +280,12 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
     ),
     timeout,
   ]).finally(() => clearTimeout(timer));
+}
+
+/** The workers' middleware for work launched by other processes, `onDeadLetter` last. */
+function workerMiddleware(options: QueueBackendOptions): readonly Middleware[] {
+  const middleware = options.middleware ?? [];
+  return options.onDeadLetter === undefined
+    ? middleware
+    : [...middleware, { name: 'onDeadLetter', deadLetter: options.onDeadLetter }];
 }

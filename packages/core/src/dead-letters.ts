@@ -28,6 +28,7 @@ export interface PurgeDeadLettersOptions {
 }
 
 const QUERY = optionNames<DeadLetterQuery>({ task: true, tag: true, limit: true, cursor: true });
+const COUNT = optionNames<Pick<DeadLetterQuery, 'task' | 'tag'>>({ task: true, tag: true });
 const PURGE = optionNames<PurgeDeadLettersOptions>({ task: true, tag: true, before: true });
 
 /** A page of dead letters, newest first (as `store.list`). */
@@ -41,14 +42,14 @@ export function countDeadLetters(
   store: ComputationStore,
   query: Pick<DeadLetterQuery, 'task' | 'tag'> = {},
 ): Promise<number> {
-  checkOptions('countDeadLetters', query, PURGE);
+  checkOptions('countDeadLetters', query, COUNT);
   return countComputations(store, { ...query, status: 'failed' });
 }
 
 /**
- * Deletes the dead letters that match; resolves with how many. Each is deleted on its
- * own: one redriven meanwhile is deleted all the same only if it is still listed failed
- * when its turn comes.
+ * Deletes the dead letters that match; resolves with how many. Each is read again and
+ * deleted on its own, so one redriven since the listing is left alone (barring a redrive
+ * between that read and the delete).
  */
 export async function purgeDeadLetters(
   store: ComputationStore,

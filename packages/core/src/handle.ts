@@ -6,7 +6,7 @@ import { CancelledError } from './errors/cancelled-error';
 import { ComputationFailedError } from './errors/computation-failed-error';
 import { ComputationNotFoundError } from './errors/computation-not-found-error';
 import { cancelComputation } from './lifecycle/cancel-computation';
-import type { ComputationRecord } from './record';
+import type { ComputationLogs, ComputationRecord } from './record';
 import type { ComputationStatus } from './status';
 import { isTerminalStatus } from './status';
 import type { TaskLogger } from './task';
@@ -71,6 +71,14 @@ export class ComputationHandle<T = unknown> {
   /** The last progress value the task reported, or `undefined`. */
   async progress(): Promise<unknown> {
     return (await this.record()).progress;
+  }
+
+  /**
+   * The lines the task wrote with `ctx.log` so far, oldest first (bounded: `dropped` counts
+   * the older lines let go). Rejects `ComputationNotFoundError` when there is no record.
+   */
+  async logs(): Promise<ComputationLogs> {
+    return (await this.record()).logs ?? { lines: [], dropped: 0 };
   }
 
   /**

@@ -440,7 +440,7 @@ export async function resumeHeldLaunch(
 }
 
 /** Holds `invocations` back from the backend until the launch's parents end (flow/dependencies.ts). */
-function holdLaunch(
+export function holdLaunch(
   settings: LaunchSettings,
   options: LaunchOptions,
   invocations: readonly Invocation[],

@@ -1,5 +1,6 @@
 import type { ComputationStore } from './contracts/store';
 import { NothingToRedriveError } from './errors/nothing-to-redrive-error';
+import { parentsOf } from './flow/dependencies';
 import { checkOptions, optionNames } from './internal/check-options';
 import { MAX_LIST_LIMIT } from './list-query';
 import type { ComputationRecord } from './record';
@@ -44,7 +45,8 @@ const REDRIVE_CONCURRENCY = 8;
 
 /**
  * Retries every ended computation that matches `filter` (see `retryComputation`): the
- * matching keys are collected first, then each is retried with `retry`. A computation
+ * matching keys are collected first, then each is retried with `retry`, the parents of a
+ * dependent (`dependsOn`) that match too before it. A computation
  * that changed meanwhile (retried, deleted) is reported in `errors`, not retried twice.
  * Rejects with `NothingToRedriveError` when nothing matches, and a `TypeError` naming a
  * bad filter field; nothing is changed then.
@@ -78,19 +80,35 @@ export async function redriveComputations(
   }
   const result: RedriveResult = { count: 0, keys: [], errors: [] };
   const retried = new Set<string>();
-  let next = 0;
-  const work = async (): Promise<void> => {
-    while (next < matched.length) {
-      const record = matched[next++]!;
-      try {
-        await retry(record);
-        retried.add(record.key);
-      } catch (error) {
-        result.errors.push({ key: record.key, error });
+  const retryRound = async (round: readonly ComputationRecord[]): Promise<void> => {
+    let next = 0;
+    const work = async (): Promise<void> => {
+      while (next < round.length) {
+        const record = round[next++]!;
+        try {
+          await retry(record);
+          retried.add(record.key);
+        } catch (error) {
+          result.errors.push({ key: record.key, error });
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(REDRIVE_CONCURRENCY, round.length) }, work));
   };
-  await Promise.all(Array.from({ length: Math.min(REDRIVE_CONCURRENCY, matched.length) }, work));
+  // Parents before their dependents (`dependsOn`): a dependent retried while its parent is
+  // still failed would end again at once; retried after it, it waits for the parent's new run.
+  let remaining = matched;
+  while (remaining.length > 0) {
+    const waiting = new Set(remaining.map((record) => record.key));
+    const ready = remaining.filter(
+      (record) => !(parentsOf(record) ?? []).some((parent) => waiting.has(parent)),
+    );
+    // A cycle cannot be launched; should one be stored, it is retried at once.
+    const round = ready.length > 0 ? ready : remaining;
+    await retryRound(round);
+    const done = new Set(round);
+    remaining = remaining.filter((record) => !done.has(record));
+  }
   for (const record of matched) if (retried.has(record.key)) result.keys.push(record.key);
   result.count = result.keys.length;
   return result;

@@ -54,8 +54,8 @@ describe('LogCollector', () => {
       });
       const handle = await submitTask(flaky, 1, { store, backend });
       expect(await handle.result({ timeout: 5000 })).toBe('ok');
-      const logs = (await handle.record()).logs;
-      expect(logs?.lines.map((line) => [line.attempt, line.message])).toEqual([
+      const logs = await handle.logs();
+      expect(logs.lines.map((line) => [line.attempt, line.message])).toEqual([
         [1, 'attempt 1'],
         [2, 'attempt 2'],
       ]);

@@ -145,16 +145,16 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     metricsRegistry: metrics?.registry,
-    events: new EventHub(store, {
-      onError: (error) =>
-        app.log.warn({ err: error }, '[au] [http] following every task failed; trying again'),
-    }),
     stats: (query = {}) =>
       computationStats(store, {
         tasks: tasks.names(),
         ...(metrics === undefined ? {} : { metrics: metrics.middleware }),
         ...(query.window === undefined ? {} : { window: query.window }),
       }),
+    events: new EventHub(store, {
+      onError: (error) =>
+        app.log.warn({ err: error }, '[au] [http] following every task failed; trying again'),
+    }),
     shutdown: new AbortController(),
   };
 

@@ -14,6 +14,8 @@ export interface EventHubOptions {
   replay?: number;
   /** Ms between polls for a store that cannot push. @default 1000 */
   pollInterval?: number;
+  /** Ms the store is still followed after the last subscriber left. @default 60000 */
+  idleTimeout?: number;
   /** Where a failed watch is reported before it starts again. */
   onError?(error: unknown): void;
 }
@@ -22,7 +24,9 @@ export interface EventHubOptions {
  * Follows every computation of the store once for all `GET /events` clients
  * (`watchComputations`: the store's push, else polling), numbers each change, and keeps
  * the last `replay` events so that a client that reconnects with `Last-Event-ID` gets
- * what it missed. Starts with the first subscriber and runs until `close`.
+ * what it missed. Starts with the first subscriber and stops `idleTimeout` ms after the
+ * last one left (a store without push is not polled for no one); what happened while it
+ * was stopped cannot be replayed, so ids from before are answered with a reset.
  */
 export class EventHub {
   readonly #store: ComputationStore;
@@ -33,25 +37,37 @@ export class EventHub {
   readonly #run = randomBytes(4).toString('hex');
   readonly #buffer: HubEvent[] = [];
   readonly #listeners = new Set<(event: HubEvent) => void>();
-  readonly #controller = new AbortController();
+  readonly #idleTimeout: number;
+  #controller: AbortController | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #sequence = 0;
-  #started = false;
+  #closed = false;
 
   constructor(store: ComputationStore, options: EventHubOptions = {}) {
     this.#store = store;
     this.#replay = options.replay ?? 1000;
     this.#pollInterval = options.pollInterval ?? 1000;
     this.#onError = options.onError ?? (() => undefined);
+    this.#idleTimeout = options.idleTimeout ?? 60_000;
   }
 
   /** Calls `listener` with each new event until the returned function is called. */
   subscribe(listener: (event: HubEvent) => void): () => void {
     this.#listeners.add(listener);
-    if (!this.#started) {
-      this.#started = true;
-      void this.#follow();
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.#controller === undefined && !this.#closed) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      void this.#follow(controller.signal);
     }
-    return () => this.#listeners.delete(listener);
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size > 0 || this.#controller === undefined) return;
+      if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+      this.#idleTimer = setTimeout(() => this.#stop(), this.#idleTimeout);
+      this.#idleTimer.unref();
+    };
   }
 
   /**
@@ -69,14 +85,26 @@ export class EventHub {
   }
 
   close(): void {
-    this.#controller.abort();
+    this.#closed = true;
+    this.#stop();
     this.#listeners.clear();
   }
 
   // ---- private helpers ------------------------------------------------------------
 
-  async #follow(): Promise<void> {
-    const signal = this.#controller.signal;
+  /** Stops following; the events so far can no longer be told complete, so they go. */
+  #stop(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.#controller === undefined) return;
+    this.#controller.abort();
+    this.#controller = undefined;
+    this.#buffer.length = 0;
+    // A gap in the numbering: an id from before the stop is older than anything kept.
+    this.#sequence += 1;
+  }
+
+  async #follow(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
         for await (const record of watchComputations(

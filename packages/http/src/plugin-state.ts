@@ -31,10 +31,10 @@ export interface PluginState {
   /** Largest request body in bytes. */
   bodyLimit: number;
   metricsRegistry: Registry | undefined;
-  /** Every computation's changes, for `GET /events`. */
-  events: EventHub;
   /** Live counts of the store, and the recent window of this process's metrics. */
   stats(options?: { window?: number }): Promise<ComputationStatsReport>;
+  /** Every computation's changes, for `GET /events`. */
+  events: EventHub;
   /** Aborted when the server closes, to end open event streams. */
   shutdown: AbortController;
 }

@@ -59,6 +59,8 @@ describe('@au/http GET /events and GET /tasks/{id}/logs', () => {
     base = await built.app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
+    // fetch keeps its connections alive: close them rather than wait for them.
+    built.app.server.closeAllConnections();
     await built.app.close();
     await built.backend.close();
     await built.store.close();
@@ -119,6 +121,24 @@ describe('@au/http GET /events and GET /tasks/{id}/logs', () => {
       expect(response.statusCode).toBe(400);
       expect(response.json().error.code).toBe('INVALID_QUERY');
     });
+
+    it('should refuse an undeclared query parameter on both routes, naming the close one', async () => {
+      const id = await launch('double', { x: 1 });
+      for (const url of ['/events?tags=a', `/tasks/${id}/logs?tail=5`]) {
+        const response = await built.app.inject(url);
+        expect(response.statusCode).toBe(400);
+        expect(response.json().error.code).toBe('UNKNOWN_QUERY_PARAMETER');
+      }
+      expect((await built.app.inject('/events?tags=a')).json().error.message).toContain('did you mean "tag"');
+    });
+
+    it('should answer HEAD at once with the stream headers, and 400 to a bad filter', async () => {
+      const head = await built.app.inject({ method: 'HEAD', url: '/events?task=double' });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(head.body).toBe('');
+      expect((await built.app.inject({ method: 'HEAD', url: '/events?status=done' })).statusCode).toBe(400);
+    });
   });
 
   describe('when reading the logs of a task', () => {
@@ -149,8 +169,23 @@ describe('@au/http GET /events and GET /tasks/{id}/logs', () => {
 
     it('should describe both routes in OpenAPI, /events as text/event-stream', async () => {
       const spec = (await built.app.inject('/openapi.json')).json();
-      expect(spec.paths['/tasks/{id}/logs'].get.responses['200']).toBeDefined();
-      expect(spec.paths['/events'].get.responses['200'].content['text/event-stream']).toBeDefined();
+      const logs = spec.paths['/tasks/{id}/logs'].get;
+      expect(logs.operationId).toBe('getTaskLogs');
+      expect(logs.responses['200'].content['application/json'].schema.$ref).toBe(
+        '#/components/schemas/TaskLogs',
+      );
+      const events = spec.paths['/events'].get;
+      expect(events.operationId).toBe('streamEvents');
+      expect(events.responses['200'].content['text/event-stream']).toBeDefined();
+      const query = events.parameters.filter((parameter: { in: string }) => parameter.in === 'query');
+      expect(query.map((parameter: { name: string }) => parameter.name).sort()).toEqual([
+        'status',
+        'tag',
+        'task',
+      ]);
+      expect(
+        events.parameters.some((parameter: { name: string }) => parameter.name === 'Last-Event-ID'),
+      ).toBe(true);
     });
   });
 });

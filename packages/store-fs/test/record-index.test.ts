@@ -67,6 +67,23 @@ describe('RecordIndex', () => {
       expect(again.cursor).toBeDefined();
     });
   });
+  describe('when a list and the first write meet on a fresh directory', () => {
+    it('should keep reading the index it loaded while the write loads the one it built', async () => {
+      // The list loads (builds) the index while the write finds no log yet and loads it
+      // again: the replaced index's log used to be closed under the list ("file closed").
+      for (let round = 0; round < 5; round++) {
+        const files = new Map<string, ComputationRecord>();
+        const { index, read } = openIndex(tempRoot(), files);
+        const [page] = await Promise.all([
+          index.page(normalizeListQuery({ limit: 10 }), 0, read),
+          write(index, files, record(`k${round}`)),
+        ]);
+        expect(page.records.length).toBeLessThanOrEqual(1);
+        const after = await index.page(normalizeListQuery({ limit: 10 }), 0, read);
+        expect(after.records.map((item) => item.key)).toEqual([`k${round}`]);
+      }
+    });
+  });
 });
 
 describe('ListIndex', () => {

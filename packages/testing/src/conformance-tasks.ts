@@ -148,6 +148,21 @@ export const quickTask = defineTask({
   },
 });
 
+/** Returns the `meta` its context carries: what the launch wrote reaches the task. */
+export const metaTask = defineTask({
+  name: 'au-conformance.meta',
+  run: (_input: unknown, context: TaskContext) => ({ ...context.meta }),
+});
+
+/** Sleeps `ms` on its first attempt (honours the signal); any later attempt returns `{ attempt }` at once. */
+export const slowFirstTask = defineTask({
+  name: 'au-conformance.slow-first',
+  run: async ({ ms }: { ms: number }, context) => {
+    if (context.attempt === 1) await pause(ms, context.signal);
+    return { attempt: context.attempt };
+  },
+});
+
 /**
  * Writes each of `lines` with `ctx.log.info` (the first with data `{ index: 0 }`), then
  * a warning, then fails with `message` when it is given, else returns how many it wrote.
@@ -165,21 +180,6 @@ export const logTask = defineTask({
   },
 });
 
-/** Sleeps `ms` on its first attempt (honours the signal); any later attempt returns `{ attempt }` at once. */
-export const slowFirstTask = defineTask({
-  name: 'au-conformance.slow-first',
-  run: async ({ ms }: { ms: number }, context) => {
-    if (context.attempt === 1) await pause(ms, context.signal);
-    return { attempt: context.attempt };
-  },
-});
-
-/** Returns the `meta` its context carries: what the launch wrote reaches the task. */
-export const metaTask = defineTask({
-  name: 'au-conformance.meta',
-  run: (_input: unknown, context: TaskContext) => ({ ...context.meta }),
-});
-
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -195,9 +195,9 @@ export const conformanceTasks = {
   progress: progressTask,
   quick: quickTask,
   trace: traceTask,
-  log: logTask,
-  slowFirst: slowFirstTask,
   meta: metaTask,
+  slowFirst: slowFirstTask,
+  log: logTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

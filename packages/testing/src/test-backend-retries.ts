@@ -2,9 +2,11 @@ import {
   asyncCompute,
   ComputationNotFoundError,
   countDeadLetters,
+  defineTask,
   listDeadLetters,
   NothingToRedriveError,
   purgeDeadLetters,
+  QueueFullError,
   RetryNotAllowedError,
 } from '@au/core';
 import { describe, expect } from 'vitest';
@@ -15,10 +17,14 @@ import { waitUntil } from './internal/wait-until';
 
 const ENDED = ['completed', 'failed', 'cancelled'] as const;
 
+/** Far enough ahead that a delayed computation waits for the whole test. */
+const LATER = 60_000;
+
 /**
  * The retry, redrive and dead-letter cases of `testBackend`: an explicit retry re-opens a
  * failed or cancelled computation under its key and keeps the attempt history; bad
- * retries change nothing; a redrive retries the dead letters that match; the
+ * retries change nothing; a retry passes the queue's bound and waits for the parents of
+ * a dependent as a launch does; a redrive retries the dead letters that match; the
  * `deadLetter` hook runs where the task runs. Declared inside the suite's `describe`.
  */
 export function testBackendRetries(suite: BackendSuite): void {
@@ -139,6 +145,73 @@ export function testBackendRetries(suite: BackendSuite): void {
         expect(await handle.result({ timeout: 10_000 * scale })).toEqual({ attempt: 2 });
       },
       { timeout: 30_000 * scale, when: background },
+    );
+
+    test(
+      'retry-queue-full',
+      "should refuse a retry past its task's maxQueued, changing nothing, and take it once there is room",
+      async () => {
+        const backend = await suite.getBackend();
+        // The conformance fail task under its own name (workers run it by name), bounded to one.
+        const bounded = defineTask({ ...conformanceTasks.fail, maxQueued: 1 });
+        const failed = await suite.launch(backend, bounded, { message: 'no good' });
+        await suite.waitForStatus(failed.key, ['failed']);
+        const before = await failed.record();
+        const waiting = await suite.launch(backend, bounded, { message: 'later' }, { delay: LATER });
+        const refusal = await failed.retry().catch((error: unknown) => error);
+        expect(QueueFullError.isInstance(refusal)).toBe(true);
+        expect(refusal).toMatchObject({ scope: 'task', limit: 1 });
+        expect(await failed.record()).toEqual(before);
+        await waiting.cancel();
+        expect((await failed.retry()).status).toBe('pending');
+        await suite.waitForStatus(failed.key, ['failed']);
+        expect((await failed.record()).history?.map((item) => item.attempt)).toEqual([1]);
+      },
+      { timeout: 30_000 * scale, when: background },
+    );
+
+    test(
+      'retry-depends-on',
+      'should hold a retried dependent until its retried parent completed',
+      async () => {
+        const backend = await suite.getBackend();
+        const parent = await suite.launch(backend, conformanceTasks.sleep, { ms: 600 });
+        const child = await suite.launch(backend, conformanceTasks.echo, 'child', {
+          dependsOn: [parent.key],
+        });
+        await parent.cancel();
+        expect(await suite.waitForStatus(child.key, ENDED)).toBe('cancelled');
+        await parent.retry();
+        expect((await child.retry()).status).toBe('pending');
+        expect(await child.result({ timeout: 10_000 * scale })).toBe('child');
+        const [parentRecord, childRecord] = await Promise.all([parent.record(), child.record()]);
+        expect(parentRecord.status).toBe('completed');
+        expect(childRecord.startedAt).toBeGreaterThanOrEqual(parentRecord.finishedAt!);
+      },
+      { timeout: 30_000 * scale, when: background },
+    );
+
+    test(
+      'redrive-depends-on',
+      'should redrive a failed parent before its dependent, which then runs after it',
+      async () => {
+        const backend = await suite.getBackend();
+        const tag = uniqueId('chain');
+        const flaky = asyncCompute(conformanceTasks.flaky, { store: suite.getStore(), backend });
+        // The parent fails its first attempt; the child (never run) succeeds on its first.
+        const parent = await flaky.launch([{ succeedOn: 2 }], { tags: [tag] });
+        const child = await flaky.launch([{ succeedOn: 1 }], { dependsOn: [parent.key], tags: [tag] });
+        expect(await suite.waitForStatus(child.key, ENDED)).toBe('failed');
+        expect((await child.record()).error?.name).toBe('DependencyFailedError');
+        const result = await flaky.redrive({ tag });
+        expect(result.errors).toEqual([]);
+        expect(new Set(result.keys)).toEqual(new Set([parent.key, child.key]));
+        expect(await child.result({ timeout: 10_000 * scale })).toEqual({ attempt: 1 });
+        const [parentRecord, childRecord] = await Promise.all([parent.record(), child.record()]);
+        expect(parentRecord.status).toBe('completed');
+        expect(childRecord.startedAt).toBeGreaterThanOrEqual(parentRecord.finishedAt!);
+      },
+      { timeout: 30_000 * scale },
     );
 
     test(

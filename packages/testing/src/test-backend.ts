@@ -565,6 +565,7 @@ export function testBackend(
         const quiet = await launch(backend, conformanceTasks.add, { a: 1, b: 2 });
         expect(await quiet.result({ timeout: 10_000 * scale })).toBe(3);
         expect((await quiet.record()).logs).toBeUndefined();
+        expect(await quiet.logs()).toEqual({ lines: [], dropped: 0 });
       });
     });
 

@@ -28,15 +28,10 @@ export interface Invocation {
   /** Seconds the record is kept after it ends. */
   ttl?: number;
   /**
-   * The computation ran before and was re-opened (`retryComputation`): a backend that keys
-   * its queue entries by computation key replaces the entry it still holds for the key
-   * (an ended job, or one whose cancel has not landed yet) instead of keeping it.
-   */
-  reopened?: boolean;
-  /**
-   * The key named a finished computation before (a relaunch past its idempotency
-   * window): an engine that keeps finished jobs by id must drop the old job first, or
-   * the new work would be taken for a duplicate and never run.
+   * The key ran before and runs again: a relaunch past its idempotency window, or a
+   * retry (`retryComputation`) of a failed or cancelled computation. An engine that keeps
+   * jobs by computation key (an ended one, or one whose cancel has not landed yet) must
+   * drop the old job first, or the new work would be taken for a duplicate and never run.
    */
   replaces?: boolean;
 }

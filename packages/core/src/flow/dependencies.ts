@@ -53,6 +53,12 @@ export async function parentsCompleted(
   return records.every((record) => record?.status === 'completed');
 }
 
+/** The parents a computation was launched to wait for (`dependsOn`, kept in `meta`), if any. */
+export function parentsOf(record: ComputationRecord): readonly string[] | undefined {
+  const dependsOn = record.meta?.dependsOn;
+  return Array.isArray(dependsOn) && dependsOn.length > 0 ? (dependsOn as string[]) : undefined;
+}
+
 export interface HoldOptions {
   store: ComputationStore;
   /** The dependents held (one launch, or the computations of one `launchMany`). */

@@ -5,7 +5,7 @@ import { computationRouteSchemas } from '../openapi-schemas';
 import type { PluginState } from '../plugin-state';
 import { parseStatuses } from '../query';
 import { toTaskView } from '../task-view';
-import { openSseStream } from './sse-stream';
+import { openSseStream, SSE_HEADERS } from './sse-stream';
 
 interface EventsQuery {
   task?: string;
@@ -22,53 +22,64 @@ interface EventsQuery {
  * missed) it gets a `reset` event instead: re-read `GET /tasks`, then follow on.
  */
 export function registerStreamRoutes(app: FastifyInstance, state: PluginState): void {
-  app.get<{ Querystring: EventsQuery }>(
+  const schema = computationRouteSchemas().stream;
+  // Declared before the GET, so Fastify does not derive a HEAD from it: that one would
+  // run the stream and never answer.
+  app.head<{ Querystring: EventsQuery }>(
     '/events',
-    { schema: computationRouteSchemas().stream },
+    { schema: { ...schema, operationId: 'headEvents', summary: 'Whether the event stream can be opened' } },
     async (request, reply) => {
-      const filter: WatchFilter = {};
-      const { task, tag } = request.query;
-      if (task !== undefined && task !== '') filter.task = task;
-      if (tag !== undefined && tag !== '') filter.tag = tag;
-      const status = parseStatuses(request.query.status);
-      if (status !== undefined) filter.status = status;
-
-      const stream = openSseStream(request, reply, state);
-      const send = (event: HubEvent) => {
-        if (matchesWatchFilter(event.record, filter)) {
-          stream.send({ id: event.id, event: 'change', data: toTaskView(event.record, state.exposeStacks) });
-        }
-      };
-      // Live events wait while the missed ones go out, so the order holds.
-      let queued: HubEvent[] | undefined = [];
-      const unsubscribe = state.events.subscribe((event) => {
-        if (queued === undefined) send(event);
-        else queued.push(event);
-      });
-      try {
-        if (stream.lastEventId !== undefined) {
-          const missed = state.events.since(stream.lastEventId);
-          if (missed === undefined) {
-            stream.send({
-              event: 'reset',
-              data: { reason: 'the events after this id are no longer kept: read GET /tasks again' },
-            });
-          } else {
-            for (const event of missed) send(event);
-            const last = missed.at(-1)?.sequence ?? 0;
-            queued = queued.filter((event) => event.sequence > last);
-          }
-        }
-        for (const event of queued) send(event);
-        queued = undefined;
-        await new Promise<void>((resolve) => {
-          if (stream.signal.aborted) resolve();
-          else stream.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-      } finally {
-        unsubscribe();
-        stream.end();
-      }
+      watchFilterOf(request.query);
+      return reply.code(200).headers(SSE_HEADERS).send();
     },
   );
+  app.get<{ Querystring: EventsQuery }>('/events', { schema }, async (request, reply) => {
+    const filter = watchFilterOf(request.query);
+    const stream = openSseStream(request, reply, state);
+    const send = (event: HubEvent) => {
+      if (matchesWatchFilter(event.record, filter)) {
+        stream.send({ id: event.id, event: 'change', data: toTaskView(event.record, state.exposeStacks) });
+      }
+    };
+    // Live events wait while the missed ones go out, so the order holds.
+    let queued: HubEvent[] | undefined = [];
+    const unsubscribe = state.events.subscribe((event) => {
+      if (queued === undefined) send(event);
+      else queued.push(event);
+    });
+    try {
+      if (stream.lastEventId !== undefined) {
+        const missed = state.events.since(stream.lastEventId);
+        if (missed === undefined) {
+          stream.send({
+            event: 'reset',
+            data: { reason: 'the events after this id are no longer kept: read GET /tasks again' },
+          });
+        } else {
+          for (const event of missed) send(event);
+          const last = missed.at(-1)?.sequence ?? 0;
+          queued = queued.filter((event) => event.sequence > last);
+        }
+      }
+      for (const event of queued) send(event);
+      queued = undefined;
+      await new Promise<void>((resolve) => {
+        if (stream.signal.aborted) resolve();
+        else stream.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } finally {
+      unsubscribe();
+      stream.end();
+    }
+  });
+}
+
+/** The filter of `?task=&tag=&status=` (400 for an unknown status). */
+function watchFilterOf(query: EventsQuery): WatchFilter {
+  const filter: WatchFilter = {};
+  if (query.task !== undefined && query.task !== '') filter.task = query.task;
+  if (query.tag !== undefined && query.tag !== '') filter.tag = query.tag;
+  const status = parseStatuses(query.status);
+  if (status !== undefined) filter.status = status;
+  return filter;
 }

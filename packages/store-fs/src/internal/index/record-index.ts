@@ -254,14 +254,25 @@ export class RecordIndex {
     return this.#reader;
   }
 
-  /** Swaps the loaded index for `next`, closing the old one's log. */
+  /**
+   * Swaps the loaded index for `next`, closing the old one's log once the catch-up in
+   * flight, which may be reading it, is done: a list that started before the swap (say,
+   * while the first write of a fresh directory loads the index it just built) finishes
+   * with the old index instead of reading a closed file. Catch-ups started later take
+   * `next`.
+   */
   #replaceReader(next: Promise<Reader>): void {
     const previous = this.#reader;
+    const reading = this.#catchingUp;
     this.#reader = next;
     void next.catch(() => {
       if (this.#reader === next) this.#reader = undefined;
     });
-    void previous?.then((reader) => reader.follower.close()).catch(() => undefined);
+    if (previous === undefined) return;
+    void Promise.allSettled([reading])
+      .then(() => previous)
+      .then((reader) => reader.follower.close())
+      .catch(() => undefined);
   }
 
   /** Loads the newest snapshot and its log; builds the index when there is none, or it is corrupt. */
