@@ -58,6 +58,8 @@ export class ListView {
   /** True while the server-wide event stream is connected: no polling, no row streams. */
   #feed = false;
   #soon: ReturnType<typeof setTimeout> | undefined;
+  /** A refresh was asked for while one was loading. */
+  #again = false;
 
   /**
    * `onHealth` is called after each refresh: with the error when it failed, else
@@ -176,28 +178,36 @@ export class ListView {
   /** Loads the current page now, then keeps refreshing it. */
   async refresh(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (!this.#loading) {
-      this.#loading = true;
-      try {
-        const page = await this.#api.list({
-          status: this.#status,
-          task: this.#task,
-          tag: this.#tag,
-          limit: PAGE_SIZE,
-          ...(this.#cursor === undefined ? {} : { cursor: this.#cursor }),
-        });
+    if (this.#loading) {
+      // A load is under way, maybe with the filters or page before this call: its answer
+      // is dropped and the page loaded again when it ends.
+      this.#again = true;
+      return;
+    }
+    this.#loading = true;
+    this.#again = false;
+    try {
+      const page = await this.#api.list({
+        status: this.#status,
+        task: this.#task,
+        tag: this.#tag,
+        limit: PAGE_SIZE,
+        ...(this.#cursor === undefined ? {} : { cursor: this.#cursor }),
+      });
+      if (!this.#again) {
         this.#items = page.items;
         this.#next = page.cursor;
         this.#noticeStatuses(page.items);
         this.#render();
         this.#follow();
         this.#onHealth(undefined);
-      } catch (error) {
-        this.#onHealth(error);
-      } finally {
-        this.#loading = false;
       }
+    } catch (error) {
+      if (!this.#again) this.#onHealth(error);
+    } finally {
+      this.#loading = false;
     }
+    if (this.#again) return this.refresh();
     this.#timer = setTimeout(() => void this.refresh(), this.#feed ? FEED_POLL_MS : POLL_MS);
   }
 
