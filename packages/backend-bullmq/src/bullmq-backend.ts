@@ -3,9 +3,11 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationScheduler,
   type ComputationStore,
   type Invocation,
   jsonCodec,
+  type SchedulerContext,
   StoreMismatchError,
   silentLogger,
   type TaskDefinition,
@@ -15,6 +17,8 @@ import {
 } from '@au/core';
 import { checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
+import { BullMQScheduler } from './bullmq-scheduler';
+import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
 import {
@@ -123,6 +127,8 @@ export class BullMQBackend implements ComputationBackend {
     this.queue = new Queue<JobData>(this.queueName, {
       connection: this.#connection.redis,
       prefix: this.#prefix,
+      // Cron schedules: BullMQ computes a scheduler's first tick here, with croner.
+      settings: { repeatStrategy: cronRepeatStrategy },
     });
     this.queue.on('error', () => undefined);
     this.#tasks = options.tasks === undefined ? Promise.resolve(undefined) : toRegistry(options.tasks);
@@ -216,9 +222,30 @@ export class BullMQBackend implements ComputationBackend {
     if (this.#workerOptions !== undefined) await this.#startWorker(bound.store);
   }
 
+  /**
+   * Schedules kept by BullMQ job schedulers (one per au schedule, same id), with the spec
+   * and progress in a Redis hash beside the queue; workers create each tick's record
+   * (`tickKey(id, tick)`) and apply the overlap policy. See `BullMQScheduler`.
+   */
+  scheduler(context: SchedulerContext): ComputationScheduler {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    return new BullMQScheduler({
+      queue: this.queue,
+      redis: this.#connection.redis,
+      prefix: this.#prefix,
+      jobOptions: this.#jobOptions,
+      context,
+    });
+  }
+
   async cancel(key: string, reason?: string): Promise<boolean> {
     const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(toJobId(key)));
-    if (job === undefined) return false;
+    if (job === undefined) {
+      // A scheduled run's job has another id (BullMQ's `repeat:<id>:<tick>`): tell the
+      // workers anyway; the one running it, if any, stops it.
+      await this.#publishCancel(key, reason);
+      return false;
+    }
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
     if (state !== 'active') {
@@ -229,10 +256,7 @@ export class BullMQBackend implements ComputationBackend {
         // It became active meanwhile (locked): stop it where it runs.
       }
     }
-    await this.#connection.redis.publish(
-      cancelChannel(this.#prefix, this.queueName),
-      JSON.stringify(reason === undefined ? { key } : { key, reason }),
-    );
+    await this.#publishCancel(key, reason);
     return true;
   }
 
@@ -278,6 +302,13 @@ export class BullMQBackend implements ComputationBackend {
       this.#workerWithoutStore.catch(() => undefined);
     }
     return this.#workerWithoutStore;
+  }
+
+  async #publishCancel(key: string, reason: string | undefined): Promise<void> {
+    await this.#connection.redis.publish(
+      cancelChannel(this.#prefix, this.queueName),
+      JSON.stringify(reason === undefined ? { key } : { key, reason }),
+    );
   }
 
   /** Starts the embedded worker over `store`, once. */

@@ -1,4 +1,4 @@
-import type { Invocation, RetryPolicy } from '@au/core';
+import { type Invocation, isValidKey, type RetryPolicy, tickKey } from '@au/core';
 import type { JobsOptions } from 'bullmq';
 
 /** What a BullMQ job carries: the task's name and the launch's policies. Arguments stay in the record. */
@@ -9,6 +9,14 @@ export interface JobData {
   timeout?: number;
   /** The serializable part of the retry policy given at launch. */
   retry?: SerializedRetryPolicy;
+  /** On a job of an au schedule's job scheduler: the schedule's id. */
+  schedule?: string;
+  /**
+   * On a job of a job scheduler or repeat made outside au: the task's input, encoded by
+   * its codec (the worker creates the run's record from it). au's own jobs carry none:
+   * the record, or the schedule, holds the arguments.
+   */
+  args?: unknown;
 }
 
 export type SerializedRetryPolicy = Pick<RetryPolicy, 'attempts' | 'delay' | 'maxDelay' | 'jitter'> & {
@@ -92,4 +100,31 @@ export function toJobId(key: string): string {
 /** The computation key of a BullMQ job id made by `toJobId`. */
 export function fromJobId(jobId: string): string {
   return jobId.includes('|') ? jobId.replaceAll('|', ':') : jobId;
+}
+
+/** What `computationKeyOf` reads of a job. */
+interface JobIdentity {
+  id?: string | undefined;
+  repeatJobKey?: string | undefined;
+  timestamp?: number;
+}
+
+/**
+ * The computation key of a job: the key it was launched with, or for a job a BullMQ job
+ * scheduler made (id `repeat:<scheduler>:<tick>`), `tickKey(scheduler, tick)`, so that
+ * whoever handles a tick handles one record. A scheduler id that makes no valid key has
+ * its other characters replaced by `_`.
+ */
+export function computationKeyOf(job: JobIdentity): string {
+  if (job.repeatJobKey === undefined) return fromJobId(job.id ?? '');
+  const key = tickKey(job.repeatJobKey, tickOf(job));
+  if (isValidKey(key)) return key;
+  return (key as string).replace(/[^A-Za-z0-9_.:-]/g, '_').slice(-200);
+}
+
+/** The tick time of a job scheduler's job (its id ends with it). */
+export function tickOf(job: JobIdentity): number {
+  const id = job.id ?? '';
+  const tick = Number(id.slice(id.lastIndexOf(':') + 1));
+  return Number.isFinite(tick) ? tick : (job.timestamp ?? 0);
 }

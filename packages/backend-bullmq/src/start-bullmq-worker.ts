@@ -20,10 +20,12 @@ import {
 import { Worker, type WorkerOptions } from 'bullmq';
 import type { RetryScheduledError } from './bullmq-signals';
 import { listenForCancels } from './cancel-listener';
+import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
 import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
+import { scheduleKeys } from './schedule-hash';
 import { recordStoreBinding } from './store-binding';
 
 export interface BullMQWorkerOptions {
@@ -162,6 +164,7 @@ export async function startWorker(
     giveBackDelay: options.giveBackDelay ?? 1000,
     running,
     onOutcome: options.onOutcome,
+    scheduled: { redis: connection.redis, keys: scheduleKeys(prefix, queue), store, logger },
   });
   const worker = new Worker<JobData>(queue, processor, {
     connection: connection.redis,
@@ -174,6 +177,8 @@ export async function startWorker(
     ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
     ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
     settings: {
+      // The next tick of a cron schedule is computed here, when a tick's job starts.
+      repeatStrategy: cronRepeatStrategy,
       backoffStrategy: (_attemptsMade: number, type?: string, error?: Error) =>
         type === AU_BACKOFF_TYPE ? ((error as RetryScheduledError | undefined)?.auRetryDelay ?? 0) : 0,
     },

@@ -1,0 +1,247 @@
+import {
+  type ComputationScheduler,
+  InvalidScheduleError,
+  jsonCodec,
+  type SchedulerContext,
+  type ScheduleSpec,
+  type ScheduleState,
+  type TaskDefinition,
+} from '@au/core';
+import type { JobsOptions, Queue, RepeatOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { AU_BACKOFF_TYPE, type JobData, toBullMQPriority } from './job-options';
+import { checkScheduleSpec, nextTick } from './pending-core/index';
+import { fromHash, scheduleKeys } from './schedule-hash';
+
+export interface BullMQSchedulerSettings {
+  queue: Queue<JobData>;
+  redis: Redis;
+  prefix: string;
+  /** BullMQ job options added to every job, as for launches. */
+  jobOptions: JobsOptions;
+  context: SchedulerContext;
+}
+
+const NAME = 'bullmq';
+
+/**
+ * Schedules kept by BullMQ: each au schedule is one BullMQ job scheduler of the same id
+ * (cron with its time zone, read by croner, or `every`; `startAt`/`endAt` as its
+ * start and end dates), plus a Redis hash with the spec and progress. BullMQ makes one
+ * delayed job per tick (id `repeat:<id>:<tick>`), so one worker runs each tick whatever
+ * the number of workers; the worker creates the tick's record (`tickKey(id, tick)`)
+ * before it runs it. Paused schedules have no job scheduler: their spec stays in the
+ * hash and `resume` upserts the job scheduler again from the next tick.
+ */
+export class BullMQScheduler implements ComputationScheduler {
+  readonly name = NAME;
+  readonly #settings: BullMQSchedulerSettings;
+  readonly #keys: ReturnType<typeof scheduleKeys>;
+
+  constructor(settings: BullMQSchedulerSettings) {
+    this.#settings = settings;
+    this.#keys = scheduleKeys(settings.prefix, settings.queue.name);
+  }
+
+  async upsert(given: ScheduleSpec): Promise<ScheduleState> {
+    const checked = checkScheduleSpec(given);
+    const task = this.#settings.context.findTask(checked.task);
+    if (task === undefined) {
+      throw new InvalidScheduleError({
+        schedule: checked.id,
+        field: 'task',
+        problem: `"${checked.task}" is not a task of this process: define it (defineTask) and register it before scheduling it`,
+      });
+    }
+    // The input is parsed and encoded once, here: every run's record gets it as it is.
+    const spec: ScheduleSpec = { ...checked };
+    if (checked.args !== undefined || task.input !== undefined) spec.args = encodeArgs(task, checked);
+    const { redis } = this.#settings;
+    const hashKey = this.#keys.schedule(spec.id);
+    const before = fromHash(await redis.hgetall(hashKey));
+    const now = Date.now();
+    await redis
+      .multi()
+      .hset(hashKey, {
+        spec: JSON.stringify(spec),
+        paused: before?.paused ? '1' : '0',
+        createdAt: String(before?.createdAt ?? now),
+        updatedAt: String(now),
+      })
+      .hincrby(hashKey, 'revision', 1)
+      .sadd(this.#keys.index, spec.id)
+      .exec();
+    if (!before?.paused) await this.#upsertJobScheduler(spec, task, retimed(before, spec));
+    return (await this.get(spec.id))!;
+  }
+
+  async pause(id: string): Promise<ScheduleState | undefined> {
+    if (!(await this.#setPaused(id, true))) return undefined;
+    await this.#settings.queue.removeJobScheduler(id);
+    return this.get(id);
+  }
+
+  async resume(id: string): Promise<ScheduleState | undefined> {
+    const state = await this.get(id);
+    if (state === undefined) return undefined;
+    if (state.paused) {
+      const task = this.#settings.context.findTask(state.task);
+      if (task === undefined) {
+        throw new InvalidScheduleError({
+          schedule: id,
+          field: 'task',
+          problem: `"${state.task}" is not a task of this process: resume it where the task is defined`,
+        });
+      }
+      await this.#setPaused(id, false);
+      await this.#upsertJobScheduler(specOf(state), task, true);
+    }
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { redis, queue } = this.#settings;
+    await queue.removeJobScheduler(id);
+    const [[, removed] = [null, 0]] = (await redis
+      .multi()
+      .del(this.#keys.schedule(id))
+      .srem(this.#keys.index, id)
+      .exec()) as [Error | null, number][];
+    return removed === 1;
+  }
+
+  async get(id: string): Promise<ScheduleState | undefined> {
+    const state = fromHash(await this.#settings.redis.hgetall(this.#keys.schedule(id)));
+    if (state === undefined) return undefined;
+    if (!state.paused) {
+      const scheduler = await this.#settings.queue.getJobScheduler(id);
+      if (typeof scheduler?.next === 'number') state.nextRunAt = scheduler.next;
+    }
+    return state;
+  }
+
+  async list(): Promise<ScheduleState[]> {
+    const ids = (await this.#settings.redis.smembers(this.#keys.index)).sort();
+    const states = await Promise.all(ids.map((id) => this.get(id)));
+    return states.filter((state): state is ScheduleState => state !== undefined);
+  }
+
+  /** The queue and its connection belong to the backend, which closes them. */
+  async close(): Promise<void> {}
+
+  // ---- private helpers ------------------------------------------------------------
+
+  /** Sets `paused`; `false` when there is no such schedule. */
+  async #setPaused(id: string, paused: boolean): Promise<boolean> {
+    const hashKey = this.#keys.schedule(id);
+    const result = (await this.#settings.redis.eval(
+      SET_PAUSED,
+      1,
+      hashKey,
+      paused ? '1' : '0',
+      String(Date.now()),
+    )) as number;
+    return result === 1;
+  }
+
+  /**
+   * Creates or replaces the BullMQ job scheduler. `every` ticks start at the schedule's
+   * next tick (`startAt + n × every`, or a multiple of `every`): BullMQ would otherwise
+   * fire at once and count from now. A schedule whose timing did not change keeps
+   * BullMQ's place (its next job) for `every`; a cron one is recomputed from now anyway.
+   */
+  async #upsertJobScheduler(spec: ScheduleSpec, task: TaskDefinition, fromNow: boolean): Promise<void> {
+    const repeat: RepeatOptions = {};
+    if (spec.cron !== undefined) {
+      repeat.pattern = spec.cron;
+      repeat.tz = spec.timezone ?? 'UTC';
+      if (spec.startAt !== undefined) repeat.startDate = spec.startAt;
+    } else {
+      repeat.every = spec.every!;
+      const first = nextTick(spec, Date.now());
+      if (first === undefined) {
+        await this.#settings.queue.removeJobScheduler(spec.id);
+        return;
+      }
+      repeat.startDate = first;
+    }
+    if (spec.endAt !== undefined) repeat.endDate = spec.endAt;
+    if (fromNow) await this.#settings.queue.removeJobScheduler(spec.id);
+    const attempts = Math.max(1, task.retry?.attempts ?? 1);
+    const options: JobsOptions = {
+      ...this.#settings.jobOptions,
+      priority: toBullMQPriority(spec.priority ?? task.priority ?? 0),
+    };
+    if (attempts > 1) {
+      options.attempts = attempts;
+      options.backoff = { type: AU_BACKOFF_TYPE };
+    }
+    const data: JobData = { task: spec.task, schedule: spec.id };
+    await this.#settings.queue.upsertJobScheduler(spec.id, repeat, { name: spec.task, data, opts: options });
+  }
+}
+
+/** Sets `paused` and bumps the revision, only on an existing schedule. */
+const SET_PAUSED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'paused', ARGV[1], 'updatedAt', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
+return 1
+`;
+
+/** Whether the timing changed, so that BullMQ's place is dropped. */
+function retimed(before: ScheduleState | undefined, spec: ScheduleSpec): boolean {
+  if (before === undefined) return true;
+  return (
+    before.cron !== spec.cron ||
+    before.every !== spec.every ||
+    before.timezone !== spec.timezone ||
+    before.startAt !== spec.startAt
+  );
+}
+
+/** The spec part of a stored state. */
+function specOf(state: ScheduleState): ScheduleSpec {
+  const {
+    paused: _paused,
+    nextRunAt: _next,
+    lastRunAt: _lastRunAt,
+    lastKey: _lastKey,
+    skipped: _skipped,
+    lastSkippedAt: _lastSkippedAt,
+    createdAt: _createdAt,
+    updatedAt: _updatedAt,
+    revision: _revision,
+    ...spec
+  } = state;
+  return spec;
+}
+
+/** The input parsed by the task's schema and encoded by its codec, or `InvalidScheduleError`. */
+function encodeArgs(task: TaskDefinition, spec: ScheduleSpec): unknown {
+  let input = spec.args;
+  if (task.input !== undefined) {
+    const parsed = task.input.safeParse(input);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .map((issue) => `${issue.path.map(String).join('.') || '(input)'}: ${issue.message}`)
+        .join('; ');
+      throw new InvalidScheduleError({
+        schedule: spec.id,
+        field: 'args',
+        problem: `do not match the input of task "${task.name}" (${issues})`,
+      });
+    }
+    input = parsed.data;
+  }
+  try {
+    return (task.codec ?? jsonCodec).encode(input);
+  } catch (error) {
+    throw new InvalidScheduleError({
+      schedule: spec.id,
+      field: 'args',
+      problem: `cannot be encoded by the codec of task "${task.name}": ${(error as Error)?.message ?? error}`,
+      cause: error,
+    });
+  }
+}
