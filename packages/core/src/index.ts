@@ -72,6 +72,19 @@ export {
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
+export { nextTick, type ScheduleTiming } from './schedules/next-tick';
+export { type OpenSchedulerOptions, openScheduler } from './schedules/open-scheduler';
+export {
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  type ScheduleOptions,
+  type SchedulesOptions,
+  schedule,
+} from './schedules/schedule';
+export { StoreScheduler, type StoreSchedulerOptions } from './schedules/store-scheduler';
 export {
   ACTIVE_STATUSES,
   COMPUTATION_STATUSES,

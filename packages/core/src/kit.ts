@@ -92,6 +92,9 @@ export {
 } from './list-query';
 export { createPushIterable, type PushIterable } from './push-iterable';
 export { toRetrySpec, withRetryFunctions } from './retry-policy';
+export { checkScheduleSpec, MAX_SCHEDULE_ID_LENGTH, MIN_EVERY } from './schedules/check-schedule-spec';
+export { type FireContext, fireDueTicks } from './schedules/fire-schedule';
 export { canTransition } from './status';
+export { MemoryScheduleRepository } from './stores/memory-schedule-repository';
 export { loadTaskModules, toModuleSpecifier } from './task-registry';
 export { followRecord, type WaitOptions, waitForTerminal } from './wait-for-record';

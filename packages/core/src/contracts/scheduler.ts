@@ -8,9 +8,10 @@ import type { ComputationStore } from './store';
  *
  * - `skip`: the tick is dropped (counted in `skipped`, time in `lastSkippedAt`).
  * - `allow`: the tick runs anyway, beside the earlier run.
- * - `queue`: the tick waits, and runs as soon as the earlier run ends. At most one tick
- *   waits: ticks that come while one waits are dropped as with `skip` (the run is late,
- *   never doubled). The waiting tick keeps its own time in its key.
+ * - `queue`: the tick waits, and runs as soon as the earlier run ends; ticks keep their
+ *   order and each runs once, one at a time, late. The backlog is bounded by the
+ *   schedule's `catchUp` window: a waiting tick that falls out of it is dropped like any
+ *   missed tick.
  */
 export type OverlapPolicy = 'skip' | 'allow' | 'queue';
 
@@ -70,7 +71,7 @@ export interface ScheduleState extends ScheduleSpec {
   lastRunAt?: number;
   /** Computation key of that run (`tickKey(id, lastRunAt)`). */
   lastKey?: string;
-  /** Ticks dropped by the overlap policy or as too old to catch up. */
+  /** Ticks dropped by the overlap policy, plus one for each jump over ticks too old to catch up. */
   skipped?: number;
   /** Time of the last dropped tick. */
   lastSkippedAt?: number;

@@ -1,5 +1,6 @@
 import { applyPatch, isExpired } from '../apply-patch';
 import { type Clock, systemClock } from '../clock';
+import type { ScheduleRepository } from '../contracts/scheduler';
 import type {
   ClaimOptions,
   ClaimResult,
@@ -18,6 +19,7 @@ import { normalizeListQuery, pageRecords } from '../list-query';
 import { createPushIterable, type PushIterable } from '../push-iterable';
 import type { ComputationPatch, ComputationRecord } from '../record';
 import { isTerminalStatus } from '../status';
+import { MemoryScheduleRepository } from './memory-schedule-repository';
 
 export interface MemoryStoreOptions {
   /** Time source for TTL checks. @default systemClock */
@@ -35,6 +37,8 @@ const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ clock: true });
 export class MemoryStore implements ComputationStore {
   readonly name = NAME;
   readonly capabilities: StoreCapabilities = { watch: true, shared: false, nativeTtl: false };
+  /** Schedules of core's `StoreScheduler`, kept as long as the store object. */
+  readonly schedules: ScheduleRepository = new MemoryScheduleRepository();
   readonly #records = new Map<string, ComputationRecord>();
   readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
   readonly #clock: Clock;
