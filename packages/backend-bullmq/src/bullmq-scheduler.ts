@@ -1,16 +1,16 @@
 import {
   type ComputationScheduler,
   InvalidScheduleError,
-  jsonCodec,
+  nextTick,
   type SchedulerContext,
   type ScheduleSpec,
   type ScheduleState,
   type TaskDefinition,
 } from '@au/core';
+import { checkScheduleSpec } from '@au/core/kit';
 import type { JobsOptions, Queue, RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AU_BACKOFF_TYPE, type JobData, toBullMQPriority } from './job-options';
-import { checkScheduleSpec, nextTick } from './pending-core/index';
 import { fromHash, scheduleKeys } from './schedule-hash';
 
 export interface BullMQSchedulerSettings {
@@ -44,6 +44,7 @@ export class BullMQScheduler implements ComputationScheduler {
   }
 
   async upsert(given: ScheduleSpec): Promise<ScheduleState> {
+    await this.#ready();
     const checked = checkScheduleSpec(given);
     const task = this.#settings.context.findTask(checked.task);
     if (task === undefined) {
@@ -53,9 +54,16 @@ export class BullMQScheduler implements ComputationScheduler {
         problem: `"${checked.task}" is not a task of this process: define it (defineTask) and register it before scheduling it`,
       });
     }
-    // The input is parsed and encoded once, here: every run's record gets it as it is.
-    const spec: ScheduleSpec = { ...checked };
-    if (checked.args !== undefined || task.input !== undefined) spec.args = encodeArgs(task, checked);
+    // `args` come encoded by the task's codec (core's `schedule` parsed them): each run's
+    // record gets them as they are.
+    const spec = checked;
+    if (nextTick(spec, Date.now()) === undefined) {
+      throw new InvalidScheduleError({
+        schedule: spec.id,
+        field: 'endAt',
+        problem: 'leaves no tick after now: the schedule would never fire',
+      });
+    }
     const { redis } = this.#settings;
     const hashKey = this.#keys.schedule(spec.id);
     const before = fromHash(await redis.hgetall(hashKey));
@@ -76,12 +84,14 @@ export class BullMQScheduler implements ComputationScheduler {
   }
 
   async pause(id: string): Promise<ScheduleState | undefined> {
+    await this.#ready();
     if (!(await this.#setPaused(id, true))) return undefined;
     await this.#settings.queue.removeJobScheduler(id);
     return this.get(id);
   }
 
   async resume(id: string): Promise<ScheduleState | undefined> {
+    await this.#ready();
     const state = await this.get(id);
     if (state === undefined) return undefined;
     if (state.paused) {
@@ -100,17 +110,19 @@ export class BullMQScheduler implements ComputationScheduler {
   }
 
   async delete(id: string): Promise<boolean> {
+    await this.#ready();
     const { redis, queue } = this.#settings;
     await queue.removeJobScheduler(id);
-    const [[, removed] = [null, 0]] = (await redis
+    const replies = (await redis
       .multi()
-      .del(this.#keys.schedule(id))
+      .del(this.#keys.schedule(id), this.#keys.line(id))
       .srem(this.#keys.index, id)
       .exec()) as [Error | null, number][];
-    return removed === 1;
+    return replies[1]?.[1] === 1;
   }
 
   async get(id: string): Promise<ScheduleState | undefined> {
+    await this.#ready();
     const state = fromHash(await this.#settings.redis.hgetall(this.#keys.schedule(id)));
     if (state === undefined) return undefined;
     if (!state.paused) {
@@ -121,6 +133,7 @@ export class BullMQScheduler implements ComputationScheduler {
   }
 
   async list(): Promise<ScheduleState[]> {
+    await this.#ready();
     const ids = (await this.#settings.redis.smembers(this.#keys.index)).sort();
     const states = await Promise.all(ids.map((id) => this.get(id)));
     return states.filter((state): state is ScheduleState => state !== undefined);
@@ -130,6 +143,11 @@ export class BullMQScheduler implements ComputationScheduler {
   async close(): Promise<void> {}
 
   // ---- private helpers ------------------------------------------------------------
+
+  /** The producer connection has no offline queue: a command before it is up fails. */
+  async #ready(): Promise<void> {
+    await this.#settings.queue.waitUntilReady();
+  }
 
   /** Sets `paused`; `false` when there is no such schedule. */
   async #setPaused(id: string, paused: boolean): Promise<boolean> {
@@ -215,33 +233,4 @@ function specOf(state: ScheduleState): ScheduleSpec {
     ...spec
   } = state;
   return spec;
-}
-
-/** The input parsed by the task's schema and encoded by its codec, or `InvalidScheduleError`. */
-function encodeArgs(task: TaskDefinition, spec: ScheduleSpec): unknown {
-  let input = spec.args;
-  if (task.input !== undefined) {
-    const parsed = task.input.safeParse(input);
-    if (!parsed.success) {
-      const issues = parsed.error.issues
-        .map((issue) => `${issue.path.map(String).join('.') || '(input)'}: ${issue.message}`)
-        .join('; ');
-      throw new InvalidScheduleError({
-        schedule: spec.id,
-        field: 'args',
-        problem: `do not match the input of task "${task.name}" (${issues})`,
-      });
-    }
-    input = parsed.data;
-  }
-  try {
-    return (task.codec ?? jsonCodec).encode(input);
-  } catch (error) {
-    throw new InvalidScheduleError({
-      schedule: spec.id,
-      field: 'args',
-      problem: `cannot be encoded by the codec of task "${task.name}": ${(error as Error)?.message ?? error}`,
-      cause: error,
-    });
-  }
 }

@@ -12,12 +12,15 @@ export interface ScheduleKeys {
   index: string;
   /** The hash of one schedule. */
   schedule(id: string): string;
+  /** The keys of a schedule's ticks that wait their turn (overlap `queue`), oldest first. */
+  line(id: string): string;
 }
 
 export function scheduleKeys(prefix: string, queue: string): ScheduleKeys {
   return {
     index: `${prefix}:${queue}:au:schedules`,
     schedule: (id) => `${prefix}:${queue}:au:schedule:${id}`,
+    line: (id) => `${prefix}:${queue}:au:schedule-line:${id}`,
   };
 }
 
@@ -64,21 +67,14 @@ redis.call('HINCRBY', KEYS[1], 'revision', 1)
 return 1
 `;
 
-/**
- * Makes `ARGV[1]` the tick that waits for the earlier run (overlap `queue`) unless another
- * tick already waits: returns the tick that waits.
- */
-const CLAIM_WAIT = `
-local waiting = redis.call('HGET', KEYS[1], 'waiting')
-if waiting and waiting ~= ARGV[1] then return waiting end
-redis.call('HSET', KEYS[1], 'waiting', ARGV[1])
-return ARGV[1]
-`;
-
-/** Clears the waiting tick when it is `ARGV[1]`. */
-const CLEAR_WAIT = `
-if redis.call('HGET', KEYS[1], 'waiting') == ARGV[1] then redis.call('HDEL', KEYS[1], 'waiting') end
-return 1
+/** Puts `ARGV[1]` at the end of the line unless it is in it; returns the key at its head. */
+const JOIN_LINE = `
+local found = false
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if item == ARGV[1] then found = true break end
+end
+if not found then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+return redis.call('LINDEX', KEYS[1], 0)
 `;
 
 export async function recordRun(redis: Redis, hashKey: string, tick: number, key: string): Promise<void> {
@@ -89,11 +85,12 @@ export async function recordSkip(redis: Redis, hashKey: string, tick: number): P
   await redis.eval(RECORD_SKIP, 1, hashKey, String(tick), String(Date.now()));
 }
 
-/** `true` when this tick (`key`) is the one that waits; `false` when another tick already does. */
-export async function claimWait(redis: Redis, hashKey: string, key: string): Promise<boolean> {
-  return (await redis.eval(CLAIM_WAIT, 1, hashKey, key)) === key;
+/** Puts the tick `key` in the schedule's line (once); resolves with the key at its head. */
+export async function joinLine(redis: Redis, lineKey: string, key: string): Promise<string> {
+  return (await redis.eval(JOIN_LINE, 1, lineKey, key)) as string;
 }
 
-export async function clearWait(redis: Redis, hashKey: string, key: string): Promise<void> {
-  await redis.eval(CLEAR_WAIT, 1, hashKey, key);
+/** Takes the tick `key` out of the line. */
+export async function leaveLine(redis: Redis, lineKey: string, key: string): Promise<void> {
+  await redis.lrem(lineKey, 0, key);
 }

@@ -2,6 +2,7 @@ import {
   type Codec,
   type ComputationRecord,
   type ComputationStore,
+  DEFAULT_CATCH_UP,
   KeyExistsError,
   scheduleTag,
   type TaskDefinition,
@@ -10,7 +11,7 @@ import {
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type JobData, tickOf } from './job-options';
-import { claimWait, clearWait, fromHash, recordRun, recordSkip, type ScheduleKeys } from './schedule-hash';
+import { fromHash, joinLine, leaveLine, recordRun, recordSkip, type ScheduleKeys } from './schedule-hash';
 
 export interface ScheduledJobSettings {
   redis: Redis;
@@ -19,7 +20,7 @@ export interface ScheduledJobSettings {
   logger: TaskLogger;
 }
 
-/** How often a tick that waits for the earlier run (overlap `queue`) looks at it again. */
+/** How often a tick that waits its turn (overlap `queue`) looks again. */
 const WAIT_POLL = 100;
 
 /**
@@ -72,21 +73,21 @@ export async function prepareScheduledJob(
     if (state.endAt !== undefined && tick > state.endAt) return drop('past the end of the schedule');
     if (state.catchUp !== undefined && now - tick > state.catchUp)
       return drop('older than the catch-up window');
-    if (state.overlap !== 'allow' && state.lastKey !== undefined && state.lastKey !== key) {
+    if (state.overlap === 'skip' && state.lastKey !== undefined && state.lastKey !== key) {
       if (await isActive(store, state.lastKey)) {
-        if (state.overlap === 'skip')
-          return drop(`the run of the earlier tick, "${state.lastKey}", is still active`);
-        if (!(await claimWait(redis, hashKey, key)))
-          return drop('another tick already waits for the earlier run');
-        try {
-          while (await isActive(store, state.lastKey)) {
-            if (run.signal?.aborted) return false;
-            await new Promise((resolve) => setTimeout(resolve, WAIT_POLL));
-          }
-        } finally {
-          await clearWait(redis, hashKey, key);
-        }
+        return drop(`the run of the earlier tick, "${state.lastKey}", is still active`);
       }
+    }
+    if (state.overlap === 'queue') {
+      const waited = await waitTurn(
+        settings,
+        scheduleId,
+        key,
+        tick,
+        state.catchUp ?? DEFAULT_CATCH_UP,
+        run.signal,
+      );
+      if (waited !== 'turn') return waited === 'late' ? drop('older than the catch-up window') : false;
     }
     if (state.args !== undefined) record.args = state.args;
     record.tags = [scheduleTag(scheduleId), ...(state.tags ?? [])];
@@ -98,8 +99,48 @@ export async function prepareScheduledJob(
   } catch (error) {
     if (!KeyExistsError.isInstance(error)) throw error;
   }
-  if (state !== undefined) await recordRun(redis, hashKey, tick, key);
+  if (state !== undefined) {
+    await recordRun(redis, hashKey, tick, key);
+    if (state.overlap === 'queue') await leaveLine(redis, settings.keys.line(scheduleId), key);
+  }
   return true;
+}
+
+/**
+ * Overlap `queue`: ticks take turns in the order their jobs came (BullMQ makes each tick's
+ * job once the one before starts), one run at a time. A tick's turn comes when it heads
+ * the schedule's line and the last run has ended; a tick that falls out of the catch-up
+ * window while it waits is dropped, and so is a stale head left by a worker that died.
+ */
+async function waitTurn(
+  settings: ScheduledJobSettings,
+  scheduleId: string,
+  key: string,
+  tick: number,
+  catchUp: number,
+  signal: AbortSignal | undefined,
+): Promise<'turn' | 'late' | 'aborted'> {
+  const { redis, store } = settings;
+  const lineKey = settings.keys.line(scheduleId);
+  const hashKey = settings.keys.schedule(scheduleId);
+  for (;;) {
+    if (signal?.aborted) return 'aborted';
+    const oldest = Date.now() - catchUp;
+    if (tick < oldest) {
+      await leaveLine(redis, lineKey, key);
+      return 'late';
+    }
+    const head = await joinLine(redis, lineKey, key);
+    if (head === key) {
+      const lastKey = await redis.hget(hashKey, 'lastKey');
+      if (lastKey === null || lastKey === key || !(await isActive(store, lastKey))) return 'turn';
+    } else if (tickOfKey(head) < oldest) await leaveLine(redis, lineKey, head);
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL));
+  }
+}
+
+function tickOfKey(key: string): number {
+  return Number(key.slice(key.lastIndexOf(':') + 1));
 }
 
 async function isActive(store: ComputationStore, key: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import {
   type TaskDefinition,
 } from '@au/core';
 import { RedisStore } from '@au/store-redis';
-import { conformanceTasks } from '@au/testing';
+import { conformanceTasks, testSchedules } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullMQBackend } from '../src/index';
 import { redisUp, redisUrl, TestResources } from './helpers';
@@ -62,6 +62,43 @@ async function runsOf(store: RedisStore, id: string): Promise<ComputationRecord[
 
 const tickOf = (record: ComputationRecord) => Number(record.key.slice(record.key.lastIndexOf(':') + 1));
 
+// Three worker processes serve one queue for every test of this file.
+const queue = resources.queue('schedules');
+const prefix = resources.prefix('schedules');
+const outcomes = join(directory, 'schedules.log');
+const workerEnv = { AU_REDIS_URL: redisUrl, AU_QUEUE: queue, STORE_PREFIX: prefix, OUTCOME_FILE: outcomes };
+let workers: ChildProcess[] = [];
+if (redisUp) {
+  beforeAll(async () => {
+    workers = await Promise.all([1, 2, 3].map(() => startWorkerProcess(workerEnv)));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(workers.map(stopWorkerProcess));
+  });
+}
+
+describe.runIf(redisUp)('backend-bullmq', () => {
+  testSchedules(
+    'BullMQScheduler, three worker processes',
+    () => {
+      const store = new RedisStore({ redis: redisUrl, prefix });
+      const backend = new BullMQBackend({ connection: redisUrl, queue });
+      return {
+        store,
+        openScheduler: () => backend.scheduler({ store, findTask: (name) => tasks.get(name) }),
+        close: async () => {
+          // The suite leaves its schedules: stop them, so they load no later test.
+          const scheduler = backend.scheduler({ store, findTask: (name) => tasks.get(name) });
+          for (const state of await scheduler.list()) await scheduler.delete(state.id);
+          await backend.close();
+          await store.close();
+        },
+      };
+    },
+    { every: 300 },
+  );
+});
+
 describe.runIf(redisUp)('backend-bullmq schedules', () => {
   describe('when three worker processes serve one queue', () => {
     const queue = resources.queue('schedules');
@@ -84,9 +121,8 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
       backend = new BullMQBackend({ connection: redisUrl, queue });
       await backend.bind(store);
       scheduler = backend.scheduler({ store, findTask: (name) => tasks.get(name) });
-    }, 60_000);
+    });
     afterAll(async () => {
-      await Promise.all(workers.map(stopWorkerProcess));
       await scheduler?.close();
       await backend?.close();
       await store?.close();
