@@ -158,7 +158,11 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
         expect(run.value).toEqual({ hello: 'world' });
         expect(run.tags).toEqual([scheduleTag('every-300'), 'nightly']);
       }
-      const executed = executions(outcomes);
+      // Each run executed once (a worker writes its line just after the record).
+      const executed = await waitFor('every outcome line', async () => {
+        const lines = executions(outcomes);
+        return runs.every((run) => lines.has(run.key)) ? lines : undefined;
+      });
       for (const run of runs) expect(executed.get(run.key)).toEqual(['completed']);
     });
 
