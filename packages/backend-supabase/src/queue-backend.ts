@@ -4,10 +4,13 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationScheduler,
   type ComputationStore,
   type Invocation,
   isTaskDefinition,
   jsonCodec,
+  type SchedulerContext,
+  StoreScheduler,
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
@@ -22,6 +25,8 @@ import type { QueueBackendOptions } from './queue-backend-options';
 import type { QueueClient, QueueJob } from './queue-client';
 import { QueueStoreBinding } from './queue-store-binding';
 import { QueueWorker } from './queue-worker';
+import { ScheduleFirer } from './schedule-firer';
+import { SqlScheduleRepository } from './sql-schedule-repository';
 
 /**
  * A durable queue in the records table (each computation's row is its queue entry), with workers in this process: what
@@ -45,11 +50,16 @@ export class QueueBackend implements ComputationBackend {
   readonly #ready: Promise<void>;
   readonly #closeTransport: () => Promise<void>;
   readonly #logger: TaskLogger;
+  /** Schedules in the `au_schedules` table, fired by this queue's workers. */
+  readonly #schedules: SqlScheduleRepository;
   #registry: TaskRegistry | undefined;
   #worker: QueueWorker | undefined;
+  #firer: ScheduleFirer | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
   #drainWaiters = new Set<() => void>();
+  /** Tasks core registered here, which this backend's firer can launch too. */
+  readonly #registeredNames = new Set<string>();
 
   constructor(
     name: string,
@@ -66,6 +76,8 @@ export class QueueBackend implements ComputationBackend {
     this.#logger = logger;
     const binding = new QueueStoreBinding({ component: `backend ${name}`, queue, logger, store });
     this.#binding = binding;
+    const schedules = new SqlScheduleRepository(queue.transport, queue.queue);
+    this.#schedules = schedules;
     this.#tasks = new LocalTasks({
       where: `the ${name} backend's tasks`,
       defaults: { codec: jsonCodec, middleware: options.middleware ?? [] },
@@ -103,6 +115,18 @@ export class QueueBackend implements ComputationBackend {
         onSettled: (key, outcome) => this.#settled(key, outcome),
       });
       this.#worker.start();
+      // Workers fire the queue's schedules; a schedule's runs go through this backend.
+      this.#firer = new ScheduleFirer({
+        repository: schedules,
+        store,
+        backend: this,
+        worker: this.#worker.id,
+        tasks: () => [...(this.#registry?.names() ?? []), ...this.#registeredNames],
+        findTask: (name) => this.#tasks.registered(name)?.task ?? this.#registry?.find(name),
+        pollingInterval: options.pollingInterval ?? 1000,
+        logger,
+      });
+      this.#firer.start();
     })();
     this.#ready.catch(() => undefined);
   }
@@ -124,6 +148,26 @@ export class QueueBackend implements ComputationBackend {
 
   register(registration: TaskRegistration): void {
     this.#tasks.register(registration);
+    this.#registeredNames.add(registration.task.name);
+  }
+
+  /**
+   * Schedules kept in the `au_schedules` table (core's `StoreScheduler` over
+   * `SqlScheduleRepository`; this scheduler only keeps them). The workers of this queue
+   * fire them: each leases due schedules with `FOR UPDATE SKIP LOCKED`, so one worker at
+   * a time launches a schedule's ticks, each run keyed `tickKey(id, tick)`.
+   */
+  scheduler(context: SchedulerContext): ComputationScheduler {
+    this.#assertOpen();
+    return new StoreScheduler({
+      store: context.store,
+      backend: this,
+      findTask: context.findTask,
+      repository: this.#schedules,
+      fire: false,
+      ...(context.clock === undefined ? {} : { clock: context.clock }),
+      ...(context.logger === undefined ? {} : { logger: context.logger }),
+    });
   }
 
   async launch(invocation: Invocation): Promise<void> {
@@ -186,6 +230,7 @@ export class QueueBackend implements ComputationBackend {
   async #close(timeout: number): Promise<void> {
     this.#closed = true;
     await this.#ready.catch(() => undefined);
+    await this.#firer?.stop();
     const worker = this.#worker;
     if (worker !== undefined) {
       const deadline = Date.now() + timeout;
