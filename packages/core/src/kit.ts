@@ -63,7 +63,14 @@ export {
 export type { HandleContext } from './handle';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
-export { type LaunchResult, type LaunchSettings, launchComputation, launchMany } from './launch';
+export { validateInput } from './internal/validate-input';
+export {
+  encodeInput,
+  type LaunchResult,
+  type LaunchSettings,
+  launchComputation,
+  launchMany,
+} from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
 export { applyClaim, claimComputation } from './lifecycle/claim';
 export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';

@@ -1,11 +1,13 @@
 import {
   type ComputationBackend,
+  type ComputationScheduler,
   type ComputationStore,
   InProcessBackend,
   jsonCodec,
   MemoryStore,
   type Middleware,
   NO_RETRY,
+  openScheduler,
   TaskRegistry,
 } from '@au/core';
 import { checkOptions, type LaunchSettings, optionNames } from '@au/core/kit';
@@ -21,6 +23,7 @@ import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
+import { registerScheduleRoutes } from './routes/schedule-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 
 const NAME = '@au/http';
@@ -31,6 +34,7 @@ const AU_HTTP_OPTIONS = new Set([
     tasks: true,
     store: true,
     backend: true,
+    scheduler: true,
     prefix: true,
     defaultWait: true,
     maxWait: true,
@@ -73,8 +77,8 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       : new TaskRegistry(options.tasks ?? [], 'this server');
   const ownsStore = options.store === undefined;
   const ownsBackend = options.backend === undefined;
-  const store = options.store ?? new MemoryStore();
-  const backend = options.backend ?? new InProcessBackend();
+  const store: ComputationStore = options.store ?? new MemoryStore();
+  const backend: ComputationBackend = options.backend ?? new InProcessBackend();
   const prefix = normalizePrefix(options.prefix);
   const metrics = options.metrics === false ? undefined : createMetrics();
   const middleware: Middleware[] = [...(options.middleware ?? [])];
@@ -97,10 +101,23 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     settings.set(task.name, resolved);
   }
 
+  if (tasks.has('schedules')) {
+    throw new TypeError('[au] [http] a task named "schedules" would hide POST /schedules: rename the task');
+  }
+  const ownsScheduler = options.scheduler === undefined;
+  const scheduler: ComputationScheduler | undefined =
+    options.scheduler === false
+      ? undefined
+      : (options.scheduler ??
+        (backend.scheduler !== undefined || store.schedules !== undefined
+          ? openScheduler({ store, backend, findTask: (name) => tasks.find(name), logger: app.log })
+          : undefined));
+
   const state: PluginState = {
     store,
     backend,
     tasks,
+    scheduler,
     settings,
     defaultCodec,
     defaultWait: positive(options.defaultWait, 10, 'defaultWait'),
@@ -118,6 +135,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     state.shutdown.abort();
   });
   app.addHook('onClose', async () => {
+    if (ownsScheduler) await scheduler?.close();
     if (ownsBackend) await backend.close();
     if (ownsStore) await store.close();
   });
@@ -160,6 +178,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       }
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
+      registerScheduleRoutes(scope, state, prefix);
       registerEventRoutes(scope, state);
       registerHealthRoutes(scope, state);
     },

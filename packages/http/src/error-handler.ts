@@ -3,7 +3,9 @@ import {
   ComputationNotFoundError,
   ConfigError,
   InvalidKeyError,
+  InvalidScheduleError,
   RateLimitError,
+  ScheduleNotFoundError,
   TaskNotFoundError,
   TimeoutError,
   ValidationError,
@@ -45,6 +47,10 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     });
   }
   if (InvalidKeyError.isInstance(error)) return answer(400, 'INVALID_ID', error.message);
+  if (InvalidScheduleError.isInstance(error)) {
+    return answer(400, 'INVALID_SCHEDULE', error.message, { field: error.field });
+  }
+  if (ScheduleNotFoundError.isInstance(error)) return answer(404, 'SCHEDULE_NOT_FOUND', error.message);
   if (ComputationNotFoundError.isInstance(error)) return answer(404, 'NOT_FOUND', error.message);
   if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
   if (RateLimitError.isInstance(error)) {

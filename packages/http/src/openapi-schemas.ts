@@ -1,5 +1,6 @@
 import type { TaskDefinition } from '@au/core';
 import { toJSONSchema, type ZodType } from 'zod';
+import { scheduleBodySchema } from './schedule-view';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -210,5 +211,107 @@ export function healthRouteSchemas() {
     healthz: { summary: 'The process is up', tags: ['health'] },
     readyz: { summary: 'The store and the backend answer', tags: ['health'] },
     metrics: { summary: 'Prometheus metrics', tags: ['health'] },
+  };
+}
+
+const scheduleView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    task: { type: 'string' },
+    cron: { type: 'string' },
+    every: { type: 'integer', description: 'Milliseconds between ticks' },
+    timezone: { type: 'string' },
+    input: {},
+    startAt: { type: 'string', format: 'date-time' },
+    endAt: { type: 'string', format: 'date-time' },
+    overlap: { type: 'string', enum: ['skip', 'allow', 'queue'] },
+    priority: { type: 'number' },
+    tags: { type: 'array', items: { type: 'string' } },
+    ttl: { type: 'number' },
+    catchUp: { type: 'integer' },
+    paused: { type: 'boolean' },
+    nextRunAt: { type: 'string', format: 'date-time' },
+    lastRunAt: { type: 'string', format: 'date-time' },
+    lastTaskId: { type: 'string', description: 'Id of the last run: GET /tasks/{lastTaskId}' },
+    skipped: { type: 'integer', description: 'Ticks dropped by the overlap policy or as too old' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'task', 'overlap', 'paused', 'skipped', 'createdAt', 'updatedAt'],
+};
+
+const scheduleIdParams: JsonSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', description: 'The schedule id' } },
+  required: ['id'],
+};
+
+/** The OpenAPI descriptions of the `/schedules` routes. */
+export function scheduleRouteSchemas() {
+  const notFound = { ...errorBody, description: 'No schedule with this id' };
+  const unavailable = { ...errorBody, description: 'This server keeps no schedules' };
+  const body = toJSONSchema(scheduleBodySchema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  delete body.$schema;
+  const one = (summary: string, extra: Record<number, JsonSchema> = {}) => ({
+    summary,
+    tags: ['schedules'],
+    params: scheduleIdParams,
+    response: {
+      200: scheduleView,
+      400: { ...errorBody, description: 'Malformed id' },
+      404: notFound,
+      501: unavailable,
+      ...extra,
+    },
+  });
+  return {
+    list: {
+      summary: 'List schedules, by id',
+      tags: ['schedules'],
+      response: {
+        200: {
+          type: 'object',
+          properties: { items: { type: 'array', items: scheduleView } },
+          required: ['items'],
+        },
+        501: unavailable,
+      },
+    },
+    create: {
+      summary: 'Create a schedule, or replace the one with this id',
+      description:
+        'Exactly one of `cron` and `every`. A schedule whose timing did not change keeps its place and its paused state.',
+      tags: ['schedules'],
+      body,
+      response: {
+        200: { ...scheduleView, description: 'Replaced' },
+        201: { ...scheduleView, description: 'Created' },
+        400: {
+          ...errorBody,
+          description:
+            'Bad schedule (`INVALID_SCHEDULE`, `error.field` or `error.issues`) or input (`INVALID_INPUT`)',
+        },
+        404: { ...errorBody, description: 'The server serves no such task' },
+        501: unavailable,
+      },
+    },
+    get: one('Show a schedule'),
+    pause: one('Pause a schedule: it fires nothing until resumed'),
+    resume: one('Resume a schedule from its next tick'),
+    delete: {
+      summary: 'Delete a schedule (runs already launched go on)',
+      tags: ['schedules'],
+      params: scheduleIdParams,
+      response: {
+        200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } } },
+        404: notFound,
+        501: unavailable,
+      },
+    },
   };
 }
