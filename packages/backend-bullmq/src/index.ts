@@ -1,5 +1,6 @@
 export { backendProvider, redisUrlFromEnv } from './backend-provider';
 export { BullMQBackend, type BullMQBackendOptions } from './bullmq-backend';
+export { BullMQScheduler, type BullMQSchedulerSettings } from './bullmq-scheduler';
 export { JobAbandonedError } from './errors/job-abandoned-error';
 export { QueueUnavailableError } from './errors/queue-unavailable-error';
 export { fromJobId, type JobData, toBullMQPriority, toJobId } from './job-options';
