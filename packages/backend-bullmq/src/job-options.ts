@@ -9,8 +9,10 @@ export interface JobData {
   timeout?: number;
   /** The serializable part of the retry policy given at launch. */
   retry?: SerializedRetryPolicy;
-  /** On a job of an au schedule's job scheduler: the schedule's id. */
+  /** On a job of an au schedule's job scheduler, or of a tick a worker caught up: the schedule's id. */
   schedule?: string;
+  /** On the job of a tick a worker caught up (BullMQ skipped it): the tick's time. */
+  tick?: number;
   /**
    * On a job of a job scheduler or repeat made outside au: the task's input, encoded by
    * its codec (the worker creates the run's record from it). au's own jobs carry none:
@@ -107,6 +109,13 @@ interface JobIdentity {
   id?: string | undefined;
   repeatJobKey?: string | undefined;
   timestamp?: number;
+  data?: Pick<JobData, 'schedule' | 'tick'>;
+}
+
+/** The schedule a job runs a tick of (a job scheduler's, or a caught-up tick's), if any. */
+export function scheduleOf(job: JobIdentity): string | undefined {
+  if (job.repeatJobKey !== undefined) return job.repeatJobKey;
+  return job.data?.tick === undefined ? undefined : job.data.schedule;
 }
 
 /**
@@ -116,14 +125,16 @@ interface JobIdentity {
  * its other characters replaced by `_`.
  */
 export function computationKeyOf(job: JobIdentity): string {
-  if (job.repeatJobKey === undefined) return fromJobId(job.id ?? '');
-  const key = tickKey(job.repeatJobKey, tickOf(job));
+  const schedule = scheduleOf(job);
+  if (schedule === undefined) return fromJobId(job.id ?? '');
+  const key = tickKey(schedule, tickOf(job));
   if (isValidKey(key)) return key;
   return (key as string).replace(/[^A-Za-z0-9_.:-]/g, '_').slice(-200);
 }
 
 /** The tick time of a job scheduler's job (its id ends with it). */
 export function tickOf(job: JobIdentity): number {
+  if (job.data?.tick !== undefined) return job.data.tick;
   const id = job.id ?? '';
   const tick = Number(id.slice(id.lastIndexOf(':') + 1));
   return Number.isFinite(tick) ? tick : (job.timestamp ?? 0);

@@ -18,7 +18,7 @@ import {
 } from '@au/core/kit';
 import { DelayedError, type Job } from 'bullmq';
 import { RecordedFailureError, RetryScheduledError } from './bullmq-signals';
-import { computationKeyOf, type JobData, retryPolicyOf } from './job-options';
+import { computationKeyOf, type JobData, retryPolicyOf, scheduleOf } from './job-options';
 import { prepareScheduledJob, type ScheduledJobSettings } from './scheduled-job';
 
 export interface JobProcessorSettings {
@@ -167,7 +167,7 @@ export function createJobProcessor(settings: JobProcessorSettings) {
     const taskName = job.data.task ?? job.name;
     const registration = settings.registered?.(taskName);
     const task = registration?.task ?? registry.find(taskName);
-    if (job.repeatJobKey !== undefined) {
+    if (scheduleOf(job) !== undefined) {
       // A job scheduler made this job: its tick gets a record before it runs (or fails).
       const codec = registration?.codec ?? task?.codec ?? settings.codec;
       const maxAttempts = task === undefined ? 1 : retryPolicyOf(registration ?? task, job.data).attempts;

@@ -4,16 +4,23 @@ import {
   type ComputationStore,
   DEFAULT_CATCH_UP,
   KeyExistsError,
+  nextTick,
+  type ScheduleState,
   scheduleTag,
   type TaskDefinition,
   type TaskLogger,
+  tickKey,
 } from '@au/core';
-import type { Job } from 'bullmq';
+import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type JobData, tickOf } from './job-options';
+import { type JobData, scheduleOf, tickOf, toJobId } from './job-options';
 import { fromHash, joinLine, leaveLine, recordRun, recordSkip, type ScheduleKeys } from './schedule-hash';
 
 export interface ScheduledJobSettings {
+  /** The queue, to add the jobs of ticks BullMQ skipped. */
+  queue: Queue<JobData>;
+  /** BullMQ's sorted set of job schedulers by next time (`<prefix>:<queue>:repeat`). */
+  repeatKey: string;
   redis: Redis;
   keys: ScheduleKeys;
   store: ComputationStore;
@@ -41,7 +48,7 @@ export async function prepareScheduledJob(
   const { store, redis, logger } = settings;
   // A retry or a second delivery of the tick: the record is there.
   if ((await store.get(key)) !== undefined) return true;
-  const scheduleId = job.repeatJobKey!;
+  const scheduleId = scheduleOf(job)!;
   const hashKey = settings.keys.schedule(scheduleId);
   const state = fromHash(await redis.hgetall(hashKey));
   const tick = tickOf(job);
@@ -70,6 +77,7 @@ export async function prepareScheduledJob(
       return false;
     };
     if (state.paused) return drop('the schedule is paused');
+    if (job.repeatJobKey !== undefined) await catchUpSkippedTicks(job, tick, state, settings);
     if (state.endAt !== undefined && tick > state.endAt) return drop('past the end of the schedule');
     if (state.catchUp !== undefined && now - tick > state.catchUp)
       return drop('older than the catch-up window');
@@ -138,6 +146,52 @@ async function waitTurn(
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL));
   }
 }
+
+/**
+ * BullMQ makes the job of a scheduler's next tick when a tick's job starts, from the time
+ * it starts: ticks between a late tick and that next one get no job (all workers were
+ * down, or busy). The worker of the late tick adds a job for each of them that is inside
+ * the catch-up window, keyed like any tick (job id = the tick's key), so each runs once.
+ */
+async function catchUpSkippedTicks(
+  job: Job<JobData>,
+  tick: number,
+  state: ScheduleState,
+  settings: ScheduledJobSettings,
+): Promise<void> {
+  const next = await settings.redis.zscore(settings.repeatKey, state.id);
+  if (next === null) return;
+  const oldest = Date.now() - (state.catchUp ?? DEFAULT_CATCH_UP);
+  // The template's options that matter for a run: its priority, attempts and removal.
+  const { priority, attempts, backoff, removeOnComplete, removeOnFail } = job.opts;
+  const template = Object.fromEntries(
+    Object.entries({ priority, attempts, backoff, removeOnComplete, removeOnFail }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  ) as JobsOptions;
+  const jobs: { name: string; data: JobData; opts: JobsOptions }[] = [];
+  for (
+    let missed = nextTick(state, tick);
+    missed !== undefined && missed < Number(next) && jobs.length < MAX_CAUGHT_UP;
+    missed = nextTick(state, missed)
+  ) {
+    if (missed < oldest) continue;
+    jobs.push({
+      name: job.name,
+      data: { task: job.data.task, schedule: state.id, tick: missed },
+      opts: { ...template, jobId: toJobId(tickKey(state.id, missed)) },
+    });
+  }
+  if (jobs.length === 0) return;
+  settings.logger.info(
+    { schedule: state.id, ticks: jobs.map((item) => item.data.tick) },
+    `[au] [bullmq] schedule "${state.id}": ${jobs.length} tick(s) BullMQ skipped are caught up`,
+  );
+  await settings.queue.addBulk(jobs);
+}
+
+/** Ticks one late tick catches up at most. */
+const MAX_CAUGHT_UP = 100;
 
 function tickOfKey(key: string): number {
   return Number(key.slice(key.lastIndexOf(':') + 1));

@@ -17,7 +17,7 @@ import {
   optionNames,
   type StoreRetryOptions,
 } from '@au/core/kit';
-import { Worker, type WorkerOptions } from 'bullmq';
+import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { RetryScheduledError } from './bullmq-signals';
 import { listenForCancels } from './cancel-listener';
 import { cronRepeatStrategy } from './cron-repeat-strategy';
@@ -151,6 +151,9 @@ export async function startWorker(
   }
 
   const running = new Map<string, (reason: unknown) => void>();
+  // Adds the jobs of schedule ticks BullMQ skipped (see scheduled-job.ts).
+  const tickQueue = new Queue<JobData>(queue, { connection: connection.redis, prefix });
+  tickQueue.on('error', () => undefined);
   const processor = createJobProcessor({
     queue,
     store,
@@ -164,7 +167,14 @@ export async function startWorker(
     giveBackDelay: options.giveBackDelay ?? 1000,
     running,
     onOutcome: options.onOutcome,
-    scheduled: { redis: connection.redis, keys: scheduleKeys(prefix, queue), store, logger },
+    scheduled: {
+      queue: tickQueue,
+      repeatKey: `${prefix}:${queue}:repeat`,
+      redis: connection.redis,
+      keys: scheduleKeys(prefix, queue),
+      store,
+      logger,
+    },
   });
   const worker = new Worker<JobData>(queue, processor, {
     connection: connection.redis,
@@ -196,6 +206,7 @@ export async function startWorker(
     await worker.waitUntilReady();
   } catch (error) {
     await worker.close(true).catch(() => undefined);
+    await tickQueue.close().catch(() => undefined);
     await closeConnection(connection);
     throw error;
   }
@@ -226,6 +237,7 @@ export async function startWorker(
           } else await worker.close(true).catch(() => undefined);
         }
         await failures.close(Math.max(timeout, 1000));
+        await tickQueue.close().catch(() => undefined);
         await Promise.all([stopListening(), closeConnection(connection)]);
       })();
       return closing;

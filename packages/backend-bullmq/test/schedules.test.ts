@@ -166,32 +166,6 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
       for (const run of runs) expect(executed.get(run.key)).toEqual(['completed']);
     });
 
-    it('should skip a tick while the run of the earlier one is still active (overlap skip)', async () => {
-      await scheduler.upsert({
-        id: 'slow',
-        task: conformanceTasks.sleep.name,
-        every: 200,
-        args: { ms: 500, steps: 1 },
-        overlap: 'skip',
-      });
-      const state = await waitFor('two skipped ticks', async () => {
-        const current = await scheduler.get('slow');
-        return (current?.skipped ?? 0) >= 2 && (await runsOf(store, 'slow')).length >= 2
-          ? current
-          : undefined;
-      });
-      await scheduler.delete('slow');
-      expect(state.lastSkippedAt).toBeGreaterThan(0);
-      const runs = await waitFor('the runs to end', async () => {
-        const all = await runsOf(store, 'slow');
-        return all.every((run) => run.status === 'completed') ? all : undefined;
-      });
-      // No two runs overlapped.
-      for (let index = 1; index < runs.length; index++) {
-        expect(runs[index]!.startedAt!).toBeGreaterThanOrEqual(runs[index - 1]!.finishedAt!);
-      }
-    });
-
     it('should lose no tick when a worker process stops and another starts', async () => {
       await scheduler.upsert({
         id: 'restart',
@@ -263,6 +237,39 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
       expect(await scheduler.get('bad')).toBeUndefined();
       expect(await backend.queue.getJobScheduler('bad')).toBeUndefined();
     });
+
+    it('should run every tick missed while all the workers were down, once, when they are back', async () => {
+      await scheduler.upsert({
+        id: 'all-down',
+        task: conformanceTasks.echo.name,
+        every: 300,
+        args: 2,
+        overlap: 'allow',
+      });
+      await waitFor('a first run', async () =>
+        (await runsOf(store, 'all-down')).length >= 1 ? true : undefined,
+      );
+      await Promise.all(workers.map(stopWorkerProcess));
+      const stoppedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      workers = await Promise.all([1, 2, 3].map(() => startWorkerProcess(workerEnv)));
+      const runs = await waitFor('runs past the outage', async () => {
+        const all = await runsOf(store, 'all-down');
+        const last = all.at(-1);
+        return last !== undefined &&
+          tickOf(last) > Date.now() - 600 &&
+          all.every((run) => run.status === 'completed')
+          ? all
+          : undefined;
+      });
+      await scheduler.delete('all-down');
+      const ticks = runs.map(tickOf);
+      // Ticks of the outage (at least four of 300 ms) ran late, each once.
+      expect(
+        ticks.filter((tick) => tick > stoppedAt && tick < stoppedAt + 1200).length,
+      ).toBeGreaterThanOrEqual(3);
+      for (let index = 1; index < ticks.length; index++) expect(ticks[index]! - ticks[index - 1]!).toBe(300);
+    }, 60_000);
 
     it("should give a record to each run of a job scheduler made with BullMQ's own API", async () => {
       await backend.queue.upsertJobScheduler(
