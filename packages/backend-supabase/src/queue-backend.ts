@@ -60,6 +60,8 @@ export class QueueBackend implements ComputationBackend {
   #drainWaiters = new Set<() => void>();
   /** Tasks core registered here, which this backend's firer can launch too. */
   readonly #registeredNames = new Set<string>();
+  /** The task finders of the schedulers opened here: their tasks can be fired here too. */
+  readonly #finders: ((name: string) => TaskDefinition | undefined)[] = [];
 
   constructor(
     name: string,
@@ -121,8 +123,12 @@ export class QueueBackend implements ComputationBackend {
         store,
         backend: this,
         worker: this.#worker.id,
-        tasks: () => [...(this.#registry?.names() ?? []), ...this.#registeredNames],
-        findTask: (name) => this.#tasks.registered(name)?.task ?? this.#registry?.find(name),
+        // With a scheduler's finder (core's `schedule` in this process), any task it finds.
+        tasks: () =>
+          this.#finders.length > 0
+            ? undefined
+            : [...(this.#registry?.names() ?? []), ...this.#registeredNames],
+        findTask: (name) => this.#findTask(name),
         pollingInterval: options.pollingInterval ?? 1000,
         logger,
       });
@@ -159,6 +165,7 @@ export class QueueBackend implements ComputationBackend {
    */
   scheduler(context: SchedulerContext): ComputationScheduler {
     this.#assertOpen();
+    if (!this.#finders.includes(context.findTask)) this.#finders.push(context.findTask);
     return new StoreScheduler({
       store: context.store,
       backend: this,
@@ -293,6 +300,17 @@ export class QueueBackend implements ComputationBackend {
     const timeout = invocation.timeout;
     if (timeout !== undefined) job.timeoutMs = Math.ceil(timeout);
     return job;
+  }
+
+  /** A task this backend's worker can launch: registered by core, in its modules, or found by a scheduler's finder. */
+  #findTask(name: string): TaskDefinition | undefined {
+    const known = this.#tasks.registered(name)?.task ?? this.#registry?.find(name);
+    if (known !== undefined) return known;
+    for (const find of this.#finders) {
+      const found = find(name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   #assertOpen(): void {

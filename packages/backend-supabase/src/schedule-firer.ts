@@ -9,8 +9,11 @@ export interface ScheduleFirerSettings {
   backend: ComputationBackend;
   /** This worker's name in the leases. */
   worker: string;
-  /** The tasks this worker can launch (schedules of other tasks are left to other workers). */
-  tasks(): readonly string[];
+  /**
+   * The tasks this worker can launch (schedules of other tasks are left to other
+   * workers); `undefined`: any task `findTask` finds.
+   */
+  tasks(): readonly string[] | undefined;
   findTask(name: string): TaskDefinition | undefined;
   /** Longest wait between two looks at the schedules. */
   pollingInterval: number;
@@ -41,6 +44,8 @@ export class ScheduleFirer {
   #timer: NodeJS.Timeout | undefined;
   #pass: Promise<void> | undefined;
   #failures = 0;
+  /** Schedules whose task this worker does not have, already reported. */
+  readonly #unknown = new Set<string>();
   #stopped = false;
 
   constructor(settings: ScheduleFirerSettings) {
@@ -76,18 +81,30 @@ export class ScheduleFirer {
   async #fire(): Promise<number> {
     const { repository, worker, pollingInterval, logger } = this.#settings;
     const tasks = this.#settings.tasks();
-    if (tasks.length === 0) return pollingInterval;
+    if (tasks?.length === 0) return pollingInterval;
     let wait = pollingInterval;
     try {
       const now = Date.now();
       const { due, next } = await repository.claimDue(worker, now, {
         leaseMs: FIRE_LEASE_MS,
         limit: CLAIM_LIMIT,
-        tasks,
+        ...(tasks === undefined ? {} : { tasks }),
       });
       if (next !== null) wait = Math.min(wait, Number(next) - Date.now());
       for (const state of due) {
         if (this.#stopped) break;
+        if (this.#settings.findTask(state.task) === undefined) {
+          // Left due for a worker that has the task; this one looks again at its next poll.
+          if (!this.#unknown.has(state.id)) {
+            this.#unknown.add(state.id);
+            logger.warn(
+              { schedule: state.id, task: state.task },
+              `[au] schedule "${state.id}": task "${state.task}" is not known to this worker; its ticks wait for a worker that has it`,
+            );
+          }
+          await repository.release(state.id, worker).catch(() => undefined);
+          continue;
+        }
         try {
           const latest = await fireDueTicks(state, {
             store: this.#settings.store,

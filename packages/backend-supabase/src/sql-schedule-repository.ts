@@ -63,7 +63,7 @@ export class SqlScheduleRepository implements ScheduleRepository {
   claimDue(
     worker: string,
     now: number,
-    { leaseMs, limit, tasks }: { leaseMs: number; limit: number; tasks: readonly string[] },
+    { leaseMs, limit, tasks }: { leaseMs: number; limit: number; tasks?: readonly string[] },
   ): Promise<DueSchedules> {
     return this.#transport.call('au_schedule_claim_due', {
       p_queue: this.#queue,
@@ -71,7 +71,7 @@ export class SqlScheduleRepository implements ScheduleRepository {
       p_now_ms: now,
       p_lease_ms: leaseMs,
       p_limit: limit,
-      p_tasks: [...tasks],
+      p_tasks: tasks === undefined ? undefined : [...tasks],
     });
   }
 

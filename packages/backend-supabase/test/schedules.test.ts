@@ -1,4 +1,4 @@
-import type { TaskDefinition } from '@au/core';
+import { deleteSchedule, schedule, type TaskDefinition } from '@au/core';
 import { PostgresStore, SupabaseStore } from '@au/store-supabase';
 import {
   conformanceTasks,
@@ -56,6 +56,31 @@ describe.skipIf(!postgresUp)('schedules on the Postgres queue', () => {
         await Promise.all(workers.map((worker) => worker.close({ timeout: 1000 })));
       },
     };
+  });
+
+  describe("when core's schedule() is called where the backend has no task modules", () => {
+    it('should fire the task the schedule names, through the backend of that process', async () => {
+      const store = new PostgresStore({ connection: database.pool, schema: database.schema });
+      const backend = new PostgresQueueBackend({
+        connection: postgresUrl(),
+        schema: database.schema,
+        store,
+        queue: `inline${++queues}`,
+        pollingInterval: 200,
+        max: 6,
+      });
+      try {
+        const id = `inline${queues}`;
+        await schedule(conformanceTasks.add, { id, every: 200, input: { a: 1, b: 2 }, store, backend });
+        await waitFor(async () => {
+          const { records } = await store.list({ tag: `schedule:${id}`, limit: 100 });
+          return records.filter((record) => record.status === 'completed' && record.value === 3).length >= 2;
+        });
+        expect(await deleteSchedule(id, { store, backend })).toBe(true);
+      } finally {
+        await backend.close({ timeout: 1000 });
+      }
+    });
   });
 
   describe('when a worker holding a due schedule stops', () => {
