@@ -7,6 +7,7 @@ import {
   type ComputationStore,
   type Invocation,
   jsonCodec,
+  NO_RETRY,
   type SchedulerContext,
   StoreMismatchError,
   silentLogger,
@@ -235,6 +236,18 @@ export class BullMQBackend implements ComputationBackend {
       prefix: this.#prefix,
       jobOptions: this.#jobOptions,
       context,
+      // The embedded worker runs what core registers: a scheduled task it was never
+      // launched with is registered as defined (a launch's own registration wins).
+      onTask: (task) => {
+        if (this.#registered.registered(task.name) === undefined) {
+          this.#registered.register({
+            task,
+            codec: task.codec ?? jsonCodec,
+            middleware: [],
+            retry: task.retry ?? NO_RETRY,
+          });
+        }
+      },
     });
   }
 

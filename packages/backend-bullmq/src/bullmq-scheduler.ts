@@ -20,6 +20,8 @@ export interface BullMQSchedulerSettings {
   /** BullMQ job options added to every job, as for launches. */
   jobOptions: JobsOptions;
   context: SchedulerContext;
+  /** Called with the task of each schedule made or resumed here (the embedded worker learns it). */
+  onTask?(task: TaskDefinition): void;
 }
 
 const NAME = 'bullmq';
@@ -64,6 +66,7 @@ export class BullMQScheduler implements ComputationScheduler {
         problem: 'leaves no tick after now: the schedule would never fire',
       });
     }
+    this.#settings.onTask?.(task);
     const { redis } = this.#settings;
     const hashKey = this.#keys.schedule(spec.id);
     const before = fromHash(await redis.hgetall(hashKey));
@@ -103,6 +106,7 @@ export class BullMQScheduler implements ComputationScheduler {
           problem: `"${state.task}" is not a task of this process: resume it where the task is defined`,
         });
       }
+      this.#settings.onTask?.(task);
       await this.#setPaused(id, false);
       await this.#upsertJobScheduler(specOf(state), task, true);
     }
@@ -176,7 +180,9 @@ export class BullMQScheduler implements ComputationScheduler {
       if (spec.startAt !== undefined) repeat.startDate = spec.startAt;
     } else {
       repeat.every = spec.every!;
-      const first = nextTick(spec, Date.now());
+      // A tick a few ms away could pass before BullMQ stores it, and BullMQ would then
+      // start from "now": the first tick is one at least START_MARGIN away.
+      const first = nextTick(spec, Date.now() + START_MARGIN);
       if (first === undefined) {
         await this.#settings.queue.removeJobScheduler(spec.id);
         return;
@@ -195,9 +201,13 @@ export class BullMQScheduler implements ComputationScheduler {
       options.backoff = { type: AU_BACKOFF_TYPE };
     }
     const data: JobData = { task: spec.task, schedule: spec.id };
+    if (spec.every !== undefined) data.grid = { every: spec.every, origin: spec.startAt ?? 0 };
     await this.#settings.queue.upsertJobScheduler(spec.id, repeat, { name: spec.task, data, opts: options });
   }
 }
+
+/** Ms between now and the first `every` tick given to BullMQ. */
+const START_MARGIN = 100;
 
 /** Sets `paused` and bumps the revision, only on an existing schedule. */
 const SET_PAUSED = `

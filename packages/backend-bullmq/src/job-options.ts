@@ -14,6 +14,11 @@ export interface JobData {
   /** On the job of a tick a worker caught up (BullMQ skipped it): the tick's time. */
   tick?: number;
   /**
+   * On a job of an `every` schedule: its ticks, `origin + n × every`. A BullMQ time off
+   * that grid (BullMQ started late, from "now") is read as the grid tick before it.
+   */
+  grid?: { every: number; origin: number };
+  /**
    * On a job of a job scheduler or repeat made outside au: the task's input, encoded by
    * its codec (the worker creates the run's record from it). au's own jobs carry none:
    * the record, or the schedule, holds the arguments.
@@ -109,7 +114,7 @@ interface JobIdentity {
   id?: string | undefined;
   repeatJobKey?: string | undefined;
   timestamp?: number;
-  data?: Pick<JobData, 'schedule' | 'tick'>;
+  data?: Pick<JobData, 'schedule' | 'tick' | 'grid'>;
 }
 
 /** The schedule a job runs a tick of (a job scheduler's, or a caught-up tick's), if any. */
@@ -137,5 +142,11 @@ export function tickOf(job: JobIdentity): number {
   if (job.data?.tick !== undefined) return job.data.tick;
   const id = job.id ?? '';
   const tick = Number(id.slice(id.lastIndexOf(':') + 1));
-  return Number.isFinite(tick) ? tick : (job.timestamp ?? 0);
+  return onGrid(Number.isFinite(tick) ? tick : (job.timestamp ?? 0), job.data?.grid);
+}
+
+/** `time`, or the tick of `grid` at or before it. */
+export function onGrid(time: number, grid: JobData['grid']): number {
+  if (grid === undefined || !(grid.every > 0)) return time;
+  return grid.origin + Math.floor((time - grid.origin) / grid.every) * grid.every;
 }

@@ -13,7 +13,7 @@ import {
 } from '@au/core';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type JobData, scheduleOf, tickOf, toJobId } from './job-options';
+import { type JobData, onGrid, scheduleOf, tickOf, toJobId } from './job-options';
 import { fromHash, joinLine, leaveLine, recordRun, recordSkip, type ScheduleKeys } from './schedule-hash';
 
 export interface ScheduledJobSettings {
@@ -159,8 +159,10 @@ async function catchUpSkippedTicks(
   state: ScheduleState,
   settings: ScheduledJobSettings,
 ): Promise<void> {
-  const next = await settings.redis.zscore(settings.repeatKey, state.id);
-  if (next === null) return;
+  const score = await settings.redis.zscore(settings.repeatKey, state.id);
+  if (score === null) return;
+  // The tick BullMQ's next job stands for (see `onGrid`).
+  const next = onGrid(Number(score), job.data.grid);
   const oldest = Date.now() - (state.catchUp ?? DEFAULT_CATCH_UP);
   // The template's options that matter for a run: its priority, attempts and removal.
   const { priority, attempts, backoff, removeOnComplete, removeOnFail } = job.opts;
@@ -172,7 +174,7 @@ async function catchUpSkippedTicks(
   const jobs: { name: string; data: JobData; opts: JobsOptions }[] = [];
   for (
     let missed = nextTick(state, tick);
-    missed !== undefined && missed < Number(next) && jobs.length < MAX_CAUGHT_UP;
+    missed !== undefined && missed < next && jobs.length < MAX_CAUGHT_UP;
     missed = nextTick(state, missed)
   ) {
     if (missed < oldest) continue;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import {
   type ComputationRecord,
   type ComputationScheduler,
+  deleteSchedule,
   InvalidScheduleError,
+  schedule,
   scheduleTag,
   type TaskDefinition,
 } from '@au/core';
@@ -290,6 +292,33 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
       await waitFor('every run to end', async () =>
         (await runsOf(store, 'outside-au')).every((run) => run.status === 'completed') ? true : undefined,
       );
+    });
+  });
+
+  describe("when core's schedule() is called with a backend that embeds its worker", () => {
+    it('should run the scheduled task on the embedded worker, without task modules', async () => {
+      const embeddedQueue = resources.queue('embedded');
+      const embeddedPrefix = resources.prefix('embedded');
+      const store = new RedisStore({ redis: redisUrl, prefix: embeddedPrefix });
+      const backend = new BullMQBackend({ connection: redisUrl, queue: embeddedQueue, worker: { store } });
+      try {
+        await schedule(conformanceTasks.add, {
+          id: 'embedded-add',
+          every: 250,
+          input: { a: 2, b: 5 },
+          store,
+          backend,
+        });
+        const runs = await waitFor('two completed runs', async () => {
+          const all = (await runsOf(store, 'embedded-add')).filter((run) => run.status === 'completed');
+          return all.length >= 2 ? all : undefined;
+        });
+        for (const run of runs) expect(run.value).toBe(7);
+        expect(await deleteSchedule('embedded-add', { store, backend })).toBe(true);
+      } finally {
+        await backend.close({ timeout: 1000 });
+        await store.close();
+      }
     });
   });
 });
