@@ -27,6 +27,8 @@ export interface FireContext {
   logger: TaskLogger;
   /** Stops the loop between ticks (the scheduler is closing). */
   signal?: AbortSignal;
+  /** Schedules already reported for a task this process does not know: warned once each. */
+  warned?: Set<string>;
 }
 
 /** Ticks one call fires at most, so that one schedule cannot hold a firer for long. */
@@ -61,6 +63,8 @@ export async function fireDueTicks(
     const task = context.findTask(current.task);
     if (task === undefined) {
       // Another process that has the task fires it; this one leaves it due.
+      if (context.warned?.has(current.id)) return current;
+      context.warned?.add(current.id);
       context.logger.warn(
         `[au] schedule "${current.id}": task "${current.task}" is not known in this process; its ticks wait for a firer that has it`,
       );

@@ -70,6 +70,7 @@ export class StoreScheduler implements ComputationScheduler {
   readonly #logger: TaskLogger;
   readonly #pollInterval: number;
   readonly #abort = new AbortController();
+  readonly #warned = new Set<string>();
   #timer: TimerHandle | undefined;
   #timerDue = Number.POSITIVE_INFINITY;
   #pass: Promise<void> | undefined;
@@ -256,6 +257,7 @@ export class StoreScheduler implements ComputationScheduler {
             clock: this.#clock,
             logger: this.#logger,
             signal: this.#abort.signal,
+            warned: this.#warned,
           });
           if (latest !== undefined && !latest.paused && latest.nextRunAt !== undefined) {
             // A tick still due waits for an earlier run (overlap: queue): look again soon.
