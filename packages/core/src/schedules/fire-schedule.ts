@@ -11,7 +11,7 @@ import {
 import type { ComputationStore } from '../contracts/store';
 import { AuError } from '../errors/au-error';
 import { ClosedError } from '../errors/closed-error';
-import { type LaunchOptions, launchComputation } from '../launch';
+import { type LaunchOptions, type LaunchSettings, launchComputation } from '../launch';
 import { NO_RETRY } from '../retry-policy';
 import { isTerminalStatus } from '../status';
 import type { TaskDefinition, TaskLogger } from '../task';
@@ -27,6 +27,14 @@ export interface FireContext {
   logger: TaskLogger;
   /** Stops the loop between ticks (the scheduler is closing). */
   signal?: AbortSignal;
+  /**
+   * How runs of a task launch (codec, middleware, retry, timeout, ttl), e.g. the same as
+   * the HTTP layer's launches. @default from the task: its codec (else json), retry,
+   * timeout and ttl, no middleware
+   */
+  launchSettings?(task: TaskDefinition): LaunchSettings | undefined;
+  /** Schedules already reported for a task this process does not know: warned once each. */
+  warned?: Set<string>;
 }
 
 /** Ticks one call fires at most, so that one schedule cannot hold a firer for long. */
@@ -61,6 +69,8 @@ export async function fireDueTicks(
     const task = context.findTask(current.task);
     if (task === undefined) {
       // Another process that has the task fires it; this one leaves it due.
+      if (context.warned?.has(current.id)) return current;
+      context.warned?.add(current.id);
       context.logger.warn(
         `[au] schedule "${current.id}": task "${current.task}" is not known in this process; its ticks wait for a firer that has it`,
       );
@@ -122,27 +132,27 @@ async function launchTick(
   task: TaskDefinition,
   key: string,
 ): Promise<void> {
-  const codec = task.codec ?? jsonCodec;
-  const input = state.args === undefined ? undefined : codec.decode(state.args);
+  const settings = context.launchSettings?.(task) ?? defaultSettings(context, task);
+  const input = state.args === undefined ? undefined : settings.codec.decode(state.args);
   const options: LaunchOptions = { key, tags: [scheduleTag(state.id), ...(state.tags ?? [])] };
   if (state.priority !== undefined) options.priority = state.priority;
   if (state.ttl !== undefined) options.ttl = state.ttl;
-  await launchComputation(
-    task,
-    input,
-    {
-      store: context.store,
-      backend: context.backend,
-      codec,
-      retry: task.retry ?? NO_RETRY,
-      middleware: [],
-      clock: context.clock,
-      logger: context.logger,
-      ...(task.timeout === undefined ? {} : { timeout: task.timeout }),
-      ...(task.ttl === undefined ? {} : { ttl: task.ttl }),
-    },
-    options,
-  );
+  await launchComputation(task, input, settings, options);
+}
+
+function defaultSettings(context: FireContext, task: TaskDefinition): LaunchSettings {
+  const settings: LaunchSettings = {
+    store: context.store,
+    backend: context.backend,
+    codec: task.codec ?? jsonCodec,
+    retry: task.retry ?? NO_RETRY,
+    middleware: [],
+    clock: context.clock,
+    logger: context.logger,
+  };
+  if (task.timeout !== undefined) settings.timeout = task.timeout;
+  if (task.ttl !== undefined) settings.ttl = task.ttl;
+  return settings;
 }
 
 /**
