@@ -240,11 +240,13 @@ export class BullMQBackend implements ComputationBackend {
       // launched with is registered as defined (a launch's own registration wins).
       onTask: (task) => {
         if (this.#registered.registered(task.name) === undefined) {
+          // Launched the scheduler's way when it says how (the HTTP layer's codec, middleware).
+          const settings = context.launchSettings?.(task);
           this.#registered.register({
             task,
-            codec: task.codec ?? jsonCodec,
-            middleware: [],
-            retry: task.retry ?? NO_RETRY,
+            codec: settings?.codec ?? task.codec ?? jsonCodec,
+            middleware: settings?.middleware ?? [],
+            retry: settings?.retry ?? task.retry ?? NO_RETRY,
           });
         }
       },

@@ -60,8 +60,8 @@ export class QueueBackend implements ComputationBackend {
   #drainWaiters = new Set<() => void>();
   /** Tasks core registered here, which this backend's firer can launch too. */
   readonly #registeredNames = new Set<string>();
-  /** The task finders of the schedulers opened here: their tasks can be fired here too. */
-  readonly #finders: ((name: string) => TaskDefinition | undefined)[] = [];
+  /** The contexts of the schedulers opened here: their tasks can be fired here too, launched their way. */
+  readonly #contexts: SchedulerContext[] = [];
 
   constructor(
     name: string,
@@ -125,10 +125,17 @@ export class QueueBackend implements ComputationBackend {
         worker: this.#worker.id,
         // With a scheduler's finder (core's `schedule` in this process), any task it finds.
         tasks: () =>
-          this.#finders.length > 0
+          this.#contexts.length > 0
             ? undefined
             : [...(this.#registry?.names() ?? []), ...this.#registeredNames],
         findTask: (name) => this.#findTask(name),
+        launchSettings: (task) => {
+          for (const context of this.#contexts) {
+            const settings = context.launchSettings?.(task);
+            if (settings !== undefined) return settings;
+          }
+          return undefined;
+        },
         pollingInterval: options.pollingInterval ?? 1000,
         logger,
       });
@@ -165,7 +172,7 @@ export class QueueBackend implements ComputationBackend {
    */
   scheduler(context: SchedulerContext): ComputationScheduler {
     this.#assertOpen();
-    if (!this.#finders.includes(context.findTask)) this.#finders.push(context.findTask);
+    if (!this.#contexts.includes(context)) this.#contexts.push(context);
     return new StoreScheduler({
       store: context.store,
       backend: this,
@@ -306,8 +313,8 @@ export class QueueBackend implements ComputationBackend {
   #findTask(name: string): TaskDefinition | undefined {
     const known = this.#tasks.registered(name)?.task ?? this.#registry?.find(name);
     if (known !== undefined) return known;
-    for (const find of this.#finders) {
-      const found = find(name);
+    for (const context of this.#contexts) {
+      const found = context.findTask(name);
       if (found !== undefined) return found;
     }
     return undefined;

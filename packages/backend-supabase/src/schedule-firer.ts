@@ -1,6 +1,6 @@
 import type { ComputationBackend, ComputationStore, TaskDefinition, TaskLogger } from '@au/core';
 import { systemClock } from '@au/core';
-import { fireDueTicks } from '@au/core/kit';
+import { fireDueTicks, type LaunchSettings } from '@au/core/kit';
 import type { SqlScheduleRepository } from './sql-schedule-repository';
 
 export interface ScheduleFirerSettings {
@@ -15,6 +15,8 @@ export interface ScheduleFirerSettings {
    */
   tasks(): readonly string[] | undefined;
   findTask(name: string): TaskDefinition | undefined;
+  /** How runs of a task launch (a scheduler's context, e.g. the HTTP layer's); `undefined`: from the task. */
+  launchSettings(task: TaskDefinition): LaunchSettings | undefined;
   /** Longest wait between two looks at the schedules. */
   pollingInterval: number;
   logger: TaskLogger;
@@ -114,6 +116,7 @@ export class ScheduleFirer {
             clock: systemClock,
             logger,
             signal: this.#abort.signal,
+            launchSettings: this.#settings.launchSettings,
           });
           if (latest !== undefined && !latest.paused && latest.nextRunAt !== undefined) {
             const until = latest.nextRunAt - Date.now();
