@@ -357,14 +357,18 @@ export class BullMQBackend implements ComputationBackend {
     if (this.#worker !== undefined) await this.#worker;
   }
 
-  /** Waits until the queue holds no job that is not finished, or `timeout` passes. */
+  /** Waits until the queue holds no unfinished job (beside each job scheduler's next tick), or `timeout` passes. */
   async #drain(timeout: number): Promise<void> {
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
       const counts = await this.queue
         .getJobCounts('active', 'wait', 'prioritized', 'delayed', 'waiting-children')
         .catch(() => undefined);
-      if (counts === undefined || Object.values(counts).every((count) => count === 0)) return;
+      if (counts === undefined) return;
+      // Each job scheduler (a schedule) always has its next tick's job delayed: not work to drain.
+      const schedulers = await this.queue.getJobSchedulersCount().catch(() => 0);
+      counts.delayed = Math.max(0, (counts.delayed ?? 0) - schedulers);
+      if (Object.values(counts).every((count) => count === 0)) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

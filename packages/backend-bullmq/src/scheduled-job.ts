@@ -138,10 +138,16 @@ async function waitTurn(
       await leaveLine(redis, lineKey, key);
       return 'late';
     }
+    const [spec, paused, lastKey] = await redis.hmget(hashKey, 'spec', 'paused', 'lastKey');
+    if (spec === null || paused === '1') {
+      // Deleted or paused meanwhile: this tick no longer runs.
+      await leaveLine(redis, lineKey, key);
+      return 'aborted';
+    }
     const head = await joinLine(redis, lineKey, key);
     if (head === key) {
-      const lastKey = await redis.hget(hashKey, 'lastKey');
-      if (lastKey === null || lastKey === key || !(await isActive(store, lastKey))) return 'turn';
+      if (lastKey === null || lastKey === undefined || lastKey === key || !(await isActive(store, lastKey)))
+        return 'turn';
     } else if (tickOfKey(head) < oldest) await leaveLine(redis, lineKey, head);
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL));
   }
