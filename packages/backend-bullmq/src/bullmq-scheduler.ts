@@ -46,7 +46,6 @@ export class BullMQScheduler implements ComputationScheduler {
   }
 
   async upsert(given: ScheduleSpec): Promise<ScheduleState> {
-    await this.#ready();
     const checked = checkScheduleSpec(given);
     const task = this.#settings.context.findTask(checked.task);
     if (task === undefined) {
@@ -66,6 +65,7 @@ export class BullMQScheduler implements ComputationScheduler {
         problem: 'leaves no tick after now: the schedule would never fire',
       });
     }
+    await this.#ready();
     this.#settings.onTask?.(task);
     const { redis } = this.#settings;
     const hashKey = this.#keys.schedule(spec.id);
