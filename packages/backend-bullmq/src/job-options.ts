@@ -9,6 +9,8 @@ export interface JobData {
   timeout?: number;
   /** The serializable part of the retry policy given at launch. */
   retry?: SerializedRetryPolicy;
+  /** Its id is in its task's set of waiting jobs (a task with `maxQueued`): the worker takes it out at start. */
+  counted?: true;
 }
 
 export type SerializedRetryPolicy = Pick<RetryPolicy, 'attempts' | 'delay' | 'maxDelay' | 'jitter'> & {

@@ -39,6 +39,8 @@ export interface JobProcessorSettings {
   /** Aborts of the jobs running here, by computation key (cancel broadcasts, shutdown). */
   running: Map<string, (reason: unknown) => void>;
   onOutcome: ((key: string, outcome: ExecutionOutcome) => void) | undefined;
+  /** Called as a job starts (before its record is claimed): it no longer waits in the queue. */
+  onStart?: (job: Job<JobData>) => void;
 }
 
 /** The longest pause before a job given back during a store outage runs again. */
@@ -160,6 +162,7 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   };
 
   return async (job: Job<JobData>, token?: string, signal?: AbortSignal): Promise<void> => {
+    settings.onStart?.(job);
     const key = fromJobId(job.id!);
     const registration = settings.registered?.(job.data.task);
     const task = registration?.task ?? registry.find(job.data.task);

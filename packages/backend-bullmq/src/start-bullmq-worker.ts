@@ -23,6 +23,7 @@ import { listenForCancels } from './cancel-listener';
 import { FailedJobRecorder } from './failed-job-recorder';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
+import { queuedJobsKey, untrackQueued } from './queued-jobs';
 import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
 import { recordStoreBinding } from './store-binding';
 
@@ -162,6 +163,11 @@ export async function startWorker(
     giveBackDelay: options.giveBackDelay ?? 1000,
     running,
     onOutcome: options.onOutcome,
+    // Only jobs counted for a task's maxQueued cost the extra command.
+    onStart: (job) => {
+      if (job.data.counted)
+        void untrackQueued(connection.redis, queuedJobsKey(prefix, queue, job.name), [job.id!]);
+    },
   });
   const worker = new Worker<JobData>(queue, processor, {
     connection: connection.redis,
