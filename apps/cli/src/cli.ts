@@ -141,12 +141,40 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
       ).argParser(parseWait),
     )
     .option('-a, --async', 'do not wait: print the id at once')
-    .option('--idempotency-key <key>', 'your own id: submitting twice with one key runs once')
+    .option(
+      '-k, --key <key>',
+      'your own id (sent as Idempotency-Key): the same key and input join one run; another input is refused',
+    )
+    .option('--idempotency-key <key>', 'the same as --key')
+    .option(
+      '--idempotency-window <seconds>',
+      'with --key: seconds after it finished during which the key joins it; past them it runs again',
+      parseSeconds,
+    )
+    .option(
+      '-p, --priority <n>',
+      "higher runs first (a whole number; default: the task's, else 0)",
+      parsePriority,
+    )
+    .option('--delay <ms>', 'milliseconds to wait before it may start', parseDelay)
+    .option('-t, --tag <tag>', 'a tag to list it by (repeat for several)', collectTag)
+    .option('--ttl <seconds>', 'seconds its record is kept after it ends', parseTtl)
+    .option(
+      '--depends-on <ids>',
+      'comma-separated ids: start once they all completed (a failed or cancelled one ends this too)',
+      (value: string) =>
+        value
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id.length > 0),
+    )
     .addHelpText(
       'after',
       examples(`  $ au submit factorial n=20
+  $ au submit factorial n=30 --depends-on 0190a1b2-…   # after that one completed
   $ au submit primes --input '{"limit": 2000000}' --wait 10
   $ au submit sleep seconds=60 --async           # prints the id
+  $ au submit report day=2026-01-31 --key report-2026-01-31 --tag nightly --priority 5
   $ au submit fail message="boom" --json         # exit code 1`),
     )
     .action(
@@ -453,6 +481,47 @@ function parseWait(value: string): number {
     );
   }
   return seconds;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(`give a number of seconds ≥ 0, got "${value}"`);
+  }
+  return seconds;
+}
+
+function parseTtl(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidArgumentError(`give a number of seconds > 0, got "${value}"`);
+  }
+  return seconds;
+}
+
+function parsePriority(value: string): number {
+  const priority = Number(value);
+  if (value.trim() === '' || !Number.isInteger(priority) || Math.abs(priority) > 1_000_000) {
+    throw new InvalidArgumentError(`give a whole number from -1000000 to 1000000, got "${value}"`);
+  }
+  return priority;
+}
+
+function parseDelay(value: string): number {
+  const ms = Number(value);
+  if (value.trim() === '' || !Number.isInteger(ms) || ms < 0) {
+    throw new InvalidArgumentError(`give a whole number of milliseconds ≥ 0, got "${value}"`);
+  }
+  return ms;
+}
+
+function collectTag(value: string, previous: string[] | undefined): string[] {
+  const tags = value
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag.length > 0);
+  if (tags.length === 0) throw new InvalidArgumentError('give a tag that is not empty');
+  return [...(previous ?? []), ...tags];
 }
 
 function parseStatuses(value: string): string[] {

@@ -117,6 +117,48 @@ describe('au submit', () => {
     });
   });
 
+  describe('when launch options are given', () => {
+    it('should launch with them, join the same key and input, and refuse another input with exit 2', async () => {
+      const key = `cli-${Math.random().toString(36).slice(2)}`;
+      const flags = [
+        '--key',
+        key,
+        '--priority',
+        '5',
+        '--delay',
+        '10',
+        '--tag',
+        'nightly',
+        '-t',
+        'a,b',
+        '--ttl',
+        '600',
+      ];
+      const first = await au(['submit', 'factorial', 'n=5', ...flags, '--json']);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ taskId: key, status: 'completed' });
+      const status = await au(['status', key, '--json']);
+      expect(JSON.parse(status.stdout)).toMatchObject({ priority: 5, tags: ['nightly', 'a', 'b'] });
+      const joined = await au(['submit', 'factorial', 'n=5', '--key', key, '--async']);
+      expect(joined.stdout.trim()).toBe(key);
+      const conflict = await au(['submit', 'factorial', 'n=6', '--key', key]);
+      expect(conflict.code).toBe(2);
+      expect(conflict.stderr).toContain(`key "${key}" already names a computation with another input`);
+      const again = await au([
+        'submit',
+        'factorial',
+        'n=6',
+        '--key',
+        key,
+        '--idempotency-window',
+        '0',
+        '--json',
+      ]);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ taskId: key, status: 'completed' });
+    });
+  });
+
   describe('when --wait runs out before the end', () => {
     it('should say it is still running and exit 0', async () => {
       const { code, stdout, stderr } = await au(['submit', 'sleep', 'seconds=30', '--wait', '0.5', '--json']);

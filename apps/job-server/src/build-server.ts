@@ -25,6 +25,15 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     bodyLimit: settings.bodyLimit,
     // Task ids may be up to 200 characters.
     routerOptions: { maxParamLength: 200 },
+    // Slow clients are cut off: a request (headers and body) must arrive within
+    // requestTimeout (else 408), and a socket silent both ways for connectionTimeout is closed.
+    requestTimeout: settings.requestTimeout,
+    connectionTimeout: settings.connectionTimeout,
+    http: {
+      headersTimeout: settings.headersTimeout,
+      // Node checks those deadlines on this interval (30 s by default: too coarse for short timeouts).
+      connectionsCheckingInterval: checkingInterval(settings),
+    },
   });
   await app.register(auHttp, {
     tasks: options.tasks,
@@ -44,4 +53,13 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   // The web dashboard at /ui (and / redirects there); it talks to the API above.
   await app.register(auDashboard);
   return app;
+}
+
+/** How often Node looks for requests past their deadline: a quarter of the shortest, 50 ms to 1 s. */
+function checkingInterval(settings: ServerSettings): number {
+  const shortest = Math.min(
+    settings.headersTimeout,
+    settings.requestTimeout > 0 ? settings.requestTimeout : Number.POSITIVE_INFINITY,
+  );
+  return Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
 }

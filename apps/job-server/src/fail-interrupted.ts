@@ -3,6 +3,17 @@ import { failComputation } from '@au/core/kit';
 import { ServerStoppedError } from './errors/server-stopped-error';
 
 /**
+ * Whether some of the backend's work may live on outside this process: a durable backend,
+ * or a RoutingBackend (`AU_ROUTES`) with a durable backend among its routes, whose
+ * pending records must not be failed (a record does not say which route took it).
+ */
+function keepsDurableWork(backend: ComputationBackend): boolean {
+  if (backend.capabilities.durable) return true;
+  const routed = (backend as { backends?: readonly ComputationBackend[] }).backends;
+  return routed?.some(keepsDurableWork) ?? false;
+}
+
+/**
  * Reports honestly what a previous process left unfinished. With a backend that keeps
  * work only in this process's memory (inline, threads, process), a record still
  * `pending` or `running` at start-up belongs to work that died with the previous
@@ -18,7 +29,7 @@ export async function failInterrupted(
   backend: ComputationBackend,
   { logger, now = Date.now() }: { logger: TaskLogger; now?: number },
 ): Promise<number> {
-  if (backend.capabilities.durable) return 0;
+  if (keepsDurableWork(backend)) return 0;
   let marked = 0;
   let cursor: string | undefined;
   const keys: { key: string; status: string; ttl: number | undefined }[] = [];

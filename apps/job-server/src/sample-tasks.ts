@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const factorial = defineTask({
   name: 'factorial',
   description: 'n! computed exactly; the result is a decimal string (n up to 20000)',
+  // CPU-bound: with AU_ROUTES=cpu=process (or threads) it leaves the server's event loop.
+  resources: 'cpu',
   input: z.object({ n: z.number().int().min(0).max(20_000) }),
   run: ({ n }, context) => {
     let result = 1n;

@@ -43,6 +43,9 @@ describe('readServerSettings', () => {
         sampleTasks: true,
         exposeStacks: false,
         dataDir: './.au-data',
+        requestTimeout: 30_000,
+        headersTimeout: 10_000,
+        connectionTimeout: 120_000,
       });
     });
   });

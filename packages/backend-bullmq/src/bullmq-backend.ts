@@ -16,12 +16,14 @@ import {
   type TaskRegistration,
   TaskRegistry,
 } from '@au/core';
-import { checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
+import { checkMaxQueued, checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
 import { BullMQScheduler } from './bullmq-scheduler';
 import { cronRepeatStrategy } from './cron-repeat-strategy';
+import { dropPreviousJob } from './drop-previous-job';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
+import { queuedJobsKey, trackQueued, untrackQueued } from './queued-jobs';
 import {
   closeConnection,
   isConnectionError,
@@ -64,6 +66,11 @@ export interface BullMQBackendOptions {
     Partial<Pick<BullMQWorkerOptions, 'tasks' | 'store'>>;
   /** Where binding checks log (a store without id cannot be checked). @default silentLogger */
   logger?: TaskLogger;
+  /**
+   * Most jobs that may wait in the queue (waiting, prioritized, delayed); a launch
+   * past it is refused with `QueueFullError` before anything is written. @default no limit
+   */
+  maxQueued?: number;
 }
 
 const NAME = 'bullmq';
@@ -77,6 +84,7 @@ const BACKEND_OPTIONS = optionNames<BullMQBackendOptions>({
   jobOptions: true,
   worker: true,
   logger: true,
+  maxQueued: true,
 });
 /** What the embedded worker takes: the worker's options but those the backend supplies. */
 const EMBEDDED_WORKER_OPTIONS = new Set(
@@ -101,6 +109,9 @@ export class BullMQBackend implements ComputationBackend {
   /** The BullMQ queue (for dashboards, metrics, maintenance). */
   readonly queue: Queue<JobData>;
   readonly queueName: string;
+  readonly maxQueued?: number;
+  /** Tasks whose waiting jobs are counted one by one (their definition has a `maxQueued`). */
+  readonly #trackedTasks = new Set<string>();
   readonly #connection: OpenedConnection;
   readonly #prefix: string;
   readonly #launchTimeout: number;
@@ -120,6 +131,8 @@ export class BullMQBackend implements ComputationBackend {
   constructor(options: BullMQBackendOptions = {}) {
     checkOptions(`[${NAME}] BullMQBackend`, options, BACKEND_OPTIONS);
     checkOptions(`[${NAME}] BullMQBackend worker`, options.worker, EMBEDDED_WORKER_OPTIONS);
+    checkMaxQueued(`[${NAME}] BullMQBackend`, options.maxQueued);
+    if (options.maxQueued !== undefined) this.maxQueued = options.maxQueued;
     this.queueName = options.queue ?? 'au';
     this.#prefix = options.prefix ?? 'bull';
     this.#launchTimeout = options.launchTimeout ?? 5000;
@@ -151,11 +164,14 @@ export class BullMQBackend implements ComputationBackend {
 
   async launch(invocation: Invocation): Promise<void> {
     await this.#assertCanLaunch([invocation]);
-    await this.#withTimeout('launch', this.#launchTimeout, () =>
-      this.queue.add(
-        invocation.task,
-        toJobData(invocation),
-        toJobOptions(invocation, Date.now(), this.#jobOptions),
+    if (invocation.replaces) await dropPreviousJob(this.queue, invocation.key, this.#launchTimeout);
+    await this.#whileTracked([invocation], () =>
+      this.#withTimeout('launch', this.#launchTimeout, () =>
+        this.queue.add(
+          invocation.task,
+          this.#jobData(invocation),
+          toJobOptions(invocation, Date.now(), this.#jobOptions),
+        ),
       ),
     );
   }
@@ -166,11 +182,29 @@ export class BullMQBackend implements ComputationBackend {
     const now = Date.now();
     const jobs = invocations.map((invocation) => ({
       name: invocation.task,
-      data: toJobData(invocation),
+      data: this.#jobData(invocation),
       opts: toJobOptions(invocation, now, this.#jobOptions),
     }));
-    await this.#withTimeout('launchMany', this.#launchTimeout + invocations.length, () =>
-      this.queue.addBulk(jobs),
+    await this.#whileTracked(invocations, () =>
+      this.#withTimeout('launchMany', this.#launchTimeout + invocations.length, () =>
+        this.queue.addBulk(jobs),
+      ),
+    );
+  }
+
+  /**
+   * Jobs waiting to start: of every task, BullMQ's own counts (waiting, prioritized,
+   * delayed); of one task, the size of its set of waiting job ids (`queued-jobs.ts`).
+   */
+  async queued(task?: string): Promise<number> {
+    if (task === undefined) {
+      const counts = await this.#withTimeout('count', this.#launchTimeout, () =>
+        this.queue.getJobCounts('waiting', 'prioritized', 'delayed'),
+      );
+      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+    }
+    return this.#withTimeout('count', this.#launchTimeout, () =>
+      this.#connection.redis.scard(queuedJobsKey(this.#prefix, this.queueName, task)),
     );
   }
 
@@ -182,6 +216,7 @@ export class BullMQBackend implements ComputationBackend {
    */
   register(registration: TaskRegistration): void {
     this.#registered.register(registration);
+    if (registration.task.maxQueued !== undefined) this.#trackedTasks.add(registration.task.name);
   }
 
   /**
@@ -266,6 +301,9 @@ export class BullMQBackend implements ComputationBackend {
     if (state !== 'active') {
       try {
         await job.remove();
+        await untrackQueued(this.#connection.redis, queuedJobsKey(this.#prefix, this.queueName, job.name), [
+          job.id!,
+        ]);
         return true;
       } catch {
         // It became active meanwhile (locked): stop it where it runs.
@@ -348,6 +386,36 @@ export class BullMQBackend implements ComputationBackend {
     started.catch(() => undefined);
     this.#startedWorker = started;
     return started;
+  }
+
+  /** The job's data; marked when its task's waiting jobs are counted. */
+  #jobData(invocation: Invocation): JobData {
+    const data = toJobData(invocation);
+    if (this.#trackedTasks.has(invocation.task)) data.counted = true;
+    return data;
+  }
+
+  /** Runs `add` with the waiting jobs of tracked tasks counted: ids in before, out again if it fails. */
+  async #whileTracked<T>(invocations: readonly Invocation[], add: () => Promise<T>): Promise<T> {
+    const byTask = new Map<string, string[]>();
+    for (const invocation of invocations) {
+      if (!this.#trackedTasks.has(invocation.task)) continue;
+      const ids = byTask.get(invocation.task) ?? [];
+      ids.push(toJobId(invocation.key));
+      byTask.set(invocation.task, ids);
+    }
+    if (byTask.size === 0) return add();
+    const redis = this.#connection.redis;
+    const key = (task: string) => queuedJobsKey(this.#prefix, this.queueName, task);
+    await this.#withTimeout('launch', this.#launchTimeout, () =>
+      Promise.all([...byTask].map(([task, ids]) => trackQueued(redis, key(task), ids))),
+    );
+    try {
+      return await add();
+    } catch (error) {
+      await Promise.all([...byTask].map(([task, ids]) => untrackQueued(redis, key(task), ids)));
+      throw error;
+    }
   }
 
   async #assertCanLaunch(invocations: readonly Invocation[]): Promise<void> {

@@ -24,6 +24,8 @@ export interface JobData {
    * the record, or the schedule, holds the arguments.
    */
   args?: unknown;
+  /** Its id is in its task's set of waiting jobs (a task with `maxQueued`): the worker takes it out at start. */
+  counted?: true;
 }
 
 export type SerializedRetryPolicy = Pick<RetryPolicy, 'attempts' | 'delay' | 'maxDelay' | 'jitter'> & {

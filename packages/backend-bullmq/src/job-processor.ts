@@ -42,6 +42,8 @@ export interface JobProcessorSettings {
   onOutcome: ((key: string, outcome: ExecutionOutcome) => void) | undefined;
   /** Where the jobs of job schedulers find their schedule, to create each tick's record. */
   scheduled: ScheduledJobSettings;
+  /** Called as a job starts (before its record is claimed): it no longer waits in the queue. */
+  onStart?: (job: Job<JobData>) => void;
 }
 
 /** The longest pause before a job given back during a store outage runs again. */
@@ -163,6 +165,7 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   };
 
   return async (job: Job<JobData>, token?: string, signal?: AbortSignal): Promise<void> => {
+    settings.onStart?.(job);
     const key = computationKeyOf(job);
     const taskName = job.data.task ?? job.name;
     const registration = settings.registered?.(taskName);

@@ -7,6 +7,7 @@ import {
   type TaskRegistry,
 } from '@au/core';
 import { redisUrlFromEnv } from './backend-provider';
+import { stallSettingsFromEnv } from './stall-settings-from-env';
 import { type BullMQWorker, startBullMQWorker } from './start-bullmq-worker';
 
 export interface RunBullMQWorkerFromEnvOptions {
@@ -33,13 +34,15 @@ export interface BullMQWorkerFromEnv extends BullMQWorker {
  * environment as the server. `AU_STORE` (the records; a `redis://` URL), `AU_TASKS`
  * (task modules, required), `AU_REDIS_URL` (the queue's Redis; default the `AU_STORE`
  * URL), `AU_QUEUE` (default `au`), `AU_BULLMQ_PREFIX` (default `bull`),
- * `AU_CONCURRENCY` (jobs at once, default 10). Start as many as you like, on as many
- * machines as you like.
+ * `AU_CONCURRENCY` (jobs at once, default 10), and the stalled-job timings
+ * `AU_BULLMQ_LOCK_DURATION_MS`, `AU_BULLMQ_STALLED_INTERVAL_MS`, `AU_BULLMQ_MAX_STALLED_COUNT`
+ * (BullMQ's defaults when unset). Start as many as you like, on as many machines as you like.
  */
 export async function runBullMQWorkerFromEnv(
   options: RunBullMQWorkerFromEnvOptions = {},
 ): Promise<BullMQWorkerFromEnv> {
   const env = options.env ?? process.env;
+  const stall = stallSettingsFromEnv(env);
   let store = options.store;
   let tasks = options.tasks;
   let concurrency: number | undefined;
@@ -80,6 +83,7 @@ export async function runBullMQWorkerFromEnv(
     tasks,
     store,
     concurrency: concurrency ?? 10,
+    ...stall,
     ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });

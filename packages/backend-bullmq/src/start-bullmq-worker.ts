@@ -24,6 +24,7 @@ import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
+import { queuedJobsKey, untrackQueued } from './queued-jobs';
 import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
 import { scheduleKeys } from './schedule-hash';
 import { recordStoreBinding } from './store-binding';
@@ -174,6 +175,11 @@ export async function startWorker(
       keys: scheduleKeys(prefix, queue),
       store,
       logger,
+    },
+    // Only jobs counted for a task's maxQueued cost the extra command.
+    onStart: (job) => {
+      if (job.data.counted)
+        void untrackQueued(connection.redis, queuedJobsKey(prefix, queue, job.name), [job.id!]);
     },
   });
   const worker = new Worker<JobData>(queue, processor, {

@@ -15,8 +15,9 @@ describe.runIf(redisUp)('backend-bullmq', () => {
   const prefix = resources.prefix('conformance');
   testBackend(
     'BullMQBackend',
-    ({ store, concurrency, logger }) =>
+    ({ store, concurrency, logger, maxQueued }) =>
       new BullMQBackend({
+        maxQueued,
         connection: redisUrl,
         queue: resources.queue('conformance'),
         tasks: [conformanceTasksUrl],
@@ -52,10 +53,10 @@ describe.runIf(redisUp)('backend-bullmq', () => {
 
     testBackend(
       'BullMQBackend (workers in other processes)',
-      ({ logger }) => {
+      ({ logger, maxQueued }) => {
         currentLogger = logger;
         // No task list: every launch is queued, and a task the workers lack is theirs to fail.
-        return new BullMQBackend({ connection: redisUrl, queue });
+        return new BullMQBackend({ connection: redisUrl, queue, maxQueued });
       },
       {
         makeStore: () => new RedisStore({ redis: redisUrl, prefix: processPrefix }),

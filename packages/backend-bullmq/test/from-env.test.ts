@@ -1,4 +1,4 @@
-import { submitTask } from '@au/core';
+import { ConfigError, submitTask } from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,8 +19,16 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         AU_QUEUE: resources.queue('env'),
         AU_REDIS_PREFIX: prefix,
         AU_CONCURRENCY: '2',
+        AU_BULLMQ_LOCK_DURATION_MS: '12000',
+        AU_BULLMQ_STALLED_INTERVAL_MS: '7000',
+        AU_BULLMQ_MAX_STALLED_COUNT: '2',
       };
       const worker = await runBullMQWorkerFromEnv({ env, importModule: (name) => import(name) });
+      expect(worker.worker.opts).toMatchObject({
+        lockDuration: 12_000,
+        stalledInterval: 7000,
+        maxStalledCount: 2,
+      });
       const store = new RedisStore({ redis: redisUrl, prefix });
       const backend = await backendProvider.create({
         value: 'bullmq',
@@ -50,6 +58,15 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         await worker.close({ timeout: 2000 });
         await store.close();
       }
+    });
+
+    it('should refuse a bad stalled-job timing, naming the variable', async () => {
+      const error = await runBullMQWorkerFromEnv({
+        env: { AU_STORE: redisUrl, AU_TASKS: conformanceTasksUrl.href, AU_BULLMQ_MAX_STALLED_COUNT: 'many' },
+        importModule: (name) => import(name),
+      }).catch((caught: unknown) => caught);
+      expect(ConfigError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toMatch(/AU_BULLMQ_MAX_STALLED_COUNT: must be a whole number/);
     });
 
     it('should refuse to start a worker without AU_TASKS', async () => {

@@ -8,7 +8,7 @@ import { ProcessBackend } from './process-backend';
  */
 export const backendProvider: BackendProvider = {
   matches: (value) => value === 'process',
-  create({ taskModules, concurrency }) {
+  create({ taskModules, concurrency, maxQueued }) {
     if (taskModules.length === 0) {
       throw new ConfigError({
         setting: 'AU_TASKS',
@@ -19,6 +19,7 @@ export const backendProvider: BackendProvider = {
     return new ProcessBackend({
       tasks: taskModules,
       ...(concurrency === undefined ? {} : { concurrency }),
+      ...(maxQueued === undefined ? {} : { maxQueued }),
     });
   },
 };

@@ -34,6 +34,7 @@ const WORKER_FILE = fileURLToPath(new URL(`./process-worker.${SOURCE_MODE ? 'ts'
 const PROCESS_OPTIONS = optionNames<ProcessBackendOptions>({
   tasks: true,
   concurrency: true,
+  maxQueued: true,
   cancelGracePeriod: true,
   idleTimeout: true,
   minProcesses: true,

@@ -22,8 +22,8 @@ const fixtureUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 
 testBackend(
   'ProcessBackend',
-  ({ concurrency, logger }) =>
-    new ProcessBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 1, logger }),
+  ({ concurrency, logger, maxQueued }) =>
+    new ProcessBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 1, logger, maxQueued }),
   { manyCount: 300, timeoutScale: 2 },
 );
 

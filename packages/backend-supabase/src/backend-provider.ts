@@ -7,6 +7,7 @@ import {
   splitSchema,
   supabaseSettingsFromEnv,
 } from '@au/store-supabase';
+import { leaseSettingsFromEnv } from './lease-settings-from-env';
 import { PostgresQueueBackend } from './postgres-queue-backend';
 import type { QueueBackendOptions } from './queue-backend-options';
 import { SupabaseQueueBackend } from './supabase-queue-backend';
@@ -16,7 +17,8 @@ import { SupabaseQueueBackend } from './supabase-queue-backend';
  * is shared), else `AU_PG_URL` or `DATABASE_URL`. `AU_BACKEND=supabase`: the client of
  * an `AU_STORE=supabase` store, else SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
  * Workers run in the process when `AU_TASKS` names task modules; `AU_QUEUE` names the
- * queue; `AU_CONCURRENCY` sets `maxConcurrentTasks`.
+ * queue; `AU_CONCURRENCY` sets `maxConcurrentTasks`; `AU_PG_LEASE_MS`,
+ * `AU_PG_HEARTBEAT_MS` and `AU_PG_MAX_LEASE_EXPIRIES` set the lease timings.
  */
 export const backendProvider: BackendProvider = {
   matches: (value) => value === 'postgres' || value === 'supabase',
@@ -44,9 +46,14 @@ export const backendProvider: BackendProvider = {
 };
 
 function sharedOptions(context: BackendProviderContext): QueueBackendOptions {
-  const options: QueueBackendOptions = { store: context.store, worker: context.tasks.size > 0 };
+  const options: QueueBackendOptions = {
+    store: context.store,
+    worker: context.tasks.size > 0,
+    ...leaseSettingsFromEnv(context.env),
+  };
   if (context.tasks.size > 0) options.tasks = context.tasks;
   if (context.concurrency !== undefined) options.maxConcurrentTasks = context.concurrency;
+  if (context.maxQueued !== undefined) options.maxQueued = context.maxQueued;
   if (context.env.AU_QUEUE) options.queue = context.env.AU_QUEUE;
   return options;
 }

@@ -1,6 +1,7 @@
 export { backendProvider } from './backend-provider';
 export { fromBackoffSpec, toBackoffSpec } from './backoff-spec';
 export { LeaseLostError } from './errors/lease-lost-error';
+export { type LeaseSettings, leaseSettingsFromEnv } from './lease-settings-from-env';
 export { PostgresQueueBackend, type PostgresQueueBackendOptions } from './postgres-queue-backend';
 export { QueueBackend } from './queue-backend';
 export type { QueueBackendOptions } from './queue-backend-options';

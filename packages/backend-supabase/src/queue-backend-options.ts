@@ -14,6 +14,11 @@ export interface QueueBackendOptions {
    * Without it, workers here run only work launched here.
    */
   tasks?: TaskRegistry | readonly TaskDefinition[] | readonly (string | URL)[];
+  /**
+   * Most entries of this queue that may wait to start (delayed ones included); a launch
+   * past it is refused with `QueueFullError` before anything is written. @default no limit
+   */
+  maxQueued?: number;
   /** Run workers in this process (false: a producer only). @default true */
   worker?: boolean;
   /** Computations running at once in this process. @default 10 */
@@ -45,6 +50,7 @@ export const QUEUE_BACKEND_OPTION_NAMES: { [K in keyof Required<QueueBackendOpti
   store: true,
   tasks: true,
   worker: true,
+  maxQueued: true,
   maxConcurrentTasks: true,
   pollingInterval: true,
   leaseMs: true,

@@ -18,7 +18,7 @@ import {
   type TaskRegistration,
   TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, LocalTasks, loadTaskModules } from '@au/core/kit';
+import { checkMaxQueued, type ExecutionOutcome, LocalTasks, loadTaskModules } from '@au/core/kit';
 import { toBackoffSpec } from './backoff-spec';
 import type { LocalInvocation } from './delivery-runner';
 import type { QueueBackendOptions } from './queue-backend-options';
@@ -43,6 +43,7 @@ export class QueueBackend implements ComputationBackend {
     preemptiveCancel: false,
   };
   readonly queue: QueueClient;
+  readonly maxQueued?: number;
   readonly #options: QueueBackendOptions;
   readonly #local = new Map<string, LocalInvocation>();
   readonly #binding: QueueStoreBinding;
@@ -72,6 +73,8 @@ export class QueueBackend implements ComputationBackend {
   ) {
     this.name = name;
     this.queue = queue;
+    checkMaxQueued(`[${name}] queue backend`, options.maxQueued);
+    if (options.maxQueued !== undefined) this.maxQueued = options.maxQueued;
     this.#options = options;
     this.#closeTransport = closeTransport;
     const logger = options.logger ?? silentLogger;
@@ -152,6 +155,11 @@ export class QueueBackend implements ComputationBackend {
   /** The worker of this process, when it runs one. */
   get worker(): QueueWorker | undefined {
     return this.#worker;
+  }
+
+  /** Rows of this queue waiting to start (delayed ones included), of `task` only when given; one indexed count. */
+  async queued(task?: string): Promise<number> {
+    return this.queue.count(task);
   }
 
   /** Checks that work launched with `store` writes the records this queue's workers read (see `QueueStoreBinding`). */

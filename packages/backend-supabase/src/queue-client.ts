@@ -172,6 +172,16 @@ export class QueueClient {
     );
   }
 
+  /** Entries waiting to start (delayed included), of `task` only when given. */
+  async count(task?: string): Promise<number> {
+    const count = await this.transport.call<number | string>(
+      'au_queue_count',
+      { p_queue: this.queue, p_task: task ?? null },
+      { idempotent: true },
+    );
+    return Number(count);
+  }
+
   stats(): Promise<Record<string, number>> {
     return this.transport.call('au_queue_stats', { p_queue: this.queue }, { idempotent: true });
   }

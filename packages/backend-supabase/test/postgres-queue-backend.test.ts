@@ -26,8 +26,9 @@ describe.skipIf(!postgresUp)('PostgresQueueBackend', () => {
     'PostgresQueueBackend',
     // No `store`: the backend's own store over the proxied connection and the same schema,
     // which is the test's store by id (bind checks it), so the outage reaches its writes.
-    ({ concurrency, logger }) =>
+    ({ concurrency, logger, maxQueued }) =>
       new PostgresQueueBackend({
+        maxQueued,
         connection: proxy.through(postgresUrl()),
         schema: database.schema,
         tasks: [conformanceTasksUrl],

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, submitTask } from '@au/core';
+import { ConfigError, configFromEnv, submitTask } from '@au/core';
 import { registerBackendProvider, registerStoreProvider } from '@au/core/kit';
 import { SupabaseStore, storeProvider } from '@au/store-supabase';
 import { conformanceTasks, conformanceTasksUrl, postgresUrl, requireService } from '@au/testing';
@@ -52,6 +52,41 @@ describe.skipIf(!postgresUp)('backendProvider', () => {
       } finally {
         await config.close();
       }
+    });
+  });
+
+  describe('when the lease timings come from the environment', () => {
+    it('should queue with them, and refuse a bad one naming the variable', async () => {
+      const env = {
+        AU_STORE: `${postgresUrl()}?schema=${database.schema}`,
+        AU_BACKEND: 'postgres',
+        AU_TASKS: fileURLToPath(conformanceTasksUrl),
+        AU_QUEUE: 'provider-lease',
+        AU_PG_LEASE_MS: '5000',
+        AU_PG_HEARTBEAT_MS: '1000',
+        AU_PG_MAX_LEASE_EXPIRIES: '7',
+      };
+      const config = await configFromEnv({ env });
+      try {
+        const handle = await submitTask(
+          conformanceTasks.add,
+          { a: 2, b: 2 },
+          { store: config.store, backend: config.backend },
+        );
+        expect(await handle.result({ timeout: 15_000 })).toBe(4);
+        const { rows } = await database.pool.query(
+          `select max_lease_expiries from ${database.schema}.au_results where key = $1`,
+          [handle.key],
+        );
+        expect(rows[0]?.max_lease_expiries).toBe(7);
+      } finally {
+        await config.close();
+      }
+      const error = await configFromEnv({ env: { ...env, AU_PG_HEARTBEAT_MS: '6000' } }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(ConfigError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toMatch(/AU_PG_HEARTBEAT_MS: must be shorter than the lease/);
     });
   });
 

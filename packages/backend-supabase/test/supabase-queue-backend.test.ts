@@ -38,8 +38,9 @@ describe.skipIf(!postgresUp)('SupabaseQueueBackend', () => {
     'SupabaseQueueBackend (supabase-js through the PostgREST emulator)',
     // No `store`: the backend's own store through the proxy and over the same schema, which
     // is the test's store by id (bind checks it), so the outage reaches its writes.
-    ({ concurrency, logger }) =>
+    ({ concurrency, logger, maxQueued }) =>
       new SupabaseQueueBackend({
+        maxQueued,
         client: client(proxy.through(emulator.url)),
         schema: database.schema,
         tasks: [conformanceTasksUrl],

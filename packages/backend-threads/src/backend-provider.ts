@@ -8,7 +8,7 @@ import { ThreadsBackend } from './threads-backend';
  */
 export const backendProvider: BackendProvider = {
   matches: (value) => value === 'threads',
-  create({ taskModules, concurrency }) {
+  create({ taskModules, concurrency, maxQueued }) {
     if (taskModules.length === 0) {
       throw new ConfigError({
         setting: 'AU_TASKS',
@@ -19,6 +19,7 @@ export const backendProvider: BackendProvider = {
     return new ThreadsBackend({
       tasks: taskModules,
       ...(concurrency === undefined ? {} : { concurrency }),
+      ...(maxQueued === undefined ? {} : { maxQueued }),
     });
   },
 };

@@ -36,6 +36,7 @@ const WORKER_FILE = fileURLToPath(new URL(`./thread-worker.${SOURCE_MODE ? 'ts' 
 const THREADS_OPTIONS = optionNames<ThreadsBackendOptions>({
   tasks: true,
   concurrency: true,
+  maxQueued: true,
   cancelGracePeriod: true,
   idleTimeout: true,
   minThreads: true,

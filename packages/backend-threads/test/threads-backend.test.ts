@@ -22,8 +22,8 @@ const fixtureUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 
 testBackend(
   'ThreadsBackend',
-  ({ concurrency, logger }) =>
-    new ThreadsBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 2, logger }),
+  ({ concurrency, logger, maxQueued }) =>
+    new ThreadsBackend({ tasks: [conformanceTasksUrl], concurrency: concurrency ?? 2, logger, maxQueued }),
   {},
 );
 

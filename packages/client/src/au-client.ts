@@ -28,8 +28,27 @@ export interface SubmitOptions {
   async?: boolean;
   /** Seconds the server may wait for the result (capped by the server). @default the server's */
   wait?: number;
-  /** Your own id: submitting twice with one key gives one computation. */
+  /**
+   * Your own id (sent as `Idempotency-Key`): submitting again with the key and the same
+   * input joins the computation; another input is refused (`AuHttpError`, status 409,
+   * code `KEY_CONFLICT`).
+   */
   idempotencyKey?: string;
+  /** With `idempotencyKey`: seconds after it finished during which the key joins it; past them it runs again. */
+  idempotencyWindow?: number;
+  /** Higher runs first. @default the task's, else 0 */
+  priority?: number;
+  /** Milliseconds to wait before the computation may start. */
+  delay?: number;
+  /** Tags to list it by (`list({ tag })`). */
+  tags?: string[];
+  /** Seconds the record is kept after it ends. @default the server's */
+  ttl?: number;
+  /**
+   * Ids of computations this one waits for: it starts once they all completed, and ends
+   * without running when one fails or is cancelled. An unknown id is a 400 (`UNKNOWN_DEPENDENCY`).
+   */
+  dependsOn?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -78,6 +97,12 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     const query = new URLSearchParams();
     if (options.async) query.set('async', 'true');
     if (options.wait !== undefined) query.set('wait', String(options.wait));
+    for (const name of ['priority', 'delay', 'ttl', 'idempotencyWindow'] as const) {
+      if (options[name] !== undefined) query.set(name, String(options[name]));
+    }
+    for (const tag of options.tags ?? []) query.append('tags', tag);
+    if (options.dependsOn !== undefined && options.dependsOn.length > 0)
+      query.set('dependsOn', options.dependsOn.join(','));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     return this.#request<TaskOutcome<Tasks[Name]['result']>>('POST', `/${encodePath(task)}`, {
@@ -256,7 +281,13 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     });
     const accepted = options.accept ?? [200];
     if (!accepted.includes(response.status)) throw await this.#error(response, method, path);
-    return (await response.json()) as T;
+    const body = (await response.json()) as T;
+    // A 409 is an outcome (a failed computation) unless the request itself was refused
+    // (a key held by another input): then the body is an error, not a task.
+    if (isRefusal(body)) {
+      throw new AuHttpError({ status: response.status, body, method, url: path });
+    }
+    return body;
   }
 
   async #send(
@@ -288,6 +319,10 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     const text = await response.text().catch(() => '');
     return new AuHttpError({ status: response.status, body: safeJson(text), method, url: path });
   }
+}
+
+function isRefusal(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'error' in body && !('taskId' in body);
 }
 
 interface OpenApiDocument {

@@ -82,9 +82,38 @@ describe('@au/client', () => {
       expect(outcome).toEqual({ taskId: submitted.taskId, status: 'completed', result: { waited: 200 } });
     });
 
+    it('should start a computation after the ones it depends on, and refuse unknown ones', async () => {
+      const parent = await client.submit('wait', { ms: 100 }, { async: true });
+      const child = await client.submit('add', { a: 1, b: 2 }, { dependsOn: [parent.taskId], wait: 5 });
+      expect(child).toMatchObject({ status: 'completed', result: 3 });
+      const parentStatus = await client.status(parent.taskId);
+      expect(parentStatus.status).toBe('completed');
+      const error = await client
+        .submit('add', { a: 1, b: 2 }, { dependsOn: ['no-such-id'] })
+        .catch((caught: unknown) => caught);
+      expect(AuHttpError.isInstance(error) && error.code).toBe('UNKNOWN_DEPENDENCY');
+    });
+
     it('should report a failure as an outcome with the error', async () => {
       const outcome = await client.submit('crash', undefined);
       expect(outcome).toMatchObject({ status: 'failed', error: { message: 'crashed on purpose' } });
+    });
+
+    it('should send the launch options, join one key and refuse it for another input', async () => {
+      const key = `client-${Math.random().toString(36).slice(2)}`;
+      const options = { idempotencyKey: key, priority: 4, delay: 20, tags: ['x', 'y'], ttl: 60 };
+      const outcome = await client.submit('add', { a: 1, b: 1 }, options);
+      expect(outcome).toMatchObject({ taskId: key, status: 'completed', result: 2 });
+      expect(await client.status(key)).toMatchObject({ priority: 4, tags: ['x', 'y'] });
+      expect((await client.submit('add', { a: 1, b: 1 }, { idempotencyKey: key })).taskId).toBe(key);
+      const conflict = await client
+        .submit('add', { a: 2, b: 2 }, { idempotencyKey: key })
+        .catch((caught: unknown) => caught);
+      expect(AuHttpError.isInstance(conflict)).toBe(true);
+      expect((conflict as AuHttpError).status).toBe(409);
+      expect((conflict as AuHttpError).code).toBe('KEY_CONFLICT');
+      const again = await client.submit('add', { a: 2, b: 2 }, { idempotencyKey: key, idempotencyWindow: 0 });
+      expect(again).toMatchObject({ taskId: key, result: 4 });
     });
 
     it('should throw AuHttpError with the status and body for invalid input', async () => {

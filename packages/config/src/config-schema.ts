@@ -32,6 +32,17 @@ export const serverSettingsSchema = z.strictObject({
   exposeStacks: z.boolean().optional(),
   /** `AU_DATA_DIR`, relative to the file. @default './.au-data' */
   dataDir: text.optional(),
+  /** `AU_REQUEST_TIMEOUT_MS`: time for a client to send a whole request; 0 turns it off. @default 30000 */
+  requestTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
+  /** `AU_HEADERS_TIMEOUT_MS`: time for a client to send the headers. @default 10000 */
+  headersTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  /** `AU_CONNECTION_TIMEOUT_MS`: an idle socket is closed; 0 turns it off. @default the longest wait + 30 s, at least 120000 */
+  connectionTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3_600_000)
+    .optional(),
 });
 
 /** The settings a file gives every preset, or one preset under `presets`. */
@@ -46,6 +57,13 @@ export const settingsSchema = z.strictObject({
   ttl: positiveInteger.optional(),
   /** `AU_CONCURRENCY`. */
   concurrency: positiveInteger.optional(),
+  /** `AU_MAX_QUEUED`: most computations that may wait to start on the backend. */
+  maxQueued: positiveInteger.optional(),
+  /**
+   * `AU_ROUTES`: the backend (an `AU_BACKEND` value) for tasks of each resource hint,
+   * e.g. `{ cpu: 'process', io: 'inline' }`; other tasks run on `backend`.
+   */
+  routes: z.strictObject({ cpu: text.optional(), io: text.optional(), memory: text.optional() }).optional(),
   server: serverSettingsSchema.optional(),
   /** Other `AU_*` variables (a provider's own, e.g. `AU_REDIS_URL`, `AU_QUEUE`), as defaults. */
   env: z.record(z.string().regex(/^AU_[A-Z0-9_]+$/, 'must be an AU_* variable name'), z.string()).optional(),

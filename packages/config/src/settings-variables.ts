@@ -9,6 +9,8 @@ export const SETTING_VARIABLES = [
   { key: 'tasks', variable: 'AU_TASKS' },
   { key: 'ttl', variable: 'AU_TTL_SECONDS' },
   { key: 'concurrency', variable: 'AU_CONCURRENCY' },
+  { key: 'maxQueued', variable: 'AU_MAX_QUEUED' },
+  { key: 'routes', variable: 'AU_ROUTES' },
   { key: 'server.host', variable: 'AU_HOST' },
   { key: 'server.port', variable: 'AU_PORT' },
   { key: 'server.apiKeys', variable: 'AU_API_KEYS' },
@@ -20,6 +22,9 @@ export const SETTING_VARIABLES = [
   { key: 'server.sampleTasks', variable: 'AU_SAMPLE_TASKS' },
   { key: 'server.exposeStacks', variable: 'AU_EXPOSE_STACKS' },
   { key: 'server.dataDir', variable: 'AU_DATA_DIR' },
+  { key: 'server.requestTimeoutMs', variable: 'AU_REQUEST_TIMEOUT_MS' },
+  { key: 'server.headersTimeoutMs', variable: 'AU_HEADERS_TIMEOUT_MS' },
+  { key: 'server.connectionTimeoutMs', variable: 'AU_CONNECTION_TIMEOUT_MS' },
 ] as const;
 
 /** Variables from one block of settings, and for each the file key it came from. */
@@ -65,6 +70,12 @@ function toVariable(key: string, value: unknown, directory: string): string {
   if (key === 'tasks') return (value as string[]).map((item) => taskModule(item, directory)).join(',');
   if (key === 'store') return fsStoreFromFile(value as string, directory);
   if (key === 'server.dataDir') return resolve(directory, value as string);
+  if (key === 'routes') {
+    return Object.entries(value as Record<string, string | undefined>)
+      .filter(([, backend]) => backend !== undefined)
+      .map(([hint, backend]) => `${hint}=${backend}`)
+      .join(',');
+  }
   if (Array.isArray(value)) return value.join(',');
   return String(value);
 }

@@ -20,6 +20,11 @@ export interface AsyncComputeOptions {
   backend?: ComputationBackend;
   /** Seconds a finished record is kept. @default the task's, else kept until deleted */
   ttl?: number;
+  /**
+   * Seconds after a keyed computation finished during which a launch with its key joins
+   * it; past them the key runs again. @default as long as the record is kept
+   */
+  idempotencyWindow?: number;
   /** Launch- and run-side middleware, outermost first. */
   middleware?: readonly Middleware[];
   /** @default the task's, else one attempt */
@@ -57,6 +62,7 @@ const ASYNC_COMPUTE_OPTIONS = optionNames<AsyncComputeOptions>({
   store: true,
   backend: true,
   ttl: true,
+  idempotencyWindow: true,
   middleware: true,
   retry: true,
   timeout: true,
@@ -113,6 +119,7 @@ export function asyncCompute(
     if (timeout !== undefined) resolved.timeout = timeout;
     const ttl = options.ttl ?? task.ttl;
     if (ttl !== undefined) resolved.ttl = ttl;
+    if (options.idempotencyWindow !== undefined) resolved.idempotencyWindow = options.idempotencyWindow;
     const clock = options.clock ?? defaults.clock;
     if (clock !== undefined) resolved.clock = clock;
     if (options.logger !== undefined) resolved.logger = options.logger;

@@ -1,5 +1,6 @@
 export { type AsyncComputation, type AsyncComputeOptions, asyncCompute } from './async-compute';
 export { InProcessBackend, type InProcessBackendOptions } from './backends/in-process-backend';
+export { RoutingBackend, type RoutingBackendOptions } from './backends/routing-backend';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
@@ -49,15 +50,19 @@ export { ClosedError } from './errors/closed-error';
 export { ComputationFailedError } from './errors/computation-failed-error';
 export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
+export { DependencyFailedError } from './errors/dependency-failed-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { InvalidScheduleError } from './errors/invalid-schedule-error';
+export { KeyConflictError } from './errors/key-conflict-error';
 export { KeyExistsError } from './errors/key-exists-error';
+export { QueueFullError } from './errors/queue-full-error';
 export { RateLimitError } from './errors/rate-limit-error';
 export { ScheduleNotFoundError } from './errors/schedule-not-found-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
 export { TimeoutError } from './errors/timeout-error';
+export { UnknownDependencyError } from './errors/unknown-dependency-error';
 export { ValidationError, type ValidationIssue } from './errors/validation-error';
 export { type ComputationEvent, ComputationHandle, type ResultOptions } from './handle';
 export { assertValidKey, generateKey, isValidKey, KEY_PATTERN } from './keys';
@@ -99,6 +104,8 @@ export {
   defineTask,
   type InputSchema,
   isTaskDefinition,
+  RESOURCE_HINTS,
+  type ResourceHint,
   type TaskContext,
   type TaskDefinition,
   type TaskInput,

@@ -60,6 +60,7 @@ export {
   executeComputation,
   type Runnable,
 } from './executor';
+export { checkMaxQueued } from './flow/check-max-queued';
 export type { HandleContext } from './handle';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
@@ -70,6 +71,7 @@ export {
   type LaunchSettings,
   launchComputation,
   launchMany,
+  resumeHeldLaunch,
 } from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
 export { applyClaim, claimComputation } from './lifecycle/claim';

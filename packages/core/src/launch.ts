@@ -3,21 +3,36 @@ import type { ComputationBackend, Invocation, TaskRegistration } from './contrac
 import type { Codec } from './contracts/codec';
 import { composeMiddleware, type LaunchContext, type Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
+import { KeyConflictError } from './errors/key-conflict-error';
 import { KeyExistsError } from './errors/key-exists-error';
 import { ValidationError } from './errors/validation-error';
+import { checkDependsOn, holdUntilParentsEnd, parentsCompleted } from './flow/dependencies';
+import { admitLaunch } from './flow/queue-admission';
 import { checkOptions, optionNames } from './internal/check-options';
+import { sameValue } from './internal/same-value';
 import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
 import { failComputation } from './lifecycle/fail-computation';
 import { NO_STORE_RETRY } from './lifecycle/store-retry';
 import type { ComputationRecord } from './record';
 import { type RetryPolicy, toRetrySpec } from './retry-policy';
+import { isTerminalStatus } from './status';
 import type { TaskDefinition, TaskLogger } from './task';
 
 /** Options of one launch. */
 export interface LaunchOptions {
-  /** Your own key (idempotency): launching twice with one key gives one computation. */
+  /**
+   * Your own key (idempotency): launching again with this key and the same input joins
+   * the computation (`existing: true`); with another input, or for another task, the
+   * launch is refused with `KeyConflictError`.
+   */
   key?: string;
+  /**
+   * Seconds after a keyed computation finished during which its key still joins it;
+   * past them a launch with the key starts a new run (the old record is let expire).
+   * @default the settings', else for as long as the record is kept (its `ttl`)
+   */
+  idempotencyWindow?: number;
   /** Higher runs first. @default the task's, else 0 */
   priority?: number;
   /** Milliseconds to wait before the computation may start. */
@@ -28,6 +43,13 @@ export interface LaunchOptions {
   parent?: string;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+  /**
+   * Keys of computations (in the same store) this one waits for: it starts once they all
+   * completed, and ends without running when one fails (`failed`, DependencyFailedError)
+   * or is cancelled (`cancelled`). An unknown key is refused at launch (UnknownDependencyError).
+   * See docs/flow-control.md.
+   */
+  dependsOn?: readonly string[];
 }
 
 /** Everything a launch needs, resolved from the task, the caller's options and the defaults. */
@@ -38,6 +60,8 @@ export interface LaunchSettings {
   retry: RetryPolicy;
   timeout?: number;
   ttl?: number;
+  /** Default `idempotencyWindow` of keyed launches, in seconds. */
+  idempotencyWindow?: number;
   middleware: readonly Middleware[];
   clock?: Clock;
   logger?: TaskLogger;
@@ -63,25 +87,99 @@ export async function launchComputation(
 ): Promise<LaunchResult> {
   const prepared = prepareLaunch(task, args, settings, options);
   await prepareBackend(task, settings);
+  // Unknown parents are refused before anything is written.
+  const held =
+    options.dependsOn !== undefined &&
+    !(await parentsCompleted(settings.store, task.name, options.dependsOn));
   let existing = false;
-  await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
-    try {
-      await settings.store.create(withMeta(prepared.record, prepared.context.meta));
-    } catch (error) {
-      if (options.key !== undefined && KeyExistsError.isInstance(error)) {
-        existing = true;
+  // A full queue refuses before anything is written (flow/queue-admission.ts).
+  const release = await admitLaunch(task, settings.backend, 1);
+  try {
+    await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
+      const record = withMeta(prepared.record, prepared.context.meta);
+      if (options.key === undefined) await settings.store.create(record);
+      else {
+        const created = await createKeyed(task, record, settings, options);
+        if (created === 'joined') {
+          existing = true;
+          return;
+        }
+        if (created === 'replaced') prepared.invocation.replaces = true;
+      }
+      if (held) {
+        holdLaunch(settings, options, [prepared.invocation]);
         return;
       }
-      throw error;
-    }
-    try {
-      await settings.backend.launch(prepared.invocation);
-    } catch (error) {
-      await markLaunchFailed(settings, prepared.record.key, error);
-      throw error;
-    }
-  });
+      try {
+        await settings.backend.launch(prepared.invocation);
+      } catch (error) {
+        await markLaunchFailed(settings, prepared.record.key, error);
+        throw error;
+      }
+    });
+  } finally {
+    release();
+  }
   return { key: prepared.record.key, existing };
+}
+
+/** Tries of a keyed create whose key holder keeps vanishing (expired or deleted) under it. */
+const KEYED_CREATE_TRIES = 5;
+
+/**
+ * Creates the record of a keyed launch: `created`, `replaced` (over a finished holder),
+ * or `joined` when the launch joins the computation that holds the key (same task, same
+ * encoded input). A finished holder past the
+ * idempotency window is let expire (a conditional write: only while it is still
+ * finished), then the create is tried again, so of launchers racing for it exactly one
+ * creates the new run and the others join it.
+ */
+async function createKeyed(
+  task: TaskDefinition,
+  record: ComputationRecord,
+  settings: LaunchSettings,
+  options: LaunchOptions,
+): Promise<'created' | 'replaced' | 'joined'> {
+  const { store } = settings;
+  const window = options.idempotencyWindow ?? settings.idempotencyWindow;
+  let replaced = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.create(record);
+      return replaced ? 'replaced' : 'created';
+    } catch (error) {
+      if (!KeyExistsError.isInstance(error)) throw error;
+      const holder = await store.get(record.key);
+      if (holder === undefined) {
+        // Expired or deleted between the create and the read: the key is free again.
+        if (attempt < KEYED_CREATE_TRIES) continue;
+        throw error;
+      }
+      if (window !== undefined && windowPassed(holder, window, settings)) {
+        // A second in the past, so a store comparing with its own (slightly behind) clock agrees.
+        const now = Math.min(
+          (settings.clock ?? systemClock).now(),
+          Date.now(),
+          holder.finishedAt ?? Date.now(),
+        );
+        await store.update(record.key, { expiresAt: now - 1000 }, { ifStatus: [holder.status] });
+        replaced = true;
+        if (attempt < KEYED_CREATE_TRIES) continue;
+        throw error;
+      }
+      if (holder.task !== task.name || !sameValue(holder.args, record.args)) {
+        throw new KeyConflictError({ key: record.key, task: task.name, existingTask: holder.task });
+      }
+      return 'joined';
+    }
+  }
+}
+
+/** Whether a finished record's idempotency window (seconds after it finished) is over. */
+function windowPassed(holder: ComputationRecord, window: number, settings: LaunchSettings): boolean {
+  if (!isTerminalStatus(holder.status)) return false;
+  const finishedAt = holder.finishedAt ?? holder.createdAt;
+  return (settings.clock ?? systemClock).now() >= finishedAt + window * 1000;
 }
 
 /** Records `launchMany` creates at once, one by one. */
@@ -100,10 +198,30 @@ export async function launchMany(
   settings: LaunchSettings,
   options: LaunchOptions = {},
 ): Promise<LaunchResult[]> {
-  if (options.key !== undefined)
-    throw new TypeError('[au] launchMany takes no `key`: each computation gets its own');
+  if (options.key !== undefined || options.idempotencyWindow !== undefined)
+    throw new TypeError(
+      '[au] launchMany takes no `key` or `idempotencyWindow`: each computation gets its own key',
+    );
   const prepared = argsList.map((args) => prepareLaunch(task, args, settings, options));
   await prepareBackend(task, settings);
+  const held =
+    options.dependsOn !== undefined &&
+    !(await parentsCompleted(settings.store, task.name, options.dependsOn));
+  const release = await admitLaunch(task, settings.backend, prepared.length);
+  try {
+    return await launchPrepared(prepared, settings, held ? options : undefined);
+  } finally {
+    release();
+  }
+}
+
+/** `launchMany` once admitted: creates the records, then hands them to the backend. */
+async function launchPrepared(
+  prepared: readonly ReturnType<typeof prepareLaunch>[],
+  settings: LaunchSettings,
+  /** The launch's options when it waits for parents that have not completed yet. */
+  heldFor: LaunchOptions | undefined,
+): Promise<LaunchResult[]> {
   const created: (Invocation | undefined)[] = new Array(prepared.length);
   /** Keys whose create was sent: a create that failed may still have been written (a lost reply). */
   const sent: string[] = [];
@@ -151,6 +269,10 @@ export async function launchMany(
   }
   const results: LaunchResult[] = prepared.map((item) => ({ key: item.record.key, existing: false }));
   const invocations = created.filter((invocation): invocation is Invocation => invocation !== undefined);
+  if (heldFor !== undefined) {
+    holdLaunch(settings, heldFor, invocations);
+    return results;
+  }
   try {
     if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(invocations);
     else for (const invocation of invocations) await settings.backend.launch(invocation);
@@ -163,12 +285,14 @@ export async function launchMany(
 
 const LAUNCH_OPTIONS = optionNames<LaunchOptions>({
   key: true,
+  idempotencyWindow: true,
   priority: true,
   delay: true,
   tags: true,
   meta: true,
   parent: true,
   ttl: true,
+  dependsOn: true,
 });
 
 function prepareLaunch(
@@ -185,13 +309,24 @@ function prepareLaunch(
   const now = clock.now();
   const key = options.key ?? generateKey(now);
   assertValidKey(key);
+  if (
+    options.idempotencyWindow !== undefined &&
+    !(Number.isFinite(options.idempotencyWindow) && options.idempotencyWindow >= 0)
+  ) {
+    throw new TypeError(
+      `[au] launch of "${task.name}": idempotencyWindow must be a number of seconds ≥ 0, got ${options.idempotencyWindow}`,
+    );
+  }
   if (options.delay !== undefined && !(options.delay >= 0)) {
     throw new TypeError(`[au] launch of "${task.name}": delay must be ≥ 0 ms, got ${options.delay}`);
   }
   const priority = options.priority ?? task.priority ?? 0;
   const ttl = options.ttl ?? settings.ttl;
   const runAt = options.delay ? now + options.delay : undefined;
-  const meta = { ...options.meta };
+  const meta: Record<string, unknown> = { ...options.meta };
+  // Kept on the record (in `meta`, which every store keeps) so that it shows why it waits.
+  if (options.dependsOn !== undefined)
+    meta.dependsOn = [...checkDependsOn(task.name, key, options.dependsOn)];
   const encoded = encodeInput(task.name, settings.codec, input);
   const record: ComputationRecord = {
     key,
@@ -268,6 +403,65 @@ async function prepareBackend(task: TaskDefinition, settings: LaunchSettings): P
 }
 
 const boundStores = new WeakMap<ComputationBackend, WeakSet<ComputationStore>>();
+
+/**
+ * Takes up again the hold of a dependent whose launching process stopped while it
+ * waited: `record` is `pending` with `meta.dependsOn`. It is handed to the backend once its
+ * parents completed, or ended as at launch. Handing over a dependent a queue already
+ * holds is harmless (BullMQ and the Postgres queue enqueue a key once; a second run of an
+ * in-process one finds its record claimed), so callers may resume every pending dependent.
+ * Returns false when the record is not such a dependent.
+ */
+export async function resumeHeldLaunch(
+  task: TaskDefinition,
+  record: ComputationRecord,
+  settings: LaunchSettings,
+): Promise<boolean> {
+  const dependsOn = record.meta?.dependsOn;
+  if (record.status !== 'pending' || !Array.isArray(dependsOn) || dependsOn.length === 0) return false;
+  await prepareBackend(task, settings);
+  const invocation: Invocation = {
+    key: record.key,
+    task: record.task,
+    args: record.args,
+    priority: record.priority ?? 0,
+    retry: toRetrySpec(settings.retry),
+  };
+  if (record.runAt !== undefined) invocation.runAt = record.runAt;
+  if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
+  if (record.ttl !== undefined) invocation.ttl = record.ttl;
+  holdLaunch(
+    settings,
+    { dependsOn: dependsOn as string[], ...(record.ttl === undefined ? {} : { ttl: record.ttl }) },
+    [invocation],
+  );
+  return true;
+}
+
+/** Holds `invocations` back from the backend until the launch's parents end (flow/dependencies.ts). */
+function holdLaunch(
+  settings: LaunchSettings,
+  options: LaunchOptions,
+  invocations: readonly Invocation[],
+): void {
+  holdUntilParentsEnd({
+    store: settings.store,
+    keys: invocations.map((invocation) => invocation.key),
+    parents: options.dependsOn!,
+    ttl: options.ttl ?? settings.ttl,
+    ...(settings.clock === undefined ? {} : { clock: settings.clock }),
+    ...(settings.logger === undefined ? {} : { logger: settings.logger }),
+    start: async (keys) => {
+      const starting = invocations.filter((invocation) => keys.includes(invocation.key));
+      try {
+        if (settings.backend.launchMany !== undefined) await settings.backend.launchMany(starting);
+        else for (const invocation of starting) await settings.backend.launch(invocation);
+      } catch (error) {
+        await Promise.all(starting.map((invocation) => markLaunchFailed(settings, invocation.key, error)));
+      }
+    },
+  });
+}
 
 /** A launch the backend refused can never start: `pending → failed`, unless a cancel or a worker got there first. */
 async function markLaunchFailed(settings: LaunchSettings, key: string, error: unknown): Promise<void> {

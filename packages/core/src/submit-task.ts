@@ -17,8 +17,19 @@ export async function submitTask<Input, Result>(
   input: Input,
   options: AsyncComputeOptions & LaunchOptions = {},
 ): Promise<ComputationHandle<Result>> {
-  const { key, priority, delay, tags, meta, parent, ...computeOptions } = options;
-  const launchOptions: LaunchOptions = { key, priority, delay, tags, meta, parent, ttl: options.ttl };
+  const { key, priority, delay, tags, meta, parent, idempotencyWindow, dependsOn, ...computeOptions } =
+    options;
+  const launchOptions: LaunchOptions = {
+    key,
+    priority,
+    delay,
+    tags,
+    meta,
+    parent,
+    idempotencyWindow,
+    dependsOn,
+    ttl: options.ttl,
+  };
   for (const name of Object.keys(launchOptions) as (keyof LaunchOptions)[]) {
     if (launchOptions[name] === undefined) delete launchOptions[name];
   }

@@ -1,4 +1,5 @@
 import type { Codec } from './contracts/codec';
+import { checkMaxQueued } from './flow/check-max-queued';
 import { checkOptions, optionNames } from './internal/check-options';
 import { checkRetryPolicy, type RetryPolicy } from './retry-policy';
 
@@ -56,9 +57,27 @@ export interface TaskOptions<Input, Result> {
   priority?: number;
   /** Free text shown in docs and OpenAPI. */
   description?: string;
+  /**
+   * Most computations of this task that may wait to start on a backend (queued, delayed,
+   * backing off); a launch past it is refused with `QueueFullError` and writes nothing.
+   * A whole number ≥ 1. @default no limit of its own
+   */
+  maxQueued?: number;
+  /**
+   * What the task mostly uses, for a `RoutingBackend` to send it where it runs best:
+   * `'cpu'` (e.g. to processes), `'io'` (e.g. in-process), `'memory'`.
+   * @default none: the routing backend's default
+   */
+  resources?: ResourceHint;
   /** The work itself. */
   run(input: Input, context: TaskContext): Result | Promise<Result>;
 }
+
+/** What a task mostly uses; see `TaskOptions.resources`. */
+export type ResourceHint = 'cpu' | 'io' | 'memory';
+
+/** Every resource hint, in the order documentation lists them. */
+export const RESOURCE_HINTS: readonly ResourceHint[] = ['cpu', 'io', 'memory'];
 
 const taskMarker = Symbol.for('au.task');
 
@@ -71,6 +90,8 @@ const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>({
   codec: true,
   priority: true,
   description: true,
+  maxQueued: true,
+  resources: true,
   run: true,
 });
 
@@ -107,6 +128,12 @@ export function defineTask<Input, Result>(
   }
   if (options.timeout !== undefined && !(options.timeout > 0)) {
     throw new TypeError(`[au] defineTask("${options.name}"): \`timeout\` must be a positive number of ms`);
+  }
+  checkMaxQueued(`defineTask("${options.name}")`, options.maxQueued);
+  if (options.resources !== undefined && !RESOURCE_HINTS.includes(options.resources)) {
+    throw new TypeError(
+      `[au] defineTask("${options.name}"): \`resources\` must be one of ${RESOURCE_HINTS.map((hint) => `'${hint}'`).join(', ')}, got ${JSON.stringify(options.resources)}`,
+    );
   }
   return Object.freeze({ ...options, [taskMarker]: true as const }) as unknown as TaskDefinition<
     Input,

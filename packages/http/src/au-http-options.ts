@@ -47,6 +47,12 @@ export interface AuHttpOptions {
   /** Launch- and run-side middleware for every launch, outermost first. @default [] */
   middleware?: readonly Middleware[];
   /** Include the remote stack of a failed computation in error bodies. @default false */
+  /**
+   * When the server is ready, take up the dependents (`?dependsOn=`) of its tasks that a
+   * previous process held and left `pending`: each starts once its parents completed, or
+   * ends as it would have. See docs/flow-control.md. @default true
+   */
+  resumeDependents?: boolean;
   exposeStacks?: boolean;
   /**
    * Serve `/openapi.json` and the Swagger UI at `/docs` (assets served locally). Turn it

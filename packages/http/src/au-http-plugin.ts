@@ -10,7 +10,7 @@ import {
   openScheduler,
   TaskRegistry,
 } from '@au/core';
-import { checkOptions, type LaunchSettings, optionNames } from '@au/core/kit';
+import { checkOptions, type LaunchSettings, optionNames, resumeHeldLaunch } from '@au/core/kit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuHttpOptions } from './au-http-options';
@@ -19,12 +19,14 @@ import { errorHandler } from './error-handler';
 import { HttpError } from './errors/http-error';
 import { createMetrics, instrumentRequests } from './metrics';
 import { registerOpenApi } from './openapi';
+import { componentSchemas } from './openapi-components';
 import type { PluginState } from './plugin-state';
 import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
 import { registerScheduleRoutes } from './routes/schedule-routes';
 import { registerTaskRoutes } from './routes/task-routes';
+import { refuseUnknownQuery } from './unknown-query';
 
 const NAME = '@au/http';
 
@@ -44,6 +46,7 @@ const AU_HTTP_OPTIONS = new Set([
     codec: true,
     middleware: true,
     exposeStacks: true,
+    resumeDependents: true,
     openapi: true,
     metrics: true,
     heartbeatInterval: true,
@@ -141,6 +144,14 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
   app.addHook('preClose', async () => {
     state.shutdown.abort();
   });
+  if (options.resumeDependents !== false) {
+    app.addHook('onReady', async () => {
+      // In the background: a long list of pending records must not delay readiness.
+      void resumeDependents(state).catch((error: unknown) =>
+        app.log.warn({ err: error }, '[au] [http] could not take up the pending dependents'),
+      );
+    });
+  }
   app.addHook('onClose', async () => {
     if (ownsScheduler) await scheduler?.close();
     if (ownsBackend) await backend.close();
@@ -178,6 +189,8 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
         scope.addHook('onRequest', bearerAuth(options.apiKeys, isPublic));
       }
       if (metrics !== undefined) instrumentRequests(scope, metrics.registry);
+      refuseUnknownQuery(scope);
+      for (const schema of componentSchemas) scope.addSchema(schema);
       if (options.openapi !== false) {
         await registerOpenApi(scope, options.openapi === true ? {} : (options.openapi ?? {}), {
           secured: (options.apiKeys?.length ?? 0) > 0,
@@ -208,4 +221,18 @@ function positive(value: number | undefined, fallback: number, name: string): nu
     throw new TypeError(`[au] [http] ${name} must be a number of seconds ≥ 0, got ${value}`);
   }
   return value;
+}
+
+/** Takes up the pending dependents of the served tasks (`resumeHeldLaunch`), page by page. */
+async function resumeDependents(state: PluginState): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await state.store.list({ status: 'pending', limit: 1000, ...(cursor ? { cursor } : {}) });
+    for (const record of page.records) {
+      const settings = state.settings.get(record.task);
+      const task = state.tasks.find(record.task);
+      if (settings !== undefined && task !== undefined) await resumeHeldLaunch(task, record, settings);
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
 }

@@ -4,10 +4,13 @@ import {
   ConfigError,
   InvalidKeyError,
   InvalidScheduleError,
+  KeyConflictError,
+  QueueFullError,
   RateLimitError,
   ScheduleNotFoundError,
   TaskNotFoundError,
   TimeoutError,
+  UnknownDependencyError,
   ValidationError,
 } from '@au/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -30,7 +33,7 @@ const FASTIFY_CODES: Record<string, string> = {
 /**
  * Turns any error into `{ error: { code, message } }` with the right status. Core's
  * errors keep their meaning (invalid input 400, unknown computation 404, rate limit
- * 429, closed 503); anything unexpected is logged and answered 500 without details.
+ * or full queue 429, closed 503); anything unexpected is logged and answered 500 without details.
  * A stack trace never leaves the server.
  */
 export function toErrorAnswer(error: unknown): { statusCode: number; body: ErrorBody } {
@@ -51,10 +54,23 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     return answer(400, 'INVALID_SCHEDULE', error.message, { field: error.field });
   }
   if (ScheduleNotFoundError.isInstance(error)) return answer(404, 'SCHEDULE_NOT_FOUND', error.message);
+  if (KeyConflictError.isInstance(error)) {
+    return answer(409, 'KEY_CONFLICT', error.message, { key: error.key, existingTask: error.existingTask });
+  }
+  if (UnknownDependencyError.isInstance(error)) {
+    return answer(400, 'UNKNOWN_DEPENDENCY', error.message, { missing: error.missing });
+  }
   if (ComputationNotFoundError.isInstance(error)) return answer(404, 'NOT_FOUND', error.message);
   if (TaskNotFoundError.isInstance(error)) return answer(404, 'TASK_NOT_FOUND', error.message);
   if (RateLimitError.isInstance(error)) {
     return answer(429, 'RATE_LIMITED', error.message, { retryAfter: error.retryAfter });
+  }
+  if (QueueFullError.isInstance(error)) {
+    return answer(429, 'QUEUE_FULL', error.message, {
+      retryAfter: error.retryAfter,
+      limit: error.limit,
+      queued: error.queued,
+    });
   }
   if (ClosedError.isInstance(error)) return answer(503, 'UNAVAILABLE', error.message);
   if (TimeoutError.isInstance(error)) return answer(504, 'TIMEOUT', error.message);

@@ -1,65 +1,42 @@
 import type { TaskDefinition } from '@au/core';
 import { toJSONSchema, type ZodType } from 'zod';
+import { LAUNCH_LIMITS } from './launch-query';
+import { ref } from './openapi-components';
 import { scheduleBodySchema } from './schedule-view';
 
 type JsonSchema = Record<string, unknown>;
 
-const errorBody: JsonSchema = {
-  type: 'object',
-  description: 'An error: `code` is stable, `message` says what to do',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-      required: ['code', 'message'],
-      additionalProperties: true,
-    },
-  },
-  required: ['error'],
-};
+/*
+ * Conventions of the route schemas (follow them for a new route):
+ * - `operationId`: lowerCamelCase verb + noun (`listTasks`, `getTask`); a task's route
+ *   is `run_<task name>` (see `taskOperationId`).
+ * - Bodies and answers point at the shared schemas of `openapi-components.ts` with
+ *   `ref('Name')`; a new shape used twice becomes a component there.
+ * - Every answer has a `description`; errors use `errorAnswer(description)` (the
+ *   `Error` component); a route that can be refused lists its 4xx answers.
+ * - Every query parameter is declared in `querystring`: the plugin refuses undeclared
+ *   ones (400 `UNKNOWN_QUERY_PARAMETER`). Request headers go in `headers`, answer
+ *   headers in the answer's `headers`.
+ * - A public route (no API key) sets `security: []`.
+ */
 
-const taskView: JsonSchema = {
-  type: 'object',
-  properties: {
-    taskId: { type: 'string' },
-    task: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled'] },
-    progress: {},
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        name: { type: 'string' },
-        message: { type: 'string' },
-        stack: { type: 'string' },
-      },
-    },
-    attempt: { type: 'integer' },
-    maxAttempts: { type: 'integer' },
-    priority: { type: 'integer' },
-    tags: { type: 'array', items: { type: 'string' } },
-    createdAt: { type: 'string', format: 'date-time' },
-    startedAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: 'string', format: 'date-time' },
-    expiresAt: { type: 'string', format: 'date-time' },
-  },
-  required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
-};
+/** An error answer (the `Error` component) with its description. */
+export function errorAnswer(description: string): JsonSchema {
+  return { description, ...ref('Error') };
+}
 
-const accepted: JsonSchema = {
-  description: 'Accepted: still running; poll the `Location`',
-  type: 'object',
-  properties: { taskId: { type: 'string' }, status: { type: 'string' } },
-};
+/** An answer pointing at a component, with its description and headers. */
+function answer(description: string, component: string, headers?: JsonSchema): JsonSchema {
+  return { description, ...ref(component), ...(headers === undefined ? {} : { headers }) };
+}
 
-const failed: JsonSchema = {
-  description: 'The computation failed or was cancelled',
-  type: 'object',
-  properties: {
-    taskId: { type: 'string' },
-    status: { type: 'string' },
-    error: (taskView.properties as JsonSchema).error,
-  },
+const badQuery = errorAnswer(
+  'A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`)',
+);
+const unauthorized = errorAnswer('Missing or wrong API key (when the server has API keys)');
+
+const location = {
+  Location: { type: 'string', description: 'Where to poll the computation: `/tasks/{id}`' },
 };
 
 const idParams: JsonSchema = {
@@ -68,42 +45,101 @@ const idParams: JsonSchema = {
   required: ['id'],
 };
 
-const waitQuery: JsonSchema = {
-  type: 'object',
-  properties: {
-    wait: {
-      type: 'number',
-      minimum: 0,
-      description: 'Seconds to wait for the result (capped by the server)',
-    },
-  },
+const waitParameter: JsonSchema = {
+  type: 'number',
+  minimum: 0,
+  description: 'Seconds to wait for the result (capped by the server)',
 };
 
+/** The `operationId` of a task's route: `run_` then the name, characters outside `A-Za-z0-9._-` as `_`. */
+export function taskOperationId(task: string): string {
+  return `run_${task.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
 /** The OpenAPI description of `POST /{task}`; the body schema comes from the task's zod schema. */
-export function taskRouteSchema(task: TaskDefinition): JsonSchema {
+export function taskRouteSchema(task: TaskDefinition, operationId = taskOperationId(task.name)): JsonSchema {
   return {
+    operationId,
     summary: `Run ${task.name}`,
     ...(task.description === undefined ? {} : { description: task.description }),
     tags: ['tasks'],
     body: inputJsonSchema(task),
+    headers: {
+      type: 'object',
+      properties: {
+        'Idempotency-Key': {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+          description:
+            'Your key for this computation (same as `?key=`): the same key and input join the computation; another input is refused with 409 `KEY_CONFLICT`',
+        },
+        Prefer: {
+          type: 'string',
+          description: '`respond-async` answers 202 at once, like `?async=true` (RFC 7240)',
+        },
+      },
+    },
     querystring: {
       type: 'object',
       properties: {
-        ...(waitQuery.properties as JsonSchema),
+        wait: waitParameter,
         async: { type: 'boolean', description: 'Answer 202 at once (like `Prefer: respond-async`)' },
+        key: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.:-]{1,200}$',
+          description: 'Your key for this computation (same as the `Idempotency-Key` header)',
+        },
+        priority: {
+          type: 'integer',
+          minimum: -LAUNCH_LIMITS.priority,
+          maximum: LAUNCH_LIMITS.priority,
+          description: "Higher runs first (default: the task's, else 0)",
+        },
+        delay: {
+          type: 'integer',
+          minimum: 0,
+          maximum: LAUNCH_LIMITS.delay,
+          description: 'Milliseconds to wait before the computation may start',
+        },
+        tags: {
+          type: 'array',
+          items: { type: 'string', maxLength: LAUNCH_LIMITS.tagLength },
+          maxItems: LAUNCH_LIMITS.tags,
+          description: 'Tags to list it by: the parameter repeated, or a comma-separated list',
+        },
+        ttl: {
+          type: 'number',
+          // OpenAPI 3.0 form: a flag on `minimum`.
+          minimum: 0,
+          exclusiveMinimum: true,
+          description: 'Seconds the record is kept after the computation ends (> 0)',
+        },
+        idempotencyWindow: {
+          type: 'number',
+          minimum: 0,
+          description:
+            'With a key: seconds after the computation finished during which the key joins it; past them the key runs again',
+        },
+        dependsOn: {
+          type: 'string',
+          description:
+            'Comma-separated task ids this one waits for: it starts once they all completed, and ends without running when one fails or is cancelled',
+        },
       },
     },
     response: {
-      200: {
-        description: 'The result',
-        type: 'object',
-        properties: { taskId: { type: 'string' }, status: { type: 'string' }, result: {} },
+      200: answer('The result', 'TaskResult', location),
+      202: answer('Accepted: still pending or running; poll the `Location`', 'TaskAccepted', location),
+      400: errorAnswer('Invalid input (`error.issues` lists the problems), key or query parameter'),
+      401: unauthorized,
+      409: {
+        description:
+          'The computation failed or was cancelled (`TaskFailed`), or the key is held by another input or task (`Error`, code `KEY_CONFLICT`)',
+        anyOf: [ref('TaskFailed'), ref('Error')],
       },
-      202: accepted,
-      400: { ...errorBody, description: 'Invalid input: `error.issues` lists the problems' },
-      401: { ...errorBody, description: 'Missing or wrong API key' },
-      409: failed,
-      413: { ...errorBody, description: 'Body too large' },
+      413: errorAnswer('Body too large'),
+      415: errorAnswer('The body is not JSON'),
+      429: errorAnswer('Rate limited: retry after `Retry-After` seconds'),
     },
   };
 }
@@ -129,10 +165,11 @@ export function inputJsonSchema(task: TaskDefinition): JsonSchema {
 
 /** The OpenAPI descriptions of the `/tasks` routes. */
 export function computationRouteSchemas() {
-  const notFound = { ...errorBody, description: 'No task with this id' };
-  const badId = { ...errorBody, description: 'Malformed id' };
+  const notFound = errorAnswer('No task with this id');
+  const badId = errorAnswer('Malformed id, or a query parameter refused');
   return {
     list: {
+      operationId: 'listTasks',
       summary: 'List tasks, newest first',
       tags: ['computations'],
       querystring: {
@@ -145,60 +182,72 @@ export function computationRouteSchemas() {
           cursor: { type: 'string', description: 'From the previous page' },
         },
       },
-      response: {
-        200: {
-          type: 'object',
-          properties: { items: { type: 'array', items: taskView }, cursor: { type: 'string' } },
-        },
-        400: errorBody,
-      },
+      response: { 200: answer('One page', 'TaskList'), 400: badQuery, 401: unauthorized },
     },
     get: {
+      operationId: 'getTask',
       summary: 'Status and progress of a task',
       tags: ['computations'],
       params: idParams,
-      response: { 200: taskView, 400: badId, 404: notFound },
+      response: { 200: answer('The task', 'TaskView'), 400: badId, 401: unauthorized, 404: notFound },
     },
     result: {
+      operationId: 'getTaskResult',
       summary: 'Result of a task',
       tags: ['computations'],
       params: idParams,
-      querystring: waitQuery,
+      querystring: { type: 'object', properties: { wait: waitParameter } },
       response: {
-        200: {
-          type: 'object',
-          properties: { taskId: { type: 'string' }, status: { type: 'string' }, result: {} },
-        },
-        202: accepted,
+        200: answer('The result', 'TaskResult'),
+        202: answer('Still pending or running', 'TaskAccepted'),
         400: badId,
+        401: unauthorized,
         404: notFound,
-        409: failed,
+        409: answer('The computation failed or was cancelled', 'TaskFailed'),
       },
     },
     cancel: {
+      operationId: 'cancelTask',
       summary: 'Cancel a task',
       tags: ['computations'],
       params: idParams,
       response: {
-        200: {
-          type: 'object',
-          properties: {
-            taskId: { type: 'string' },
-            cancelled: { type: 'boolean', description: 'true when it was still pending or running' },
-            status: { type: 'string' },
-          },
-        },
+        200: answer('What the cancel did', 'TaskCancelled'),
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
     events: {
+      operationId: 'streamTaskEvents',
       summary: 'Server-sent events of status and progress (resumable with Last-Event-ID)',
+      description:
+        'One `status` or `progress` event per change, each `data` the task as `GET /tasks/{id}` shows it; the stream ends after the terminal status. `HEAD` answers at once with the headers.',
       tags: ['computations'],
       params: idParams,
+      headers: {
+        type: 'object',
+        properties: {
+          'Last-Event-ID': {
+            type: 'string',
+            description: 'The id of the last event seen: resume after it',
+          },
+        },
+      },
       response: {
-        200: { description: 'text/event-stream; `data` is the task as `GET /tasks/{id}` shows it' },
+        200: {
+          description: 'The event stream',
+          content: {
+            'text/event-stream': {
+              schema: {
+                type: 'string',
+                description: '`id:`, `event: status | progress` and `data:` (a `TaskView` as JSON) per event',
+              },
+            },
+          },
+        },
         400: badId,
+        401: unauthorized,
         404: notFound,
       },
     },
@@ -207,39 +256,58 @@ export function computationRouteSchemas() {
 
 /** The OpenAPI descriptions of the health and metrics routes. */
 export function healthRouteSchemas() {
+  const health = {
+    type: 'object',
+    properties: { status: { type: 'string' } },
+    required: ['status'],
+  };
   return {
-    healthz: { summary: 'The process is up', tags: ['health'] },
-    readyz: { summary: 'The store and the backend answer', tags: ['health'] },
-    metrics: { summary: 'Prometheus metrics', tags: ['health'] },
+    healthz: {
+      operationId: 'getHealth',
+      summary: 'The process is up',
+      tags: ['health'],
+      security: [],
+      response: { 200: { description: 'Up', ...health }, 400: badQuery },
+    },
+    readyz: {
+      operationId: 'getReadiness',
+      summary: 'The store and the backend answer',
+      tags: ['health'],
+      security: [],
+      response: {
+        200: {
+          description: 'Ready',
+          ...health,
+          properties: {
+            status: { type: 'string' },
+            checks: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+        400: badQuery,
+        503: {
+          description: 'Not ready: `checks` says which part failed',
+          ...health,
+          properties: {
+            status: { type: 'string' },
+            checks: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+      },
+    },
+    metrics: {
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      tags: ['health'],
+      response: {
+        200: {
+          description: 'Metrics in the Prometheus text format',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        401: unauthorized,
+      },
+    },
   };
 }
-
-const scheduleView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    task: { type: 'string' },
-    cron: { type: 'string' },
-    every: { type: 'integer', description: 'Milliseconds between ticks' },
-    timezone: { type: 'string' },
-    input: {},
-    startAt: { type: 'string', format: 'date-time' },
-    endAt: { type: 'string', format: 'date-time' },
-    overlap: { type: 'string', enum: ['skip', 'allow', 'queue'] },
-    priority: { type: 'number' },
-    tags: { type: 'array', items: { type: 'string' } },
-    ttl: { type: 'number' },
-    catchUp: { type: 'integer' },
-    paused: { type: 'boolean' },
-    nextRunAt: { type: 'string', format: 'date-time' },
-    lastRunAt: { type: 'string', format: 'date-time' },
-    lastTaskId: { type: 'string', description: 'Id of the last run: GET /tasks/{lastTaskId}' },
-    skipped: { type: 'integer', description: 'Ticks dropped by the overlap policy or as too old' },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-  },
-  required: ['id', 'task', 'overlap', 'paused', 'skipped', 'createdAt', 'updatedAt'],
-};
 
 const scheduleIdParams: JsonSchema = {
   type: 'object',
@@ -249,66 +317,82 @@ const scheduleIdParams: JsonSchema = {
 
 /** The OpenAPI descriptions of the `/schedules` routes. */
 export function scheduleRouteSchemas() {
-  const notFound = { ...errorBody, description: 'No schedule with this id' };
-  const unavailable = { ...errorBody, description: 'This server keeps no schedules' };
+  const notFound = errorAnswer('No schedule with this id (`SCHEDULE_NOT_FOUND`)');
+  const badId = errorAnswer('Malformed id, or a query parameter refused');
+  const unavailable = errorAnswer(
+    'This server keeps no schedules (`SCHEDULES_UNAVAILABLE`): its store has no schedule storage and its backend no scheduler',
+  );
+  const scheduleLocation = {
+    Location: { type: 'string', description: 'The schedule: `/schedules/{id}`' },
+  };
   const body = toJSONSchema(scheduleBodySchema, {
     target: 'openapi-3.0',
     io: 'input',
     unrepresentable: 'any',
   }) as JsonSchema;
   delete body.$schema;
-  const one = (summary: string, extra: Record<number, JsonSchema> = {}) => ({
+  const one = (operationId: string, summary: string, done: string) => ({
+    operationId,
     summary,
     tags: ['schedules'],
     params: scheduleIdParams,
     response: {
-      200: scheduleView,
-      400: { ...errorBody, description: 'Malformed id' },
+      200: answer(done, 'Schedule'),
+      400: badId,
+      401: unauthorized,
       404: notFound,
       501: unavailable,
-      ...extra,
     },
   });
   return {
     list: {
+      operationId: 'listSchedules',
       summary: 'List schedules, by id',
       tags: ['schedules'],
       response: {
-        200: {
-          type: 'object',
-          properties: { items: { type: 'array', items: scheduleView } },
-          required: ['items'],
-        },
+        200: answer('Every schedule, by id', 'ScheduleList'),
+        400: badQuery,
+        401: unauthorized,
         501: unavailable,
       },
     },
     create: {
+      operationId: 'createSchedule',
       summary: 'Create a schedule, or replace the one with this id',
       description:
         'Exactly one of `cron` and `every`. A schedule whose timing did not change keeps its place and its paused state.',
       tags: ['schedules'],
       body,
       response: {
-        200: { ...scheduleView, description: 'Replaced' },
-        201: { ...scheduleView, description: 'Created' },
-        400: {
-          ...errorBody,
-          description:
-            'Bad schedule (`INVALID_SCHEDULE`, `error.field` or `error.issues`) or input (`INVALID_INPUT`)',
-        },
-        404: { ...errorBody, description: 'The server serves no such task' },
+        200: answer('Replaced', 'Schedule', scheduleLocation),
+        201: answer('Created', 'Schedule', scheduleLocation),
+        400: errorAnswer(
+          'Bad schedule (`INVALID_SCHEDULE`, `error.field` or `error.issues`), input (`INVALID_INPUT`) or query parameter',
+        ),
+        401: unauthorized,
+        404: errorAnswer('The server serves no such task (`TASK_NOT_FOUND`)'),
+        413: errorAnswer('Body too large'),
+        415: errorAnswer('The body is not JSON'),
         501: unavailable,
       },
     },
-    get: one('Show a schedule'),
-    pause: one('Pause a schedule: it fires nothing until resumed'),
-    resume: one('Resume a schedule from its next tick'),
+    get: one('getSchedule', 'Show a schedule', 'The schedule'),
+    pause: one('pauseSchedule', 'Pause a schedule: it fires nothing until resumed', 'The schedule, paused'),
+    resume: one('resumeSchedule', 'Resume a schedule from its next tick', 'The schedule, resumed'),
     delete: {
+      operationId: 'deleteSchedule',
       summary: 'Delete a schedule (runs already launched go on)',
       tags: ['schedules'],
       params: scheduleIdParams,
       response: {
-        200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } } },
+        200: {
+          description: 'Deleted',
+          type: 'object',
+          properties: { id: { type: 'string' }, deleted: { type: 'boolean' } },
+          required: ['id', 'deleted'],
+        },
+        400: badId,
+        401: unauthorized,
         404: notFound,
         501: unavailable,
       },

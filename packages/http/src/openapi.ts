@@ -14,6 +14,11 @@ export async function registerOpenApi(
   { secured }: { secured: boolean },
 ): Promise<void> {
   await scope.register(swagger, {
+    // Shared schemas appear under `components.schemas` by their `$id`, not as `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) =>
+        typeof json.$id === 'string' ? json.$id : `def-${index}`,
+    },
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -21,12 +26,20 @@ export async function registerOpenApi(
         version: info.version ?? '1.0.0',
         ...(info.description === undefined ? {} : { description: info.description }),
       },
+      tags: [
+        { name: 'tasks', description: 'Run a task: one route per task this server serves' },
+        { name: 'computations', description: 'Follow, wait for and cancel computations' },
+        { name: 'schedules', description: 'Run a task on a cron or interval schedule' },
+        { name: 'health', description: 'Liveness, readiness and metrics' },
+      ],
+      servers: [{ url: '/', description: 'This server' }],
+      // Without API keys every route is open: said explicitly, as `security: []`.
       ...(secured
         ? {
             components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
             security: [{ apiKey: [] }],
           }
-        : {}),
+        : { security: [] }),
     },
   });
   await scope.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

@@ -842,6 +842,18 @@ language sql stable set search_path = '' as $$
     where r.queue = p_queue and r.queue_status is not null group by r.queue_status) s
 $$;
 
+-- Entries of a queue waiting to start (queued, delayed included), of one task or all:
+-- what a launch checks against maxQueued. Counted on au_results_queued_task_idx.
+create index if not exists au_results_queued_task_idx on public.au_results (queue, task)
+  where queue_status = 'queued';
+
+create or replace function public.au_queue_count(p_queue text default 'default', p_task text default null)
+returns bigint
+language sql stable set search_path = '' as $$
+  select count(*) from public.au_results r
+  where r.queue = p_queue and r.queue_status = 'queued' and (p_task is null or r.task = p_task)
+$$;
+
 -- ---- Schedules --------------------------------------------------------------------
 -- One row per schedule: au's ScheduleState as JSON (`state`), with the columns a firer
 -- selects on copied out of it. `queue` is the queue whose workers fire it. Times are

@@ -22,11 +22,13 @@ import { type CollectingLogger, collectingLogger } from './collecting-logger';
 import { conformanceTasks } from './conformance-tasks';
 import type { BackendSuite } from './internal/backend-suite';
 import { caseDeclarer } from './internal/case';
+import { idempotencyCases } from './internal/idempotency-cases';
 import { uniqueId } from './internal/unique';
 import { unknownTask } from './internal/unknown-task';
 import { delay, waitUntil } from './internal/wait-until';
 import type { StoreOutageControl } from './outage-store';
 import { testBackendFailures } from './test-backend-failures';
+import { testBackendFlow } from './test-backend-flow';
 
 /** What `testBackend` hands the backend factory. */
 export interface BackendFactoryContext {
@@ -38,6 +40,11 @@ export interface BackendFactoryContext {
    * Map it to the backend's own knob (pool size, worker concurrency).
    */
   concurrency?: number;
+  /**
+   * The backend's own `maxQueued` (most computations waiting to start), for the
+   * flow-control cases; `undefined` otherwise. Map it to the backend's `maxQueued` option.
+   */
+  maxQueued?: number;
   /**
    * Where the backend logs: pass it to the backend's `logger` option (and to its workers'
    * where they run in this process). The suite collects the lines; `[record-missing]`
@@ -120,12 +127,13 @@ export function testBackend(
       return store;
     };
     const makeTestBackend = async (
-      options: { concurrency?: number; store?: ComputationStore } = {},
+      options: { concurrency?: number; store?: ComputationStore; maxQueued?: number } = {},
     ): Promise<ComputationBackend> => {
       const backend = await makeBackend({
         store: options.store ?? getStore(),
         logger: log,
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
       });
       backends.push(backend);
       return backend;
@@ -246,6 +254,8 @@ export function testBackend(
         { when: flags.inlineFunctions !== false },
       );
     });
+
+    idempotencyCases({ test, scale, getStore, getBackend, launch });
 
     describe('when cancelled', () => {
       test(
@@ -579,6 +589,7 @@ export function testBackend(
       waitForStatus,
     };
     testBackendFailures(suite);
+    testBackendFlow(suite);
 
     if (flags.extra !== undefined) describe('extra', () => flags.extra!({ getStore, getBackend }));
   });

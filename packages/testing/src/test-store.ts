@@ -392,6 +392,28 @@ export function testStore(
       });
 
       test(
+        'expire-then-create',
+        'should free the key of a finished record made to expire by a conditional update (a keyed relaunch)',
+        async () => {
+          const finished = await created({ status: 'completed', value: 1, finishedAt: Date.now() - 5000 });
+          // Only while it is still completed: another status leaves it alone.
+          expect(
+            await getStore().update(finished.key, { expiresAt: Date.now() }, { ifStatus: ['failed'] }),
+          ).toBe(undefined);
+          expect((await getStore().get(finished.key))?.status).toBe('completed');
+          await getStore().update(finished.key, { expiresAt: Date.now() }, { ifStatus: ['completed'] });
+          expect(await getStore().get(finished.key)).toBeUndefined();
+          await getStore().create({
+            ...finished,
+            status: 'pending',
+            value: undefined,
+            finishedAt: undefined,
+          });
+          expect((await getStore().get(finished.key))?.status).toBe('pending');
+        },
+      );
+
+      test(
         'cleanup-expired',
         'should remove expired records in cleanupExpired and return the count',
         async () => {

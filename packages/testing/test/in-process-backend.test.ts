@@ -3,7 +3,7 @@ import { testBackend } from '../src/index';
 
 testBackend(
   'InProcessBackend',
-  ({ concurrency, logger }) =>
-    new InProcessBackend({ logger, ...(concurrency === undefined ? {} : { concurrency }) }),
+  ({ concurrency, logger, maxQueued }) =>
+    new InProcessBackend({ logger, maxQueued, ...(concurrency === undefined ? {} : { concurrency }) }),
   {},
 );

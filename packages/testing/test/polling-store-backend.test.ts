@@ -12,7 +12,7 @@ testStore('MemoryStore without watch', () => new PollingMemoryStore(), {
 
 testBackend(
   'InProcessBackend over a store without watch',
-  ({ concurrency, logger }) =>
-    new InProcessBackend({ logger, ...(concurrency === undefined ? {} : { concurrency }) }),
+  ({ concurrency, logger, maxQueued }) =>
+    new InProcessBackend({ logger, maxQueued, ...(concurrency === undefined ? {} : { concurrency }) }),
   { makeStore: () => new PollingMemoryStore(), manyCount: 200 },
 );

@@ -10,6 +10,7 @@ import type {
 import type { ComputationStore } from '../contracts/store';
 import { ClosedError } from '../errors/closed-error';
 import { executeComputation } from '../executor';
+import { checkMaxQueued } from '../flow/check-max-queued';
 import { checkOptions, optionNames } from '../internal/check-options';
 import type { StoreRetryOptions } from '../lifecycle/store-retry';
 import { silentLogger } from '../logger';
@@ -21,6 +22,11 @@ import { StoreBinding } from './store-binding';
 export interface InProcessBackendOptions {
   /** Computations running at once; more wait in a queue ordered by priority, then age. @default 100 */
   concurrency?: number;
+  /**
+   * Most computations that may wait for a slot (delayed ones included); a launch past it
+   * is refused with `QueueFullError` before anything is written. @default no limit
+   */
+  maxQueued?: number;
   /** Time source for delays and backoff. @default systemClock */
   clock?: Clock;
   /** Where backend-level problems are logged. @default silentLogger */
@@ -37,6 +43,7 @@ const NAME = 'in-process';
 
 const IN_PROCESS_OPTIONS = optionNames<InProcessBackendOptions>({
   concurrency: true,
+  maxQueued: true,
   clock: true,
   logger: true,
   progressInterval: true,
@@ -60,6 +67,7 @@ export class InProcessBackend implements ComputationBackend {
     preemptiveCancel: false,
   };
   readonly concurrency: number;
+  readonly maxQueued?: number;
   readonly #clock: Clock;
   readonly #logger: TaskLogger;
   readonly #progressInterval: number;
@@ -77,6 +85,8 @@ export class InProcessBackend implements ComputationBackend {
     if (!(concurrency >= 1))
       throw new TypeError(`[au] [in-process] concurrency must be ≥ 1, got ${concurrency}`);
     this.concurrency = concurrency;
+    checkMaxQueued(`[${NAME}] InProcessBackend`, options.maxQueued);
+    if (options.maxQueued !== undefined) this.maxQueued = options.maxQueued;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#progressInterval = options.progressInterval ?? 100;
@@ -108,6 +118,10 @@ export class InProcessBackend implements ComputationBackend {
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
     for (const invocation of invocations) this.#checkLaunch(invocation);
     for (const invocation of invocations) this.#scheduler.accept(invocation);
+  }
+
+  async queued(task?: string): Promise<number> {
+    return this.#scheduler.waitingCount(task);
   }
 
   async cancel(key: string, reason?: string): Promise<boolean> {

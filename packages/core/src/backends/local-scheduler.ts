@@ -99,6 +99,8 @@ export class LocalScheduler {
   readonly #delayed = new Map<string, { timer: unknown; invocation: Invocation }>();
   readonly #running = new Map<string, RunningWork>();
   readonly #idleWaiters = new Set<() => void>();
+  /** Work waiting to start (queued or delayed), per task name. */
+  readonly #waitingByTask = new Map<string, number>();
   /** `LocalSlot.release`: one function for every slot. */
   readonly #onRelease = (running: RunningWork): void => {
     if (this.#releaseSlot(running)) this.#pump();
@@ -133,9 +135,15 @@ export class LocalScheduler {
     return this.#queue.size + this.#delayed.size;
   }
 
+  /** Computations of `task` waiting for a slot (delayed ones included); all of them without `task`. */
+  waitingCount(task?: string): number {
+    return task === undefined ? this.queuedCount : (this.#waitingByTask.get(task) ?? 0);
+  }
+
   /** Runs `invocation` now if a slot is free, else queues it; waits first when its `runAt` is ahead. */
   accept(invocation: Invocation): void {
     this.#releaseProcess ??= keepProcessAlive();
+    this.#countWaiting(invocation.task, 1);
     const wait = invocation.runAt === undefined ? 0 : invocation.runAt - this.#clock.now();
     if (wait > 0) {
       const timer = this.#clock.setTimeout(() => {
@@ -157,6 +165,7 @@ export class LocalScheduler {
     if (delayed !== undefined) {
       this.#clock.clearTimeout(delayed.timer);
       this.#delayed.delete(key);
+      this.#countWaiting(delayed.invocation.task, -1);
       this.#notifyIdle();
       return true;
     }
@@ -166,6 +175,7 @@ export class LocalScheduler {
       return true;
     }
     const removed = this.#queue.remove((queued) => queued.invocation.key === key);
+    for (const queued of removed) this.#countWaiting(queued.invocation.task, -1);
     if (removed.length > 0) this.#notifyIdle();
     return removed.length > 0;
   }
@@ -185,6 +195,7 @@ export class LocalScheduler {
     ];
     for (const { timer } of this.#delayed.values()) this.#clock.clearTimeout(timer);
     this.#delayed.clear();
+    this.#waitingByTask.clear();
     this.#notifyIdle();
     const closed = new ClosedError({ component: `backend ${this.#name}` });
     for (const running of this.#running.values()) running.work.abort(closed);
@@ -210,6 +221,7 @@ export class LocalScheduler {
   }
 
   #run(invocation: Invocation): void {
+    this.#countWaiting(invocation.task, -1);
     this.#slotsHeld += 1;
     const running = new RunningWork(this.#onRelease);
     this.#running.set(invocation.key, running);
@@ -257,6 +269,12 @@ export class LocalScheduler {
     }).catch((writeError: unknown) =>
       this.#logger.error({ err: writeError }, `[au] [${this.#name}] could not record a cancel`),
     );
+  }
+
+  #countWaiting(task: string, delta: number): void {
+    const count = (this.#waitingByTask.get(task) ?? 0) + delta;
+    if (count > 0) this.#waitingByTask.set(task, count);
+    else this.#waitingByTask.delete(task);
   }
 
   #isIdle(): boolean {

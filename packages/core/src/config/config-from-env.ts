@@ -1,9 +1,11 @@
 import { InProcessBackend } from '../backends/in-process-backend';
+import { RoutingBackend } from '../backends/routing-backend';
 import { type Clock, systemClock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
 import type { ComputationStore } from '../contracts/store';
 import { ConfigError } from '../errors/config-error';
 import { MemoryStore } from '../stores/memory-store';
+import type { ResourceHint } from '../task';
 import { loadTaskModules, TaskRegistry, toModuleSpecifier } from '../task-registry';
 import {
   type BackendProvider,
@@ -13,6 +15,7 @@ import {
   KNOWN_STORE_PACKAGES,
   type StoreProvider,
 } from './providers';
+import { routesFromEnv } from './routes-from-env';
 
 /** What `configFromEnv` built. */
 export interface AuConfig {
@@ -51,7 +54,7 @@ export interface ConfigFromEnvOptions {
 
 /**
  * Builds the store and backend that `AU_STORE`, `AU_BACKEND`, `AU_TTL_SECONDS`,
- * `AU_CONCURRENCY` and `AU_TASKS` describe. Store and backend packages are found
+ * `AU_CONCURRENCY`, `AU_MAX_QUEUED`, `AU_ROUTES` and `AU_TASKS` describe. Store and backend packages are found
  * through providers (`registerStoreProvider`) or imported by their known package names,
  * so core depends on none of them. A bad value fails with a `ConfigError` that says
  * what would be accepted.
@@ -62,6 +65,8 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
   const backendValue = nonEmpty(env.AU_BACKEND) ?? options.defaults?.backend ?? 'inline';
   const ttl = parsePositiveInteger(env, 'AU_TTL_SECONDS');
   const concurrency = parsePositiveInteger(env, 'AU_CONCURRENCY');
+  const maxQueued = parsePositiveInteger(env, 'AU_MAX_QUEUED');
+  const routes = routesFromEnv(env.AU_ROUTES);
   const taskModules = (nonEmpty(env.AU_TASKS) ?? '')
     .split(',')
     .map((item) => item.trim())
@@ -82,13 +87,32 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
   const clock = options.clock ?? systemClock;
   const store = await createStore(storeValue, env, importModule, clock);
   let backend: ComputationBackend;
+  const opened: ComputationBackend[] = [];
   try {
-    backend = await createBackend(
-      backendValue,
-      { env, store, concurrency, taskModules, tasks, clock },
-      importModule,
-    );
+    // With AU_ROUTES, one backend per distinct value, AU_BACKEND's the default (routing-backend.ts).
+    const byValue = new Map<string, ComputationBackend>();
+    const open = async (value: string): Promise<ComputationBackend> => {
+      let made = byValue.get(value);
+      if (made === undefined) {
+        made = await createBackend(
+          value,
+          { env, store, concurrency, maxQueued, taskModules, tasks, clock },
+          importModule,
+        );
+        byValue.set(value, made);
+        opened.push(made);
+      }
+      return made;
+    };
+    const main = await open(backendValue);
+    if (routes === undefined) backend = main;
+    else {
+      const routed: Partial<Record<ResourceHint, ComputationBackend>> = {};
+      for (const [hint, value] of Object.entries(routes)) routed[hint as ResourceHint] = await open(value);
+      backend = new RoutingBackend({ routes: routed, default: main });
+    }
   } catch (error) {
+    await Promise.all(opened.map((made) => made.close({ timeout: 0 }).catch(() => undefined)));
     await store.close().catch(() => undefined);
     throw error;
   }
@@ -100,7 +124,15 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
     tasks,
     taskModules,
     clock,
-    describe: { store: redact(storeValue), backend: backendValue },
+    describe: {
+      store: redact(storeValue),
+      backend:
+        routes === undefined
+          ? backendValue
+          : `${backendValue} (routes: ${Object.entries(routes)
+              .map(([hint, value]) => `${hint}=${value}`)
+              .join(', ')})`,
+    },
     async close() {
       await backend.close();
       await store.close();
@@ -151,6 +183,7 @@ async function createBackend(
   if (value === 'inline') {
     return new InProcessBackend({
       ...(context.concurrency === undefined ? {} : { concurrency: context.concurrency }),
+      ...(context.maxQueued === undefined ? {} : { maxQueued: context.maxQueued }),
       ...(context.clock === undefined || context.clock === systemClock ? {} : { clock: context.clock }),
     });
   }

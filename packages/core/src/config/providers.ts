@@ -18,6 +18,8 @@ export interface BackendProviderContext {
   store: ComputationStore;
   /** `AU_CONCURRENCY`, when set. */
   concurrency: number | undefined;
+  /** `AU_MAX_QUEUED`, when set: the backend's `maxQueued`. */
+  maxQueued?: number | undefined;
   /** `AU_TASKS`, resolved to `file:` URLs. */
   taskModules: readonly string[];
   tasks: TaskRegistry;

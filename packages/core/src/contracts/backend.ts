@@ -27,6 +27,12 @@ export interface Invocation {
   retry: RetrySpec;
   /** Seconds the record is kept after it ends. */
   ttl?: number;
+  /**
+   * The key named a finished computation before (a relaunch past its idempotency
+   * window): an engine that keeps finished jobs by id must drop the old job first, or
+   * the new work would be taken for a duplicate and never run.
+   */
+  replaces?: boolean;
 }
 
 /**
@@ -103,6 +109,29 @@ export interface ComputationBackend {
    * (schedules in the store, fired by a timer) is used otherwise.
    */
   scheduler?(context: SchedulerContext): ComputationScheduler;
+
+  // ---- Flow control ---------------------------------------------------------------
+
+  /**
+   * Most computations that may wait to start (queued, delayed, backing off) on this
+   * backend; core refuses a launch past it with `QueueFullError` before anything is
+   * written. Needs `queued`. @default no limit
+   */
+  readonly maxQueued?: number;
+
+  /**
+   * How many computations wait to start here (queued, delayed, backing off; not
+   * running): of `task` only when it is given, else of every task. Core calls it before
+   * a launch when the task or the backend has a `maxQueued`. Optional: a backend without
+   * it cannot bound its queue, and a `maxQueued` on it is a `ConfigError` at launch.
+   */
+  queued?(task?: string): Promise<number>;
+
+  /**
+   * For a backend that composes others (`RoutingBackend`): the one that runs `task`. Core
+   * checks that backend's `maxQueued` too. Throws `ConfigError` when none serves it.
+   */
+  route?(task: TaskDefinition): ComputationBackend;
 
   // ---- Stopping -------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ import {
 import type { ComputationStore } from '../contracts/store';
 import { AuError } from '../errors/au-error';
 import { ClosedError } from '../errors/closed-error';
+import { KeyConflictError } from '../errors/key-conflict-error';
+import { QueueFullError } from '../errors/queue-full-error';
 import { type LaunchOptions, type LaunchSettings, launchComputation } from '../launch';
 import { NO_RETRY } from '../retry-policy';
 import { isTerminalStatus } from '../status';
@@ -126,18 +128,38 @@ async function overlapVerdict(
   return state.overlap === 'queue' ? 'wait' : 'skip';
 }
 
+/**
+ * Launches the tick's run, keyed `tickKey(id, tick)`. A key that exists means the tick
+ * was fired already (another firer won): the launch joins it, or, when the schedule was
+ * replaced with another input or task since, meets a `KeyConflictError`; either way the
+ * tick runs once.
+ */
 async function launchTick(
   context: FireContext,
   state: ScheduleState,
   task: TaskDefinition,
   key: string,
 ): Promise<void> {
-  const settings = context.launchSettings?.(task) ?? defaultSettings(context, task);
+  const settings = tickSettings(context.launchSettings?.(task) ?? defaultSettings(context, task));
   const input = state.args === undefined ? undefined : settings.codec.decode(state.args);
   const options: LaunchOptions = { key, tags: [scheduleTag(state.id), ...(state.tags ?? [])] };
   if (state.priority !== undefined) options.priority = state.priority;
   if (state.ttl !== undefined) options.ttl = state.ttl;
-  await launchComputation(task, input, settings, options);
+  try {
+    await launchComputation(task, input, settings, options);
+  } catch (error) {
+    if (!KeyConflictError.isInstance(error)) throw error;
+  }
+}
+
+/**
+ * The settings without an idempotency window: a tick's key is never launched again,
+ * whereas a keyed launch past the window would start a second run of a finished tick.
+ */
+function tickSettings(settings: LaunchSettings): LaunchSettings {
+  if (settings.idempotencyWindow === undefined) return settings;
+  const { idempotencyWindow: _window, ...rest } = settings;
+  return rest;
 }
 
 function defaultSettings(context: FireContext, task: TaskDefinition): LaunchSettings {
@@ -185,7 +207,15 @@ function nextRun(next: number | undefined): Pick<ScheduleState, 'nextRunAt'> {
   return { nextRunAt: next } as Pick<ScheduleState, 'nextRunAt'>;
 }
 
-/** An error that trying again would not cure: the tick is given up. */
+/**
+ * An error that trying again would not cure: the tick is given up. A full queue is not
+ * one: the tick stays due until the queue has room or it falls out of the catch-up window.
+ */
 function isPermanent(error: unknown): boolean {
-  return AuError.isInstance(error) && !error.code.endsWith('_UNAVAILABLE') && !ClosedError.isInstance(error);
+  return (
+    AuError.isInstance(error) &&
+    !error.code.endsWith('_UNAVAILABLE') &&
+    !ClosedError.isInstance(error) &&
+    !QueueFullError.isInstance(error)
+  );
 }

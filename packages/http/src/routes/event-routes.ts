@@ -25,60 +25,68 @@ import { findRecord } from './find-record';
  * later change.
  */
 export function registerEventRoutes(app: FastifyInstance, state: PluginState): void {
-  app.get<{ Params: { id: string } }>(
+  const schema = computationRouteSchemas().events;
+  // Declared before the GET, so Fastify does not derive a HEAD from it: that one would
+  // run the stream and answer only when the computation ends.
+  app.head<{ Params: { id: string } }>(
     '/tasks/:id/events',
-    { schema: computationRouteSchemas().events },
+    { schema: { ...schema, operationId: 'headTaskEvents', summary: 'Whether the event stream exists' } },
     async (request, reply) => {
-      const record = await findRecord(state, request.params.id);
-      const lastEventId = request.headers['last-event-id'];
-      const controller = new AbortController();
-      const abort = () => controller.abort();
-      state.shutdown.signal.addEventListener('abort', abort, { once: true });
-      reply.raw.once('close', abort);
-
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      response.write('retry: 2000\n\n');
-      const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), state.heartbeatInterval);
-      heartbeat.unref();
-
-      let previous: ComputationRecord | undefined;
-      let previousId = typeof lastEventId === 'string' ? lastEventId : undefined;
-      try {
-        for await (const version of followRecord(state.store, record.key, { signal: controller.signal })) {
-          for (const { type, view } of changesOf(previous, version)) {
-            const id = eventId(view);
-            if (id === previousId) continue;
-            const data = JSON.stringify(toTaskView(view, state.exposeStacks));
-            response.write(`id: ${id}\nevent: ${type}\ndata: ${data}\n\n`);
-            previousId = id;
-          }
-          if (isTerminalStatus(version.status)) break;
-          previous = version;
-        }
-      } catch (error) {
-        if (!controller.signal.aborted) {
-          request.log.warn({ err: error, key: record.key }, 'event stream ended by an error');
-          const message = JSON.stringify({
-            error: { code: 'STREAM_ERROR', message: 'the event stream failed' },
-          });
-          response.write(`event: error\ndata: ${message}\n\n`);
-        }
-      } finally {
-        clearInterval(heartbeat);
-        state.shutdown.signal.removeEventListener('abort', abort);
-        response.off('close', abort);
-        if (!response.writableEnded) response.end();
-      }
+      await findRecord(state, request.params.id);
+      return reply.code(200).headers(STREAM_HEADERS).send();
     },
   );
+  app.get<{ Params: { id: string } }>('/tasks/:id/events', { schema }, async (request, reply) => {
+    const record = await findRecord(state, request.params.id);
+    const lastEventId = request.headers['last-event-id'];
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    state.shutdown.signal.addEventListener('abort', abort, { once: true });
+    reply.raw.once('close', abort);
+
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, { ...STREAM_HEADERS, connection: 'keep-alive' });
+    response.write('retry: 2000\n\n');
+    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), state.heartbeatInterval);
+    heartbeat.unref();
+
+    let previous: ComputationRecord | undefined;
+    let previousId = typeof lastEventId === 'string' ? lastEventId : undefined;
+    try {
+      for await (const version of followRecord(state.store, record.key, { signal: controller.signal })) {
+        for (const { type, view } of changesOf(previous, version)) {
+          const id = eventId(view);
+          if (id === previousId) continue;
+          const data = JSON.stringify(toTaskView(view, state.exposeStacks));
+          response.write(`id: ${id}\nevent: ${type}\ndata: ${data}\n\n`);
+          previousId = id;
+        }
+        if (isTerminalStatus(version.status)) break;
+        previous = version;
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        request.log.warn({ err: error, key: record.key }, 'event stream ended by an error');
+        const message = JSON.stringify({
+          error: { code: 'STREAM_ERROR', message: 'the event stream failed' },
+        });
+        response.write(`event: error\ndata: ${message}\n\n`);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      state.shutdown.signal.removeEventListener('abort', abort);
+      response.off('close', abort);
+      if (!response.writableEnded) response.end();
+    }
+  });
 }
+
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
 
 /**
  * The events one version brings after `previous`: a `status` event when the status

@@ -2,30 +2,38 @@ import { type ComputationRecord, isTerminalStatus, TimeoutError } from '@au/core
 import { launchComputation, waitForTerminal } from '@au/core/kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from '../errors/http-error';
-import { taskRouteSchema } from '../openapi-schemas';
+import { type LaunchQuery, parseLaunchOptions } from '../launch-query';
+import { taskOperationId, taskRouteSchema } from '../openapi-schemas';
 import { codecFor, type PluginState } from '../plugin-state';
 import { parseFlag, parseWait, prefersAsync } from '../query';
 import { toErrorView } from '../task-view';
 import { findRecord } from './find-record';
 
-interface TaskQuery {
+interface TaskQuery extends LaunchQuery {
   async?: string;
   wait?: string;
 }
 
 /**
  * One `POST /{task}` per served task. The body is the task's input (validated by its
- * schema inside `launchComputation`: nothing is written when it is invalid). Answers
- * 200 with the result when it comes within the wait, 409 when the computation failed,
- * else 202 with the id and a `Location` to poll.
+ * schema inside `launchComputation`: nothing is written when it is invalid); the launch
+ * options come from the query and the `Idempotency-Key` header. Answers 200 with the
+ * result when it comes within the wait, 409 when the computation failed or the key is
+ * held by another input, else 202 with the id and a `Location` to poll.
  */
 export function registerTaskRoutes(app: FastifyInstance, state: PluginState, prefix: string): void {
+  const operationIds = new Set<string>();
   for (const task of state.tasks) {
     const settings = state.settings.get(task.name)!;
+    // `a:b` and `a_b` would share one; operation ids must be unique.
+    let operationId = taskOperationId(task.name);
+    for (let suffix = 2; operationIds.has(operationId); suffix++)
+      operationId = `${taskOperationId(task.name)}_${suffix}`;
+    operationIds.add(operationId);
     app.post<{ Querystring: TaskQuery; Body: unknown }>(
       // A colon starts a path parameter in Fastify; `::` is a literal one.
       `/${task.name.replaceAll(':', '::')}`,
-      { schema: taskRouteSchema(task), bodyLimit: state.bodyLimit },
+      { schema: taskRouteSchema(task, operationId), bodyLimit: state.bodyLimit },
       async (request, reply) => {
         const contentType = request.headers['content-type'];
         if (contentType !== undefined && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
@@ -37,13 +45,8 @@ export function registerTaskRoutes(app: FastifyInstance, state: PluginState, pre
         }
         const respondAsync = parseFlag(request.query.async, 'async') || prefersAsync(request.headers.prefer);
         const wait = respondAsync ? 0 : parseWait(request.query.wait, state.defaultWait, state.maxWait);
-        const idempotencyKey = request.headers['idempotency-key'];
-        const { key, existing } = await launchComputation(
-          task,
-          request.body,
-          settings,
-          typeof idempotencyKey === 'string' ? { key: idempotencyKey } : {},
-        );
+        const options = parseLaunchOptions(request.query, request.headers);
+        const { key, existing } = await launchComputation(task, request.body, settings, options);
         const location = `${prefix}/tasks/${key}`;
         reply.header('location', location);
         if (wait > 0) return finished(state, reply, await waitWithin(state, key, wait, reply));

@@ -25,7 +25,11 @@ export interface BackendSuite {
   /** The logger every backend of this test was given. */
   getLog(): CollectingLogger;
   /** A backend from the factory over `store` (default: this test's), closed after the test. */
-  getBackend(options?: { concurrency?: number; store?: ComputationStore }): Promise<ComputationBackend>;
+  getBackend(options?: {
+    concurrency?: number;
+    store?: ComputationStore;
+    maxQueued?: number;
+  }): Promise<ComputationBackend>;
   /** Launches through `submitTask` on this test's store unless `options.store` says otherwise. */
   launch<Input, Result>(
     backend: ComputationBackend,

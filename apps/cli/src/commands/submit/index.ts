@@ -18,7 +18,22 @@ export interface SubmitOptions {
   wait?: number | true;
   /** `--async`: print the id and return. */
   async?: boolean;
+  /** `--key`: your own id, sent as `Idempotency-Key`. */
+  key?: string;
+  /** `--idempotency-key`: the same as `--key`. */
   idempotencyKey?: string;
+  /** `--idempotency-window <seconds>` (with a key). */
+  idempotencyWindow?: number;
+  /** `--priority <n>`. */
+  priority?: number;
+  /** `--delay <ms>`. */
+  delay?: number;
+  /** `--tag <tag>`, repeated. */
+  tag?: string[];
+  /** `--ttl <seconds>`. */
+  ttl?: number;
+  /** `--depends-on a,b`: ids this computation waits for. */
+  dependsOn?: string[];
 }
 
 /**
@@ -34,16 +49,22 @@ export async function run(options: SubmitOptions, context: CommandContext): Prom
     });
   }
   const input = parseInput(options.input, options.pairs);
+  const launch = launchOptions(options);
   const client = context.client();
   let accepted: { taskId: string; status: string };
   try {
-    accepted = await client.submit(options.task, input, {
-      async: true,
-      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-    });
+    accepted = await client.submit(options.task, input, { async: true, ...launch });
   } catch (error) {
     if (AuHttpError.isInstance(error) && error.code === 'TASK_NOT_FOUND') {
       throw await unknownTask(context, options.task, error);
+    }
+    if (AuHttpError.isInstance(error) && error.code === 'KEY_CONFLICT') {
+      throw new CliError({
+        message: `key "${launch.idempotencyKey}" already names a computation with another input (or of another task): use a new --key, or the same input to join it`,
+        exitCode: EXIT_CODES.usage,
+        code: 'KEY_CONFLICT',
+        cause: error,
+      });
     }
     throw explainError(error, context);
   }
@@ -55,6 +76,43 @@ export async function run(options: SubmitOptions, context: CommandContext): Prom
     timeout: typeof options.wait === 'number' ? options.wait : undefined,
   });
   return reportOutcome(context, outcome, options.task);
+}
+
+/** The client's launch options from the flags; `--key` and `--idempotency-key` must agree. */
+function launchOptions(options: SubmitOptions): LaunchFlags {
+  if (
+    options.key !== undefined &&
+    options.idempotencyKey !== undefined &&
+    options.key !== options.idempotencyKey
+  ) {
+    throw new CliError({
+      message: '--key and --idempotency-key name the same thing: give one',
+      exitCode: EXIT_CODES.usage,
+    });
+  }
+  const key = options.key ?? options.idempotencyKey;
+  if (options.idempotencyWindow !== undefined && key === undefined) {
+    throw new CliError({ message: '--idempotency-window needs --key', exitCode: EXIT_CODES.usage });
+  }
+  const launch: LaunchFlags = {};
+  if (key !== undefined) launch.idempotencyKey = key;
+  if (options.idempotencyWindow !== undefined) launch.idempotencyWindow = options.idempotencyWindow;
+  if (options.priority !== undefined) launch.priority = options.priority;
+  if (options.delay !== undefined) launch.delay = options.delay;
+  if (options.tag !== undefined) launch.tags = options.tag;
+  if (options.ttl !== undefined) launch.ttl = options.ttl;
+  if (options.dependsOn !== undefined && options.dependsOn.length > 0) launch.dependsOn = options.dependsOn;
+  return launch;
+}
+
+interface LaunchFlags {
+  idempotencyKey?: string;
+  dependsOn?: string[];
+  idempotencyWindow?: number;
+  priority?: number;
+  delay?: number;
+  tags?: string[];
+  ttl?: number;
 }
 
 async function unknownTask(context: CommandContext, task: string, cause: unknown): Promise<CliError> {

@@ -11,6 +11,11 @@ export interface PoolOptions {
   tasks: string | URL | readonly (string | URL)[];
   /** Tasks running at once, which is also the most workers alive. @default os.availableParallelism() */
   concurrency?: number;
+  /**
+   * Most computations that may wait for a worker (delayed ones included); a launch past
+   * it is refused with `QueueFullError` before anything is written. @default no limit
+   */
+  maxQueued?: number;
   /** Milliseconds between the cooperative abort (`ctx.signal`) and the forced end of the worker. @default 250 */
   cancelGracePeriod?: number;
   /** Milliseconds an idle worker lives before it is stopped. @default 30000 */

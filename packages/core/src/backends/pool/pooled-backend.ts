@@ -13,6 +13,7 @@ import { ClosedError } from '../../errors/closed-error';
 import { reviveError } from '../../errors/revive-error';
 import { serializeError } from '../../errors/serialize-error';
 import { executeComputation } from '../../executor';
+import { checkMaxQueued } from '../../flow/check-max-queued';
 import { silentLogger } from '../../logger';
 import type { TaskContext, TaskLogger } from '../../task';
 import { loadTaskModules, type TaskRegistry } from '../../task-registry';
@@ -70,6 +71,7 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
     },
   });
   readonly #scheduler: LocalScheduler;
+  readonly maxQueued?: number;
   readonly #attempts = new Map<number, ActiveAttempt>();
   /** Attempts stopped on purpose (a cancel, a timeout, a shutdown): their end is not a crash. */
   readonly #stopped = new Set<number>();
@@ -90,6 +92,8 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
     }
     this.name = name;
     this.concurrency = concurrency;
+    checkMaxQueued(`[${name}] ${settings.className}`, options.maxQueued);
+    if (options.maxQueued !== undefined) this.maxQueued = options.maxQueued;
     this.taskModules = modules;
     this.#cancelGracePeriod = nonNegative(name, 'cancelGracePeriod', options.cancelGracePeriod ?? 250);
     const idleTimeout = nonNegative(name, 'idleTimeout', options.idleTimeout ?? 30_000);
@@ -131,6 +135,10 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
 
   register(registration: TaskRegistration): void {
     this.#tasks.register(registration);
+  }
+
+  async queued(task?: string): Promise<number> {
+    return this.#scheduler.waitingCount(task);
   }
 
   async launch(invocation: Invocation): Promise<void> {

@@ -1,0 +1,169 @@
+import { COMPUTATION_STATUSES } from '@au/core';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * The shared schemas of the API, each registered once (`app.addSchema`) and shown in
+ * OpenAPI under `components.schemas` by its `$id`. Routes point at them with
+ * `ref('TaskView')` instead of repeating them, so a client generator makes one type
+ * for each.
+ */
+export const componentSchemas: JsonSchema[] = [
+  {
+    $id: 'TaskStatus',
+    type: 'string',
+    description: 'Where a computation is in its lifecycle',
+    enum: [...COMPUTATION_STATUSES],
+  },
+  {
+    $id: 'Error',
+    type: 'object',
+    description: 'An error answer: `code` is stable, `message` says what to do',
+    properties: {
+      error: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          issues: {
+            type: 'array',
+            description: 'What is wrong with the input (`INVALID_INPUT`)',
+            items: {
+              type: 'object',
+              properties: {
+                path: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'number' }] } },
+                message: { type: 'string' },
+                code: { type: 'string' },
+              },
+              required: ['path', 'message'],
+            },
+          },
+          parameters: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'The query parameters refused (`UNKNOWN_QUERY_PARAMETER`)',
+          },
+          field: { type: 'string', description: 'The schedule field refused (`INVALID_SCHEDULE`)' },
+        },
+        required: ['code', 'message'],
+        additionalProperties: true,
+      },
+    },
+    required: ['error'],
+  },
+  {
+    $id: 'TaskError',
+    type: 'object',
+    description: 'Why a computation failed or was cancelled',
+    properties: {
+      code: { type: 'string' },
+      name: { type: 'string' },
+      message: { type: 'string' },
+      stack: { type: 'string', description: 'Only when the server exposes stacks' },
+    },
+    required: ['code', 'name', 'message'],
+  },
+  {
+    $id: 'TaskView',
+    type: 'object',
+    description: 'A computation as the API shows it',
+    properties: {
+      taskId: { type: 'string' },
+      task: { type: 'string' },
+      status: ref('TaskStatus'),
+      progress: { description: 'The last progress value the task reported' },
+      error: ref('TaskError'),
+      attempt: { type: 'integer' },
+      maxAttempts: { type: 'integer' },
+      priority: { type: 'integer' },
+      tags: { type: 'array', items: { type: 'string' } },
+      createdAt: { type: 'string', format: 'date-time' },
+      startedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      expiresAt: { type: 'string', format: 'date-time' },
+    },
+    required: ['taskId', 'task', 'status', 'attempt', 'maxAttempts', 'createdAt'],
+  },
+  {
+    $id: 'TaskList',
+    type: 'object',
+    description: 'One page of computations, newest first',
+    properties: {
+      items: { type: 'array', items: ref('TaskView') },
+      cursor: { type: 'string', description: 'Pass it as `?cursor=` for the next page' },
+    },
+    required: ['items'],
+  },
+  {
+    $id: 'TaskResult',
+    type: 'object',
+    description: 'A completed computation and its result',
+    properties: { taskId: { type: 'string' }, status: ref('TaskStatus'), result: {} },
+    required: ['taskId', 'status', 'result'],
+  },
+  {
+    $id: 'TaskAccepted',
+    type: 'object',
+    description: 'A computation still pending or running: poll the `Location`',
+    properties: { taskId: { type: 'string' }, status: ref('TaskStatus') },
+    required: ['taskId', 'status'],
+  },
+  {
+    $id: 'TaskFailed',
+    type: 'object',
+    description: 'A computation that failed or was cancelled',
+    properties: { taskId: { type: 'string' }, status: ref('TaskStatus'), error: ref('TaskError') },
+    required: ['taskId', 'status', 'error'],
+  },
+  {
+    $id: 'TaskCancelled',
+    type: 'object',
+    description: 'The answer to a cancel',
+    properties: {
+      taskId: { type: 'string' },
+      cancelled: { type: 'boolean', description: 'true when it was still pending or running' },
+      status: ref('TaskStatus'),
+    },
+    required: ['taskId', 'cancelled', 'status'],
+  },
+  {
+    $id: 'Schedule',
+    type: 'object',
+    description: 'A schedule as the API shows it: times are ISO 8601, `input` decoded',
+    properties: {
+      id: { type: 'string' },
+      task: { type: 'string' },
+      cron: { type: 'string' },
+      every: { type: 'integer', description: 'Milliseconds between ticks' },
+      timezone: { type: 'string' },
+      input: { description: 'The input of every run' },
+      startAt: { type: 'string', format: 'date-time' },
+      endAt: { type: 'string', format: 'date-time' },
+      overlap: { type: 'string', enum: ['skip', 'allow', 'queue'] },
+      priority: { type: 'number' },
+      tags: { type: 'array', items: { type: 'string' } },
+      ttl: { type: 'number' },
+      catchUp: { type: 'integer' },
+      paused: { type: 'boolean' },
+      nextRunAt: { type: 'string', format: 'date-time' },
+      lastRunAt: { type: 'string', format: 'date-time' },
+      lastTaskId: { type: 'string', description: 'Id of the last run: `GET /tasks/{lastTaskId}`' },
+      skipped: { type: 'integer', description: 'Ticks dropped by the overlap policy or as too old' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+    required: ['id', 'task', 'overlap', 'paused', 'skipped', 'createdAt', 'updatedAt'],
+  },
+  {
+    $id: 'ScheduleList',
+    type: 'object',
+    description: 'Every schedule, by id',
+    properties: { items: { type: 'array', items: ref('Schedule') } },
+    required: ['items'],
+  },
+];
+
+/** A pointer at a component schema, for route schemas. */
+export function ref(name: string): JsonSchema {
+  return { $ref: `${name}#` };
+}
