@@ -1,4 +1,4 @@
-import type { ComputationBackend, ComputationStore, TaskRegistry } from '@au/core';
+import type { ComputationBackend, ComputationStore, Middleware, TaskRegistry } from '@au/core';
 import { auDashboard } from '@au/dashboard';
 import { auHttp } from '@au/http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -12,6 +12,8 @@ export interface BuildServerOptions {
   ttl?: number | undefined;
   settings: ServerSettings;
   logger: FastifyBaseLogger;
+  /** Launch- and run-side middleware of every launch (e.g. tracing). @default [] */
+  middleware?: readonly Middleware[];
 }
 
 /**
@@ -45,6 +47,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     maxWait: settings.maxWait,
     bodyLimit: settings.bodyLimit,
     exposeStacks: settings.exposeStacks,
+    ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
     openapi: {
       title: 'au job server',
       description: `Tasks: ${options.tasks.names().join(', ') || 'none'}. Store: ${options.store.name}, backend: ${options.backend.name}.`,

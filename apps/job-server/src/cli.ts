@@ -20,7 +20,8 @@ environment:
   AU_TASKS    comma-separated task modules to serve besides the samples
   AU_API_KEYS comma-separated bearer tokens (none: no authentication)
   AU_DATA_DIR AU_TTL_SECONDS AU_CONCURRENCY AU_WAIT_SECONDS AU_MAX_WAIT_SECONDS AU_BODY_LIMIT
-  AU_SHUTDOWN_TIMEOUT_MS AU_LOG_LEVEL AU_SAMPLE_TASKS AU_EXPOSE_STACKS (see docs/job-server.md)`;
+  AU_SHUTDOWN_TIMEOUT_MS AU_LOG_LEVEL AU_SAMPLE_TASKS AU_EXPOSE_STACKS (see docs/job-server.md)
+  AU_TRACING  true: OpenTelemetry spans (needs @opentelemetry/api and an SDK; docs/observability.md)`;
 
 /** Parses the arguments after the script name. */
 export function parseArguments(argv: readonly string[]): Command {

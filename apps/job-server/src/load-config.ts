@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, type LoadedConfig, type ResolvedConfig, resolveConfig } from '@au/config';
+import type { Middleware } from '@au/core';
 import { UsageError } from './errors/usage-error';
 import { readServerSettings, type ServerSettings } from './server-settings';
 
@@ -53,11 +54,15 @@ export async function readConfiguration(
 export async function loadConfig(
   source: ResolvedConfig | Env,
   settings: ServerSettings,
+  middleware: readonly Middleware[] = [],
 ): Promise<LoadedConfig> {
   const resolved = isResolvedConfig(source)
     ? source
     : await resolveConfig({ env: source, defaultPreset: 'production' });
-  return buildConfig({ ...resolved, env: withTaskModules(resolved.env, settings) }, { importModule });
+  return buildConfig(
+    { ...resolved, env: withTaskModules(resolved.env, settings) },
+    { importModule, ...(middleware.length === 0 ? {} : { middleware }) },
+  );
 }
 
 function isResolvedConfig(source: ResolvedConfig | Env): source is ResolvedConfig {

@@ -27,6 +27,11 @@ export interface ServerSettings {
   /** `AU_DATA_DIR`: where the default fs store keeps records. @default './.au-data' */
   dataDir: string;
   /**
+   * `AU_TRACING=true` adds `TracingMiddleware` (OpenTelemetry spans, needs
+   * `@opentelemetry/api` and an SDK set up in the process). @default false
+   */
+  tracing: boolean;
+  /**
    * `AU_REQUEST_TIMEOUT_MS`: the longest a client may take to send a whole request,
    * headers and body (a slow or stuck upload is answered 408 and cut off). 0 turns it off.
    * @default 30000
@@ -67,6 +72,7 @@ export function readServerSettings(env: Env): ServerSettings {
     sampleTasks: flag(env, 'AU_SAMPLE_TASKS', true),
     exposeStacks: flag(env, 'AU_EXPOSE_STACKS', false),
     dataDir: value(env, 'AU_DATA_DIR') ?? './.au-data',
+    tracing: flag(env, 'AU_TRACING', false),
     ...readTimeouts(env, maxWait),
   };
 }

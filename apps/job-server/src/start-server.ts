@@ -6,6 +6,7 @@ import { checkConnections } from './check-connections';
 import { failInterrupted } from './fail-interrupted';
 import { type ConfigFileOptions, loadConfig, readConfiguration } from './load-config';
 import type { ServerSettings } from './server-settings';
+import { tracingMiddleware } from './tracing';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,7 +38,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const { resolved, settings } = await readConfiguration(env, options);
   const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
-  const config = await loadConfig(resolved, settings);
+  const middleware = await tracingMiddleware(settings);
+  // Also run-side, for the queue workers the backend may run here (work of other processes).
+  const config = await loadConfig(resolved, settings, middleware);
   let app: FastifyInstance | undefined;
   try {
     await checkConnections(config);
@@ -49,6 +52,7 @@ export async function startServer(
       ttl: config.ttl,
       settings,
       logger: log,
+      middleware,
     });
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
@@ -69,6 +73,7 @@ export async function startServer(
       store: config.describe.store,
       backend: config.describe.backend,
       tasks: config.tasks.names(),
+      tracing: settings.tracing,
     },
     `au job server listening on ${url}: API docs at ${url}/docs`,
   );

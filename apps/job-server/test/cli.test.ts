@@ -43,6 +43,7 @@ describe('readServerSettings', () => {
         sampleTasks: true,
         exposeStacks: false,
         dataDir: './.au-data',
+        tracing: false,
         requestTimeout: 30_000,
         headersTimeout: 10_000,
         connectionTimeout: 120_000,
@@ -60,8 +61,10 @@ describe('readServerSettings', () => {
         AU_SAMPLE_TASKS: 'false',
         AU_EXPOSE_STACKS: 'yes',
         AU_DATA_DIR: '/var/au',
+        AU_TRACING: 'on',
       });
       expect(settings).toMatchObject({
+        tracing: true,
         host: '0.0.0.0',
         port: 0,
         apiKeys: ['a', 'b'],

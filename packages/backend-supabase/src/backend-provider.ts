@@ -55,6 +55,7 @@ function sharedOptions(context: BackendProviderContext): QueueBackendOptions {
   if (context.concurrency !== undefined) options.maxConcurrentTasks = context.concurrency;
   if (context.maxQueued !== undefined) options.maxQueued = context.maxQueued;
   if (context.env.AU_QUEUE) options.queue = context.env.AU_QUEUE;
+  if (context.middleware !== undefined) options.middleware = context.middleware;
   return options;
 }
 

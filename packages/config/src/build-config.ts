@@ -1,4 +1,4 @@
-import { type AuConfig, type Clock, ConfigError, configFromEnv } from '@au/core';
+import { type AuConfig, type Clock, ConfigError, configFromEnv, type Middleware } from '@au/core';
 import type { PresetChoice } from './presets';
 import type { ResolvedConfig } from './resolve-config';
 
@@ -16,6 +16,8 @@ export interface BuildConfigOptions {
    * `node_modules`. @default this package's own `import()`
    */
   importModule?: (name: string) => Promise<Record<string, unknown>>;
+  /** Run-side middleware for queue workers the backend runs here (work of other processes). @default none */
+  middleware?: readonly Middleware[];
 }
 
 /**
@@ -36,6 +38,7 @@ export async function buildConfig(
       env: resolved.env,
       importModule,
       ...(clock === undefined ? {} : { clock }),
+      ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
     });
   } catch (error) {
     throw restate(error, resolved.origins);

@@ -32,6 +32,8 @@ export const serverSettingsSchema = z.strictObject({
   exposeStacks: z.boolean().optional(),
   /** `AU_DATA_DIR`, relative to the file. @default './.au-data' */
   dataDir: text.optional(),
+  /** `AU_TRACING`: OpenTelemetry spans (needs @opentelemetry/api and an SDK). @default false */
+  tracing: z.boolean().optional(),
   /** `AU_REQUEST_TIMEOUT_MS`: time for a client to send a whole request; 0 turns it off. @default 30000 */
   requestTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
   /** `AU_HEADERS_TIMEOUT_MS`: time for a client to send the headers. @default 10000 */

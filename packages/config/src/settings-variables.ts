@@ -22,6 +22,7 @@ export const SETTING_VARIABLES = [
   { key: 'server.sampleTasks', variable: 'AU_SAMPLE_TASKS' },
   { key: 'server.exposeStacks', variable: 'AU_EXPOSE_STACKS' },
   { key: 'server.dataDir', variable: 'AU_DATA_DIR' },
+  { key: 'server.tracing', variable: 'AU_TRACING' },
   { key: 'server.requestTimeoutMs', variable: 'AU_REQUEST_TIMEOUT_MS' },
   { key: 'server.headersTimeoutMs', variable: 'AU_HEADERS_TIMEOUT_MS' },
   { key: 'server.connectionTimeoutMs', variable: 'AU_CONNECTION_TIMEOUT_MS' },

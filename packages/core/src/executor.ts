@@ -139,6 +139,8 @@ function abortSourceFor(options: ExecuteOptions): { source: AbortSource; release
 
 function noop(): void {}
 
+const EMPTY_META: Readonly<Record<string, unknown>> = Object.freeze({});
+
 async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<ExecutionOutcome> {
   const { store, key, task, codec } = options;
   const clock = options.clock ?? systemClock;
@@ -205,6 +207,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     args: undefined,
     createdAt: running.createdAt,
     startedAt,
+    meta: running.meta ?? EMPTY_META,
     progress: (value) => progress.report(value),
     get log() {
       log ??= childLogger(logger, { key, task: task.name, attempt });

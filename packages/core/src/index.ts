@@ -4,6 +4,11 @@ export { RoutingBackend, type RoutingBackendOptions } from './backends/routing-b
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock';
 export { jsonCodec } from './codecs/json-codec';
 export { structuredCodec } from './codecs/structured-codec';
+export {
+  type ComputationStatsOptions,
+  type ComputationStatsReport,
+  computationStats,
+} from './computation-stats';
 export { type AuConfig, type ConfigFromEnvOptions, configFromEnv, redact } from './config/config-from-env';
 export type {
   BackendCapabilities,
@@ -38,11 +43,13 @@ export type {
   ClaimOptions,
   ClaimResult,
   ComputationStore,
+  CountQuery,
   ListPage,
   ListQuery,
   StoreCapabilities,
   UpdateOptions,
 } from './contracts/store';
+export { countComputations } from './count-computations';
 export { type AuDefaults, getDefaults, setDefaults, withDefaults } from './defaults';
 export { AuError } from './errors/au-error';
 export { CancelledError } from './errors/cancelled-error';
@@ -72,9 +79,20 @@ export { LoggingMiddleware, type LoggingMiddlewareOptions } from './middleware/l
 export {
   type ComputationStats,
   MetricsMiddleware,
+  type MetricsMiddlewareOptions,
   type PrometheusOptions,
+  type WindowStats,
 } from './middleware/metrics-middleware';
+export type { Percentiles } from './middleware/percentiles';
 export { RateLimitMiddleware, type RateLimitOptions } from './middleware/rate-limit-middleware';
+export {
+  type OpenTelemetryApi,
+  type OpenTelemetrySpan,
+  type OpenTelemetrySpanContext,
+  type OpenTelemetryTracer,
+  TracingMiddleware,
+  type TracingMiddlewareOptions,
+} from './middleware/tracing-middleware';
 export type { ComputationPatch, ComputationRecord, SerializedError } from './record';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
 export { nextTick, type ScheduleTiming } from './schedules/next-tick';

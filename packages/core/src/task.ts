@@ -25,6 +25,8 @@ export interface TaskContext {
   progress(value: unknown): void;
   /** A logger bound to this computation. */
   readonly log: TaskLogger;
+  /** The record's `meta`, as the launch wrote it (e.g. a trace context). @default {} */
+  readonly meta: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configFromEnv, InProcessBackend, MemoryStore, redact } from '../src/index';
-import { registerStoreProvider } from '../src/kit';
+import { type BackendProviderContext, registerBackendProvider, registerStoreProvider } from '../src/kit';
 
 async function configError(env: Record<string, string>): Promise<ConfigError> {
   const error = await configFromEnv({ env }).catch((caught: unknown) => caught);
@@ -73,6 +73,23 @@ describe('configFromEnv', () => {
     it('should hide the password', () => {
       expect(redact('redis://user:secret@host:6379')).toBe('redis://user:***@host:6379');
       expect(redact('postgres://postgres@127.0.0.1/db')).toBe('postgres://postgres@127.0.0.1/db');
+    });
+  });
+
+  describe('when given middleware', () => {
+    it('should hand it to the backend provider (for its queue workers)', async () => {
+      let seen: BackendProviderContext | undefined;
+      registerBackendProvider({
+        matches: (value) => value === 'config-test-middleware',
+        create: (context) => {
+          seen = context;
+          return new InProcessBackend();
+        },
+      });
+      const middleware = [{ name: 'probe' }];
+      const config = await configFromEnv({ env: { AU_BACKEND: 'config-test-middleware' }, middleware });
+      expect(seen?.middleware).toBe(middleware);
+      await config.close();
     });
   });
 });

@@ -1,7 +1,9 @@
 import {
   type ComputationBackend,
   type ComputationScheduler,
+  type ComputationStatsReport,
   type ComputationStore,
+  computationStats,
   InProcessBackend,
   jsonCodec,
   MemoryStore,
@@ -17,7 +19,7 @@ import type { AuHttpOptions } from './au-http-options';
 import { bearerAuth } from './auth';
 import { errorHandler } from './error-handler';
 import { HttpError } from './errors/http-error';
-import { createMetrics, instrumentRequests } from './metrics';
+import { createMetrics, instrumentRequests, registerStoreGauge } from './metrics';
 import { registerOpenApi } from './openapi';
 import { componentSchemas } from './openapi-components';
 import type { PluginState } from './plugin-state';
@@ -25,6 +27,7 @@ import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
 import { registerScheduleRoutes } from './routes/schedule-routes';
+import { registerStatsRoutes } from './routes/stats-routes';
 import { registerTaskRoutes } from './routes/task-routes';
 import { refuseUnknownQuery } from './unknown-query';
 
@@ -60,6 +63,12 @@ export interface AuHttpDecorator {
   store: ComputationStore;
   backend: ComputationBackend;
   tasks: TaskRegistry;
+  /**
+   * Live computations of the store by status and by served task, and (with metrics on)
+   * throughput, success rate, duration and queue-wait percentiles and running counts
+   * that this process saw over the last `window` ms (default 5 min). Also `GET /stats`.
+   */
+  stats(options?: { window?: number }): Promise<ComputationStatsReport>;
 }
 
 declare module 'fastify' {
@@ -84,6 +93,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
   const backend: ComputationBackend = options.backend ?? new InProcessBackend();
   const prefix = normalizePrefix(options.prefix);
   const metrics = options.metrics === false ? undefined : createMetrics();
+  if (metrics !== undefined) registerStoreGauge(metrics.registry, store, () => tasks.names(), app.log);
   const middleware: Middleware[] = [...(options.middleware ?? [])];
   if (metrics !== undefined) middleware.push(metrics.middleware);
   const defaultCodec = options.codec ?? jsonCodec;
@@ -136,10 +146,16 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     heartbeatInterval: options.heartbeatInterval ?? 15_000,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     metricsRegistry: metrics?.registry,
+    stats: (query = {}) =>
+      computationStats(store, {
+        tasks: tasks.names(),
+        ...(metrics === undefined ? {} : { metrics: metrics.middleware }),
+        ...(query.window === undefined ? {} : { window: query.window }),
+      }),
     shutdown: new AbortController(),
   };
 
-  app.decorate('au', { store, backend, tasks });
+  app.decorate('au', { store, backend, tasks, stats: state.stats });
   // End event streams and waits first, so closing the server does not wait on them.
   app.addHook('preClose', async () => {
     state.shutdown.abort();
@@ -201,6 +217,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerScheduleRoutes(scope, state, prefix);
       registerEventRoutes(scope, state);
       registerHealthRoutes(scope, state);
+      registerStatsRoutes(scope, state);
     },
     { prefix },
   );

@@ -1,11 +1,21 @@
-import { MetricsMiddleware, type PrometheusOptions } from '@au/core';
-import type { FastifyInstance } from 'fastify';
+import {
+  COMPUTATION_STATUSES,
+  type ComputationStore,
+  countComputations,
+  MetricsMiddleware,
+  type PrometheusOptions,
+} from '@au/core';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import * as promClient from 'prom-client';
+
+/** Store counts are made at most this often, however many scrapers ask. */
+const COUNT_INTERVAL = 1000;
 
 /**
  * A prom-client registry of this plugin instance: default process metrics, HTTP
- * request counts and durations by route, and core's computation metrics (counted
- * where the work runs: in this process for the in-process backend).
+ * request counts and durations by route, core's computation metrics (counted where the
+ * work runs: in this process for a local backend or an embedded worker), and the
+ * computations of the store by status and task, counted at scrape time.
  */
 export function createMetrics(): { registry: promClient.Registry; middleware: MetricsMiddleware } {
   const registry = new promClient.Registry();
@@ -14,6 +24,47 @@ export function createMetrics(): { registry: promClient.Registry; middleware: Me
     prometheus: { client: promClient as unknown as PrometheusOptions['client'], registry },
   });
   return { registry, middleware };
+}
+
+/**
+ * `au_store_computations{status,task}`: the live records of `store`, counted when Prometheus
+ * scrapes (the `pending` ones are the queue depth). One count per status and task,
+ * through the store's `count` where it has one; at most one round of counts a second.
+ * A store that fails to answer leaves the series out of that scrape (and logs a warning).
+ */
+export function registerStoreGauge(
+  registry: promClient.Registry,
+  store: ComputationStore,
+  tasks: () => readonly string[],
+  logger: FastifyBaseLogger,
+): void {
+  let last: { at: number; counts: Promise<[string, string, number][]> } | undefined;
+  const countAll = async (): Promise<[string, string, number][]> => {
+    const pairs = tasks().flatMap((task) => COMPUTATION_STATUSES.map((status) => [task, status] as const));
+    return Promise.all(
+      pairs.map(
+        async ([task, status]) =>
+          [task, status, await countComputations(store, { task, status })] as [string, string, number],
+      ),
+    );
+  };
+  new promClient.Gauge({
+    name: 'au_store_computations',
+    help: 'Live computations in the store by status and task, counted at scrape time (pending = queue depth)',
+    labelNames: ['status', 'task'],
+    registers: [registry],
+    async collect() {
+      const now = Date.now();
+      if (last === undefined || now - last.at >= COUNT_INTERVAL) last = { at: now, counts: countAll() };
+      this.reset();
+      try {
+        for (const [task, status, count] of await last.counts) this.set({ status, task }, count);
+      } catch (error) {
+        logger.warn({ err: error }, '[au] [http] /metrics: the store did not answer the counts');
+        last = undefined;
+      }
+    },
+  });
 }
 
 /** Counts requests and measures their durations, labelled by route pattern (never by raw URL). */

@@ -161,6 +161,100 @@ export const componentSchemas: JsonSchema[] = [
     properties: { items: { type: 'array', items: ref('Schedule') } },
     required: ['items'],
   },
+  {
+    $id: 'StatusCounts',
+    type: 'object',
+    description: 'Live computations by status (`pending` is the queue depth)',
+    properties: Object.fromEntries(
+      COMPUTATION_STATUSES.map((status) => [status, { type: 'integer', minimum: 0 }]),
+    ),
+    required: [...COMPUTATION_STATUSES],
+  },
+  {
+    $id: 'Percentiles',
+    type: 'object',
+    description: 'Percentiles of durations in ms, over `count` samples',
+    properties: {
+      count: { type: 'integer', minimum: 0 },
+      p50: { type: 'number' },
+      p90: { type: 'number' },
+      p99: { type: 'number' },
+      max: { type: 'number' },
+    },
+    required: ['count', 'p50', 'p90', 'p99', 'max'],
+  },
+  {
+    $id: 'WindowStats',
+    type: 'object',
+    description: 'What this process ran over the window (`MetricsMiddleware.stats()`)',
+    properties: {
+      window: { type: 'integer', description: 'The window in ms (shorter than asked when less is kept)' },
+      completed: { type: 'integer', minimum: 0 },
+      failed: { type: 'integer', minimum: 0 },
+      cancelled: { type: 'integer', minimum: 0 },
+      throughput: { type: 'number', description: 'Attempts that ended, per second' },
+      successRate: {
+        type: 'number',
+        nullable: true,
+        description: 'completed / (completed + failed); null when nothing ended',
+      },
+      duration: {
+        description: 'Run time of the attempts that ended; null when none did',
+        type: 'object',
+        nullable: true,
+        allOf: [ref('Percentiles')],
+      },
+      queueWait: {
+        description: 'Launch to first start of the computations that started; null when none did',
+        type: 'object',
+        nullable: true,
+        allOf: [ref('Percentiles')],
+      },
+      running: {
+        type: 'object',
+        description: 'Attempts running now in this process, by worker and by task',
+        properties: {
+          byWorker: { type: 'object', additionalProperties: { type: 'integer' } },
+          byTask: { type: 'object', additionalProperties: { type: 'integer' } },
+        },
+        required: ['byWorker', 'byTask'],
+      },
+    },
+    required: [
+      'window',
+      'completed',
+      'failed',
+      'cancelled',
+      'throughput',
+      'successRate',
+      'duration',
+      'queueWait',
+      'running',
+    ],
+  },
+  {
+    $id: 'ComputationStats',
+    type: 'object',
+    description: "The store's computations by status and task, and what this process ran recently",
+    properties: {
+      at: { type: 'integer', description: 'When the counts were made (ms since the epoch)' },
+      counts: {
+        type: 'object',
+        properties: {
+          byStatus: ref('StatusCounts'),
+          byTask: { type: 'object', additionalProperties: ref('StatusCounts') },
+        },
+        required: ['byStatus', 'byTask'],
+      },
+      recent: {
+        description: 'null when the server keeps no metrics',
+        type: 'object',
+        nullable: true,
+        allOf: [ref('WindowStats')],
+      },
+    },
+    required: ['at', 'counts', 'recent'],
+  },
 ];
 
 /** A pointer at a component schema, for route schemas. */

@@ -254,7 +254,7 @@ export function computationRouteSchemas() {
   };
 }
 
-/** The OpenAPI descriptions of the health and metrics routes. */
+/** The OpenAPI descriptions of the health, metrics and stats routes. */
 export function healthRouteSchemas() {
   const health = {
     type: 'object',
@@ -303,6 +303,29 @@ export function healthRouteSchemas() {
           description: 'Metrics in the Prometheus text format',
           content: { 'text/plain': { schema: { type: 'string' } } },
         },
+        401: unauthorized,
+      },
+    },
+    stats: {
+      operationId: 'getStats',
+      summary: 'Computations by status and task, and recent throughput, success rate and percentiles',
+      description:
+        'Live computations of the store by status and task; with metrics on, what this process ran over the window: throughput, success rate, duration and queue-wait percentiles, running counts.',
+      tags: ['health'],
+      querystring: {
+        type: 'object',
+        properties: {
+          window: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 900,
+            description: 'Seconds of the window of `recent`. Default 300',
+          },
+        },
+      },
+      response: {
+        200: answer('The counts and recent statistics', 'ComputationStats'),
+        400: badQuery,
         401: unauthorized,
       },
     },

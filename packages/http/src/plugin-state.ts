@@ -3,6 +3,7 @@ import type {
   ComputationBackend,
   ComputationRecord,
   ComputationScheduler,
+  ComputationStatsReport,
   ComputationStore,
   TaskDefinition,
   TaskRegistry,
@@ -27,6 +28,8 @@ export interface PluginState {
   /** Largest request body in bytes. */
   bodyLimit: number;
   metricsRegistry: Registry | undefined;
+  /** Live counts of the store, and the recent window of this process's metrics. */
+  stats(options?: { window?: number }): Promise<ComputationStatsReport>;
   /** Aborted when the server closes, to end open event streams. */
   shutdown: AbortController;
 }

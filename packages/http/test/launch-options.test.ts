@@ -20,7 +20,7 @@ describe('launch options over HTTP', () => {
     it('should launch with them', async () => {
       const key = uniqueKey('options');
       const response = await post(
-        `/double?async=true&key=${key}&priority=7&delay=50&tags=a,b&tags=c&ttl=30`,
+        `/double?async=true&key=${key}&priority=7&delay=1000&tags=a,b&tags=c&ttl=30`,
         {
           x: 2,
         },

@@ -152,6 +152,13 @@ describe('OpenAPI', () => {
       expect(read.data).toMatchObject({ taskId: key, status: 'completed', priority: 3, tags: ['a', 'b'] });
     });
 
+    it('should read the stats with a typed window', async () => {
+      const stats = await client.GET('/stats', { params: { query: { window: 60 } } });
+      expect(stats.response.status).toBe(200);
+      expect(stats.data?.counts.byStatus.pending).toBeGreaterThanOrEqual(0);
+      expect(stats.data?.recent?.window).toBe(60_000);
+    });
+
     it('should get a typed 409 for a key held by another input', async () => {
       const key = `client-${Math.random().toString(36).slice(2)}`;
       await client.POST('/double', { params: { query: { key, async: true } }, body: { x: 1 } });

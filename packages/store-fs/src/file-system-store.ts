@@ -11,6 +11,7 @@ import {
   type ComputationRecord,
   type ComputationStore,
   ConfigError,
+  type CountQuery,
   KeyExistsError,
   type ListPage,
   type ListQuery,
@@ -181,6 +182,12 @@ export class FileSystemStore implements ComputationStore {
     const normalized = normalizeListQuery(query);
     this.#maybeCleanup();
     return this.#index.page(normalized, this.#clock.now(), (key) => this.#readForList(key));
+  }
+
+  /** Counted from the list index, without reading record files. */
+  async count(query?: CountQuery): Promise<number> {
+    this.#assertOpen();
+    return this.#index.count(normalizeListQuery(query), this.#clock.now());
   }
 
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {

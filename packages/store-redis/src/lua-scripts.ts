@@ -464,6 +464,44 @@ return result
 `;
 
 /**
+ * KEYS[1] the driving index. ARGV: base, now, offset, chunk, statuses (JSON array or
+ * 'null'), task or '', tag or ''. Reads up to `chunk` index entries from rank `offset`
+ * (newest first) and counts the live records that match the filters.
+ * Returns { matched, scanned }.
+ */
+export const countScript = `${core}
+local now = tonumber(ARGV[2])
+local offset = tonumber(ARGV[3])
+local chunk = tonumber(ARGV[4])
+local wanted = nil
+local wantedList = decode(ARGV[5])
+if type(wantedList) == 'table' then
+  wanted = {}
+  for _, s in ipairs(wantedList) do wanted[s] = true end
+end
+local task = ARGV[6]
+local tag = ARGV[7]
+local members = redis.call('ZREVRANGE', KEYS[1], offset, offset + chunk - 1)
+local matched = 0
+for _, key in ipairs(members) do
+  local f = redis.call('HMGET', base .. ':r:' .. key, 'status', 'task', 'tags', 'expiresAt')
+  local ok = f[1] and not expired(f[4], now)
+  if ok and wanted ~= nil and not wanted[decode(f[1])] then ok = false end
+  if ok and task ~= '' and decode(f[2]) ~= task then ok = false end
+  if ok and tag ~= '' then
+    local tags = decode(f[3])
+    local found = false
+    if type(tags) == 'table' then
+      for _, t in ipairs(tags) do if t == tag then found = true end end
+    end
+    ok = found
+  end
+  if ok then matched = matched + 1 end
+end
+return { matched, #members }
+`;
+
+/**
  * ARGV: base, cutoff, batch. Removes up to `batch` records whose expiresAt is at or
  * before the cutoff (and the index entries of records Redis already expired).
  * Returns how many it removed.

@@ -7,6 +7,7 @@ import {
   type ComputationPatch,
   type ComputationRecord,
   type ComputationStore,
+  type CountQuery,
   isTerminalStatus,
   KeyExistsError,
   type ListPage,
@@ -29,6 +30,7 @@ import { RedisUnavailableError } from './errors/redis-unavailable-error';
 import {
   claimScript,
   cleanupScript,
+  countScript,
   createManyScript,
   createScript,
   deleteScript,
@@ -70,6 +72,8 @@ const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({
   id: true,
 });
 const CLEANUP_BATCH = 1000;
+/** Index entries one count script call reads. */
+const COUNT_CHUNK = 2000;
 /** The most claims or updates one script call carries. */
 const SCRIPT_BATCH = 200;
 /** The most characters of field values one batched update call carries (large values go alone). */
@@ -86,6 +90,7 @@ interface ScriptCommands {
   auStoreDelete(recordKey: string, ...args: string[]): Promise<number>;
   auStoreList(...args: (string | number)[]): Promise<string[]>;
   auStoreCleanup(...args: string[]): Promise<number>;
+  auStoreCount(indexKey: string, ...args: string[]): Promise<[number, number]>;
 }
 type ScriptedRedis = Redis & ScriptCommands;
 /** A claim's reply: nothing when there is no live record, else whether it was claimed and the record. */
@@ -323,6 +328,44 @@ export class RedisStore implements ComputationStore {
     return { records };
   }
 
+  /**
+   * Walks the smallest index that covers the query (as `list` does) in chunks of
+   * `COUNT_CHUNK` entries, one script call each, checking each record's filters and expiry.
+   */
+  async count(query?: CountQuery): Promise<number> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    await this.#subscriptionsSettled();
+    let indexes: string[];
+    if (normalized.task !== undefined) indexes = [this.keys.taskIndex(normalized.task)];
+    else if (normalized.tag !== undefined) indexes = [this.keys.tagIndex(normalized.tag)];
+    else if (normalized.statuses !== undefined)
+      indexes = [...new Set(normalized.statuses)].map((status) => this.keys.statusIndex(status));
+    else indexes = [this.keys.allIndex()];
+    const now = String(this.#clock.now());
+    const statuses = normalized.statuses === undefined ? 'null' : JSON.stringify(normalized.statuses);
+    let total = 0;
+    for (const index of indexes) {
+      for (let offset = 0; ; offset += COUNT_CHUNK) {
+        const [matched, scanned] = await this.#call('count', () =>
+          this.#redis.auStoreCount(
+            index,
+            this.keys.base,
+            now,
+            String(offset),
+            String(COUNT_CHUNK),
+            statuses,
+            normalized.task ?? '',
+            normalized.tag ?? '',
+          ),
+        );
+        total += Number(matched);
+        if (Number(scanned) < COUNT_CHUNK) break;
+      }
+    }
+    return total;
+  }
+
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
     this.#assertOpen();
     assertValidKey(key, NAME);
@@ -513,6 +556,7 @@ function defineScripts(redis: Redis): void {
   redis.defineCommand('auStoreDelete', { numberOfKeys: 1, lua: deleteScript });
   redis.defineCommand('auStoreList', { lua: listScript });
   redis.defineCommand('auStoreCleanup', { numberOfKeys: 0, lua: cleanupScript });
+  redis.defineCommand('auStoreCount', { numberOfKeys: 1, lua: countScript });
 }
 
 /** The characters an update sends: its field values and names. */

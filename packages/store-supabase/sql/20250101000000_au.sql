@@ -464,6 +464,22 @@ language sql stable set search_path = '' as $$
   ) page
 $$;
 
+-- How many live records match the filters (the same as au_result_list, without paging).
+create or replace function public.au_result_count(
+  p_statuses text[] default null,
+  p_task text default null,
+  p_tag text default null,
+  p_now bigint default null
+) returns bigint
+language sql stable set search_path = '' as $$
+  select pg_catalog.count(*) from public.au_results r
+  where (r.expires_at is null or r.expires_at > coalesce(p_now, public.au_now_ms()))
+    and not r.detached
+    and (p_statuses is null or r.status = any (p_statuses))
+    and (p_task is null or r.task = p_task)
+    and (p_tag is null or r.tags @> array[p_tag])
+$$;
+
 -- Removes expired records, and the ended entries of records kept elsewhere (detached) older
 -- than p_queue_retention_ms. Returns records removed.
 create or replace function public.au_prune_expired(p_now bigint default null, p_queue_retention_ms bigint default 3600000)

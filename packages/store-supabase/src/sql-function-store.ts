@@ -5,6 +5,7 @@ import {
   type ComputationPatch,
   type ComputationRecord,
   type ComputationStore,
+  type CountQuery,
   KeyExistsError,
   type ListPage,
   type ListQuery,
@@ -269,6 +270,22 @@ export class SqlFunctionStore implements ComputationStore {
     if (records.length <= normalized.limit) return { records };
     const page = records.slice(0, normalized.limit);
     return { records: page, cursor: encodeCursor(page[page.length - 1]!) };
+  }
+
+  async count(query?: CountQuery): Promise<number> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    const total = await this.transport.call<number | string>(
+      'au_result_count',
+      {
+        p_statuses: normalized.statuses === undefined ? undefined : [...normalized.statuses],
+        p_task: normalized.task,
+        p_tag: normalized.tag,
+        p_now: this.#clock.now(),
+      },
+      { idempotent: true },
+    );
+    return Number(total);
   }
 
   async cleanupExpired(now: number = this.#clock.now()): Promise<number> {

@@ -148,6 +148,12 @@ export const quickTask = defineTask({
   },
 });
 
+/** Returns the `meta` its context carries: what the launch wrote reaches the task. */
+export const metaTask = defineTask({
+  name: 'au-conformance.meta',
+  run: (_input: unknown, context: TaskContext) => ({ ...context.meta }),
+});
+
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -163,6 +169,7 @@ export const conformanceTasks = {
   progress: progressTask,
   quick: quickTask,
   trace: traceTask,
+  meta: metaTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

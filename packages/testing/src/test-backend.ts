@@ -12,6 +12,7 @@ import {
   type ComputationStore,
   type LaunchOptions,
   MemoryStore,
+  type Middleware,
   submitTask,
   type TaskDefinition,
   type TaskLogger,
@@ -80,6 +81,12 @@ export interface TestBackendFlags {
   tasksByName?: boolean;
   /** How many computations the "many concurrent launches" case starts. @default 1000 */
   manyCount?: number;
+  /**
+   * Run-side middleware given at launch runs where this backend runs the work (its
+   * workers run in this process): the `meta-middleware` case checks what it sees.
+   * `false` for workers in other processes, which have their own middleware. @default true
+   */
+  launchMiddlewareRuns?: boolean;
   /** Case ids (the `[id]` at the end of each title) or full titles to skip. */
   skip?: string[];
   /** Multiplies every wait and time limit (slow backends, slow CI). @default 1 */
@@ -255,6 +262,45 @@ export function testBackend(
       );
     });
 
+    describe('when the launch carries meta', () => {
+      const meta = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tenant: 't1' };
+
+      test('meta-task', "should hand the record's meta to the task's context", async () => {
+        const backend = await getBackend();
+        const handle = await launch(backend, conformanceTasks.meta, null, { meta });
+        expect(await handle.result({ timeout: 10_000 * scale })).toEqual(meta);
+        expect((await handle.record()).meta).toEqual(meta);
+      });
+
+      test(
+        'meta-middleware',
+        'should show run-side middleware the meta that launch-side middleware wrote',
+        async () => {
+          const backend = await getBackend();
+          const seen: unknown[] = [];
+          const middleware: Middleware = {
+            name: 'meta-probe',
+            async launch(context, next) {
+              context.meta.fromLaunch = { key: context.key };
+              return next();
+            },
+            async run(context, next) {
+              seen.push({ ...context.meta });
+              return next();
+            },
+          };
+          const handle = await launch(
+            backend,
+            conformanceTasks.add,
+            { a: 1, b: 1 },
+            { meta, middleware: [middleware] },
+          );
+          expect(await handle.result({ timeout: 10_000 * scale })).toBe(2);
+          expect(seen).toEqual([{ ...meta, fromLaunch: { key: handle.key } }]);
+        },
+        { when: flags.launchMiddlewareRuns !== false },
+      );
+    });
     idempotencyCases({ test, scale, getStore, getBackend, launch });
 
     describe('when cancelled', () => {

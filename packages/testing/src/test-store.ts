@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ComputationRecord,
   type ComputationStore,
+  countComputations,
   InvalidKeyError,
   jsonCodec,
   KeyExistsError,
@@ -511,6 +512,24 @@ export function testStore(
         },
         { timeout: 30_000 * scale },
       );
+
+      test('count', 'should count live records by status, task and tag (countComputations)', async () => {
+        const store = getStore();
+        const tag = uniqueId('tag');
+        const base = Date.now();
+        await created({ createdAt: base, tags: [tag] });
+        await created({ createdAt: base + 1, status: 'running' });
+        await created({ createdAt: base + 2, status: 'failed', tags: [tag] });
+        await created({ createdAt: base + 3, status: 'failed' });
+        await created({ createdAt: base + 4, status: 'failed', expiresAt: base - 1 });
+        expect(await countComputations(store, { task })).toBe(4);
+        expect(await countComputations(store, { task, status: 'failed' })).toBe(2);
+        expect(await countComputations(store, { task, status: ['pending', 'running'] })).toBe(2);
+        expect(await countComputations(store, { tag })).toBe(2);
+        expect(await countComputations(store, { tag, status: 'failed' })).toBe(1);
+        expect(await countComputations(store, { task: `${task}-none` })).toBe(0);
+        if (store.count !== undefined) expect(await store.count({ task, status: 'failed' })).toBe(2);
+      });
 
       test(
         'list-limit',

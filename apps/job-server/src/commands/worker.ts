@@ -4,6 +4,7 @@ import { UsageError } from '../errors/usage-error';
 import { KNOWN_BACKENDS } from '../known-backends';
 import { importModule, loadConfig, readConfiguration, withTaskModules } from '../load-config';
 import type { ServerSettings } from '../server-settings';
+import { tracingMiddleware } from '../tracing';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -49,18 +50,20 @@ async function startWorker(
   settings: ServerSettings,
   logger: pino.Logger,
 ): Promise<(timeout: number) => Promise<void>> {
+  const middleware = await tracingMiddleware(settings);
   if (backendName === 'bullmq') {
     const { runBullMQWorkerFromEnv } = await import('@au/backend-bullmq');
     const worker = await runBullMQWorkerFromEnv({
       env: withTaskModules(resolved.env, settings),
       importModule,
       logger,
+      middleware,
     });
     return (timeout) => worker.close({ timeout });
   }
   // The Postgres and Supabase backends run queue workers in-process whenever they are
   // given task modules, which `loadConfig` always passes (the samples at least).
-  const config = await loadConfig(resolved, settings);
+  const config = await loadConfig(resolved, settings, middleware);
   return async (timeout) => {
     await config.backend.close({ timeout });
     await config.store.close();

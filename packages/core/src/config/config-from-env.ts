@@ -2,6 +2,7 @@ import { InProcessBackend } from '../backends/in-process-backend';
 import { RoutingBackend } from '../backends/routing-backend';
 import { type Clock, systemClock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
+import type { Middleware } from '../contracts/middleware';
 import type { ComputationStore } from '../contracts/store';
 import { ConfigError } from '../errors/config-error';
 import { MemoryStore } from '../stores/memory-store';
@@ -50,6 +51,8 @@ export interface ConfigFromEnvOptions {
   importModule?: (name: string) => Promise<Record<string, unknown>>;
   /** Time for the memory store, the inline backend and backend providers (the `test` preset passes a virtual clock). @default systemClock */
   clock?: Clock;
+  /** Run-side middleware for queue workers that the backend runs in this process (work of other processes). @default none */
+  middleware?: readonly Middleware[];
 }
 
 /**
@@ -96,7 +99,16 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
       if (made === undefined) {
         made = await createBackend(
           value,
-          { env, store, concurrency, maxQueued, taskModules, tasks, clock },
+          {
+            env,
+            store,
+            concurrency,
+            maxQueued,
+            taskModules,
+            tasks,
+            clock,
+            ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
+          },
           importModule,
         );
         byValue.set(value, made);

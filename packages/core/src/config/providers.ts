@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
+import type { Middleware } from '../contracts/middleware';
 import type { ComputationStore } from '../contracts/store';
 import type { TaskRegistry } from '../task-registry';
 
@@ -25,6 +26,11 @@ export interface BackendProviderContext {
   tasks: TaskRegistry;
   /** The clock of the configuration (a virtual one under the `test` preset). @default systemClock */
   clock?: Clock;
+  /**
+   * Run-side middleware for the work this backend's workers take from other processes
+   * (queue workers, e.g. tracing). @default none
+   */
+  middleware?: readonly Middleware[];
 }
 
 /** Makes a store from an `AU_STORE` value; exported by store packages as `storeProvider`. */

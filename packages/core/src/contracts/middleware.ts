@@ -25,6 +25,11 @@ export interface RunContext {
   readonly createdAt: number;
   /** When this attempt started. */
   readonly startedAt: number;
+  /**
+   * The record's `meta`, as the launch wrote it (launch-side middleware included): how
+   * data such as a trace context travels from the caller to wherever the task runs.
+   */
+  readonly meta: Readonly<Record<string, unknown>>;
 }
 
 /**

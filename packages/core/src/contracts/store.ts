@@ -10,7 +10,8 @@ import type { ScheduleRepository } from './scheduler';
  * cancel is decided by it (an atomic conditional update).
  *
  * Required: `get`, `create`, `update`, `delete`, `list`, `cleanupExpired`, `close`.
- * Optional: `watch` (push instead of polling), announced in `capabilities`; `claim`
+ * Optional: `watch` (push instead of polling), announced in `capabilities`; `count`
+ * (core pages through `list` without it); `claim`
  * and `createMany`, one round trip where core would otherwise make several (core
  * falls back to `get` + `update` and to `create` when a store has none); `schedules`,
  * where core's `StoreScheduler` keeps schedules.
@@ -58,6 +59,12 @@ export interface ComputationStore {
    * iteration ends). Subscribe before reading the current state to miss nothing.
    */
   watch?(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord>;
+
+  /**
+   * How many live records match the filters (expired ones are never counted), without
+   * reading them. Optional; `countComputations` pages through `list` when a store has none.
+   */
+  count?(query?: CountQuery): Promise<number>;
 
   // ---- Writing --------------------------------------------------------------------
 
@@ -138,6 +145,15 @@ export interface ListQuery {
   limit?: number;
   /** From a previous page's `cursor`. */
   cursor?: string;
+}
+
+/** The filters of `count`: those of `list`, without the paging. */
+export interface CountQuery {
+  /** One status or several. */
+  status?: ComputationStatus | readonly ComputationStatus[];
+  task?: string;
+  /** Records carrying this tag. */
+  tag?: string;
 }
 
 export interface ListPage {

@@ -5,6 +5,7 @@ import type {
   ClaimOptions,
   ClaimResult,
   ComputationStore,
+  CountQuery,
   ListPage,
   ListQuery,
   StoreCapabilities,
@@ -15,7 +16,7 @@ import { KeyExistsError } from '../errors/key-exists-error';
 import { checkOptions, optionNames } from '../internal/check-options';
 import { assertValidKey } from '../keys';
 import { applyClaim } from '../lifecycle/claim';
-import { normalizeListQuery, pageRecords } from '../list-query';
+import { matchesListQuery, normalizeListQuery, pageRecords } from '../list-query';
 import { createPushIterable, type PushIterable } from '../push-iterable';
 import type { ComputationPatch, ComputationRecord } from '../record';
 import { isTerminalStatus } from '../status';
@@ -119,6 +120,17 @@ export class MemoryStore implements ComputationStore {
     for (const record of this.#records.values()) if (!isExpired(record, now)) live.push(record);
     const page = pageRecords(live, normalized);
     return { ...page, records: page.records.map((record) => ({ ...record })) };
+  }
+
+  async count(query: CountQuery = {}): Promise<number> {
+    this.#assertOpen();
+    const normalized = normalizeListQuery(query);
+    const now = this.#clock.now();
+    let total = 0;
+    for (const record of this.#records.values()) {
+      if (!isExpired(record, now) && matchesListQuery(record, normalized)) total += 1;
+    }
+    return total;
   }
 
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {

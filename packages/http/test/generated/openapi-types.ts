@@ -267,6 +267,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Computations by status and task, and recent throughput, success rate and percentiles
+         * @description Live computations of the store by status and task; with metrics on, what this process ran over the window: throughput, success rate, duration and queue-wait percentiles, running counts.
+         */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -391,6 +411,60 @@ export interface components {
         /** @description Every schedule, by id */
         ScheduleList: {
             items: components["schemas"]["Schedule"][];
+        };
+        /** @description Live computations by status (`pending` is the queue depth) */
+        StatusCounts: {
+            pending: number;
+            running: number;
+            completed: number;
+            failed: number;
+            cancelled: number;
+        };
+        /** @description Percentiles of durations in ms, over `count` samples */
+        Percentiles: {
+            count: number;
+            p50: number;
+            p90: number;
+            p99: number;
+            max: number;
+        };
+        /** @description What this process ran over the window (`MetricsMiddleware.stats()`) */
+        WindowStats: {
+            /** @description The window in ms (shorter than asked when less is kept) */
+            window: number;
+            completed: number;
+            failed: number;
+            cancelled: number;
+            /** @description Attempts that ended, per second */
+            throughput: number;
+            /** @description completed / (completed + failed); null when nothing ended */
+            successRate: number | null;
+            /** @description Run time of the attempts that ended; null when none did */
+            duration: components["schemas"]["Percentiles"] | null;
+            /** @description Launch to first start of the computations that started; null when none did */
+            queueWait: components["schemas"]["Percentiles"] | null;
+            /** @description Attempts running now in this process, by worker and by task */
+            running: {
+                byWorker: {
+                    [key: string]: number;
+                };
+                byTask: {
+                    [key: string]: number;
+                };
+            };
+        };
+        /** @description The store's computations by status and task, and what this process ran recently */
+        ComputationStats: {
+            /** @description When the counts were made (ms since the epoch) */
+            at: number;
+            counts: {
+                byStatus: components["schemas"]["StatusCounts"];
+                byTask: {
+                    [key: string]: components["schemas"]["StatusCounts"];
+                };
+            };
+            /** @description null when the server keeps no metrics */
+            recent: components["schemas"]["WindowStats"] | null;
         };
     };
     responses: never;
@@ -1635,6 +1709,47 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getStats: {
+        parameters: {
+            query?: {
+                /** @description Seconds of the window of `recent`. Default 300 */
+                window?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts and recent statistics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComputationStats"];
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing or wrong API key (when the server has API keys) */

@@ -17,6 +17,8 @@ export interface PoolRequest {
   codec: string;
   /** The input, encoded with that codec. */
   args: unknown;
+  /** The record's `meta` (a trace context, say); absent when empty. */
+  meta?: Record<string, unknown>;
 }
 
 /**

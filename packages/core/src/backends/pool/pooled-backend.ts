@@ -238,6 +238,8 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
       codec: local.codec.name,
       args: local.codec.encode(input),
     };
+    // Only when there is some: most computations carry none, and the request stays small.
+    if (hasKeys(context.meta)) request.meta = context.meta as Record<string, unknown>;
     const attempt = new PooledAttempt(id, this.#abortAttempt);
     let onAbort: (() => void) | undefined;
     if (signal === undefined) run.current = attempt;
@@ -312,4 +314,9 @@ function noop(): void {}
 function nonNegative(name: string, option: string, value: number): number {
   if (!(value >= 0)) throw new TypeError(`[au] [${name}] ${option} must be ≥ 0 ms, got ${value}`);
   return value;
+}
+
+function hasKeys(value: object): boolean {
+  for (const _ in value) return true;
+  return false;
 }

@@ -89,6 +89,7 @@ export class WorkerAttempt {
       key: request.key,
       task: request.task,
       attempt: request.attempt,
+      meta: request.meta ?? EMPTY_META,
       get signal() {
         return attempt.signal;
       },
@@ -128,6 +129,8 @@ export class WorkerAttempt {
     return response;
   }
 }
+
+const EMPTY_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** True for a promise or any thenable. */
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -84,6 +84,20 @@ export class ListIndex {
   }
 
   /**
+   * How many keys match `query` by their newest known version (the confirmed one, else the
+   * latest announced): counted from memory, without reading record files, so a write in
+   * progress may count as already done.
+   */
+  count(query: NormalizedListQuery, now: number): number {
+    let total = 0;
+    for (const state of this.#keys.values()) {
+      const version = state.pending[state.pending.length - 1]?.attributes ?? state.confirmed;
+      if (version !== undefined && matchesFilters(version, query, now)) total += 1;
+    }
+    return total;
+  }
+
+  /**
    * Reconciles a key with what its record file holds now (`undefined`: no file). Returns
    * `true` when the index on disk is worth repairing for this key (a stale version that no
    * writer in progress explains), `false` when memory alone is enough.
@@ -205,8 +219,11 @@ function matches(
   query: NormalizedListQuery,
   now: number,
 ): boolean {
+  return version.createdAt === position.createdAt && matchesFilters(version, query, now);
+}
+
+function matchesFilters(version: IndexAttributes, query: NormalizedListQuery, now: number): boolean {
   return (
-    version.createdAt === position.createdAt &&
     !isExpired(version, now) &&
     (query.statuses === undefined || query.statuses.includes(version.status)) &&
     (query.task === undefined || version.task === query.task) &&

@@ -177,6 +177,12 @@ export class RecordIndex {
       : { records: page };
   }
 
+  /** How many records match `query`, from the index alone (see `ListIndex.count`). */
+  async count(query: NormalizedListQuery, now: number): Promise<number> {
+    const { index } = await this.#caughtUp();
+    return index.count(query, now);
+  }
+
   /** Reads new log lines and compacts when due; only where the index is loaded already. */
   maintain(): void {
     if (this.#reader === undefined) return;
