@@ -16,7 +16,12 @@ import { conformanceTasks, testSchedules } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullMQBackend } from '../src/index';
 import { redisUp, redisUrl, TestResources } from './helpers';
-import { startWorkerProcess, stopWorkerProcess } from './worker-processes';
+import {
+  goWorkerProcess,
+  preloadWorkerProcess,
+  startWorkerProcess,
+  stopWorkerProcess,
+} from './worker-processes';
 
 const resources = new TestResources();
 const directory = mkdtempSync(join(tmpdir(), 'au-bullmq-schedules-'));
@@ -102,23 +107,13 @@ describe.runIf(redisUp)('backend-bullmq', () => {
 });
 
 describe.runIf(redisUp)('backend-bullmq schedules', () => {
+  // The file's three worker processes (starting them is the slow part); the schedule ids differ from the suite's.
   describe('when three worker processes serve one queue', () => {
-    const queue = resources.queue('schedules');
-    const prefix = resources.prefix('schedules');
-    const outcomes = join(directory, 'schedules.log');
-    const workerEnv = {
-      AU_REDIS_URL: redisUrl,
-      AU_QUEUE: queue,
-      STORE_PREFIX: prefix,
-      OUTCOME_FILE: outcomes,
-    };
-    let workers: ChildProcess[] = [];
     let store: RedisStore;
     let backend: BullMQBackend;
     let scheduler: ComputationScheduler;
 
     beforeAll(async () => {
-      workers = await Promise.all([1, 2, 3].map(() => startWorkerProcess(workerEnv)));
       store = new RedisStore({ redis: redisUrl, prefix });
       backend = new BullMQBackend({ connection: redisUrl, queue });
       await backend.bind(store);
@@ -177,11 +172,14 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
         // Runs may overlap: a slow run while a worker starts must not skip a tick.
         overlap: 'allow',
       });
-      await waitFor('a first run', async () =>
-        (await runsOf(store, 'restart')).length >= 1 ? true : undefined,
-      );
+      // The replacement loads its modules meanwhile, so it takes jobs as soon as it is told to.
+      const [replacement] = await Promise.all([
+        preloadWorkerProcess(workerEnv),
+        waitFor('a first run', async () => ((await runsOf(store, 'restart')).length >= 1 ? true : undefined)),
+      ]);
       await stopWorkerProcess(workers[0]!);
-      workers[0] = await startWorkerProcess(workerEnv);
+      workers[0] = replacement;
+      await goWorkerProcess(replacement);
       const before = (await runsOf(store, 'restart')).length;
       await waitFor('three more runs', async () =>
         (await runsOf(store, 'restart')).length >= before + 3 ? true : undefined,
@@ -249,13 +247,17 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
         args: 2,
         overlap: 'allow',
       });
-      await waitFor('a first run', async () =>
-        (await runsOf(store, 'all-down')).length >= 1 ? true : undefined,
-      );
+      const [replacements] = await Promise.all([
+        Promise.all([1, 2, 3].map(() => preloadWorkerProcess(workerEnv))),
+        waitFor('a first run', async () =>
+          (await runsOf(store, 'all-down')).length >= 1 ? true : undefined,
+        ),
+      ]);
       await Promise.all(workers.map(stopWorkerProcess));
+      workers = replacements;
       const stoppedAt = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 1200));
-      workers = await Promise.all([1, 2, 3].map(() => startWorkerProcess(workerEnv)));
+      await Promise.all(replacements.map(goWorkerProcess));
       const runs = await waitFor('runs past the outage', async () => {
         const all = await runsOf(store, 'all-down');
         const last = all.at(-1);
