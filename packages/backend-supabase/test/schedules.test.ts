@@ -31,32 +31,36 @@ describe.skipIf(!postgresUp)('schedules on the Postgres queue', () => {
     await database?.drop();
   });
 
-  testSchedules('PostgresQueueBackend, three workers', async () => {
-    const queue = `schedules${++queues}`;
-    const store = new PostgresStore({ connection: database.pool, schema: database.schema });
-    const workers = [1, 2, 3].map(
-      () =>
-        new PostgresQueueBackend({
-          connection: postgresUrl(),
-          schema: database.schema,
-          store,
-          tasks: [conformanceTasksUrl],
-          queue,
-          pollingInterval: 200,
-          max: 6,
-        }),
-    );
-    await Promise.all(workers.map((worker) => worker.ready()));
-    let next = 0;
-    return {
-      store,
-      // Any process's scheduler keeps the schedules; the workers fire them.
-      openScheduler: () => workers[next++ % workers.length]!.scheduler({ store, findTask }),
-      close: async () => {
-        await Promise.all(workers.map((worker) => worker.close({ timeout: 1000 })));
-      },
-    };
-  });
+  testSchedules(
+    'PostgresQueueBackend, three workers',
+    async () => {
+      const queue = `schedules${++queues}`;
+      const store = new PostgresStore({ connection: database.pool, schema: database.schema });
+      const workers = [1, 2, 3].map(
+        () =>
+          new PostgresQueueBackend({
+            connection: postgresUrl(),
+            schema: database.schema,
+            store,
+            tasks: [conformanceTasksUrl],
+            queue,
+            pollingInterval: 200,
+            max: 6,
+          }),
+      );
+      await Promise.all(workers.map((worker) => worker.ready()));
+      let next = 0;
+      return {
+        store,
+        // Any process's scheduler keeps the schedules; the workers fire them.
+        openScheduler: () => workers[next++ % workers.length]!.scheduler({ store, findTask }),
+        close: async () => {
+          await Promise.all(workers.map((worker) => worker.close({ timeout: 1000 })));
+        },
+      };
+    },
+    { every: 200 },
+  );
 
   describe("when core's schedule() is called where the backend has no task modules", () => {
     it('should fire the task the schedule names, through the backend of that process', async () => {
@@ -170,6 +174,7 @@ describe.skipIf(!postgresUp)('schedules on the Supabase queue', () => {
         },
       };
     },
+    { every: 200 },
   );
 });
 
