@@ -9,6 +9,7 @@ import type { LogsOptions } from './commands/logs/index';
 import type { RedriveOptions } from './commands/redrive/index';
 import type { ResultOptions } from './commands/result/index';
 import type { RetryOptions } from './commands/retry/index';
+import type { SchedulesOptions } from './commands/schedules/index';
 import type { StatusOptions } from './commands/status/index';
 import type { SubmitOptions } from './commands/submit/index';
 import type { TasksOptions } from './commands/tasks/index';
@@ -43,6 +44,7 @@ export interface CommandOptionsMap {
   tasks: TasksOptions;
   worker: WorkerOptions;
   cleanup: CleanupOptions;
+  schedules: SchedulesOptions;
   retry: RetryOptions;
   redrive: RedriveOptions;
   'dead-letters': DeadLettersOptions;
@@ -76,6 +78,7 @@ const COMMANDS: Record<CommandName, Loader> = {
   tasks: () => import('./commands/tasks/index'),
   worker: () => import('./commands/worker/index'),
   cleanup: () => import('./commands/cleanup/index'),
+  schedules: () => import('./commands/schedules/index'),
   retry: () => import('./commands/retry/index'),
   redrive: () => import('./commands/redrive/index'),
   'dead-letters': () => import('./commands/dead-letters/index'),
@@ -375,7 +378,77 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
     )
     .action((options: CleanupOptions, command: Command) => emit('cleanup', options, command));
 
+  addSchedulesCommand(program, (options, command) => emit('schedules', options, command), examples);
+
   return program;
+}
+
+/** `au schedules list|show|create|pause|resume|delete`: one command with an action each. */
+function addSchedulesCommand(
+  program: Command,
+  emit: (options: SchedulesOptions, command: Command) => void,
+  examples: (lines: string) => string,
+): void {
+  const schedules = program
+    .command('schedules')
+    .description(
+      'list, create, pause, resume and delete the schedules of the server (list without an action)',
+    )
+    .addHelpText(
+      'after',
+      examples(`  $ au schedules
+  $ au schedules create factorial n=20 --every 5m
+  $ au schedules create report --cron "0 9 * * 1" --timezone Europe/Paris --id weekly-report
+  $ au schedules pause weekly-report
+  $ au schedules delete weekly-report`),
+    );
+  schedules
+    .command('list', { isDefault: true })
+    .description('every schedule, with its next and last run')
+    .action((_options: object, command: Command) => emit({ action: 'list' }, command));
+  schedules
+    .command('create')
+    .description('create a schedule, or replace the one with the same id')
+    .argument('<task>', 'the task name (see au tasks)')
+    .argument('[input...]', 'the input as key=value pairs, as for au submit')
+    .option('-i, --input <json>', 'the input as JSON, or @file.json')
+    .option('--cron <expression>', 'cron expression: 5 fields, or 6 with seconds first')
+    .option('--every <duration>', 'time between ticks instead of cron: 500ms, 30s, 5m, 1h, 1d', parseDuration)
+    .option('--timezone <zone>', 'IANA time zone of --cron (default UTC)')
+    .option('--id <id>', 'the schedule id (default: the task name)')
+    .addOption(
+      new Option('--overlap <policy>', 'a tick while the previous run is active (default skip)').choices([
+        'skip',
+        'allow',
+        'queue',
+      ]),
+    )
+    .option('--start-at <date>', 'no tick before this date (ISO 8601)', parseDate)
+    .option('--end-at <date>', 'no tick after this date (ISO 8601)', parseDate)
+    .option(
+      '--catch-up <duration>',
+      'missed ticks younger than this run after a restart (default 1m)',
+      parseDuration,
+    )
+    .option('--tag <tag>', 'a tag of every run (repeat for more)', (tag: string, tags: string[] = []) => [
+      ...tags,
+      tag,
+    ])
+    .action((task: string, input: string[], options: Omit<SchedulesOptions, 'action'>, command: Command) =>
+      emit({ ...options, action: 'create', task, pairs: input }, command),
+    );
+  for (const [action, description] of [
+    ['show', 'show one schedule'],
+    ['pause', 'stop a schedule firing until it is resumed'],
+    ['resume', 'fire a paused schedule again from its next tick'],
+    ['delete', 'remove a schedule (runs already launched go on)'],
+  ] as const) {
+    schedules
+      .command(action)
+      .description(description)
+      .argument('<id>', 'the schedule id')
+      .action((id: string, _options: object, command: Command) => emit({ action, id }, command));
+  }
 }
 
 /** Parses `argv` (the arguments after `au`) without running anything. */
@@ -400,7 +473,7 @@ export function parseCommandLine(
     getOutHelpWidth: () => columns,
     getErrHelpWidth: () => columns,
   });
-  for (const command of program.commands) {
+  for (const command of program.commands.flatMap((item) => [item, ...item.commands])) {
     command.exitOverride();
     command.configureOutput({
       writeOut: (text) => {
@@ -613,4 +686,18 @@ function parseInterval(value: string): number {
     throw new InvalidArgumentError('give a number of seconds from 0.1 to 3600');
   }
   return seconds;
+}
+
+function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (match === null) throw new InvalidArgumentError('give a duration such as 500ms, 30s, 5m, 1h or 1d');
+  const size = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms'] as number;
+  return Math.round(Number(match[1]) * size);
+}
+
+function parseDate(value: string): number {
+  const time = Date.parse(value);
+  if (!Number.isFinite(time))
+    throw new InvalidArgumentError('give a date in ISO 8601, e.g. 2026-01-31T09:00:00Z');
+  return time;
 }

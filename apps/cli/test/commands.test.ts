@@ -213,6 +213,74 @@ describe('au status, au cancel and au result', () => {
   });
 });
 
+describe('au schedules', () => {
+  describe('when a schedule is created, shown, paused, resumed and deleted', () => {
+    it('should do each and fire the task on the server', async () => {
+      const created = await au([
+        'schedules',
+        'create',
+        'factorial',
+        'n=5',
+        '--every',
+        '200ms',
+        '--id',
+        'cli-fact',
+      ]);
+      expect(created.code).toBe(0);
+      expect(created.stdout).toMatch(/^id\s+cli-fact$/m);
+      expect(created.stdout).toMatch(/^when\s+every 200ms$/m);
+      const listed = await au(['schedules']);
+      expect(listed.stdout).toMatch(/^ID\s+TASK\s+WHEN/m);
+      expect(listed.stdout).toMatch(/^cli-fact\s+factorial\s+every 200ms\s+active/m);
+      let lastTaskId: string | undefined;
+      for (let tries = 0; tries < 100 && lastTaskId === undefined; tries++) {
+        const shown = await au(['schedules', 'show', 'cli-fact', '--json']);
+        lastTaskId = (JSON.parse(shown.stdout) as { lastTaskId?: string }).lastTaskId;
+        if (lastTaskId === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(lastTaskId).toMatch(/^cli-fact:\d+$/);
+      const result = await au(['result', lastTaskId!, '--wait', '5']);
+      expect(result.stdout).toBe('120\n');
+      expect((await au(['schedules', 'pause', 'cli-fact'])).stdout).toMatch(/^state\s+paused$/m);
+      expect((await au(['schedules', 'resume', 'cli-fact'])).stdout).toMatch(/^state\s+active$/m);
+      expect(await au(['schedules', 'delete', 'cli-fact'])).toMatchObject({
+        code: 0,
+        stdout: 'deleted schedule cli-fact\n',
+      });
+    });
+  });
+
+  describe('when the schedule is bad or unknown', () => {
+    it('should exit 2 with the reason for a bad cron expression, and change nothing', async () => {
+      const { code, stderr } = await au([
+        'schedules',
+        'create',
+        'factorial',
+        'n=5',
+        '--cron',
+        'at noon',
+        '--id',
+        'cli-bad',
+      ]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/cron "at noon" is not a valid cron expression/);
+      expect((await au(['schedules', 'show', 'cli-bad'])).code).toBe(3);
+    });
+
+    it('should exit 2 without --cron or --every', async () => {
+      const { code, stderr } = await au(['schedules', 'create', 'factorial', 'n=5']);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/exactly one of --cron/);
+    });
+
+    it('should exit 3 naming an unknown schedule', async () => {
+      const { code, stderr } = await au(['schedules', 'pause', 'no-such-schedule']);
+      expect(code).toBe(3);
+      expect(stderr).toMatch(/no schedule "no-such-schedule"/);
+    });
+  });
+});
+
 describe('au retry, au redrive and au dead-letters', () => {
   describe('when a task fails', () => {
     it('should list, count, retry, redrive and purge it, and refuse what cannot be done', async () => {

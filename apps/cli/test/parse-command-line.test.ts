@@ -168,6 +168,108 @@ const table: [string, string[], Expected][] = [
     ['dead-letters', 'cuont'],
     { exitCode: 2, error: /did you mean "count"\?/ },
   ],
+  ['schedules alone lists them', ['schedules'], { command: 'schedules', options: { action: 'list' } }],
+  [
+    'schedules list --json',
+    ['schedules', 'list', '--json'],
+    { command: 'schedules', options: { action: 'list' }, globals: { json: true } },
+  ],
+  [
+    'schedules create with --every and pairs',
+    ['schedules', 'create', 'factorial', 'n=5', '--every', '30s', '--id', 'fact', '--overlap', 'queue'],
+    {
+      command: 'schedules',
+      options: {
+        action: 'create',
+        task: 'factorial',
+        pairs: ['n=5'],
+        every: 30_000,
+        id: 'fact',
+        overlap: 'queue',
+      },
+    },
+  ],
+  [
+    'schedules create with --cron, a zone, a window, a catch-up and tags',
+    [
+      'schedules',
+      'create',
+      'report',
+      '--cron',
+      '0 9 * * 1',
+      '--timezone',
+      'Europe/Paris',
+      '--start-at',
+      '2026-01-01T00:00:00Z',
+      '--catch-up',
+      '5m',
+      '--tag',
+      'a',
+      '--tag',
+      'b',
+    ],
+    {
+      command: 'schedules',
+      options: {
+        action: 'create',
+        cron: '0 9 * * 1',
+        timezone: 'Europe/Paris',
+        startAt: Date.parse('2026-01-01T00:00:00Z'),
+        catchUp: 300_000,
+        tag: ['a', 'b'],
+      },
+    },
+  ],
+  [
+    'schedules create --every 500ms',
+    ['schedules', 'create', 't', '--every', '500ms'],
+    { command: 'schedules', options: { every: 500 } },
+  ],
+  [
+    'schedules show',
+    ['schedules', 'show', 'fact'],
+    { command: 'schedules', options: { action: 'show', id: 'fact' } },
+  ],
+  [
+    'schedules pause',
+    ['schedules', 'pause', 'fact'],
+    { command: 'schedules', options: { action: 'pause', id: 'fact' } },
+  ],
+  [
+    'schedules resume',
+    ['schedules', 'resume', 'fact'],
+    { command: 'schedules', options: { action: 'resume', id: 'fact' } },
+  ],
+  [
+    'schedules delete',
+    ['schedules', 'delete', 'fact'],
+    { command: 'schedules', options: { action: 'delete', id: 'fact' } },
+  ],
+  [
+    'schedules with a bad duration',
+    ['schedules', 'create', 't', '--every', 'often'],
+    { exitCode: 2, error: /duration such as 500ms/ },
+  ],
+  [
+    'schedules with a bad date',
+    ['schedules', 'create', 't', '--every', '1s', '--end-at', 'tomorrow'],
+    { exitCode: 2, error: /ISO 8601/ },
+  ],
+  [
+    'schedules with a bad overlap',
+    ['schedules', 'create', 't', '--every', '1s', '--overlap', 'never'],
+    { exitCode: 2, error: /Allowed choices are skip, allow, queue/ },
+  ],
+  [
+    'schedules pause without an id',
+    ['schedules', 'pause'],
+    { exitCode: 2, error: /missing required argument 'id'/ },
+  ],
+  [
+    'an unknown schedules action',
+    ['schedules', 'stop', 'x'],
+    { exitCode: 2, error: /unknown command 'stop'|too many arguments/ },
+  ],
   ['no command', [], { exitCode: 2, error: /Usage: au/ }],
   [
     'an unknown command, with a suggestion',
@@ -226,6 +328,7 @@ describe('parseCommandLine', () => {
       'retry',
       'redrive',
       'dead-letters',
+      'schedules',
     ])('should show examples for %s', (command) => {
       const parsed = parseCommandLine([command, '--help']);
       expect(parsed).toMatchObject({ kind: 'exit', exitCode: 0 });

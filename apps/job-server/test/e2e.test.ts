@@ -147,4 +147,44 @@ describe('job-server end to end', { timeout: 120_000 }, () => {
     expect(outcome.status === 'failed' ? outcome.error.message : '').toContain('the server stopped before');
     expect(await client.result(finished.factorial!)).toMatchObject({ status: 'completed' });
   });
+
+  it('should keep a schedule across a restart and fire the ticks it missed (catch-up)', async () => {
+    const every = 1000;
+    const created = await client.createSchedule({
+      id: 'e2e-factorial',
+      task: 'factorial',
+      input: { n: 4 },
+      every,
+      overlap: 'allow',
+      catchUp: 60_000,
+    });
+    expect(created).toMatchObject({ id: 'e2e-factorial', paused: false });
+    const ticksOf = async () => {
+      const { items } = await client.list({ tag: 'schedule:e2e-factorial', limit: 1000 });
+      return items.map((item) => Number(item.taskId.split(':').pop())).sort((a, b) => a - b);
+    };
+    const waitForTicks = async (check: (ticks: number[]) => boolean) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ticks = await ticksOf();
+        if (check(ticks)) return ticks;
+        if (Date.now() > deadline) throw new Error(`ticks so far: ${ticks.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await waitForTicks((ticks) => ticks.length >= 1);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const stoppedAt = Date.now();
+
+    server = await startServerProcess(env());
+    client = new AuClient<SampleTasks>({ url: server.url, apiKey: API_KEY });
+    expect(await client.schedule('e2e-factorial')).toMatchObject({
+      id: 'e2e-factorial',
+      every,
+      paused: false,
+    });
+    const ticks = await waitForTicks((found) => (found.at(-1) ?? 0) > stoppedAt + every);
+    for (let index = 1; index < ticks.length; index++) expect(ticks[index]! - ticks[index - 1]!).toBe(every);
+    await client.deleteSchedule('e2e-factorial');
+  });
 });

@@ -6,6 +6,8 @@ import type {
   ListResult,
   RedriveFilter,
   RedriveResult,
+  ScheduleRequest,
+  ScheduleView,
   TaskEvent,
   TaskInfo,
   TaskLogs,
@@ -232,6 +234,49 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
     if (filters.limit !== undefined) query.set('limit', String(filters.limit));
     if (filters.cursor !== undefined) query.set('cursor', filters.cursor);
     return this.#request<ListResult>('GET', '/tasks', { ...options, query });
+  }
+
+  // ---- Schedules ------------------------------------------------------------------
+
+  /** Every schedule of the server, by id. */
+  async schedules(options: { signal?: AbortSignal } = {}): Promise<ScheduleView[]> {
+    return (await this.#request<{ items: ScheduleView[] }>('GET', '/schedules', options)).items;
+  }
+
+  /** One schedule; rejects `AuHttpError` 404 (`SCHEDULE_NOT_FOUND`) when there is none. */
+  schedule(id: string, options: { signal?: AbortSignal } = {}): Promise<ScheduleView> {
+    return this.#request<ScheduleView>('GET', `/schedules/${encodeURIComponent(id)}`, options);
+  }
+
+  /**
+   * Creates a schedule, or replaces the one with the same id. Rejects `AuHttpError` 400
+   * (`INVALID_SCHEDULE`, `INVALID_INPUT`) or 404 (`TASK_NOT_FOUND`) on bad input.
+   */
+  createSchedule<Name extends keyof Tasks & string>(
+    request: ScheduleRequest<Tasks[Name]['input']> & { task: Name },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ScheduleView> {
+    return this.#request<ScheduleView>('POST', '/schedules', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      accept: [200, 201],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+
+  /** Stops a schedule firing until it is resumed. */
+  pauseSchedule(id: string, options: { signal?: AbortSignal } = {}): Promise<ScheduleView> {
+    return this.#request<ScheduleView>('POST', `/schedules/${encodeURIComponent(id)}/pause`, options);
+  }
+
+  /** Fires a paused schedule again from its next tick. */
+  resumeSchedule(id: string, options: { signal?: AbortSignal } = {}): Promise<ScheduleView> {
+    return this.#request<ScheduleView>('POST', `/schedules/${encodeURIComponent(id)}/resume`, options);
+  }
+
+  /** Removes a schedule (runs already launched go on). */
+  deleteSchedule(id: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string; deleted: true }> {
+    return this.#request('DELETE', `/schedules/${encodeURIComponent(id)}`, options);
   }
 
   /** The tasks the server runs, read from its OpenAPI document. */

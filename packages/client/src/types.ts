@@ -177,3 +177,57 @@ export interface TaskInfo {
   /** JSON Schema of the input (OpenAPI 3.0 dialect). */
   inputSchema?: unknown;
 }
+
+/** What a tick does while the previous run is still active. */
+export type OverlapPolicy = 'skip' | 'allow' | 'queue';
+
+/** The body of `createSchedule`: exactly one of `cron` and `every`. */
+export interface ScheduleRequest<Input = unknown> {
+  /** Unique name; creating the same id again replaces the schedule. @default the task name */
+  id?: string;
+  task: string;
+  /** Cron expression: 5 fields, or 6 with seconds first. */
+  cron?: string;
+  /** Milliseconds between ticks (at least 100). */
+  every?: number;
+  /** IANA time zone of `cron`. @default UTC */
+  timezone?: string;
+  input?: Input;
+  /** ISO 8601 text or ms since the epoch. */
+  startAt?: string | number;
+  endAt?: string | number;
+  /** @default 'skip' */
+  overlap?: OverlapPolicy;
+  priority?: number;
+  tags?: string[];
+  /** Seconds each run is kept after it ends. */
+  ttl?: number;
+  /** Ms: missed ticks younger than this run after a restart. @default 60000 */
+  catchUp?: number;
+}
+
+/** A schedule as `GET /schedules/{id}` shows it. Times are ISO 8601 strings. */
+export interface ScheduleView {
+  id: string;
+  task: string;
+  cron?: string;
+  every?: number;
+  timezone?: string;
+  input?: unknown;
+  startAt?: string;
+  endAt?: string;
+  overlap: OverlapPolicy;
+  priority?: number;
+  tags?: string[];
+  ttl?: number;
+  catchUp?: number;
+  paused: boolean;
+  nextRunAt?: string;
+  lastRunAt?: string;
+  /** The id of the last run: `status(lastTaskId)`. */
+  lastTaskId?: string;
+  /** Ticks dropped by the overlap policy or as too old to catch up. */
+  skipped: number;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -230,6 +230,39 @@ describe('@au/client', () => {
     });
   });
 
+  describe('when managing schedules', () => {
+    it('should create, read, pause, resume and delete a schedule', async () => {
+      const created = await client.createSchedule({
+        id: 'nightly-add',
+        task: 'add',
+        cron: '0 3 * * *',
+        input: { a: 1, b: 2 },
+      });
+      expect(created).toMatchObject({
+        id: 'nightly-add',
+        task: 'add',
+        cron: '0 3 * * *',
+        paused: false,
+        input: { a: 1, b: 2 },
+      });
+      expect((await client.schedules()).map((item) => item.id)).toContain('nightly-add');
+      expect(await client.pauseSchedule('nightly-add')).toMatchObject({ paused: true });
+      expect(await client.schedule('nightly-add')).toMatchObject({ paused: true });
+      expect(await client.resumeSchedule('nightly-add')).toMatchObject({ paused: false });
+      expect(await client.deleteSchedule('nightly-add')).toEqual({ id: 'nightly-add', deleted: true });
+      const missing = await client.schedule('nightly-add').catch((error: unknown) => error);
+      expect(AuHttpError.isInstance(missing) && missing.status).toBe(404);
+    });
+
+    it('should reject a bad cron expression with AuHttpError 400', async () => {
+      const error = await client
+        .createSchedule({ task: 'add', cron: 'whenever', input: { a: 1, b: 2 } })
+        .catch((caught: unknown) => caught);
+      expect(AuHttpError.isInstance(error) && error.status).toBe(400);
+      expect((error as AuHttpError).code).toBe('INVALID_SCHEDULE');
+    });
+  });
+
   describe('when the request is refused', () => {
     it.each([
       ['an unknown id', () => client.status('no-such-id'), 404, 'NOT_FOUND'],

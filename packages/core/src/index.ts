@@ -28,6 +28,18 @@ export {
   type Next,
   type RunContext,
 } from './contracts/middleware';
+export {
+  type ComputationScheduler,
+  DEFAULT_CATCH_UP,
+  OVERLAP_POLICIES,
+  type OverlapPolicy,
+  type ScheduleRepository,
+  type SchedulerContext,
+  type ScheduleSpec,
+  type ScheduleState,
+  scheduleTag,
+  tickKey,
+} from './contracts/scheduler';
 export type {
   ClaimOptions,
   ClaimResult,
@@ -56,12 +68,14 @@ export { ComputationNotFoundError } from './errors/computation-not-found-error';
 export { ConfigError } from './errors/config-error';
 export { DependencyFailedError } from './errors/dependency-failed-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
+export { InvalidScheduleError } from './errors/invalid-schedule-error';
 export { KeyConflictError } from './errors/key-conflict-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { NothingToRedriveError } from './errors/nothing-to-redrive-error';
 export { QueueFullError } from './errors/queue-full-error';
 export { RateLimitError } from './errors/rate-limit-error';
 export { RetryNotAllowedError } from './errors/retry-not-allowed-error';
+export { ScheduleNotFoundError } from './errors/schedule-not-found-error';
 export { StoreMismatchError } from './errors/store-mismatch-error';
 export { StoreUnavailableError } from './errors/store-unavailable-error';
 export { TaskNotFoundError } from './errors/task-not-found-error';
@@ -101,6 +115,19 @@ export type {
 } from './record';
 export { type RedriveFilter, type RedriveResult, type RetryableStatus, redriveComputations } from './redrive';
 export { NO_RETRY, type RetryPolicy, type RetrySpec } from './retry-policy';
+export { nextTick, type ScheduleTiming } from './schedules/next-tick';
+export { type OpenSchedulerOptions, openScheduler } from './schedules/open-scheduler';
+export {
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  type ScheduleOptions,
+  type SchedulesOptions,
+  schedule,
+} from './schedules/schedule';
+export { StoreScheduler, type StoreSchedulerOptions } from './schedules/store-scheduler';
 export {
   ACTIVE_STATUSES,
   COMPUTATION_STATUSES,

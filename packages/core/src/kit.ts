@@ -65,7 +65,9 @@ export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
 export { PriorityQueue } from './internal/priority-queue';
+export { validateInput } from './internal/validate-input';
 export {
+  encodeInput,
   type LaunchResult,
   type LaunchSettings,
   launchComputation,
@@ -103,6 +105,9 @@ export {
 export { createPushIterable, type PushIterable } from './push-iterable';
 export { checkRedriveFilter } from './redrive';
 export { toRetrySpec, withRetryFunctions } from './retry-policy';
+export { checkScheduleSpec, MAX_SCHEDULE_ID_LENGTH, MIN_EVERY } from './schedules/check-schedule-spec';
+export { type FireContext, fireDueTicks } from './schedules/fire-schedule';
 export { canTransition } from './status';
+export { MemoryScheduleRepository } from './stores/memory-schedule-repository';
 export { loadTaskModules, toModuleSpecifier } from './task-registry';
 export { followRecord, type WaitOptions, waitForTerminal } from './wait-for-record';

@@ -358,7 +358,7 @@ function prepareLaunch(
 }
 
 /** The input encoded by the codec; a value it cannot encode is the caller's error, not a crash. */
-function encodeInput(task: string, codec: Codec, input: unknown): unknown {
+export function encodeInput(task: string, codec: Codec, input: unknown): unknown {
   try {
     return codec.encode(input);
   } catch (error) {

@@ -44,4 +44,12 @@ describe('local work and the Node process', () => {
       expect(stdout.trim()).toBe('42');
     });
   });
+
+  describe('when a script makes a schedule and has nothing else to do', () => {
+    it('should end by itself: the scheduler never holds the process open', async () => {
+      const { code, signal, stdout } = await runScript('scheduled-script.ts');
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(stdout.trim()).toBe('scheduled');
+    });
+  });
 });

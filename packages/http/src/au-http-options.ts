@@ -1,6 +1,7 @@
 import type {
   Codec,
   ComputationBackend,
+  ComputationScheduler,
   ComputationStore,
   Middleware,
   TaskDefinition,
@@ -18,6 +19,13 @@ export interface AuHttpOptions {
   store?: ComputationStore;
   /** Where work runs. Closed with the server only when the plugin made it. @default a new InProcessBackend */
   backend?: ComputationBackend;
+  /**
+   * Keeps and fires the schedules of `/schedules`. `false`: no schedule routes work
+   * (501). Closed with the server only when the plugin opened it.
+   * @default openScheduler over the store and backend (the backend's own scheduler, else
+   * core's StoreScheduler when the store keeps schedules; none otherwise)
+   */
+  scheduler?: ComputationScheduler | false;
   /** Route prefix, e.g. `/api`. @default '' */
   prefix?: string;
   /** Seconds `POST /{task}` waits for the result when the request names no `?wait=`. @default 10 */

@@ -1,5 +1,6 @@
 import {
   type ComputationBackend,
+  type ComputationScheduler,
   type ComputationStatsReport,
   type ComputationStore,
   computationStats,
@@ -8,6 +9,7 @@ import {
   MemoryStore,
   type Middleware,
   NO_RETRY,
+  openScheduler,
   TaskRegistry,
 } from '@au/core';
 import { checkOptions, type LaunchSettings, optionNames, resumeHeldLaunch } from '@au/core/kit';
@@ -27,6 +29,7 @@ import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
 import { registerLogRoutes } from './routes/log-routes';
 import { registerRetryRoutes } from './routes/retry-routes';
+import { registerScheduleRoutes } from './routes/schedule-routes';
 import { registerStatsRoutes } from './routes/stats-routes';
 import { registerStreamRoutes } from './routes/stream-routes';
 import { registerTaskRoutes } from './routes/task-routes';
@@ -40,6 +43,7 @@ const AU_HTTP_OPTIONS = new Set([
     tasks: true,
     store: true,
     backend: true,
+    scheduler: true,
     prefix: true,
     defaultWait: true,
     maxWait: true,
@@ -89,8 +93,8 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       : new TaskRegistry(options.tasks ?? [], 'this server');
   const ownsStore = options.store === undefined;
   const ownsBackend = options.backend === undefined;
-  const store = options.store ?? new MemoryStore();
-  const backend = options.backend ?? new InProcessBackend();
+  const store: ComputationStore = options.store ?? new MemoryStore();
+  const backend: ComputationBackend = options.backend ?? new InProcessBackend();
   const prefix = normalizePrefix(options.prefix);
   const metrics = options.metrics === false ? undefined : createMetrics();
   if (metrics !== undefined) registerStoreGauge(metrics.registry, store, () => tasks.names(), app.log);
@@ -114,10 +118,30 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     settings.set(task.name, resolved);
   }
 
+  if (tasks.has('schedules')) {
+    throw new TypeError('[au] [http] a task named "schedules" would hide POST /schedules: rename the task');
+  }
+  const ownsScheduler = options.scheduler === undefined;
+  const scheduler: ComputationScheduler | undefined =
+    options.scheduler === false
+      ? undefined
+      : (options.scheduler ??
+        (backend.scheduler !== undefined || store.schedules !== undefined
+          ? openScheduler({
+              store,
+              backend,
+              findTask: (name) => tasks.find(name),
+              // Scheduled runs launch like POST /{task}: same codec, middleware and ttl.
+              launchSettings: (task) => settings.get(task.name),
+              logger: app.log,
+            })
+          : undefined));
+
   const state: PluginState = {
     store,
     backend,
     tasks,
+    scheduler,
     settings,
     defaultCodec,
     defaultWait: positive(options.defaultWait, 10, 'defaultWait'),
@@ -154,6 +178,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
     });
   }
   app.addHook('onClose', async () => {
+    if (ownsScheduler) await scheduler?.close();
     if (ownsBackend) await backend.close();
     if (ownsStore) await store.close();
   });
@@ -199,6 +224,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
       registerRetryRoutes(scope, state);
+      registerScheduleRoutes(scope, state, prefix);
       registerEventRoutes(scope, state);
       registerStreamRoutes(scope, state);
       registerLogRoutes(scope, state);

@@ -3,11 +3,13 @@ import {
   ComputationNotFoundError,
   ConfigError,
   InvalidKeyError,
+  InvalidScheduleError,
   KeyConflictError,
   NothingToRedriveError,
   QueueFullError,
   RateLimitError,
   RetryNotAllowedError,
+  ScheduleNotFoundError,
   TaskNotFoundError,
   TimeoutError,
   UnknownDependencyError,
@@ -50,6 +52,10 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     });
   }
   if (InvalidKeyError.isInstance(error)) return answer(400, 'INVALID_ID', error.message);
+  if (InvalidScheduleError.isInstance(error)) {
+    return answer(400, 'INVALID_SCHEDULE', error.message, { field: error.field });
+  }
+  if (ScheduleNotFoundError.isInstance(error)) return answer(404, 'SCHEDULE_NOT_FOUND', error.message);
   if (KeyConflictError.isInstance(error)) {
     return answer(409, 'KEY_CONFLICT', error.message, { key: error.key, existingTask: error.existingTask });
   }

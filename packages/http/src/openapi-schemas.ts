@@ -3,6 +3,7 @@ import { toJSONSchema, type ZodType } from 'zod';
 import { LAUNCH_LIMITS } from './launch-query';
 import { ref } from './openapi-components';
 import { redriveBody } from './redrive-body';
+import { scheduleBodySchema } from './schedule-view';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -480,6 +481,97 @@ export function healthRouteSchemas() {
         200: answer('The counts and recent statistics', 'ComputationStats'),
         400: badQuery,
         401: unauthorized,
+      },
+    },
+  };
+}
+
+const scheduleIdParams: JsonSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', description: 'The schedule id' } },
+  required: ['id'],
+};
+
+/** The OpenAPI descriptions of the `/schedules` routes. */
+export function scheduleRouteSchemas() {
+  const notFound = errorAnswer('No schedule with this id (`SCHEDULE_NOT_FOUND`)');
+  const badId = errorAnswer('Malformed id, or a query parameter refused');
+  const unavailable = errorAnswer(
+    'This server keeps no schedules (`SCHEDULES_UNAVAILABLE`): its store has no schedule storage and its backend no scheduler',
+  );
+  const scheduleLocation = {
+    Location: { type: 'string', description: 'The schedule: `/schedules/{id}`' },
+  };
+  const body = toJSONSchema(scheduleBodySchema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  delete body.$schema;
+  const one = (operationId: string, summary: string, done: string) => ({
+    operationId,
+    summary,
+    tags: ['schedules'],
+    params: scheduleIdParams,
+    response: {
+      200: answer(done, 'Schedule'),
+      400: badId,
+      401: unauthorized,
+      404: notFound,
+      501: unavailable,
+    },
+  });
+  return {
+    list: {
+      operationId: 'listSchedules',
+      summary: 'List schedules, by id',
+      tags: ['schedules'],
+      response: {
+        200: answer('Every schedule, by id', 'ScheduleList'),
+        400: badQuery,
+        401: unauthorized,
+        501: unavailable,
+      },
+    },
+    create: {
+      operationId: 'createSchedule',
+      summary: 'Create a schedule, or replace the one with this id',
+      description:
+        'Exactly one of `cron` and `every`. A schedule whose timing did not change keeps its place and its paused state.',
+      tags: ['schedules'],
+      body,
+      response: {
+        200: answer('Replaced', 'Schedule', scheduleLocation),
+        201: answer('Created', 'Schedule', scheduleLocation),
+        400: errorAnswer(
+          'Bad schedule (`INVALID_SCHEDULE`, `error.field` or `error.issues`), input (`INVALID_INPUT`) or query parameter',
+        ),
+        401: unauthorized,
+        404: errorAnswer('The server serves no such task (`TASK_NOT_FOUND`)'),
+        413: errorAnswer('Body too large'),
+        415: errorAnswer('The body is not JSON'),
+        501: unavailable,
+      },
+    },
+    get: one('getSchedule', 'Show a schedule', 'The schedule'),
+    pause: one('pauseSchedule', 'Pause a schedule: it fires nothing until resumed', 'The schedule, paused'),
+    resume: one('resumeSchedule', 'Resume a schedule from its next tick', 'The schedule, resumed'),
+    delete: {
+      operationId: 'deleteSchedule',
+      summary: 'Delete a schedule (runs already launched go on)',
+      tags: ['schedules'],
+      params: scheduleIdParams,
+      response: {
+        200: {
+          description: 'Deleted',
+          type: 'object',
+          properties: { id: { type: 'string' }, deleted: { type: 'boolean' } },
+          required: ['id', 'deleted'],
+        },
+        400: badId,
+        401: unauthorized,
+        404: notFound,
+        501: unavailable,
       },
     },
   };

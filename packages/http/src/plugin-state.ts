@@ -2,6 +2,7 @@ import type {
   Codec,
   ComputationBackend,
   ComputationRecord,
+  ComputationScheduler,
   ComputationStatsReport,
   ComputationStore,
   TaskDefinition,
@@ -16,6 +17,8 @@ export interface PluginState {
   store: ComputationStore;
   backend: ComputationBackend;
   tasks: TaskRegistry;
+  /** Keeps and fires the schedules; `undefined` when the store and backend offer none. */
+  scheduler: ComputationScheduler | undefined;
   /** Launch settings of each served task, resolved once. */
   settings: Map<string, LaunchSettings>;
   defaultCodec: Codec;

@@ -15,6 +15,7 @@ import {
   KeyExistsError,
   type ListPage,
   type ListQuery,
+  type ScheduleRepository,
   type StoreCapabilities,
   systemClock,
   type UpdateOptions,
@@ -39,6 +40,7 @@ import {
   unlinkFile,
   writeNewFile,
 } from './internal/file-io';
+import { FileScheduleRepository } from './internal/file-schedule-repository';
 import { RecordIndex, type RecordRead } from './internal/index/record-index';
 import { KeyLocks, type LockToken } from './internal/key-lock';
 import { KeyMutex } from './internal/key-mutex';
@@ -114,6 +116,8 @@ export class FileSystemStore implements ComputationStore {
   readonly #mutex = new KeyMutex();
   readonly #watchers: RecordWatchers;
   readonly #index: RecordIndex;
+  /** Schedules of core's `StoreScheduler`, in `<root>/.schedules/`, shared like the records. */
+  readonly schedules: ScheduleRepository;
   #useHardLinks = true;
   #closed = false;
   #lastCleanup = Number.NEGATIVE_INFINITY;
@@ -134,6 +138,12 @@ export class FileSystemStore implements ComputationStore {
       staleAfter: this.#lockStaleAfter,
     });
     this.#onCorrupt = options.onCorrupt ?? warnOncePerFile();
+    this.schedules = new FileScheduleRepository({
+      root: this.root,
+      locks: this.#locks,
+      durable: this.#durable,
+      assertOpen: () => this.#assertOpen(),
+    });
     this.#watchers = new RecordWatchers({
       pollInterval: checkNumber('pollInterval', options.pollInterval ?? 500, 1),
       fsEvents: options.fsEvents ?? true,

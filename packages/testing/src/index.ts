@@ -46,6 +46,11 @@ export {
   testBackend,
 } from './test-backend';
 export {
+  type ScheduleEnvironment,
+  type TestSchedulesFlags,
+  testSchedules,
+} from './test-schedules';
+export {
   type BatchingBackend,
   type BatchingBackendOptions,
   testShortTaskBatches,

@@ -2,6 +2,7 @@ import type { RetryPolicy, RetrySpec } from '../retry-policy';
 import type { TaskDefinition, TaskLogger } from '../task';
 import type { Codec } from './codec';
 import type { Middleware } from './middleware';
+import type { ComputationScheduler, SchedulerContext } from './scheduler';
 import type { ComputationStore } from './store';
 
 /**
@@ -58,10 +59,10 @@ export interface TaskRegistration {
  * mean the same everywhere, and stops work on `cancel`.
  *
  * Required: `launch`, `cancel`, `close`. Optional: `launchMany` (batched enqueue),
- * `ping` (readiness).
+ * `ping` (readiness), `scheduler` (schedules kept and fired by the engine).
  *
- * Left out on purpose: reading results (handles read the store), scheduling by cron,
- * and rate limiting (launch-side middleware).
+ * Left out on purpose: reading results (handles read the store) and rate limiting
+ * (launch-side middleware).
  *
  * Every implementation passes `testBackend` from `@au/testing`.
  */
@@ -99,6 +100,16 @@ export interface ComputationBackend {
    * wins. Throws `TypeError` when another task definition already has the name.
    */
   register?(registration: TaskRegistration): void;
+
+  // ---- Scheduling -----------------------------------------------------------------
+
+  /**
+   * A scheduler kept by this backend's engine (BullMQ job schedulers, a schedules table
+   * in Postgres), whose ticks launch runs into `context.store`. Core calls it once per
+   * store and closes the scheduler before the backend. Optional: core's `StoreScheduler`
+   * (schedules in the store, fired by a timer) is used otherwise.
+   */
+  scheduler?(context: SchedulerContext): ComputationScheduler;
 
   // ---- Flow control ---------------------------------------------------------------
 

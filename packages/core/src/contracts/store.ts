@@ -1,5 +1,6 @@
 import type { ComputationPatch, ComputationRecord } from '../record';
 import type { ComputationStatus } from '../status';
+import type { ScheduleRepository } from './scheduler';
 
 /**
  * # ComputationStore
@@ -12,7 +13,8 @@ import type { ComputationStatus } from '../status';
  * Optional: `watch` and `watchAll` (push instead of polling), announced in
  * `capabilities`; `count` (core pages through `list` without it); `claim`
  * and `createMany`, one round trip where core would otherwise make several (core
- * falls back to `get` + `update` and to `create` when a store has none).
+ * falls back to `get` + `update` and to `create` when a store has none); `schedules`,
+ * where core's `StoreScheduler` keeps schedules.
  *
  * Left out on purpose: transactions over several records, secondary indexes beyond
  * status/task/tag, and queueing (that is a backend's job).
@@ -32,6 +34,13 @@ export interface ComputationStore {
    * a store without it is bound by object identity only.
    */
   readonly id?: string;
+
+  /**
+   * Schedule persistence for core's `StoreScheduler` (schedules survive a restart when
+   * the store does). Optional: without it, and without a backend scheduler, schedules
+   * cannot be made over this store.
+   */
+  readonly schedules?: ScheduleRepository;
 
   // ---- Reading --------------------------------------------------------------------
 

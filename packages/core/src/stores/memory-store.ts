@@ -1,5 +1,6 @@
 import { applyPatch, isExpired } from '../apply-patch';
 import { type Clock, systemClock } from '../clock';
+import type { ScheduleRepository } from '../contracts/scheduler';
 import type {
   ClaimOptions,
   ClaimResult,
@@ -22,6 +23,7 @@ import { createPushIterable, type PushIterable } from '../push-iterable';
 import type { ComputationPatch, ComputationRecord } from '../record';
 import { isTerminalStatus } from '../status';
 import { checkWatchFilter } from '../watch-filter';
+import { MemoryScheduleRepository } from './memory-schedule-repository';
 
 export interface MemoryStoreOptions {
   /** Time source for TTL checks. @default systemClock */
@@ -39,6 +41,8 @@ const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ clock: true });
 export class MemoryStore implements ComputationStore {
   readonly name = NAME;
   readonly capabilities: StoreCapabilities = { watch: true, watchAll: true, shared: false, nativeTtl: false };
+  /** Schedules of core's `StoreScheduler`, kept as long as the store object. */
+  readonly schedules: ScheduleRepository = new MemoryScheduleRepository();
   readonly #records = new Map<string, ComputationRecord>();
   readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
   readonly #clock: Clock;
