@@ -119,6 +119,55 @@ const table: [string, string[], Expected][] = [
     ['cleanup', '--store', 'fs:/tmp/x'],
     { command: 'cleanup', options: { store: 'fs:/tmp/x' } },
   ],
+  ['retry', ['retry', 'abc'], { command: 'retry', options: { id: 'abc' } }],
+  ['retry without an id', ['retry'], { exitCode: 2, error: /missing required argument 'id'/ }],
+  ['redrive with no filter', ['redrive'], { command: 'redrive', options: {} }],
+  [
+    'redrive with filters',
+    ['redrive', '--task', 'primes', '--status', 'failed,Cancelled', '--tag', 'n', '--limit', '5'],
+    {
+      command: 'redrive',
+      options: { task: 'primes', status: ['failed', 'cancelled'], tag: 'n', limit: 5 },
+    },
+  ],
+  [
+    'redrive --since an ISO date',
+    ['redrive', '--since', '2026-01-31T12:00:00Z'],
+    { command: 'redrive', options: { since: '2026-01-31T12:00:00.000Z' } },
+  ],
+  [
+    'redrive --since an age',
+    ['redrive', '--since', '2h'],
+    { command: 'redrive', options: { since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } },
+  ],
+  [
+    'redrive with a status that is not retried',
+    ['redrive', '--status', 'completed'],
+    { exitCode: 2, error: /only failed and cancelled computations are retried/ },
+  ],
+  ['redrive with a bad --since', ['redrive', '--since', 'soon'], { exitCode: 2, error: /ISO date/ }],
+  ['redrive with a bad --limit', ['redrive', '--limit', '0'], { exitCode: 2, error: /whole number ≥ 1/ }],
+  ['dead-letters', ['dead-letters'], { command: 'dead-letters', options: { action: 'list' } }],
+  [
+    'dead-letters list with paging',
+    ['dead-letters', 'list', '--task', 't', '--limit', '3', '--cursor', 'c'],
+    { command: 'dead-letters', options: { action: 'list', task: 't', limit: 3, cursor: 'c' } },
+  ],
+  [
+    'dead-letters count',
+    ['dead-letters', 'count', '--tag', 'g'],
+    { command: 'dead-letters', options: { action: 'count', tag: 'g' } },
+  ],
+  [
+    'dead-letters purge --before',
+    ['dead-letters', 'purge', '--before', '2026-01-01'],
+    { command: 'dead-letters', options: { action: 'purge', before: '2026-01-01T00:00:00.000Z' } },
+  ],
+  [
+    'dead-letters with a misspelt action',
+    ['dead-letters', 'cuont'],
+    { exitCode: 2, error: /did you mean "count"\?/ },
+  ],
   ['schedules alone lists them', ['schedules'], { command: 'schedules', options: { action: 'list' } }],
   [
     'schedules list --json',
@@ -221,55 +270,6 @@ const table: [string, string[], Expected][] = [
     ['schedules', 'stop', 'x'],
     { exitCode: 2, error: /unknown command 'stop'|too many arguments/ },
   ],
-  ['retry', ['retry', 'abc'], { command: 'retry', options: { id: 'abc' } }],
-  ['retry without an id', ['retry'], { exitCode: 2, error: /missing required argument 'id'/ }],
-  ['redrive with no filter', ['redrive'], { command: 'redrive', options: {} }],
-  [
-    'redrive with filters',
-    ['redrive', '--task', 'primes', '--status', 'failed,Cancelled', '--tag', 'n', '--limit', '5'],
-    {
-      command: 'redrive',
-      options: { task: 'primes', status: ['failed', 'cancelled'], tag: 'n', limit: 5 },
-    },
-  ],
-  [
-    'redrive --since an ISO date',
-    ['redrive', '--since', '2026-01-31T12:00:00Z'],
-    { command: 'redrive', options: { since: '2026-01-31T12:00:00.000Z' } },
-  ],
-  [
-    'redrive --since an age',
-    ['redrive', '--since', '2h'],
-    { command: 'redrive', options: { since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } },
-  ],
-  [
-    'redrive with a status that is not retried',
-    ['redrive', '--status', 'completed'],
-    { exitCode: 2, error: /only failed and cancelled computations are retried/ },
-  ],
-  ['redrive with a bad --since', ['redrive', '--since', 'soon'], { exitCode: 2, error: /ISO date/ }],
-  ['redrive with a bad --limit', ['redrive', '--limit', '0'], { exitCode: 2, error: /whole number ≥ 1/ }],
-  ['dead-letters', ['dead-letters'], { command: 'dead-letters', options: { action: 'list' } }],
-  [
-    'dead-letters list with paging',
-    ['dead-letters', 'list', '--task', 't', '--limit', '3', '--cursor', 'c'],
-    { command: 'dead-letters', options: { action: 'list', task: 't', limit: 3, cursor: 'c' } },
-  ],
-  [
-    'dead-letters count',
-    ['dead-letters', 'count', '--tag', 'g'],
-    { command: 'dead-letters', options: { action: 'count', tag: 'g' } },
-  ],
-  [
-    'dead-letters purge --before',
-    ['dead-letters', 'purge', '--before', '2026-01-01'],
-    { command: 'dead-letters', options: { action: 'purge', before: '2026-01-01T00:00:00.000Z' } },
-  ],
-  [
-    'dead-letters with a misspelt action',
-    ['dead-letters', 'cuont'],
-    { exitCode: 2, error: /did you mean "count"\?/ },
-  ],
   ['no command', [], { exitCode: 2, error: /Usage: au/ }],
   [
     'an unknown command, with a suggestion',
@@ -325,10 +325,10 @@ describe('parseCommandLine', () => {
       'tasks',
       'worker',
       'cleanup',
-      'schedules',
       'retry',
       'redrive',
       'dead-letters',
+      'schedules',
     ])('should show examples for %s', (command) => {
       const parsed = parseCommandLine([command, '--help']);
       expect(parsed).toMatchObject({ kind: 'exit', exitCode: 0 });

@@ -3,9 +3,12 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationScheduler,
   type ComputationStore,
   type Invocation,
   jsonCodec,
+  NO_RETRY,
+  type SchedulerContext,
   StoreMismatchError,
   silentLogger,
   type TaskDefinition,
@@ -15,6 +18,8 @@ import {
 } from '@au/core';
 import { checkMaxQueued, checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
 import { type JobsOptions, Queue } from 'bullmq';
+import { BullMQScheduler } from './bullmq-scheduler';
+import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { dropPreviousJob } from './drop-previous-job';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
@@ -136,6 +141,8 @@ export class BullMQBackend implements ComputationBackend {
     this.queue = new Queue<JobData>(this.queueName, {
       connection: this.#connection.redis,
       prefix: this.#prefix,
+      // Cron schedules: BullMQ computes a scheduler's first tick here, with croner.
+      settings: { repeatStrategy: cronRepeatStrategy },
     });
     this.queue.on('error', () => undefined);
     this.#tasks = options.tasks === undefined ? Promise.resolve(undefined) : toRegistry(options.tasks);
@@ -252,9 +259,44 @@ export class BullMQBackend implements ComputationBackend {
     if (this.#workerOptions !== undefined) await this.#startWorker(bound.store);
   }
 
+  /**
+   * Schedules kept by BullMQ job schedulers (one per au schedule, same id), with the spec
+   * and progress in a Redis hash beside the queue; workers create each tick's record
+   * (`tickKey(id, tick)`) and apply the overlap policy. See `BullMQScheduler`.
+   */
+  scheduler(context: SchedulerContext): ComputationScheduler {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+    return new BullMQScheduler({
+      queue: this.queue,
+      redis: this.#connection.redis,
+      prefix: this.#prefix,
+      jobOptions: this.#jobOptions,
+      context,
+      // The embedded worker runs what core registers: a scheduled task it was never
+      // launched with is registered as defined (a launch's own registration wins).
+      onTask: (task) => {
+        if (this.#registered.registered(task.name) === undefined) {
+          // Launched the scheduler's way when it says how (the HTTP layer's codec, middleware).
+          const settings = context.launchSettings?.(task);
+          this.#registered.register({
+            task,
+            codec: settings?.codec ?? task.codec ?? jsonCodec,
+            middleware: settings?.middleware ?? [],
+            retry: settings?.retry ?? task.retry ?? NO_RETRY,
+          });
+        }
+      },
+    });
+  }
+
   async cancel(key: string, reason?: string): Promise<boolean> {
     const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(toJobId(key)));
-    if (job === undefined) return false;
+    if (job === undefined) {
+      // A scheduled run's job has another id (BullMQ's `repeat:<id>:<tick>`): tell the
+      // workers anyway; the one running it, if any, stops it.
+      await this.#publishCancel(key, reason);
+      return false;
+    }
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
     if (state !== 'active') {
@@ -268,10 +310,7 @@ export class BullMQBackend implements ComputationBackend {
         // It became active meanwhile (locked): stop it where it runs.
       }
     }
-    await this.#connection.redis.publish(
-      cancelChannel(this.#prefix, this.queueName),
-      JSON.stringify(reason === undefined ? { key } : { key, reason }),
-    );
+    await this.#publishCancel(key, reason);
     return true;
   }
 
@@ -317,6 +356,13 @@ export class BullMQBackend implements ComputationBackend {
       this.#workerWithoutStore.catch(() => undefined);
     }
     return this.#workerWithoutStore;
+  }
+
+  async #publishCancel(key: string, reason: string | undefined): Promise<void> {
+    await this.#connection.redis.publish(
+      cancelChannel(this.#prefix, this.queueName),
+      JSON.stringify(reason === undefined ? { key } : { key, reason }),
+    );
   }
 
   /** Starts the embedded worker over `store`, once. */
@@ -380,14 +426,18 @@ export class BullMQBackend implements ComputationBackend {
     if (this.#worker !== undefined) await this.#worker;
   }
 
-  /** Waits until the queue holds no job that is not finished, or `timeout` passes. */
+  /** Waits until the queue holds no unfinished job (beside each job scheduler's next tick), or `timeout` passes. */
   async #drain(timeout: number): Promise<void> {
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
       const counts = await this.queue
         .getJobCounts('active', 'wait', 'prioritized', 'delayed', 'waiting-children')
         .catch(() => undefined);
-      if (counts === undefined || Object.values(counts).every((count) => count === 0)) return;
+      if (counts === undefined) return;
+      // Each job scheduler (a schedule) always has its next tick's job delayed: not work to drain.
+      const schedulers = await this.queue.getJobSchedulersCount().catch(() => 0);
+      counts.delayed = Math.max(0, (counts.delayed ?? 0) - schedulers);
+      if (Object.values(counts).every((count) => count === 0)) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -3,7 +3,7 @@ import { failComputation, type StoreRetryOptions } from '@au/core/kit';
 import type { Job } from 'bullmq';
 import { RecordedFailureError, RetryScheduledError } from './bullmq-signals';
 import { JobAbandonedError } from './errors/job-abandoned-error';
-import { fromJobId, type JobData } from './job-options';
+import { computationKeyOf, type JobData } from './job-options';
 
 export interface FailedJobRecorderSettings {
   queue: string;
@@ -35,7 +35,7 @@ export class FailedJobRecorder {
     if (RecordedFailureError.isInstance(error)) return;
     // BullMQ retries the job: the record is `pending` again and waits for it.
     if (RetryScheduledError.isInstance(error) && job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    const key = fromJobId(job.id);
+    const key = computationKeyOf(job);
     const { store, queue, logger, storeRetry } = this.#settings;
     const reason = new JobAbandonedError({
       jobId: job.id,

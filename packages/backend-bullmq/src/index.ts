@@ -1,5 +1,6 @@
 export { backendProvider, redisUrlFromEnv } from './backend-provider';
 export { BullMQBackend, type BullMQBackendOptions } from './bullmq-backend';
+export { BullMQScheduler, type BullMQSchedulerSettings } from './bullmq-scheduler';
 export { JobAbandonedError } from './errors/job-abandoned-error';
 export { PreviousJobActiveError } from './errors/previous-job-active-error';
 export { QueueUnavailableError } from './errors/queue-unavailable-error';

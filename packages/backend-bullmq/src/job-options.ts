@@ -1,4 +1,4 @@
-import type { Invocation, RetryPolicy } from '@au/core';
+import { type Invocation, isValidKey, type RetryPolicy, tickKey } from '@au/core';
 import type { JobsOptions } from 'bullmq';
 
 /** What a BullMQ job carries: the task's name and the launch's policies. Arguments stay in the record. */
@@ -9,6 +9,21 @@ export interface JobData {
   timeout?: number;
   /** The serializable part of the retry policy given at launch. */
   retry?: SerializedRetryPolicy;
+  /** On a job of an au schedule's job scheduler, or of a tick a worker caught up: the schedule's id. */
+  schedule?: string;
+  /** On the job of a tick a worker caught up (BullMQ skipped it): the tick's time. */
+  tick?: number;
+  /**
+   * On a job of an `every` schedule: its ticks, `origin + n × every`. A BullMQ time off
+   * that grid (BullMQ started late, from "now") is read as the grid tick before it.
+   */
+  grid?: { every: number; origin: number };
+  /**
+   * On a job of a job scheduler or repeat made outside au: the task's input, encoded by
+   * its codec (the worker creates the run's record from it). au's own jobs carry none:
+   * the record, or the schedule, holds the arguments.
+   */
+  args?: unknown;
   /** Its id is in its task's set of waiting jobs (a task with `maxQueued`): the worker takes it out at start. */
   counted?: true;
 }
@@ -94,4 +109,46 @@ export function toJobId(key: string): string {
 /** The computation key of a BullMQ job id made by `toJobId`. */
 export function fromJobId(jobId: string): string {
   return jobId.includes('|') ? jobId.replaceAll('|', ':') : jobId;
+}
+
+/** What `computationKeyOf` reads of a job. */
+interface JobIdentity {
+  id?: string | undefined;
+  repeatJobKey?: string | undefined;
+  timestamp?: number;
+  data?: Pick<JobData, 'schedule' | 'tick' | 'grid'>;
+}
+
+/** The schedule a job runs a tick of (a job scheduler's, or a caught-up tick's), if any. */
+export function scheduleOf(job: JobIdentity): string | undefined {
+  if (job.repeatJobKey !== undefined) return job.repeatJobKey;
+  return job.data?.tick === undefined ? undefined : job.data.schedule;
+}
+
+/**
+ * The computation key of a job: the key it was launched with, or for a job a BullMQ job
+ * scheduler made (id `repeat:<scheduler>:<tick>`), `tickKey(scheduler, tick)`, so that
+ * whoever handles a tick handles one record. A scheduler id that makes no valid key has
+ * its other characters replaced by `_`.
+ */
+export function computationKeyOf(job: JobIdentity): string {
+  const schedule = scheduleOf(job);
+  if (schedule === undefined) return fromJobId(job.id ?? '');
+  const key = tickKey(schedule, tickOf(job));
+  if (isValidKey(key)) return key;
+  return (key as string).replace(/[^A-Za-z0-9_.:-]/g, '_').slice(-200);
+}
+
+/** The tick time of a job scheduler's job (its id ends with it). */
+export function tickOf(job: JobIdentity): number {
+  if (job.data?.tick !== undefined) return job.data.tick;
+  const id = job.id ?? '';
+  const tick = Number(id.slice(id.lastIndexOf(':') + 1));
+  return onGrid(Number.isFinite(tick) ? tick : (job.timestamp ?? 0), job.data?.grid);
+}
+
+/** `time`, or the tick of `grid` at or before it. */
+export function onGrid(time: number, grid: JobData['grid']): number {
+  if (grid === undefined || !(grid.every > 0)) return time;
+  return grid.origin + Math.floor((time - grid.origin) / grid.every) * grid.every;
 }

@@ -19,7 +19,8 @@ import {
 } from '@au/core/kit';
 import { DelayedError, type Job } from 'bullmq';
 import { RecordedFailureError, RetryScheduledError } from './bullmq-signals';
-import { fromJobId, type JobData, retryPolicyOf } from './job-options';
+import { computationKeyOf, type JobData, retryPolicyOf, scheduleOf } from './job-options';
+import { prepareScheduledJob, type ScheduledJobSettings } from './scheduled-job';
 
 export interface JobProcessorSettings {
   queue: string;
@@ -40,6 +41,8 @@ export interface JobProcessorSettings {
   /** Aborts of the jobs running here, by computation key (cancel broadcasts, shutdown). */
   running: Map<string, (reason: unknown) => void>;
   onOutcome: ((key: string, outcome: ExecutionOutcome) => void) | undefined;
+  /** Where the jobs of job schedulers find their schedule, to create each tick's record. */
+  scheduled: ScheduledJobSettings;
   /** Called as a job starts (before its record is claimed): it no longer waits in the queue. */
   onStart?: (job: Job<JobData>) => void;
 }
@@ -101,7 +104,7 @@ export function createJobProcessor(settings: JobProcessorSettings) {
 
   const failUnknownTask = async (job: Job<JobData>, token: string | undefined, key: string) => {
     const error = new TaskNotFoundError({
-      task: job.data.task,
+      task: job.data.task ?? job.name,
       where: `the task modules of the worker of queue "${settings.queue}"`,
       known: registry.names(),
     });
@@ -168,9 +171,29 @@ export function createJobProcessor(settings: JobProcessorSettings) {
 
   return async (job: Job<JobData>, token?: string, signal?: AbortSignal): Promise<void> => {
     settings.onStart?.(job);
-    const key = fromJobId(job.id!);
-    const registration = settings.registered?.(job.data.task);
-    const task = registration?.task ?? registry.find(job.data.task);
+    const key = computationKeyOf(job);
+    const taskName = job.data.task ?? job.name;
+    const registration = settings.registered?.(taskName);
+    const task = registration?.task ?? registry.find(taskName);
+    if (scheduleOf(job) !== undefined) {
+      // A job scheduler made this job: its tick gets a record before it runs (or fails).
+      const codec = registration?.codec ?? task?.codec ?? settings.codec;
+      const maxAttempts = task === undefined ? 1 : retryPolicyOf(registration ?? task, job.data).attempts;
+      let prepared: boolean;
+      try {
+        prepared = await prepareScheduledJob(
+          job,
+          key,
+          task ?? { name: taskName },
+          { codec, maxAttempts, signal },
+          settings.scheduled,
+        );
+      } catch (error) {
+        if (isTransientStoreError(error)) return giveBack(job, token, key, error);
+        throw error;
+      }
+      if (!prepared) return;
+    }
     if (task === undefined) return failUnknownTask(job, token, key);
     let outcome: ExecutionOutcome;
     try {

@@ -18,14 +18,16 @@ import {
   optionNames,
   type StoreRetryOptions,
 } from '@au/core/kit';
-import { Worker, type WorkerOptions } from 'bullmq';
+import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { RetryScheduledError } from './bullmq-signals';
 import { listenForCancels } from './cancel-listener';
+import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
 import { queuedJobsKey, untrackQueued } from './queued-jobs';
 import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
+import { scheduleKeys } from './schedule-hash';
 import { recordStoreBinding } from './store-binding';
 
 export interface BullMQWorkerOptions {
@@ -157,6 +159,9 @@ export async function startWorker(
   }
 
   const running = new Map<string, (reason: unknown) => void>();
+  // Adds the jobs of schedule ticks BullMQ skipped (see scheduled-job.ts).
+  const tickQueue = new Queue<JobData>(queue, { connection: connection.redis, prefix });
+  tickQueue.on('error', () => undefined);
   const processor = createJobProcessor({
     queue,
     store,
@@ -173,6 +178,14 @@ export async function startWorker(
     giveBackDelay: options.giveBackDelay ?? 1000,
     running,
     onOutcome: options.onOutcome,
+    scheduled: {
+      queue: tickQueue,
+      repeatKey: `${prefix}:${queue}:repeat`,
+      redis: connection.redis,
+      keys: scheduleKeys(prefix, queue),
+      store,
+      logger,
+    },
     // Only jobs counted for a task's maxQueued cost the extra command.
     onStart: (job) => {
       if (job.data.counted)
@@ -190,6 +203,8 @@ export async function startWorker(
     ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
     ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
     settings: {
+      // The next tick of a cron schedule is computed here, when a tick's job starts.
+      repeatStrategy: cronRepeatStrategy,
       backoffStrategy: (_attemptsMade: number, type?: string, error?: Error) =>
         type === AU_BACKOFF_TYPE ? ((error as RetryScheduledError | undefined)?.auRetryDelay ?? 0) : 0,
     },
@@ -207,6 +222,7 @@ export async function startWorker(
     await worker.waitUntilReady();
   } catch (error) {
     await worker.close(true).catch(() => undefined);
+    await tickQueue.close().catch(() => undefined);
     await closeConnection(connection);
     throw error;
   }
@@ -237,6 +253,7 @@ export async function startWorker(
           } else await worker.close(true).catch(() => undefined);
         }
         await failures.close(Math.max(timeout, 1000));
+        await tickQueue.close().catch(() => undefined);
         await Promise.all([stopListening(), closeConnection(connection)]);
       })();
       return closing;

@@ -7,6 +7,7 @@ export { QueueBackend } from './queue-backend';
 export type { QueueBackendOptions } from './queue-backend-options';
 export { type BackoffSpec, type ClaimedTask, QueueClient, type QueueJob } from './queue-client';
 export { QueueWorker, type QueueWorkerOptions } from './queue-worker';
+export { type DueSchedules, SqlScheduleRepository } from './sql-schedule-repository';
 export {
   type QueueWorkerHandle,
   type StartPostgresWorkerOptions,

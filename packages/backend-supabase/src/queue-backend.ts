@@ -4,11 +4,14 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationScheduler,
   type ComputationStore,
   type Invocation,
   isTaskDefinition,
   jsonCodec,
   type Middleware,
+  type SchedulerContext,
+  StoreScheduler,
   silentLogger,
   type TaskDefinition,
   type TaskLogger,
@@ -23,6 +26,8 @@ import type { QueueBackendOptions } from './queue-backend-options';
 import type { QueueClient, QueueJob } from './queue-client';
 import { QueueStoreBinding } from './queue-store-binding';
 import { QueueWorker } from './queue-worker';
+import { ScheduleFirer } from './schedule-firer';
+import { SqlScheduleRepository } from './sql-schedule-repository';
 
 /**
  * A durable queue in the records table (each computation's row is its queue entry), with workers in this process: what
@@ -47,11 +52,18 @@ export class QueueBackend implements ComputationBackend {
   readonly #ready: Promise<void>;
   readonly #closeTransport: () => Promise<void>;
   readonly #logger: TaskLogger;
+  /** Schedules in the `au_schedules` table, fired by this queue's workers. */
+  readonly #schedules: SqlScheduleRepository;
   #registry: TaskRegistry | undefined;
   #worker: QueueWorker | undefined;
+  #firer: ScheduleFirer | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
   #drainWaiters = new Set<() => void>();
+  /** Tasks core registered here, which this backend's firer can launch too. */
+  readonly #registeredNames = new Set<string>();
+  /** The contexts of the schedulers opened here: their tasks can be fired here too, launched their way. */
+  readonly #contexts: SchedulerContext[] = [];
 
   constructor(
     name: string,
@@ -70,6 +82,8 @@ export class QueueBackend implements ComputationBackend {
     this.#logger = logger;
     const binding = new QueueStoreBinding({ component: `backend ${name}`, queue, logger, store });
     this.#binding = binding;
+    const schedules = new SqlScheduleRepository(queue.transport, queue.queue);
+    this.#schedules = schedules;
     this.#tasks = new LocalTasks({
       where: `the ${name} backend's tasks`,
       defaults: { codec: jsonCodec, middleware: workerMiddleware(options) },
@@ -107,6 +121,29 @@ export class QueueBackend implements ComputationBackend {
         onSettled: (key, outcome) => this.#settled(key, outcome),
       });
       this.#worker.start();
+      // Workers fire the queue's schedules; a schedule's runs go through this backend.
+      this.#firer = new ScheduleFirer({
+        repository: schedules,
+        store,
+        backend: this,
+        worker: this.#worker.id,
+        // With a scheduler's finder (core's `schedule` in this process), any task it finds.
+        tasks: () =>
+          this.#contexts.length > 0
+            ? undefined
+            : [...(this.#registry?.names() ?? []), ...this.#registeredNames],
+        findTask: (name) => this.#findTask(name),
+        launchSettings: (task) => {
+          for (const context of this.#contexts) {
+            const settings = context.launchSettings?.(task);
+            if (settings !== undefined) return settings;
+          }
+          return undefined;
+        },
+        pollingInterval: options.pollingInterval ?? 1000,
+        logger,
+      });
+      this.#firer.start();
     })();
     this.#ready.catch(() => undefined);
   }
@@ -133,6 +170,27 @@ export class QueueBackend implements ComputationBackend {
 
   register(registration: TaskRegistration): void {
     this.#tasks.register(registration);
+    this.#registeredNames.add(registration.task.name);
+  }
+
+  /**
+   * Schedules kept in the `au_schedules` table (core's `StoreScheduler` over
+   * `SqlScheduleRepository`; this scheduler only keeps them). The workers of this queue
+   * fire them: each leases due schedules with `FOR UPDATE SKIP LOCKED`, so one worker at
+   * a time launches a schedule's ticks, each run keyed `tickKey(id, tick)`.
+   */
+  scheduler(context: SchedulerContext): ComputationScheduler {
+    this.#assertOpen();
+    if (!this.#contexts.includes(context)) this.#contexts.push(context);
+    return new StoreScheduler({
+      store: context.store,
+      backend: this,
+      findTask: context.findTask,
+      repository: this.#schedules,
+      fire: false,
+      ...(context.clock === undefined ? {} : { clock: context.clock }),
+      ...(context.logger === undefined ? {} : { logger: context.logger }),
+    });
   }
 
   async launch(invocation: Invocation): Promise<void> {
@@ -195,6 +253,7 @@ export class QueueBackend implements ComputationBackend {
   async #close(timeout: number): Promise<void> {
     this.#closed = true;
     await this.#ready.catch(() => undefined);
+    await this.#firer?.stop();
     const worker = this.#worker;
     if (worker !== undefined) {
       const deadline = Date.now() + timeout;
@@ -257,6 +316,17 @@ export class QueueBackend implements ComputationBackend {
     const timeout = invocation.timeout;
     if (timeout !== undefined) job.timeoutMs = Math.ceil(timeout);
     return job;
+  }
+
+  /** A task this backend's worker can launch: registered by core, in its modules, or found by a scheduler's finder. */
+  #findTask(name: string): TaskDefinition | undefined {
+    const known = this.#tasks.registered(name)?.task ?? this.#registry?.find(name);
+    if (known !== undefined) return known;
+    for (const context of this.#contexts) {
+      const found = context.findTask(name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   #assertOpen(): void {

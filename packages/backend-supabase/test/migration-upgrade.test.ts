@@ -126,5 +126,31 @@ describe.skipIf(!postgresUp)('the migration over a database of the two-table lay
         await store.close();
       }
     });
+
+    it('should add the schedules table, and a later migration should keep its schedules', async () => {
+      // The database was upgraded by the test above: it had no au_schedules before.
+      const state = {
+        id: 'nightly',
+        task: 'au-conformance.add',
+        every: 1000,
+        overlap: 'skip',
+        paused: false,
+        nextRunAt: 5_000,
+        createdAt: 1,
+        updatedAt: 1,
+        revision: 1,
+      };
+      expect(
+        await call(`select $schema.au_schedule_save($1::jsonb, 'default', 'absent') as saved`, [
+          JSON.stringify(state),
+        ]),
+      ).toEqual([{ saved: true }]);
+      await applyMigration(pool, { schema });
+      expect(await call(`select $schema.au_schedule_get('nightly') as state`)).toEqual([{ state }]);
+      const [{ due }] = (await call(
+        `select $schema.au_schedule_claim_due('default', 'w', 6000) -> 'due' as due`,
+      )) as [{ due: unknown[] }];
+      expect(due).toEqual([state]);
+    });
   });
 });

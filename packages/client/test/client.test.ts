@@ -157,6 +157,40 @@ describe('@au/client', () => {
     });
   });
 
+  describe('when retrying and handling dead letters', () => {
+    it('should retry, list, count, redrive and purge, and refuse what cannot be done', async () => {
+      const crashed = await client.submit('crash', undefined as never, { wait: 5 });
+      expect(crashed.status).toBe('failed');
+      const { taskId } = crashed;
+      const before = await client.countDeadLetters({ task: 'crash' });
+      expect(before).toBeGreaterThanOrEqual(1);
+      const listed = await client.deadLetters({ task: 'crash', limit: 1000 });
+      expect(listed.items.map((item) => item.taskId)).toContain(taskId);
+
+      const reopened = await client.retry(taskId);
+      expect(reopened).toMatchObject({ taskId, status: 'pending' });
+      expect(reopened.history?.[0]).toMatchObject({ attempt: 1, status: 'failed' });
+      expect((await client.result(taskId, { wait: 5 })).status).toBe('failed');
+      expect((await client.status(taskId)).history).toHaveLength(1);
+
+      const redriven = await client.redrive({ task: 'crash', since: new Date(Date.now() - 60_000) });
+      expect(redriven.taskIds).toContain(taskId);
+      expect(redriven.count).toBe(redriven.taskIds.length);
+      await client.result(taskId, { wait: 5 });
+
+      const done = await client.submit('add', { a: 1, b: 1 }, { wait: 5 });
+      const refused = await client.retry(done.taskId).catch((caught: unknown) => caught);
+      expect((refused as AuHttpError).status).toBe(409);
+      expect((refused as AuHttpError).code).toBe('RETRY_NOT_ALLOWED');
+
+      expect(await client.purgeDeadLetters({ task: 'crash' })).toBeGreaterThanOrEqual(1);
+      expect(await client.countDeadLetters({ task: 'crash' })).toBe(0);
+      const nothing = await client.redrive({ task: 'crash' }).catch((caught: unknown) => caught);
+      expect((nothing as AuHttpError).status).toBe(404);
+      expect((nothing as AuHttpError).code).toBe('NOTHING_TO_REDRIVE');
+    });
+  });
+
   describe('when following every task', () => {
     it('should yield the changes of the watched task until aborted', async () => {
       const controller = new AbortController();
@@ -226,40 +260,6 @@ describe('@au/client', () => {
         .catch((caught: unknown) => caught);
       expect(AuHttpError.isInstance(error) && error.status).toBe(400);
       expect((error as AuHttpError).code).toBe('INVALID_SCHEDULE');
-    });
-  });
-
-  describe('when retrying and handling dead letters', () => {
-    it('should retry, list, count, redrive and purge, and refuse what cannot be done', async () => {
-      const crashed = await client.submit('crash', undefined as never, { wait: 5 });
-      expect(crashed.status).toBe('failed');
-      const { taskId } = crashed;
-      const before = await client.countDeadLetters({ task: 'crash' });
-      expect(before).toBeGreaterThanOrEqual(1);
-      const listed = await client.deadLetters({ task: 'crash', limit: 1000 });
-      expect(listed.items.map((item) => item.taskId)).toContain(taskId);
-
-      const reopened = await client.retry(taskId);
-      expect(reopened).toMatchObject({ taskId, status: 'pending' });
-      expect(reopened.history?.[0]).toMatchObject({ attempt: 1, status: 'failed' });
-      expect((await client.result(taskId, { wait: 5 })).status).toBe('failed');
-      expect((await client.status(taskId)).history).toHaveLength(1);
-
-      const redriven = await client.redrive({ task: 'crash', since: new Date(Date.now() - 60_000) });
-      expect(redriven.taskIds).toContain(taskId);
-      expect(redriven.count).toBe(redriven.taskIds.length);
-      await client.result(taskId, { wait: 5 });
-
-      const done = await client.submit('add', { a: 1, b: 1 }, { wait: 5 });
-      const refused = await client.retry(done.taskId).catch((caught: unknown) => caught);
-      expect((refused as AuHttpError).status).toBe(409);
-      expect((refused as AuHttpError).code).toBe('RETRY_NOT_ALLOWED');
-
-      expect(await client.purgeDeadLetters({ task: 'crash' })).toBeGreaterThanOrEqual(1);
-      expect(await client.countDeadLetters({ task: 'crash' })).toBe(0);
-      const nothing = await client.redrive({ task: 'crash' }).catch((caught: unknown) => caught);
-      expect((nothing as AuHttpError).status).toBe(404);
-      expect((nothing as AuHttpError).code).toBe('NOTHING_TO_REDRIVE');
     });
   });
 

@@ -128,7 +128,14 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       ? undefined
       : (options.scheduler ??
         (backend.scheduler !== undefined || store.schedules !== undefined
-          ? openScheduler({ store, backend, findTask: (name) => tasks.find(name), logger: app.log })
+          ? openScheduler({
+              store,
+              backend,
+              findTask: (name) => tasks.find(name),
+              // Scheduled runs launch like POST /{task}: same codec, middleware and ttl.
+              launchSettings: (task) => settings.get(task.name),
+              logger: app.log,
+            })
           : undefined));
 
   const state: PluginState = {
@@ -218,8 +225,8 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       }
       registerTaskRoutes(scope, state, prefix);
       registerComputationRoutes(scope, state);
-      registerScheduleRoutes(scope, state, prefix);
       registerRetryRoutes(scope, state);
+      registerScheduleRoutes(scope, state, prefix);
       registerEventRoutes(scope, state);
       registerStreamRoutes(scope, state);
       registerLogRoutes(scope, state);

@@ -120,6 +120,25 @@ describe('@au/http schedules', () => {
       }
       expect((await request('GET', '/schedules/a..b%2F')).statusCode).toBe(400);
     });
+
+    it('should refuse a query parameter the route does not take with 400 naming it', async () => {
+      await open();
+      for (const [method, url] of [
+        ['GET', '/schedules?limit=5'],
+        ['POST', '/schedules?async=true'],
+        ['GET', '/schedules/nope?wait=1'],
+        ['DELETE', '/schedules/nope?force=1'],
+      ] as const) {
+        const response = await request(
+          method,
+          url,
+          method === 'POST' ? { task: 'double', every: 1000, input: { x: 1 } } : undefined,
+        );
+        expect(response.statusCode, `${method} ${url}`).toBe(400);
+        expect(response.json().error).toMatchObject({ code: 'UNKNOWN_QUERY_PARAMETER' });
+      }
+      expect((await request('GET', '/schedules')).json()).toEqual({ items: [] });
+    });
   });
 
   describe('when the server keeps no schedules', () => {
@@ -153,6 +172,25 @@ describe('@au/http schedules', () => {
       const body = document.paths['/schedules'].post.requestBody.content['application/json'].schema;
       expect(body.properties).toHaveProperty('cron');
       expect(body.required).toEqual(['task']);
+      const operations = ['/schedules', '/schedules/{id}', '/schedules/{id}/pause', '/schedules/{id}/resume']
+        .flatMap((path) => Object.values(document.paths[path]))
+        .map((operation) => (operation as { operationId: string }).operationId);
+      expect(operations.sort()).toEqual([
+        'createSchedule',
+        'deleteSchedule',
+        'getSchedule',
+        'listSchedules',
+        'pauseSchedule',
+        'resumeSchedule',
+      ]);
+      expect(document.components.schemas.Schedule.required).toEqual(
+        expect.arrayContaining(['id', 'task', 'overlap', 'paused']),
+      );
+      expect(
+        document.paths['/schedules/{id}'].get.responses['200'].content['application/json'].schema,
+      ).toEqual({
+        $ref: '#/components/schemas/Schedule',
+      });
     });
   });
 });

@@ -39,6 +39,11 @@ export class RedisKeyLayout {
     return channel.startsWith(head) ? channel.slice(head.length) : undefined;
   }
 
+  /** The hash of the schedules (id → JSON). */
+  schedules(): string {
+    return `${this.base}:schedules`;
+  }
+
   allIndex(): string {
     return `${this.base}:i:all`;
   }

@@ -13,6 +13,7 @@ import {
   KeyExistsError,
   type ListPage,
   type ListQuery,
+  type ScheduleRepository,
   type StoreCapabilities,
   systemClock,
   type UpdateOptions,
@@ -40,6 +41,7 @@ import {
   updateScript,
 } from './lua-scripts';
 import { RedisKeyLayout } from './redis-key-layout';
+import { RedisScheduleRepository } from './redis-schedule-repository';
 import { ScriptBatch } from './script-batch';
 
 export interface RedisStoreOptions {
@@ -124,6 +126,8 @@ export class RedisStore implements ComputationStore {
   /** Where the records live, e.g. `redis://127.0.0.1:6379/0#{au}`: the server, the database and the hash tag. */
   readonly id: string;
   readonly #redis: ScriptedRedis;
+  /** Schedules of core's `StoreScheduler`, in the hash `{prefix}:schedules`. */
+  readonly schedules: ScheduleRepository;
   readonly #ownsConnection: boolean;
   readonly #clock: Clock;
   readonly #listBudget: number;
@@ -164,6 +168,13 @@ export class RedisStore implements ComputationStore {
       this.#ownsConnection = true;
     }
     defineScripts(this.#redis);
+    this.schedules = new RedisScheduleRepository({
+      key: this.keys.schedules(),
+      run: (operation, command) => {
+        this.#assertOpen();
+        return this.#call(operation, () => command(this.#redis));
+      },
+    });
     this.id = options.id ?? storeIdOf(this.#redis, this.keys.base);
   }
 

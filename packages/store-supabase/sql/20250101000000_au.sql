@@ -899,6 +899,142 @@ language sql stable set search_path = '' as $$
   where r.queue = p_queue and r.queue_status = 'queued' and (p_task is null or r.task = p_task)
 $$;
 
+-- ---- Schedules --------------------------------------------------------------------
+-- One row per schedule: au's ScheduleState as JSON (`state`), with the columns a firer
+-- selects on copied out of it. `queue` is the queue whose workers fire it. Times are
+-- bigint ms since the epoch of the callers' clock (the firers compare with their own),
+-- like the records' times. A firer claims due schedules with a short lease
+-- (au_schedule_claim_due, FOR UPDATE SKIP LOCKED): one firer at a time handles a
+-- schedule, launches its due ticks (each tick's computation key is `<id>:<tick>`, so even
+-- a firer that lost its lease cannot make a second run) and advances it by
+-- compare-and-set on `revision` (au_schedule_save), then lets go (au_schedule_release).
+create table if not exists public.au_schedules (
+  id text collate "C" primary key,
+  queue text collate "C" not null,
+  task text collate "C" not null,
+  state jsonb not null,
+  revision bigint not null,
+  paused boolean not null default false,
+  next_run_at bigint,
+  fire_lease_until bigint,
+  fire_worker text
+);
+create index if not exists au_schedules_due_idx on public.au_schedules (queue, next_run_at)
+  where not paused and next_run_at is not null;
+alter table public.au_schedules enable row level security;
+revoke all on table public.au_schedules from anon, authenticated;
+grant select, insert, update, delete on table public.au_schedules to service_role;
+
+create or replace function public.au_schedule_get(p_id text) returns jsonb
+language sql stable set search_path = '' as $$
+  select s.state from public.au_schedules s where s.id = p_id
+$$;
+
+-- Every schedule (of p_queue, or of all queues when null), by id.
+create or replace function public.au_schedule_list(p_queue text default null) returns jsonb
+language sql stable set search_path = '' as $$
+  select coalesce(pg_catalog.jsonb_agg(s.state order by s.id), '[]'::jsonb) from public.au_schedules s
+  where p_queue is null or s.queue = p_queue
+$$;
+
+-- Writes p_state when the stored revision is p_expected ('revision'), when there is none
+-- ('absent'), or whatever is stored ('any'). Returns whether it wrote. A schedule
+-- rewritten keeps its fire lease.
+create or replace function public.au_schedule_save(
+  p_state jsonb,
+  p_queue text,
+  p_mode text default 'revision',
+  p_expected bigint default null
+) returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_id text := p_state->>'id';
+  v_count integer;
+begin
+  if p_mode = 'absent' then
+    insert into public.au_schedules (id, queue, task, state, revision, paused, next_run_at)
+      values (v_id, p_queue, p_state->>'task', p_state, (p_state->>'revision')::bigint,
+        coalesce((p_state->>'paused')::boolean, false), (p_state->>'nextRunAt')::bigint)
+      on conflict (id) do nothing;
+  elsif p_mode = 'any' then
+    insert into public.au_schedules as s (id, queue, task, state, revision, paused, next_run_at)
+      values (v_id, p_queue, p_state->>'task', p_state, (p_state->>'revision')::bigint,
+        coalesce((p_state->>'paused')::boolean, false), (p_state->>'nextRunAt')::bigint)
+      on conflict (id) do update set queue = excluded.queue, task = excluded.task, state = excluded.state,
+        revision = excluded.revision, paused = excluded.paused, next_run_at = excluded.next_run_at;
+  else
+    update public.au_schedules s set queue = p_queue, task = p_state->>'task', state = p_state,
+      revision = (p_state->>'revision')::bigint, paused = coalesce((p_state->>'paused')::boolean, false),
+      next_run_at = (p_state->>'nextRunAt')::bigint
+    where s.id = v_id and s.revision = p_expected;
+  end if;
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end
+$$;
+
+create or replace function public.au_schedule_delete(p_id text) returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count integer;
+begin
+  delete from public.au_schedules s where s.id = p_id;
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end
+$$;
+
+-- Leases up to p_limit schedules of p_queue that are due at p_now_ms (not paused, next
+-- tick at or before it, no live lease) to p_worker for p_lease_ms, skipping rows another
+-- firer holds. p_tasks: only schedules of these tasks (null: any). Returns
+-- {"due": [states], "next": earliest next tick of the queue's other active schedules}.
+create or replace function public.au_schedule_claim_due(
+  p_queue text,
+  p_worker text,
+  p_now_ms bigint,
+  p_lease_ms integer default 10000,
+  p_limit integer default 10,
+  p_tasks text[] default null
+) returns jsonb
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_due jsonb;
+  v_next bigint;
+begin
+  with due as (
+    select s.id from public.au_schedules s
+    where s.queue = p_queue and not s.paused and s.next_run_at <= p_now_ms
+      and (s.fire_lease_until is null or s.fire_lease_until < p_now_ms)
+      and (p_tasks is null or s.task = any (p_tasks))
+    order by s.next_run_at
+    limit greatest(p_limit, 0)
+    for update skip locked
+  ), leased as (
+    update public.au_schedules s set fire_lease_until = p_now_ms + p_lease_ms, fire_worker = p_worker
+    from due where s.id = due.id
+    returning s.state
+  )
+  select pg_catalog.jsonb_agg(l.state) into v_due from leased l;
+  select min(s.next_run_at) into v_next from public.au_schedules s
+    where s.queue = p_queue and not s.paused and s.next_run_at > p_now_ms
+      and (p_tasks is null or s.task = any (p_tasks));
+  return pg_catalog.jsonb_build_object('due', coalesce(v_due, '[]'::jsonb), 'next', v_next);
+end
+$$;
+
+-- Ends p_worker's fire lease on schedule p_id (the next due tick can be claimed at once).
+create or replace function public.au_schedule_release(p_id text, p_worker text) returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count integer;
+begin
+  update public.au_schedules s set fire_lease_until = null, fire_worker = null
+    where s.id = p_id and s.fire_worker is not distinct from p_worker;
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end
+$$;
+
 -- ---- Privileges -------------------------------------------------------------------
 do $grants$
 declare

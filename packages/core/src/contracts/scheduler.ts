@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import type { LaunchSettings } from '../launch';
 import type { TaskDefinition, TaskLogger } from '../task';
 import type { ComputationStore } from './store';
 
@@ -145,6 +146,11 @@ export interface SchedulerContext {
   store: ComputationStore;
   /** Finds a task by name, for firing; `undefined` for a task this process does not have. */
   findTask(name: string): TaskDefinition | undefined;
+  /**
+   * How runs of a task launch in this process (codec, middleware, retry, timeout, ttl),
+   * e.g. the HTTP layer's; `undefined` (or absent): from the task, as `fireDueTicks` does.
+   */
+  launchSettings?(task: TaskDefinition): LaunchSettings | undefined;
   clock?: Clock;
   logger?: TaskLogger;
 }

@@ -11,7 +11,9 @@ import {
 import type { ComputationStore } from '../contracts/store';
 import { AuError } from '../errors/au-error';
 import { ClosedError } from '../errors/closed-error';
-import { type LaunchOptions, launchComputation } from '../launch';
+import { KeyConflictError } from '../errors/key-conflict-error';
+import { QueueFullError } from '../errors/queue-full-error';
+import { type LaunchOptions, type LaunchSettings, launchComputation } from '../launch';
 import { NO_RETRY } from '../retry-policy';
 import { isTerminalStatus } from '../status';
 import type { TaskDefinition, TaskLogger } from '../task';
@@ -27,6 +29,14 @@ export interface FireContext {
   logger: TaskLogger;
   /** Stops the loop between ticks (the scheduler is closing). */
   signal?: AbortSignal;
+  /**
+   * How runs of a task launch (codec, middleware, retry, timeout, ttl), e.g. the same as
+   * the HTTP layer's launches. @default from the task: its codec (else json), retry,
+   * timeout and ttl, no middleware
+   */
+  launchSettings?(task: TaskDefinition): LaunchSettings | undefined;
+  /** Schedules already reported for a task this process does not know: warned once each. */
+  warned?: Set<string>;
 }
 
 /** Ticks one call fires at most, so that one schedule cannot hold a firer for long. */
@@ -61,6 +71,8 @@ export async function fireDueTicks(
     const task = context.findTask(current.task);
     if (task === undefined) {
       // Another process that has the task fires it; this one leaves it due.
+      if (context.warned?.has(current.id)) return current;
+      context.warned?.add(current.id);
       context.logger.warn(
         `[au] schedule "${current.id}": task "${current.task}" is not known in this process; its ticks wait for a firer that has it`,
       );
@@ -116,33 +128,53 @@ async function overlapVerdict(
   return state.overlap === 'queue' ? 'wait' : 'skip';
 }
 
+/**
+ * Launches the tick's run, keyed `tickKey(id, tick)`. A key that exists means the tick
+ * was fired already (another firer won): the launch joins it, or, when the schedule was
+ * replaced with another input or task since, meets a `KeyConflictError`; either way the
+ * tick runs once.
+ */
 async function launchTick(
   context: FireContext,
   state: ScheduleState,
   task: TaskDefinition,
   key: string,
 ): Promise<void> {
-  const codec = task.codec ?? jsonCodec;
-  const input = state.args === undefined ? undefined : codec.decode(state.args);
+  const settings = tickSettings(context.launchSettings?.(task) ?? defaultSettings(context, task));
+  const input = state.args === undefined ? undefined : settings.codec.decode(state.args);
   const options: LaunchOptions = { key, tags: [scheduleTag(state.id), ...(state.tags ?? [])] };
   if (state.priority !== undefined) options.priority = state.priority;
   if (state.ttl !== undefined) options.ttl = state.ttl;
-  await launchComputation(
-    task,
-    input,
-    {
-      store: context.store,
-      backend: context.backend,
-      codec,
-      retry: task.retry ?? NO_RETRY,
-      middleware: [],
-      clock: context.clock,
-      logger: context.logger,
-      ...(task.timeout === undefined ? {} : { timeout: task.timeout }),
-      ...(task.ttl === undefined ? {} : { ttl: task.ttl }),
-    },
-    options,
-  );
+  try {
+    await launchComputation(task, input, settings, options);
+  } catch (error) {
+    if (!KeyConflictError.isInstance(error)) throw error;
+  }
+}
+
+/**
+ * The settings without an idempotency window: a tick's key is never launched again,
+ * whereas a keyed launch past the window would start a second run of a finished tick.
+ */
+function tickSettings(settings: LaunchSettings): LaunchSettings {
+  if (settings.idempotencyWindow === undefined) return settings;
+  const { idempotencyWindow: _window, ...rest } = settings;
+  return rest;
+}
+
+function defaultSettings(context: FireContext, task: TaskDefinition): LaunchSettings {
+  const settings: LaunchSettings = {
+    store: context.store,
+    backend: context.backend,
+    codec: task.codec ?? jsonCodec,
+    retry: task.retry ?? NO_RETRY,
+    middleware: [],
+    clock: context.clock,
+    logger: context.logger,
+  };
+  if (task.timeout !== undefined) settings.timeout = task.timeout;
+  if (task.ttl !== undefined) settings.ttl = task.ttl;
+  return settings;
 }
 
 /**
@@ -175,7 +207,15 @@ function nextRun(next: number | undefined): Pick<ScheduleState, 'nextRunAt'> {
   return { nextRunAt: next } as Pick<ScheduleState, 'nextRunAt'>;
 }
 
-/** An error that trying again would not cure: the tick is given up. */
+/**
+ * An error that trying again would not cure: the tick is given up. A full queue is not
+ * one: the tick stays due until the queue has room or it falls out of the catch-up window.
+ */
 function isPermanent(error: unknown): boolean {
-  return AuError.isInstance(error) && !error.code.endsWith('_UNAVAILABLE') && !ClosedError.isInstance(error);
+  return (
+    AuError.isInstance(error) &&
+    !error.code.endsWith('_UNAVAILABLE') &&
+    !ClosedError.isInstance(error) &&
+    !QueueFullError.isInstance(error)
+  );
 }

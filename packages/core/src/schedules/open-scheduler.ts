@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
 import type { ComputationScheduler } from '../contracts/scheduler';
 import type { ComputationStore } from '../contracts/store';
+import type { LaunchSettings } from '../launch';
 import type { TaskDefinition, TaskLogger } from '../task';
 import { StoreScheduler } from './store-scheduler';
 
@@ -10,6 +11,8 @@ export interface OpenSchedulerOptions {
   backend: ComputationBackend;
   /** Finds a task by name (an unknown task is refused by `upsert`, and waits when firing). */
   findTask(name: string): TaskDefinition | undefined;
+  /** How runs of a task launch (codec, middleware, …). @default from the task */
+  launchSettings?(task: TaskDefinition): LaunchSettings | undefined;
   /** Longest wait between two looks at the schedules, for core's `StoreScheduler`. @default 1000 */
   pollInterval?: number;
   clock?: Clock;
@@ -22,11 +25,12 @@ export interface OpenSchedulerOptions {
  * them from this process. Close it before the backend.
  */
 export function openScheduler(options: OpenSchedulerOptions): ComputationScheduler {
-  const { store, backend, findTask, clock, logger } = options;
+  const { store, backend, findTask, clock, logger, launchSettings } = options;
   if (backend.scheduler !== undefined) {
     return backend.scheduler({
       store,
       findTask,
+      ...(launchSettings === undefined ? {} : { launchSettings }),
       ...(clock === undefined ? {} : { clock }),
       ...(logger === undefined ? {} : { logger }),
     });
@@ -35,6 +39,7 @@ export function openScheduler(options: OpenSchedulerOptions): ComputationSchedul
     store,
     backend,
     findTask,
+    ...(launchSettings === undefined ? {} : { launchSettings }),
     ...(options.pollInterval === undefined ? {} : { pollInterval: options.pollInterval }),
     ...(clock === undefined ? {} : { clock }),
     ...(logger === undefined ? {} : { logger }),

@@ -11,6 +11,7 @@ import { ConfigError } from '../errors/config-error';
 import { InvalidScheduleError } from '../errors/invalid-schedule-error';
 import { checkOptions, optionNames } from '../internal/check-options';
 import { assertValidKey } from '../keys';
+import type { LaunchSettings } from '../launch';
 import { silentLogger } from '../logger';
 import type { TaskDefinition, TaskLogger } from '../task';
 import { checkScheduleSpec } from './check-schedule-spec';
@@ -24,6 +25,11 @@ export interface StoreSchedulerOptions {
   backend: ComputationBackend;
   /** Finds a task by name, for `upsert` (an unknown task is refused) and for firing. */
   findTask(name: string): TaskDefinition | undefined;
+  /**
+   * How runs of a task launch, e.g. with the HTTP layer's codec and middleware; the store
+   * and backend must be this scheduler's. @default from the task (see `FireContext`)
+   */
+  launchSettings?(task: TaskDefinition): LaunchSettings | undefined;
   /** Where schedules are kept. @default store.schedules */
   repository?: ScheduleRepository;
   /** Fire due ticks from this process; `false` only keeps schedules (a producer without workers). @default true */
@@ -40,6 +46,7 @@ const STORE_SCHEDULER_OPTIONS = optionNames<StoreSchedulerOptions>({
   store: true,
   backend: true,
   findTask: true,
+  launchSettings: true,
   repository: true,
   fire: true,
   pollInterval: true,
@@ -66,10 +73,12 @@ export class StoreScheduler implements ComputationScheduler {
   readonly #backend: ComputationBackend;
   readonly #repository: ScheduleRepository;
   readonly #findTask: (name: string) => TaskDefinition | undefined;
+  readonly #launchSettings: ((task: TaskDefinition) => LaunchSettings | undefined) | undefined;
   readonly #clock: Clock;
   readonly #logger: TaskLogger;
   readonly #pollInterval: number;
   readonly #abort = new AbortController();
+  readonly #warned = new Set<string>();
   #timer: TimerHandle | undefined;
   #timerDue = Number.POSITIVE_INFINITY;
   #pass: Promise<void> | undefined;
@@ -89,6 +98,7 @@ export class StoreScheduler implements ComputationScheduler {
     this.#backend = options.backend;
     this.#repository = repository;
     this.#findTask = options.findTask;
+    this.#launchSettings = options.launchSettings;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#pollInterval = options.pollInterval ?? 1000;
@@ -256,6 +266,8 @@ export class StoreScheduler implements ComputationScheduler {
             clock: this.#clock,
             logger: this.#logger,
             signal: this.#abort.signal,
+            warned: this.#warned,
+            ...(this.#launchSettings === undefined ? {} : { launchSettings: this.#launchSettings }),
           });
           if (latest !== undefined && !latest.paused && latest.nextRunAt !== undefined) {
             // A tick still due waits for an earlier run (overlap: queue): look again soon.

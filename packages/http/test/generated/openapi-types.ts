@@ -123,6 +123,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a failed or cancelled task again under its id
+         * @description The attempt that ended goes into `history`; a full budget of retries starts. 409 while it is pending or running, or once it completed.
+         */
+        post: operations["retryTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry every failed (or cancelled) task that matches a filter */
+        post: operations["redriveTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List dead letters (failed tasks), newest first */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        /** Delete dead letters */
+        delete: operations["purgeDeadLetters"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count dead letters */
+        get: operations["countDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/schedules": {
         parameters: {
             query?: never;
@@ -190,78 +262,6 @@ export interface paths {
         put?: never;
         /** Resume a schedule from its next tick */
         post: operations["resumeSchedule"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks/{id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Run a failed or cancelled task again under its id
-         * @description The attempt that ended goes into `history`; a full budget of retries starts. 409 while it is pending or running, or once it completed.
-         */
-        post: operations["retryTask"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks/redrive": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Retry every failed (or cancelled) task that matches a filter */
-        post: operations["redriveTasks"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dead-letters": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List dead letters (failed tasks), newest first */
-        get: operations["listDeadLetters"];
-        put?: never;
-        post?: never;
-        /** Delete dead letters */
-        delete: operations["purgeDeadLetters"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dead-letters/count": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Count dead letters */
-        get: operations["countDeadLetters"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -523,6 +523,46 @@ export interface components {
             /** @description true with `?purge=true`: the record is gone */
             deleted?: boolean;
         };
+        /** @description A schedule as the API shows it: times are ISO 8601, `input` decoded */
+        Schedule: {
+            id: string;
+            task: string;
+            cron?: string;
+            /** @description Milliseconds between ticks */
+            every?: number;
+            timezone?: string;
+            /** @description The input of every run */
+            input?: unknown;
+            /** Format: date-time */
+            startAt?: string;
+            /** Format: date-time */
+            endAt?: string;
+            /** @enum {string} */
+            overlap: "skip" | "allow" | "queue";
+            priority?: number;
+            tags?: string[];
+            ttl?: number;
+            catchUp?: number;
+            paused: boolean;
+            /** Format: date-time */
+            nextRunAt?: string;
+            /** Format: date-time */
+            lastRunAt?: string;
+            /** @description Id of the last run: `GET /tasks/{lastTaskId}` */
+            lastTaskId?: string;
+            /** @description true when the task hides its input (`hideInput`): no `input` field */
+            inputHidden?: boolean;
+            /** @description Ticks dropped by the overlap policy or as too old */
+            skipped: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description Every schedule, by id */
+        ScheduleList: {
+            items: components["schemas"]["Schedule"][];
+        };
         /** @description Live computations by status (`pending` is the queue depth) */
         StatusCounts: {
             pending: number;
@@ -588,46 +628,6 @@ export interface components {
                 code: string;
                 message: string;
             }[];
-        };
-        /** @description A schedule as the API shows it: times are ISO 8601, `input` decoded */
-        Schedule: {
-            id: string;
-            task: string;
-            cron?: string;
-            /** @description Milliseconds between ticks */
-            every?: number;
-            timezone?: string;
-            /** @description The input of every run */
-            input?: unknown;
-            /** Format: date-time */
-            startAt?: string;
-            /** Format: date-time */
-            endAt?: string;
-            /** @enum {string} */
-            overlap: "skip" | "allow" | "queue";
-            priority?: number;
-            tags?: string[];
-            ttl?: number;
-            catchUp?: number;
-            paused: boolean;
-            /** Format: date-time */
-            nextRunAt?: string;
-            /** Format: date-time */
-            lastRunAt?: string;
-            /** @description Id of the last run: `GET /tasks/{lastTaskId}` */
-            lastTaskId?: string;
-            /** @description true when the task hides its input (`hideInput`): no `input` field */
-            inputHidden?: boolean;
-            /** @description Ticks dropped by the overlap policy or as too old */
-            skipped: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-        };
-        /** @description Every schedule, by id */
-        ScheduleList: {
-            items: components["schemas"]["Schedule"][];
         };
     };
     responses: never;
@@ -1324,6 +1324,272 @@ export interface operations {
             };
         };
     };
+    retryTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id returned at launch */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Re-opened (pending); poll the `Location` */
+            202: {
+                headers: {
+                    /** @description Where to poll the computation: `/tasks/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskView"];
+                };
+            };
+            /** @description Malformed id, or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No task with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not failed or cancelled (`RETRY_NOT_ALLOWED`, `error.status` says what it is), or its task is not served here (`TASK_NOT_SERVED`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The queue of its task or backend is full (`QUEUE_FULL`): retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redriveTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description status defaults to "failed" (the dead letters); since is an ISO date or ms */
+        requestBody: {
+            content: {
+                "application/json": {
+                    task?: string;
+                    status?: ("failed" | "cancelled") | ("failed" | "cancelled")[];
+                    since?: number | string;
+                    tag?: string;
+                    limit?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description What was retried, and what could not be */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveResult"];
+                };
+            };
+            /** @description Invalid filter (`INVALID_FILTER`, `error.issues` lists the problems), or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing matches the filter (`NOTHING_TO_REDRIVE`), or the task is not served (`TASK_NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only those carrying this tag */
+                tag?: string;
+                limit?: number;
+                /** @description From the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    purgeDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only those carrying this tag */
+                tag?: string;
+                /** @description Only those that ended before this time (ISO date or ms) */
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many dead letters were deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        purged: number;
+                    };
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    countDeadLetters: {
+        parameters: {
+            query?: {
+                /** @description Only this task */
+                task?: string;
+                /** @description Only those carrying this tag */
+                tag?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many dead letters match */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        count: number;
+                    };
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listSchedules: {
         parameters: {
             query?: never;
@@ -1718,272 +1984,6 @@ export interface operations {
             };
             /** @description This server keeps no schedules (`SCHEDULES_UNAVAILABLE`): its store has no schedule storage and its backend no scheduler */
             501: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    retryTask: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The task id returned at launch */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Re-opened (pending); poll the `Location` */
-            202: {
-                headers: {
-                    /** @description Where to poll the computation: `/tasks/{id}` */
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskView"];
-                };
-            };
-            /** @description Malformed id, or a query parameter refused */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or wrong API key (when the server has API keys) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No task with this id */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not failed or cancelled (`RETRY_NOT_ALLOWED`, `error.status` says what it is), or its task is not served here (`TASK_NOT_SERVED`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The queue of its task or backend is full (`QUEUE_FULL`): retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    redriveTasks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description status defaults to "failed" (the dead letters); since is an ISO date or ms */
-        requestBody: {
-            content: {
-                "application/json": {
-                    task?: string;
-                    status?: ("failed" | "cancelled") | ("failed" | "cancelled")[];
-                    since?: number | string;
-                    tag?: string;
-                    limit?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description What was retried, and what could not be */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RedriveResult"];
-                };
-            };
-            /** @description Invalid filter (`INVALID_FILTER`, `error.issues` lists the problems), or a query parameter refused */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or wrong API key (when the server has API keys) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing matches the filter (`NOTHING_TO_REDRIVE`), or the task is not served (`TASK_NOT_FOUND`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listDeadLetters: {
-        parameters: {
-            query?: {
-                /** @description Only this task */
-                task?: string;
-                /** @description Only those carrying this tag */
-                tag?: string;
-                limit?: number;
-                /** @description From the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskList"];
-                };
-            };
-            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or wrong API key (when the server has API keys) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    purgeDeadLetters: {
-        parameters: {
-            query?: {
-                /** @description Only this task */
-                task?: string;
-                /** @description Only those carrying this tag */
-                tag?: string;
-                /** @description Only those that ended before this time (ISO date or ms) */
-                before?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description How many dead letters were deleted */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        purged: number;
-                    };
-                };
-            };
-            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or wrong API key (when the server has API keys) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    countDeadLetters: {
-        parameters: {
-            query?: {
-                /** @description Only this task */
-                task?: string;
-                /** @description Only those carrying this tag */
-                tag?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description How many dead letters match */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        count: number;
-                    };
-                };
-            };
-            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or wrong API key (when the server has API keys) */
-            401: {
                 headers: {
                     [name: string]: unknown;
                 };
