@@ -1,5 +1,5 @@
+import { closestName } from '@au/core/kit';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { closestMatch } from './closest-match';
 import type { CommandContext } from './command-context';
 import type { CancelOptions } from './commands/cancel/index';
 import type { CleanupOptions } from './commands/cleanup/index';
@@ -623,7 +623,7 @@ function parseStatuses(value: string): string[] {
     .filter((item) => item.length > 0);
   const invalid = statuses.find((item) => !STATUSES.includes(item));
   if (invalid !== undefined || statuses.length === 0) {
-    const suggestion = invalid === undefined ? undefined : closestMatch(invalid, STATUSES);
+    const suggestion = invalid === undefined ? undefined : closestName(invalid, STATUSES);
     throw new InvalidArgumentError(
       `${suggestion ? `did you mean "${suggestion}"? ` : ''}statuses are ${STATUSES.join(', ')} (comma-separated), got "${invalid ?? value}"`,
     );
@@ -674,7 +674,7 @@ function parsePositive(value: string): number {
 
 function parseDeadLetterAction(value: string): DeadLettersOptions['action'] {
   if (value === 'list' || value === 'count' || value === 'purge') return value;
-  const suggestion = closestMatch(value, ['list', 'count', 'purge']);
+  const suggestion = closestName(value, ['list', 'count', 'purge']);
   throw new InvalidArgumentError(
     `${suggestion ? `did you mean "${suggestion}"? ` : ''}the action is list, count or purge, got "${value}"`,
   );

@@ -9,7 +9,6 @@ export {
   type RunCliOptions,
   runCli,
 } from './cli';
-export { closestMatch, editDistance } from './closest-match';
 export type { CommandContext } from './command-context';
 export { CliError } from './errors/cli-error';
 export { EXIT_CODES, type ExitCode } from './exit-codes';

@@ -1,6 +1,6 @@
 import { progressFraction } from '@au/client';
+import { closestName } from '@au/core/kit';
 import { describe, expect, it } from 'vitest';
-import { closestMatch } from '../src/closest-match';
 import { CliError } from '../src/errors/cli-error';
 import { parseInput } from '../src/parse-input';
 
@@ -42,20 +42,20 @@ describe('parseInput', () => {
   });
 });
 
-describe('closestMatch', () => {
+describe('closestName', () => {
   describe('when a word is a likely typo', () => {
     it.each([
       ['factorail', 'factorial'],
       ['prime', 'primes'],
       ['SLEEP', 'sleep'],
     ])('should suggest a match for %s', (word, expected) => {
-      expect(closestMatch(word, ['factorial', 'primes', 'sleep', 'fail'])).toBe(expected);
+      expect(closestName(word, ['factorial', 'primes', 'sleep', 'fail'])).toBe(expected);
     });
   });
 
   describe('when nothing is close', () => {
     it('should suggest nothing', () => {
-      expect(closestMatch('resize-image', ['factorial', 'primes', 'sleep', 'fail'])).toBeUndefined();
+      expect(closestName('resize-image', ['factorial', 'primes', 'sleep', 'fail'])).toBeUndefined();
     });
   });
 });

@@ -1,7 +1,7 @@
 import { ConfigError } from '@au/core';
+import { closestName } from '@au/core/kit';
 import type { z } from 'zod';
 import { configFileSchema, KNOWN_KEYS, type ParsedConfigFile } from './config-schema';
-import { closestMatch } from './internal/closest-match';
 
 /**
  * Checks what a config file holds; on any problem throws a `ConfigError` whose setting
@@ -22,7 +22,7 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const suggestion = closestMatch(key, knownKeysAt(path));
+      const suggestion = closestName(key, knownKeysAt(path), Math.max(2, Math.floor(key.length / 3)));
       const hint = suggestion === undefined ? '' : ` (did you mean "${joinPath([...path, suggestion])}"?)`;
       return `unknown key "${joinPath([...path, key])}"${hint}`;
     });

@@ -64,6 +64,7 @@ export { checkMaxQueued } from './flow/check-max-queued';
 export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
+export { closestName } from './internal/closest-name';
 export { PriorityQueue } from './internal/priority-queue';
 export { validateInput } from './internal/validate-input';
 export {

@@ -1,5 +1,5 @@
+import { closestName } from '@au/core/kit';
 import type { FastifyInstance } from 'fastify';
-import { closestName } from './closest-name';
 import { HttpError } from './errors/http-error';
 
 /**

@@ -1,6 +1,6 @@
 import { AuHttpError } from '@au/client';
+import { closestName } from '@au/core/kit';
 import { awaitOutcome } from '../../await-outcome';
-import { closestMatch } from '../../closest-match';
 import type { CommandContext } from '../../command-context';
 import { CliError } from '../../errors/cli-error';
 import { EXIT_CODES } from '../../exit-codes';
@@ -121,7 +121,7 @@ async function unknownTask(context: CommandContext, task: string, cause: unknown
     .tasks()
     .then((tasks) => tasks.map((item) => item.name))
     .catch(() => [] as string[]);
-  const suggestion = closestMatch(task, names);
+  const suggestion = closestName(task, names);
   const served = names.length > 0 ? `it runs ${names.join(', ')}` : 'see au tasks';
   return new CliError({
     message: `no task "${task}" on ${context.url}${suggestion ? `: did you mean "${suggestion}"?` : ''} (${served})`,
