@@ -50,7 +50,8 @@ export interface BullMQWorkerOptions {
   middleware?: readonly Middleware[];
   /**
    * Told when a computation this worker runs becomes a dead letter (failed for good, or a
-   * task this worker does not have); a shorthand for a middleware with `deadLetter`.
+   * task this worker does not have), and when this worker's stalled check finds a job that
+   * stalled more than `maxStalledCount` times; a shorthand for a middleware with `deadLetter`.
    */
   onDeadLetter?: DeadLetterHook;
   /** Codec of tasks that name none; the producers' codec. @default jsonCodec */
