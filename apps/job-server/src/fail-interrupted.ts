@@ -1,5 +1,11 @@
-import { ACTIVE_STATUSES, type ComputationBackend, type ComputationStore, type TaskLogger } from '@au/core';
-import { failComputation } from '@au/core/kit';
+import {
+  ACTIVE_STATUSES,
+  type ComputationBackend,
+  type ComputationStore,
+  type Middleware,
+  type TaskLogger,
+} from '@au/core';
+import { failComputation, notifyDeadLetter } from '@au/core/kit';
 import { ServerStoppedError } from './errors/server-stopped-error';
 
 /**
@@ -19,7 +25,9 @@ function keepsDurableWork(backend: ComputationBackend): boolean {
  * `pending` or `running` at start-up belongs to work that died with the previous
  * process: it is marked `failed` with a `ServerStoppedError`, so clients waiting on it
  * learn so instead of waiting forever. Durable backends (queues in Redis or Postgres)
- * keep their work: nothing is touched. Returns how many records were marked.
+ * keep their work: nothing is touched. Each record marked is a dead letter, announced to
+ * the `deadLetter` hooks of `middleware` (the server's) once it is written. Returns how
+ * many records were marked.
  *
  * Run it before the server accepts work, and only when this server is the one process
  * using the store with a local backend.
@@ -27,7 +35,11 @@ function keepsDurableWork(backend: ComputationBackend): boolean {
 export async function failInterrupted(
   store: ComputationStore,
   backend: ComputationBackend,
-  { logger, now = Date.now() }: { logger: TaskLogger; now?: number },
+  {
+    logger,
+    now = Date.now(),
+    middleware = [],
+  }: { logger: TaskLogger; now?: number; middleware?: readonly Middleware[] },
 ): Promise<number> {
   if (keepsDurableWork(backend)) return 0;
   let marked = 0;
@@ -53,7 +65,9 @@ export async function failInterrupted(
       },
       { logger },
     );
-    if (failed !== undefined) marked++;
+    if (failed === undefined) continue;
+    marked++;
+    await notifyDeadLetter(middleware, failed, logger);
   }
   if (marked > 0) {
     logger.warn(

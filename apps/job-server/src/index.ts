@@ -13,4 +13,4 @@ export {
   type ServerConfiguration,
 } from './load-config';
 export { readServerSettings, type ServerSettings } from './server-settings';
-export { type RunningServer, startServer } from './start-server';
+export { type RunningServer, type StartServerOptions, startServer } from './start-server';

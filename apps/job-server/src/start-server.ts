@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '@au/config';
+import type { Middleware } from '@au/core';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { buildServer } from './build-server';
@@ -9,6 +10,16 @@ import type { ServerSettings } from './server-settings';
 import { tracingMiddleware } from './tracing';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** How `startServer` finds its configuration, and what it adds to it when embedded. */
+export interface StartServerOptions extends ConfigFileOptions {
+  /**
+   * Middleware of every launch and run, after the server's own (tracing): e.g. one with a
+   * `deadLetter` hook (`defineMiddleware({ name, onDeadLetter })`), also told of the work
+   * a previous process left unfinished, failed at start-up. @default []
+   */
+  middleware?: readonly Middleware[];
+}
 
 /** A listening job server. */
 export interface RunningServer {
@@ -34,17 +45,18 @@ export interface RunningServer {
 export async function startServer(
   env: Env,
   logger?: Logger,
-  options: ConfigFileOptions = {},
+  options: StartServerOptions = {},
 ): Promise<RunningServer> {
-  const { resolved, settings } = await readConfiguration(env, options);
+  const { middleware: extra = [], ...configFile } = options;
+  const { resolved, settings } = await readConfiguration(env, configFile);
   const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
-  const middleware = await tracingMiddleware(settings);
+  const middleware = [...(await tracingMiddleware(settings)), ...extra];
   // Also run-side, for the queue workers the backend may run here (work of other processes).
   const config = await loadConfig(resolved, settings, middleware);
   let app: FastifyInstance | undefined;
   try {
     await checkConnections(config);
-    await failInterrupted(config.store, config.backend, { logger: log });
+    await failInterrupted(config.store, config.backend, { logger: log, middleware });
     app = await buildServer({
       store: config.store,
       backend: config.backend,

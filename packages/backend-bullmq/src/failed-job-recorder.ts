@@ -1,5 +1,5 @@
-import type { ComputationStore, TaskLogger } from '@au/core';
-import { failComputation, type StoreRetryOptions } from '@au/core/kit';
+import type { ComputationStore, Middleware, TaskLogger } from '@au/core';
+import { failComputation, notifyDeadLetter, type StoreRetryOptions } from '@au/core/kit';
 import type { Job } from 'bullmq';
 import { RecordedFailureError, RetryScheduledError } from './bullmq-signals';
 import { JobAbandonedError } from './errors/job-abandoned-error';
@@ -10,12 +10,16 @@ export interface FailedJobRecorderSettings {
   store: ComputationStore;
   logger: TaskLogger;
   storeRetry: StoreRetryOptions | undefined;
+  /** Told of each record this recorder ends `failed` (the worker's `deadLetter` hooks). */
+  middleware: readonly Middleware[];
 }
 
 /**
  * Listens to BullMQ's `failed` event: a job BullMQ failed on its own (stalled too often,
  * out of attempts) ends its record `failed` with a `JobAbandonedError` that says why, so
- * the record never stays `pending` or `running` with no job left. The write retries
+ * the record never stays `pending` or `running` with no job left, and announces it to the
+ * worker's `deadLetter` hooks (only when this write ended it: BullMQ emits `failed` on the
+ * one worker whose stalled check gave up, and a record already ended is left alone). The write retries
  * through a store outage of any length; `close` waits for the writes on their way, up to
  * its timeout, then stops them.
  */
@@ -36,7 +40,7 @@ export class FailedJobRecorder {
     // BullMQ retries the job: the record is `pending` again and waits for it.
     if (RetryScheduledError.isInstance(error) && job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const key = computationKeyOf(job);
-    const { store, queue, logger, storeRetry } = this.#settings;
+    const { store, queue, logger, storeRetry, middleware } = this.#settings;
     const reason = new JobAbandonedError({
       jobId: job.id,
       queue,
@@ -52,8 +56,10 @@ export class FailedJobRecorder {
       { error: reason, from: 'active' },
       { logger, signal: this.#stop.signal, retry },
     ).then(
-      (record) => {
-        if (record !== undefined) logger.error({ key, jobId: job.id }, reason.message);
+      async (record) => {
+        if (record === undefined) return;
+        logger.error({ key, jobId: job.id }, reason.message);
+        await notifyDeadLetter(middleware, record, logger);
       },
       (writeError: unknown) =>
         logger.error(

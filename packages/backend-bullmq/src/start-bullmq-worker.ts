@@ -50,7 +50,8 @@ export interface BullMQWorkerOptions {
   middleware?: readonly Middleware[];
   /**
    * Told when a computation this worker runs becomes a dead letter (failed for good, or a
-   * task this worker does not have); a shorthand for a middleware with `deadLetter`.
+   * task this worker does not have), and when this worker's stalled check finds a job that
+   * stalled more than `maxStalledCount` times; a shorthand for a middleware with `deadLetter`.
    */
   onDeadLetter?: DeadLetterHook;
   /** Codec of tasks that name none; the producers' codec. @default jsonCodec */
@@ -162,16 +163,17 @@ export async function startWorker(
   // Adds the jobs of schedule ticks BullMQ skipped (see scheduled-job.ts).
   const tickQueue = new Queue<JobData>(queue, { connection: connection.redis, prefix });
   tickQueue.on('error', () => undefined);
+  const middleware: readonly Middleware[] =
+    options.onDeadLetter === undefined
+      ? (options.middleware ?? [])
+      : [...(options.middleware ?? []), { name: 'onDeadLetter', deadLetter: options.onDeadLetter }];
   const processor = createJobProcessor({
     queue,
     store,
     registry,
     ...(registered === undefined ? {} : { registered }),
     codec: options.codec ?? jsonCodec,
-    middleware:
-      options.onDeadLetter === undefined
-        ? (options.middleware ?? [])
-        : [...(options.middleware ?? []), { name: 'onDeadLetter', deadLetter: options.onDeadLetter }],
+    middleware,
     logger,
     progressInterval: options.progressInterval,
     storeRetry: options.storeRetry,
@@ -213,7 +215,13 @@ export async function startWorker(
   worker.on('error', (error) =>
     logger.warn({ err: error }, `[au] [${NAME}] worker error (it reconnects on its own)`),
   );
-  const failures = new FailedJobRecorder({ queue, store, logger, storeRetry: options.storeRetry });
+  const failures = new FailedJobRecorder({
+    queue,
+    store,
+    logger,
+    storeRetry: options.storeRetry,
+    middleware,
+  });
   worker.on('failed', failures.onFailed);
 
   let stopListening: () => Promise<void>;

@@ -178,7 +178,7 @@ describe.runIf(redisUp)('backend-bullmq', () => {
   });
 
   describe('when BullMQ fails a job on its own (it stalled too often)', () => {
-    it('should end the record failed with JobAbandonedError saying why', async () => {
+    it('should end the record failed with JobAbandonedError saying why, and announce it to the onDeadLetter of the worker that gave up', async () => {
       const { queue, prefix, store, backend, start } = given('stalled');
       const child = await startWorkerProcess({
         AU_REDIS_URL: redisUrl,
@@ -205,13 +205,26 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         error: new Error('connection reset (injected)'),
       });
       cleanups.push(() => workerStore.close());
-      await start({ store: workerStore, maxStalledCount: 0, stalledInterval: 300, lockDuration: 1000 });
+      const dead: ComputationRecord[] = [];
+      await start({
+        store: workerStore,
+        maxStalledCount: 0,
+        stalledInterval: 300,
+        lockDuration: 1000,
+        onDeadLetter: (record) => {
+          dead.push(record);
+        },
+      });
       const error = await handle.result({ timeout: 15_000 }).catch((caught: unknown) => caught);
       expect(ComputationFailedError.isInstance(error), String(error)).toBe(true);
       expect((error as ComputationFailedError).remoteName).toBe('JobAbandonedError');
       expect((error as Error).message).toMatch(/BullMQ gave up on job .* stalled more than allowable limit/);
       expect((error as Error).message).toMatch(/maxStalledCount/);
       expect(workerStore.injected).toHaveLength(3);
+      await waitFor('the dead letter to be announced', () => (dead.length > 0 ? true : undefined));
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ key: handle.key, status: 'failed' });
+      expect(dead[0]!.error?.name).toBe('JobAbandonedError');
     }, 40_000);
   });
 });

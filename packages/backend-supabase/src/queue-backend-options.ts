@@ -44,8 +44,9 @@ export interface QueueBackendOptions {
   middleware?: readonly Middleware[];
   /**
    * Told when a computation this backend's workers run becomes a dead letter (failed for
-   * good, or a task the worker does not have), for work launched by other processes; a
-   * shorthand for a middleware with `deadLetter`.
+   * good, or a task the worker does not have), for work launched by other processes, and
+   * when a worker's claim fails one whose lease lapsed more than `maxLeaseExpiries` times;
+   * a shorthand for a middleware with `deadLetter`.
    */
   onDeadLetter?: DeadLetterHook;
   /** @default silentLogger */

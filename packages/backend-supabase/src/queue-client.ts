@@ -19,6 +19,19 @@ export interface ClaimedTask {
   priority: number;
 }
 
+/** A record `au_claim`'s sweep failed for good (its lease lapsed too often). */
+interface DeadLetterEntry {
+  dead_letter: true;
+  key: string;
+  record: ComputationRecord;
+}
+
+/** What one claim returns: the rows it leased, and the records its sweep failed for good. */
+export interface ClaimBatch {
+  rows: ClaimedTask[];
+  deadLetters: ComputationRecord[];
+}
+
 /** A retry policy's backoff as the SQL function `au_backoff_ms` reads it. */
 export interface BackoffSpec {
   kind: 'fixed' | 'linear' | 'exponential';
@@ -81,19 +94,31 @@ export class QueueClient {
     );
   }
 
+  /** Leases up to `limit` runnable rows (see `claimBatch`; the dead letters it found are dropped). */
+  async claim(
+    worker: string,
+    limit: number,
+    leaseMs: number,
+    options: { tasks?: readonly string[]; claimId?: string } = {},
+  ): Promise<ClaimedTask[]> {
+    return (await this.claimBatch(worker, limit, leaseMs, options)).rows;
+  }
+
   /**
    * Leases up to `limit` runnable rows. With a `claimId` (a UUID the worker keeps until a
    * claim answers) the call is safe to repeat: a claim tried again after its reply was
    * lost returns the rows it took instead of taking more, so no row waits out a lease
-   * nobody holds and nothing runs twice.
+   * nobody holds and nothing runs twice. `deadLetters` are the records this claim's sweep
+   * of lapsed leases failed for good (lease lapsed `maxLeaseExpiries` times): no other
+   * claim returns them, so the caller announces each once.
    */
-  claim(
+  async claimBatch(
     worker: string,
     limit: number,
     leaseMs: number,
     { tasks, claimId }: { tasks?: readonly string[]; claimId?: string } = {},
-  ): Promise<ClaimedTask[]> {
-    return this.transport.call(
+  ): Promise<ClaimBatch> {
+    const entries: (ClaimedTask | DeadLetterEntry)[] = await this.transport.call(
       'au_claim',
       {
         p_queue: this.queue,
@@ -105,6 +130,13 @@ export class QueueClient {
       },
       { idempotent: claimId !== undefined },
     );
+    const rows: ClaimedTask[] = [];
+    const deadLetters: ComputationRecord[] = [];
+    for (const entry of entries) {
+      if ('dead_letter' in entry) deadLetters.push(entry.record);
+      else rows.push(entry);
+    }
+    return { rows, deadLetters };
   }
 
   heartbeat(task: ClaimedTask, leaseMs: number): Promise<'ok' | 'cancel' | 'lost'> {

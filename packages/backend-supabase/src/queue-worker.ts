@@ -10,7 +10,7 @@ import {
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
-import type { ExecutionOutcome, StoreRetryOptions } from '@au/core/kit';
+import { type ExecutionOutcome, notifyDeadLetter, type StoreRetryOptions } from '@au/core/kit';
 import { DeliveryRunner, type LocalInvocation } from './delivery-runner';
 import { LeaseLostError } from './errors/lease-lost-error';
 import type { ClaimedTask, QueueClient } from './queue-client';
@@ -187,11 +187,15 @@ export class QueueWorker {
         // A claim whose reply was lost is made again under the same id: it answers with the
         // rows it took then (slots only free up meanwhile, so they still fit).
         this.#claimId ??= randomUUID();
-        const rows = await this.#options.queue.claim(this.id, wanted, this.#options.leaseMs, {
-          claimId: this.#claimId,
-        });
+        const { rows, deadLetters } = await this.#options.queue.claimBatch(
+          this.id,
+          wanted,
+          this.#options.leaseMs,
+          { claimId: this.#claimId },
+        );
         this.#claimId = undefined;
         this.#failures = 0;
+        if (deadLetters.length > 0) this.#announce(deadLetters);
         rows.sort((a, b) => b.priority - a.priority);
         const prefetched = this.#prefetch(rows);
         for (const row of rows) this.#ready.push({ row, record: prefetched.get(row.key) });
@@ -211,6 +215,26 @@ export class QueueWorker {
       this.#polling = false;
     }
     this.#scheduleNextPoll();
+  }
+
+  /**
+   * Tells the worker's `deadLetter` hooks of the records this worker's claim failed (the
+   * queue gave up on them: their lease lapsed `maxLeaseExpiries` times). Not awaited: a
+   * slow hook must not hold up claiming; `notifyDeadLetter` logs a hook that throws.
+   */
+  #announce(records: readonly ComputationRecord[]): void {
+    const { middleware, logger, local } = this.#options;
+    for (const record of records) {
+      logger.error(
+        { key: record.key, task: record.task },
+        `[au] [${this.#options.queue.transport.name}-queue] computation "${record.key}" failed: ${record.error?.message ?? 'its lease lapsed too often'}`,
+      );
+    }
+    void (async () => {
+      // Work this process launched has its launch's middleware (its onDeadLetter), as when it runs.
+      for (const record of records)
+        await notifyDeadLetter(local?.(record.key)?.run.middleware ?? middleware, record, logger);
+    })();
   }
 
   /** Starts claimed-ahead rows while slots are free. */

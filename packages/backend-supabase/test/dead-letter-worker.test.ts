@@ -1,8 +1,9 @@
+import { fork } from 'node:child_process';
 import { asyncCompute, type ComputationRecord } from '@au/core';
 import { PostgresStore } from '@au/store-supabase';
 import { conformanceTasks, conformanceTasksUrl, postgresUrl, requireService } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresQueueBackend, startPostgresWorker } from '../src/index';
+import { PostgresQueueBackend, type QueueWorkerHandle, startPostgresWorker } from '../src/index';
 import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
@@ -53,6 +54,88 @@ describe.skipIf(!postgresUp)('a Postgres queue worker with onDeadLetter', () => 
       } finally {
         await producer.close({ timeout: 0 });
         await worker.close({ timeout: 0 });
+        await store.close();
+      }
+    });
+  });
+
+  describe('when the queue gives up on a computation whose workers keep dying (maxLeaseExpiries 1)', () => {
+    it('should announce it once, through the hook of the worker whose claim failed it', {
+      timeout: 20_000,
+    }, async () => {
+      const producer = new PostgresQueueBackend({
+        connection: postgresUrl(),
+        schema: database.schema,
+        worker: false,
+        maxLeaseExpiries: 1,
+      });
+      const store = new PostgresStore({ connection: database.pool, schema: database.schema });
+      const workers: QueueWorkerHandle[] = [];
+      try {
+        const handle = await asyncCompute(conformanceTasks.sleep, { store, backend: producer })({
+          ms: 60_000,
+        });
+        const attemptRuns = async (attempt: number) => {
+          for (let tries = 0; tries < 400; tries++) {
+            const record = await store.get(handle.key);
+            if (record?.status === 'running' && record.attempt === attempt) return;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+          throw new Error(`[test] attempt ${attempt} did not start`);
+        };
+        // Two worker processes in turn take it and are SIGKILLed mid-run: the first lapse
+        // re-queues it, the second spends its lease expiries.
+        for (const attempt of [1, 2]) {
+          const child = fork(
+            new URL('./fixtures/conformance-worker.ts', import.meta.url),
+            [postgresUrl(), database.schema],
+            {
+              execArgv: ['--conditions=@au/source', '--import', 'tsx'],
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            },
+          );
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          try {
+            await attemptRuns(attempt);
+          } finally {
+            child.kill('SIGKILL');
+            await exited;
+          }
+        }
+        // Two workers with the hook race to claim: the one whose claim sweeps the lapsed
+        // lease fails the record and announces it; the other never does.
+        const seen: { worker: number; record: ComputationRecord }[] = [];
+        for (const worker of [0, 1]) {
+          workers.push(
+            await startPostgresWorker({
+              connection: postgresUrl(),
+              schema: database.schema,
+              tasks: [conformanceTasksUrl],
+              pollingInterval: 50,
+              onDeadLetter: (record) => {
+                seen.push({ worker, record });
+              },
+            }),
+          );
+        }
+        const error = await handle.result({ timeout: 10_000 }).catch((caught: unknown) => caught);
+        expect((error as Error).name).toBe('ComputationFailedError');
+        for (let tries = 0; seen.length === 0 && tries < 200; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        // A few more claims by both workers: none announces it again.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(seen).toHaveLength(1);
+        expect(seen[0]!.record).toMatchObject({
+          key: handle.key,
+          status: 'failed',
+          attempt: 2,
+          error: { name: 'LeaseExpiredError' },
+        });
+        expect(seen[0]!.record).toEqual(await store.get(handle.key));
+      } finally {
+        await Promise.all(workers.map((worker) => worker.close({ timeout: 0 })));
+        await producer.close({ timeout: 0 });
         await store.close();
       }
     });

@@ -67,9 +67,21 @@ describe.skipIf(!postgresUp)('the queue SQL functions', () => {
       await queue.enqueue({ key, task: 't', priority: 0, maxAttempts: 1, maxLeaseExpiries: 0 });
       await queue.claim('a', 1, 50);
       await sleep(120);
-      expect(await queue.claim('b', 1, 50)).toEqual([]);
+      const claimId = crypto.randomUUID();
+      const batch = await queue.claimBatch('b', 1, 50, { claimId });
+      expect(batch.rows).toEqual([]);
       expect(await queue.stats()).toEqual({ failed: 1 });
-      expect(await store.get(key)).toMatchObject({ status: 'failed', error: { name: 'LeaseExpiredError' } });
+      const record = await store.get(key);
+      expect(record).toMatchObject({ status: 'failed', error: { name: 'LeaseExpiredError' } });
+      expect(batch.deadLetters, 'the claim that failed it returns it, to announce').toEqual([record]);
+      expect(
+        (await queue.claimBatch('b', 1, 50, { claimId })).deadLetters,
+        'the same claim tried again (its reply lost) returns it again',
+      ).toEqual([record]);
+      expect(await queue.claimBatch('c', 1, 50), 'no other claim returns it').toEqual({
+        rows: [],
+        deadLetters: [],
+      });
     });
   });
 

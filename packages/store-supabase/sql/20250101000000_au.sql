@@ -679,11 +679,21 @@ language sql stable as $$
       then public.au_record_json(r) end)
 $$;
 
+-- A record the queue failed for good (its lease lapsed too often), as au_claim returns it for
+-- the claiming worker to announce to its dead-letter hooks.
+create or replace function public.au_dead_letter_json(r public.au_results) returns jsonb
+language sql stable as $$
+  select pg_catalog.jsonb_build_object('dead_letter', true, 'key', r.key, 'record', public.au_record_json(r))
+$$;
+
 -- Claims up to p_limit runnable entries: expired leases are swept first (back to queued while
 -- lease expiries remain, else failed along with their record), then the next entries by
 -- priority (higher first) and availability are taken with FOR UPDATE SKIP LOCKED, each with
 -- its delivery counted, a fresh lease token and a lease expiry. Returns a JSON array of
--- claimed entries (au_claimed_json), the record included, so the worker reads nothing more.
+-- claimed entries (au_claimed_json), the record included, so the worker reads nothing more,
+-- followed by one {dead_letter: true, key, record} per record the sweep failed (the queue
+-- gave up on it): the claim that failed it announces it, and only that one (a claim tried
+-- again under the same id returns them again: the sweep marks them with its claim id).
 create or replace function public.au_claim(
   p_queue text default 'default',
   p_worker text default null,
@@ -696,12 +706,18 @@ language plpgsql volatile set search_path = '' as $$
 declare
   v_now_ms bigint := public.au_now_ms();
   v_claimed jsonb;
+  v_dead jsonb;
 begin
-  -- The same claim tried again (its reply was lost): the entries it took, and no more.
+  -- The same claim tried again (its reply was lost): the entries it took and the records it
+  -- failed, and no more.
   if p_claim_id is not null then
     select pg_catalog.jsonb_agg(public.au_claimed_json(r, v_now_ms)) into v_claimed from public.au_results r
       where r.claim_id = p_claim_id and r.queue_status = 'running' and r.queue = p_queue;
-    if v_claimed is not null then return v_claimed; end if;
+    select pg_catalog.jsonb_agg(public.au_dead_letter_json(r)) into v_dead from public.au_results r
+      where r.claim_id = p_claim_id and r.queue_status = 'failed' and r.status = 'failed' and r.queue = p_queue;
+    if v_claimed is not null or v_dead is not null then
+      return coalesce(v_claimed, '[]'::jsonb) || coalesce(v_dead, '[]'::jsonb);
+    end if;
   end if;
 
   with expired as (
@@ -717,11 +733,13 @@ begin
       not e.cancelled and e.spent and not r.detached and r.status in ('pending', 'running') as fails_record
     from expired e join public.au_results r on r.key = e.key
   )
-  update public.au_results r set
+  , failed as (
+    update public.au_results r set
     queue_status = case when s.cancelled then 'cancelled' when s.spent then 'failed' else 'queued' end,
     lease_expiries = r.lease_expiries + 1,
     lease_token = null,
-    claim_id = null,
+    -- Marks the records this claim failed, for the same claim tried again (see above).
+    claim_id = case when s.fails_record then p_claim_id end,
     lease_expires_at = null,
     available_at = now(),
     ended_at = case when s.cancelled or s.spent then now() end,
@@ -731,7 +749,10 @@ begin
     finished_at = case when s.fails_record then v_now_ms else r.finished_at end,
     expires_at = case when s.fails_record and r.ttl is not null then v_now_ms + (r.ttl * 1000)::bigint
       else r.expires_at end
-  from swept s where r.key = s.key;
+    from swept s where r.key = s.key
+    returning case when s.fails_record then public.au_dead_letter_json(r) end as dead
+  )
+  select pg_catalog.jsonb_agg(f.dead) filter (where f.dead is not null) into v_dead from failed f;
 
   with next as (
     select r.key from public.au_results r
@@ -754,7 +775,9 @@ begin
   select pg_catalog.jsonb_agg(public.au_claimed_json(c::public.au_results, v_now_ms)
       order by c.queue_priority desc, c.available_at, c.key)
     into v_claimed from claimed c;
-  return coalesce(v_claimed, '[]'::jsonb);
+  -- Nothing swept (the usual case): the claimed entries alone, as before.
+  if v_dead is null then return coalesce(v_claimed, '[]'::jsonb); end if;
+  return coalesce(v_claimed, '[]'::jsonb) || v_dead;
 end
 $$;
 
