@@ -1,4 +1,4 @@
-import { ConfigError } from '@au/core';
+import { integerFromEnv } from '@au/core/kit';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -17,24 +17,11 @@ export interface StallSettings {
  */
 export function stallSettingsFromEnv(env: Env): StallSettings {
   const settings: StallSettings = {};
-  const lockDuration = integer(env, 'AU_BULLMQ_LOCK_DURATION_MS', 1000, 24 * 3_600_000);
+  const lockDuration = integerFromEnv(env, 'AU_BULLMQ_LOCK_DURATION_MS', 1000, 24 * 3_600_000);
   if (lockDuration !== undefined) settings.lockDuration = lockDuration;
-  const stalledInterval = integer(env, 'AU_BULLMQ_STALLED_INTERVAL_MS', 100, 24 * 3_600_000);
+  const stalledInterval = integerFromEnv(env, 'AU_BULLMQ_STALLED_INTERVAL_MS', 100, 24 * 3_600_000);
   if (stalledInterval !== undefined) settings.stalledInterval = stalledInterval;
-  const maxStalledCount = integer(env, 'AU_BULLMQ_MAX_STALLED_COUNT', 0, 1000);
+  const maxStalledCount = integerFromEnv(env, 'AU_BULLMQ_MAX_STALLED_COUNT', 0, 1000);
   if (maxStalledCount !== undefined) settings.maxStalledCount = maxStalledCount;
   return settings;
-}
-
-function integer(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError({
-      setting: name,
-      message: `must be a whole number from ${min} to ${max}, got "${raw}"`,
-    });
-  }
-  return value;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '@au/core';
+import { integerFromEnv } from '@au/core/kit';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -17,9 +18,9 @@ export interface LeaseSettings {
  */
 export function leaseSettingsFromEnv(env: Env): LeaseSettings {
   const settings: LeaseSettings = {};
-  const leaseMs = integer(env, 'AU_PG_LEASE_MS', 100, 24 * 3_600_000);
+  const leaseMs = integerFromEnv(env, 'AU_PG_LEASE_MS', 100, 24 * 3_600_000);
   if (leaseMs !== undefined) settings.leaseMs = leaseMs;
-  const heartbeatInterval = integer(env, 'AU_PG_HEARTBEAT_MS', 10, 24 * 3_600_000);
+  const heartbeatInterval = integerFromEnv(env, 'AU_PG_HEARTBEAT_MS', 10, 24 * 3_600_000);
   if (heartbeatInterval !== undefined) {
     if (heartbeatInterval >= (leaseMs ?? 30_000)) {
       throw new ConfigError({
@@ -29,20 +30,7 @@ export function leaseSettingsFromEnv(env: Env): LeaseSettings {
     }
     settings.heartbeatInterval = heartbeatInterval;
   }
-  const maxLeaseExpiries = integer(env, 'AU_PG_MAX_LEASE_EXPIRIES', 1, 1000);
+  const maxLeaseExpiries = integerFromEnv(env, 'AU_PG_MAX_LEASE_EXPIRIES', 1, 1000);
   if (maxLeaseExpiries !== undefined) settings.maxLeaseExpiries = maxLeaseExpiries;
   return settings;
-}
-
-function integer(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError({
-      setting: name,
-      message: `must be a whole number from ${min} to ${max}, got "${raw}"`,
-    });
-  }
-  return value;
 }
