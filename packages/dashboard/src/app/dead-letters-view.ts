@@ -2,6 +2,7 @@ import type { Api } from './api';
 import { describeBulk, runBulk } from './bulk';
 import { h, replaceChildren } from './dom';
 import { timeElement } from './format';
+import { selectAllCell } from './select-all-cell';
 import type { TaskView } from './types';
 
 const PAGE_SIZE = 50;
@@ -95,7 +96,6 @@ export class DeadLettersView {
     taskSelect.value = this.#task;
     const scope = this.#task === '' ? '' : ` of ${this.#task}`;
     const selected = [...this.#checked];
-    const allChecked = this.#items.length > 0 && this.#items.every((item) => this.#checked.has(item.taskId));
     replaceChildren(
       this.#root,
       h(
@@ -164,24 +164,7 @@ export class DeadLettersView {
               h(
                 'tr',
                 {},
-                h(
-                  'th',
-                  { class: 'check' },
-                  h('input', {
-                    type: 'checkbox',
-                    name: 'select-all',
-                    'aria-label': 'select all on this page',
-                    checked: allChecked,
-                    onchange: (event) => {
-                      const on = (event.target as HTMLInputElement).checked;
-                      for (const item of this.#items) {
-                        if (on) this.#checked.add(item.taskId);
-                        else this.#checked.delete(item.taskId);
-                      }
-                      this.#render();
-                    },
-                  }),
-                ),
+                selectAllCell(this.#items, this.#checked, () => this.#render()),
                 h('th', {}, 'task'),
                 h('th', {}, 'error'),
                 h('th', {}, 'failed'),

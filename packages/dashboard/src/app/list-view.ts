@@ -2,6 +2,7 @@ import { type Api, ApiError } from './api';
 import { describeBulk, runBulk } from './bulk';
 import { h, replaceChildren } from './dom';
 import { maybeDuration, progressBar, queueWait, runDuration, statusBadge, timeElement } from './format';
+import { selectAllCell } from './select-all-cell';
 import { isActive, STATUSES, type TaskStatus, type TaskView } from './types';
 
 const PAGE_SIZE = 20;
@@ -456,7 +457,6 @@ export class ListView {
   #render(): void {
     const visible = new Set(this.#items.map((item) => item.taskId));
     for (const id of this.#checked) if (!visible.has(id)) this.#checked.delete(id);
-    const allChecked = this.#items.length > 0 && this.#items.every((item) => this.#checked.has(item.taskId));
     const filtered = this.#status || this.#task || this.#tag;
     const table =
       this.#items.length === 0
@@ -474,24 +474,7 @@ export class ListView {
               h(
                 'tr',
                 {},
-                h(
-                  'th',
-                  { class: 'check' },
-                  h('input', {
-                    type: 'checkbox',
-                    name: 'select-all',
-                    'aria-label': 'select all on this page',
-                    checked: allChecked,
-                    onchange: (event) => {
-                      const on = (event.target as HTMLInputElement).checked;
-                      for (const item of this.#items) {
-                        if (on) this.#checked.add(item.taskId);
-                        else this.#checked.delete(item.taskId);
-                      }
-                      this.#render();
-                    },
-                  }),
-                ),
+                selectAllCell(this.#items, this.#checked, () => this.#render()),
                 h('th', {}, 'task'),
                 h('th', {}, 'status'),
                 h('th', { class: 'progress-column' }, 'progress'),
