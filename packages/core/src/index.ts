@@ -15,6 +15,7 @@ export type {
   CloseOptions,
   ComputationBackend,
   Invocation,
+  PausedState,
   TaskRegistration,
 } from './contracts/backend';
 export type { Codec } from './contracts/codec';
@@ -82,6 +83,7 @@ export { TaskNotFoundError } from './errors/task-not-found-error';
 export { TimeoutError } from './errors/timeout-error';
 export { UnknownDependencyError } from './errors/unknown-dependency-error';
 export { ValidationError, type ValidationIssue } from './errors/validation-error';
+export type { ConcurrencyGroup, ConcurrencyLimit, RateLimit, RateLimitGroup } from './flow/flow-limits';
 export { type ComputationEvent, ComputationHandle, type ResultOptions } from './handle';
 export { assertValidKey, generateKey, isValidKey, KEY_PATTERN } from './keys';
 export type { LaunchOptions } from './launch';

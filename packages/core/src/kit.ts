@@ -62,6 +62,12 @@ export {
   type Runnable,
 } from './executor';
 export { checkMaxQueued } from './flow/check-max-queued';
+export {
+  CONCURRENCY_KEY_META,
+  flowGroupsOf,
+  flowGroupsOfRecord,
+  RATE_LIMIT_KEY_META,
+} from './flow/flow-limits';
 export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';

@@ -7,6 +7,7 @@ import { KeyConflictError } from './errors/key-conflict-error';
 import { KeyExistsError } from './errors/key-exists-error';
 import { ValidationError } from './errors/validation-error';
 import { checkDependsOn, holdUntilParentsEnd, parentsCompleted } from './flow/dependencies';
+import { flowGroupsOf, flowGroupsOfRecord } from './flow/flow-limits';
 import { admitLaunch } from './flow/queue-admission';
 import { checkOptions, optionNames } from './internal/check-options';
 import { sameValue } from './internal/same-value';
@@ -324,7 +325,9 @@ function prepareLaunch(
   const priority = options.priority ?? task.priority ?? 0;
   const ttl = options.ttl ?? settings.ttl;
   const runAt = options.delay ? now + options.delay : undefined;
-  const meta: Record<string, unknown> = { ...options.meta };
+  // Computed before anything is written: a key function that throws refuses the launch.
+  const groups = flowGroupsOf(task, input);
+  const meta: Record<string, unknown> = { ...options.meta, ...groups.meta };
   // Kept on the record (in `meta`, which every store keeps) so that it shows why it waits.
   if (options.dependsOn !== undefined)
     meta.dependsOn = [...checkDependsOn(task.name, key, options.dependsOn)];
@@ -353,6 +356,8 @@ function prepareLaunch(
   if (runAt !== undefined) invocation.runAt = runAt;
   if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
   if (ttl !== undefined) invocation.ttl = ttl;
+  if (groups.concurrency !== undefined) invocation.concurrency = groups.concurrency;
+  if (groups.rateLimit !== undefined) invocation.rateLimit = groups.rateLimit;
   const context: LaunchContext = { key, task: task.name, args: input, priority, meta };
   return { record, invocation, context };
 }
@@ -427,6 +432,7 @@ export async function resumeHeldLaunch(
     args: record.args,
     priority: record.priority ?? 0,
     retry: toRetrySpec(settings.retry),
+    ...flowGroupsOfRecord(task, record),
   };
   if (record.runAt !== undefined) invocation.runAt = record.runAt;
   if (settings.timeout !== undefined) invocation.timeout = settings.timeout;

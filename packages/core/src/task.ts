@@ -1,5 +1,11 @@
 import type { Codec } from './contracts/codec';
 import { checkMaxQueued } from './flow/check-max-queued';
+import {
+  type ConcurrencyLimit,
+  checkConcurrencyLimit,
+  checkRateLimit,
+  type RateLimit,
+} from './flow/flow-limits';
 import { checkOptions, optionNames } from './internal/check-options';
 import { checkRetryPolicy, type RetryPolicy } from './retry-policy';
 
@@ -77,6 +83,18 @@ export interface TaskOptions<Input, Result> {
    * @default none: the routing backend's default
    */
   resources?: ResourceHint;
+  /**
+   * At most `limit` computations with one key (`key(input)`, default: the whole task) run
+   * at once across every worker; the others wait, in priority order. A worker that dies
+   * holding a slot frees it when its lease or lock expires. `{ limit: 1, key }` is a
+   * per-key mutex. @default no limit beyond the backend's concurrency
+   */
+  concurrency?: ConcurrencyLimit<Input>;
+  /**
+   * At most `limit` computations with one key start per `interval` ms across every worker;
+   * the others are delayed, not refused. @default no limit
+   */
+  rateLimit?: RateLimit<Input>;
   /** The work itself. */
   run(input: Input, context: TaskContext): Result | Promise<Result>;
 }
@@ -101,6 +119,8 @@ const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>({
   hideInput: true,
   maxQueued: true,
   resources: true,
+  concurrency: true,
+  rateLimit: true,
   run: true,
 });
 
@@ -139,6 +159,8 @@ export function defineTask<Input, Result>(
     throw new TypeError(`[au] defineTask("${options.name}"): \`timeout\` must be a positive number of ms`);
   }
   checkMaxQueued(`defineTask("${options.name}")`, options.maxQueued);
+  checkConcurrencyLimit(`defineTask("${options.name}")`, options.concurrency);
+  checkRateLimit(`defineTask("${options.name}")`, options.rateLimit);
   if (options.resources !== undefined && !RESOURCE_HINTS.includes(options.resources)) {
     throw new TypeError(
       `[au] defineTask("${options.name}"): \`resources\` must be one of ${RESOURCE_HINTS.map((hint) => `'${hint}'`).join(', ')}, got ${JSON.stringify(options.resources)}`,

@@ -1,3 +1,4 @@
+import type { ConcurrencyGroup, RateLimitGroup } from '../flow/flow-limits';
 import type { RetryPolicy, RetrySpec } from '../retry-policy';
 import type { TaskDefinition, TaskLogger } from '../task';
 import type { Codec } from './codec';
@@ -34,6 +35,18 @@ export interface Invocation {
    * drop the old job first, or the new work would be taken for a duplicate and never run.
    */
   replaces?: boolean;
+  /**
+   * The task's concurrency group (`TaskOptions.concurrency`), computed at launch: at most
+   * `limit` computations of `key` may run at once across every worker of the backend.
+   * Enforced by the backend; a slot held by a dead worker frees when its lease expires.
+   */
+  concurrency?: ConcurrencyGroup;
+  /**
+   * The task's rate-limit group (`TaskOptions.rateLimit`), computed at launch: at most
+   * `limit` starts of `key` per `interval` ms across every worker. The backend delays work
+   * over the limit; it never refuses it.
+   */
+  rateLimit?: RateLimitGroup;
 }
 
 /**
@@ -134,6 +147,21 @@ export interface ComputationBackend {
    */
   route?(task: TaskDefinition): ComputationBackend;
 
+  /**
+   * Stops starting work of `task` (or, without it, of every task) on every worker of this
+   * backend, until `resume`. Running work finishes; paused work stays `pending` and keeps
+   * its place. A distributed backend persists the pause (Redis, Postgres), so it holds
+   * across restarts and for workers that start later; a local backend keeps it for its
+   * life. Pausing what is paused is a no-op. Needs `resume` and `paused`.
+   */
+  pause?(task?: string): Promise<void>;
+
+  /** Starts `task` (or the whole queue) again after `pause`. Resuming what runs is a no-op. */
+  resume?(task?: string): Promise<void>;
+
+  /** What is paused now. */
+  paused?(): Promise<PausedState>;
+
   // ---- Stopping -------------------------------------------------------------------
 
   /**
@@ -154,6 +182,14 @@ export interface ComputationBackend {
 
   /** Resolves when the backend can accept work (connections up); rejects otherwise. */
   ping?(): Promise<void>;
+}
+
+/** What `pause` stopped, as `ComputationBackend.paused` reports it. */
+export interface PausedState {
+  /** The whole queue is paused: no task starts. */
+  queue: boolean;
+  /** Tasks paused one by one (whether or not the whole queue is), sorted by name. */
+  tasks: string[];
 }
 
 export interface BackendCapabilities {

@@ -2,6 +2,7 @@ import type { Invocation } from '../contracts/backend';
 import { ComputationNotFoundError } from '../errors/computation-not-found-error';
 import { RetryNotAllowedError } from '../errors/retry-not-allowed-error';
 import { parentsCompleted, parentsOf } from '../flow/dependencies';
+import { flowGroupsOfRecord } from '../flow/flow-limits';
 import { admitLaunch } from '../flow/queue-admission';
 import { assertValidKey } from '../keys';
 import { holdLaunch, type LaunchSettings, markLaunchFailed, prepareBackend } from '../launch';
@@ -67,6 +68,7 @@ export async function retryComputation(
       priority: reopened.priority ?? 0,
       retry: toRetrySpec(settings.retry),
       replaces: true,
+      ...flowGroupsOfRecord(task, reopened),
     };
     if (settings.timeout !== undefined) invocation.timeout = settings.timeout;
     const ttl = reopened.ttl ?? settings.ttl;
