@@ -258,15 +258,25 @@ describe.runIf(redisUp)('backend-bullmq schedules', () => {
       const stoppedAt = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 1200));
       await Promise.all(replacements.map(goWorkerProcess));
-      const runs = await waitFor('runs past the outage', async () => {
-        const all = await runsOf(store, 'all-down');
-        const last = all.at(-1);
-        return last !== undefined &&
-          tickOf(last) > Date.now() - 600 &&
-          all.every((run) => run.status === 'completed')
-          ? all
-          : undefined;
-      });
+      // Caught-up ticks are jobs of their own, run by any worker: wait until every tick up
+      // to a recent one has its record, completed. A tick that never runs times this out.
+      const runs = await waitFor(
+        'every tick through the outage to run',
+        async () => {
+          const all = await runsOf(store, 'all-down');
+          const last = all.at(-1);
+          const contiguous = all.every(
+            (run, index) => index === 0 || tickOf(run) - tickOf(all[index - 1]!) === 300,
+          );
+          return last !== undefined &&
+            tickOf(last) > stoppedAt + 1200 &&
+            contiguous &&
+            all.every((run) => run.status === 'completed')
+            ? all
+            : undefined;
+        },
+        20_000,
+      );
       await scheduler.delete('all-down');
       const ticks = runs.map(tickOf);
       // Ticks of the outage (at least four of 300 ms) ran late, each once.
