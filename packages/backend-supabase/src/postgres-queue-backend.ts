@@ -72,6 +72,10 @@ class Listener {
   #client: pg.PoolClient | undefined;
   #stopped = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  readonly #onNotification = (message: pg.Notification): void => {
+    if (message.channel === this.channel && message.payload === this.queue) this.onWake();
+  };
+  readonly #onError = (): void => this.#reconnect();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -89,10 +93,8 @@ class Listener {
         return;
       }
       this.#client = client;
-      client.on('notification', (message) => {
-        if (message.channel === this.channel && message.payload === this.queue) this.onWake();
-      });
-      client.on('error', () => this.#reconnect());
+      client.on('notification', this.#onNotification);
+      client.on('error', this.#onError);
       await client.query(`listen "${this.channel}"`);
       this.connected = true;
       this.onWake();
@@ -109,6 +111,7 @@ class Listener {
     this.connected = false;
     if (client !== undefined) {
       await client.query(`unlisten "${this.channel}"`).catch(() => undefined);
+      this.#detach(client);
       client.release();
     }
   }
@@ -117,9 +120,18 @@ class Listener {
     this.connected = false;
     const client = this.#client;
     this.#client = undefined;
-    if (client !== undefined) client.release(new Error('[au] listener connection lost'));
+    if (client !== undefined) {
+      this.#detach(client);
+      client.release(new Error('[au] listener connection lost'));
+    }
     if (this.#stopped) return;
     this.#retry = setTimeout(() => void this.start(), 1000);
     this.#retry.unref?.();
+  }
+
+  /** The pool hands this client out again: our handlers must not stay on it. */
+  #detach(client: pg.PoolClient): void {
+    client.off('notification', this.#onNotification);
+    client.off('error', this.#onError);
   }
 }

@@ -77,6 +77,7 @@ export class RecordListener {
     this.#client = undefined;
     if (client !== undefined) {
       await client.query(`unlisten "${this.#channel}"`).catch(() => undefined);
+      this.#detach(client);
       client.release();
     }
   }
@@ -85,20 +86,22 @@ export class RecordListener {
 
   #connect(): Promise<void> {
     this.#connecting ??= (async () => {
+      let client: pg.PoolClient | undefined;
       try {
-        const client = await this.#pool.connect();
+        client = await this.#pool.connect();
         if (this.#closed) {
           client.release();
           return;
         }
-        client.on('notification', (message) => {
-          if (message.channel === this.#channel && message.payload !== undefined)
-            this.#onPayload(message.payload);
-        });
-        client.on('error', () => this.#lost(client));
+        client.on('notification', this.#onNotification);
+        client.on('error', this.#onError);
         await client.query(`listen "${this.#channel}"`);
         this.#client = client;
-      } catch {
+      } catch (error) {
+        if (client !== undefined) {
+          this.#detach(client);
+          client.release(error instanceof Error ? error : new Error(String(error)));
+        }
         this.#connecting = undefined;
         if (!this.#closed) {
           this.#retry = setTimeout(() => {
@@ -113,10 +116,24 @@ export class RecordListener {
     return this.#connecting;
   }
 
+  readonly #onNotification = (message: pg.Notification): void => {
+    if (message.channel === this.#channel && message.payload !== undefined) this.#onPayload(message.payload);
+  };
+  readonly #onError = (): void => {
+    if (this.#client !== undefined) this.#lost(this.#client);
+  };
+
+  /** The pool hands this client out again: our handlers must not stay on it. */
+  #detach(client: pg.PoolClient): void {
+    client.off('notification', this.#onNotification);
+    client.off('error', this.#onError);
+  }
+
   #lost(client: pg.PoolClient): void {
     if (this.#client !== client) return;
     this.#client = undefined;
     this.#connecting = undefined;
+    this.#detach(client);
     client.release(new Error('[au] [postgres] watch connection lost'));
     if (this.#closed || this.#watchers.size === 0) return;
     void this.#connect().then(() => {
