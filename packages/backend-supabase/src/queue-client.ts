@@ -1,4 +1,4 @@
-import type { ComputationRecord, SerializedError } from '@au/core';
+import type { ComputationRecord, PausedState, SerializedError } from '@au/core';
 import type { RpcTransport } from '@au/store-supabase';
 
 /**
@@ -51,6 +51,13 @@ export interface QueueJob {
   backoff?: BackoffSpec;
   timeoutMs?: number;
   maxLeaseExpiries: number;
+  /** The launch's concurrency group (`Invocation.concurrency.key`): at most `concurrencyLimit` of it run at once. */
+  concurrencyKey?: string;
+  concurrencyLimit?: number;
+  /** The launch's rate-limit group (`Invocation.rateLimit.key`): at most `rateLimit` claims per `rateInterval` ms. */
+  rateKey?: string;
+  rateLimit?: number;
+  rateInterval?: number;
 }
 
 /**
@@ -80,6 +87,11 @@ export class QueueClient {
         p_queue: this.queue,
         p_max_lease_expiries: job.maxLeaseExpiries,
         p_timeout_ms: job.timeoutMs,
+        p_concurrency_key: job.concurrencyKey,
+        p_concurrency_limit: job.concurrencyLimit,
+        p_rate_key: job.rateKey,
+        p_rate_limit: job.rateLimit,
+        p_rate_interval_ms: job.rateInterval,
       },
       { json: ['p_backoff'], idempotent: true },
     );
@@ -212,6 +224,29 @@ export class QueueClient {
       { idempotent: true },
     );
     return Number(count);
+  }
+
+  /** Pauses `task` (without it, the whole queue) for every worker; true when it was not paused yet. */
+  pause(task?: string): Promise<boolean> {
+    return this.transport.call(
+      'au_pause',
+      { p_queue: this.queue, p_task: task ?? null },
+      { idempotent: true },
+    );
+  }
+
+  /** Resumes `task` (without it, the whole queue); true when it was paused. */
+  resume(task?: string): Promise<boolean> {
+    return this.transport.call(
+      'au_resume',
+      { p_queue: this.queue, p_task: task ?? null },
+      { idempotent: true },
+    );
+  }
+
+  /** What is paused in this queue. */
+  paused(): Promise<PausedState> {
+    return this.transport.call('au_paused', { p_queue: this.queue }, { idempotent: true });
   }
 
   stats(): Promise<Record<string, number>> {
