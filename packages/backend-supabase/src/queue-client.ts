@@ -26,10 +26,17 @@ interface DeadLetterEntry {
   record: ComputationRecord;
 }
 
+/** The last entry of a short claim while rows wait on a full rate window (`p_wake_hint`). */
+interface WakeHintEntry {
+  wake_in_ms: number;
+}
+
 /** What one claim returns: the rows it leased, and the records its sweep failed for good. */
 export interface ClaimBatch {
   rows: ClaimedTask[];
   deadLetters: ComputationRecord[];
+  /** Rows wait on a full rate-limit window that has room again in this many ms: claim again then. */
+  wakeInMs?: number;
 }
 
 /** A retry policy's backoff as the SQL function `au_backoff_ms` reads it. */
@@ -130,7 +137,7 @@ export class QueueClient {
     leaseMs: number,
     { tasks, claimId }: { tasks?: readonly string[]; claimId?: string } = {},
   ): Promise<ClaimBatch> {
-    const entries: (ClaimedTask | DeadLetterEntry)[] = await this.transport.call(
+    const entries: (ClaimedTask | DeadLetterEntry | WakeHintEntry)[] = await this.transport.call(
       'au_claim',
       {
         p_queue: this.queue,
@@ -139,16 +146,17 @@ export class QueueClient {
         p_lease_ms: leaseMs,
         p_tasks: tasks === undefined ? undefined : [...tasks],
         p_claim_id: claimId,
+        p_wake_hint: true,
       },
       { idempotent: claimId !== undefined },
     );
-    const rows: ClaimedTask[] = [];
-    const deadLetters: ComputationRecord[] = [];
+    const batch: ClaimBatch = { rows: [], deadLetters: [] };
     for (const entry of entries) {
-      if ('dead_letter' in entry) deadLetters.push(entry.record);
-      else rows.push(entry);
+      if ('dead_letter' in entry) batch.deadLetters.push(entry.record);
+      else if ('wake_in_ms' in entry) batch.wakeInMs = Number(entry.wake_in_ms);
+      else batch.rows.push(entry);
     }
-    return { rows, deadLetters };
+    return batch;
   }
 
   heartbeat(task: ClaimedTask, leaseMs: number): Promise<'ok' | 'cancel' | 'lost'> {

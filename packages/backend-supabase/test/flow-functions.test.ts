@@ -149,6 +149,20 @@ describe.skipIf(!postgresUp)('the queue SQL functions: flow control', () => {
       expect(await queue.stats()).toEqual({ queued: 3, running: 2 });
     });
 
+    it('should say when the full window has room again, for the worker to claim then', async () => {
+      const queue = await queueWith(
+        [1, 2, 3].map((n) => ({ key: `r${n}`, rateKey: 't', rateLimit: 1, rateInterval: 60_000 })),
+      );
+      const first = await queue.claimBatch('w', 10, 30_000);
+      expect(first.rows).toHaveLength(1);
+      expect(first.wakeInMs).toBeGreaterThan(0);
+      expect(first.wakeInMs).toBeLessThanOrEqual(60_000);
+      const ungrouped = await queueWith([{ key: 'free' }]);
+      const batch = await ungrouped.claimBatch('w', 10, 30_000);
+      expect(batch.rows).toHaveLength(1);
+      expect(batch.wakeInMs, 'nothing waits on a window').toBeUndefined();
+    });
+
     it('should start more once the window has room again', async () => {
       const queue = await queueWith(
         [1, 2, 3, 4, 5].map((n) => ({

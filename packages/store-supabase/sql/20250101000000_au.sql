@@ -752,6 +752,9 @@ $flow_check$;
 -- A group's running rows, counted at each claim of the group (only rows that have a group).
 create index if not exists au_results_concurrency_idx on public.au_results (queue, concurrency_key)
   where queue_status = 'running' and concurrency_key is not null;
+-- Rows waiting on a rate window, for au_claim's wake hint.
+create index if not exists au_results_rate_waiting_idx on public.au_results (queue, rate_key)
+  where queue_status = 'queued' and rate_key is not null;
 
 -- The latest starts of each rate-limit group, oldest first, at most `limit` of them.
 -- `full_until`: when the window has room again (null while it has room): lets a claim
@@ -974,13 +977,16 @@ $$;
 -- followed by one {dead_letter: true, key, record} per record the sweep failed (the queue
 -- gave up on it): the claim that failed it announces it, and only that one (a claim tried
 -- again under the same id returns them again: the sweep marks them with its claim id).
+-- With p_wake_hint, a claim that came back short while rows wait on a full rate window ends
+-- with {wake_in_ms}: when the first of those windows has room again.
 create or replace function public.au_claim(
   p_queue text default 'default',
   p_worker text default null,
   p_limit integer default 1,
   p_lease_ms integer default 30000,
   p_tasks text[] default null,
-  p_claim_id uuid default null
+  p_claim_id uuid default null,
+  p_wake_hint boolean default false
 ) returns jsonb
 language plpgsql volatile set search_path = '' as $$
 declare
@@ -990,6 +996,7 @@ declare
   v_paused text[];
   v_keys text[];
   v_starts timestamptz[];
+  v_wake timestamptz;
 begin
   -- The same claim tried again (its reply was lost): the entries it took and the records it
   -- failed, and no more.
@@ -1043,6 +1050,18 @@ begin
 
   select pg_catalog.array_agg(n.key), pg_catalog.array_agg(n.claimed_at) into v_keys, v_starts
     from public.au_claim_pick(p_queue, p_limit, p_tasks, v_paused) n;
+  -- A claim that came back short while rows wait on a full rate window: when the first such
+  -- window opens, for the worker to claim again then rather than at its next poll.
+  if p_wake_hint and coalesce(pg_catalog.cardinality(v_keys), 0) < p_limit then
+    select pg_catalog.min(w.full_until) into v_wake from public.au_rate_windows w
+      where w.queue = p_queue and w.full_until > pg_catalog.clock_timestamp()
+        and exists (select 1 from public.au_results r
+          where r.queue = p_queue and r.queue_status = 'queued' and r.rate_key = w.key);
+    if v_wake is not null then
+      v_dead := coalesce(v_dead, '[]'::jsonb) || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+        'wake_in_ms', pg_catalog.ceil(extract(epoch from v_wake - pg_catalog.clock_timestamp()) * 1000)::bigint));
+    end if;
+  end if;
   if v_keys is null then return coalesce(v_dead, '[]'::jsonb); end if;
 
   with next as (
