@@ -79,7 +79,7 @@ describe.skipIf(!postgresUp)('PostgresQueueBackend flow control across worker pr
       const groups = ['a', 'b', 'c'];
       const launched = await launchMany(
         slot,
-        Array.from({ length: 36 }, (_, n) => ({ group: groups[n % 3]!, ms: 300 })),
+        Array.from({ length: 36 }, (_, n) => ({ group: groups[n % 3]!, ms: 500 })),
         { store, backend: producer, ...settings },
       );
       // A worker process that is running computations (so holds slots of their groups).
