@@ -715,7 +715,8 @@ $$;
 -- both seeing room: each claimer takes a transaction-scoped advisory lock on the group
 -- before it counts (pg_advisory_xact_lock, released at commit, after its claims are
 -- visible), so the claims of one group are decided one at a time while other groups go
--- on in parallel.
+-- on in parallel. The count reads at most `limit` rows (au_results_concurrency_idx), so
+-- it costs about what updating a counter row would, without a second table to keep true.
 --
 -- Rate limit: a sliding window per group in au_rate_windows, the times of the group's
 -- latest starts (at most `limit` of them). A claim may start a row when fewer than `limit`
@@ -725,7 +726,9 @@ $$;
 --
 -- Locks: a claimer waits for a group lock only while it holds none (pg_try first, then a
 -- blocking wait); holding one, it leaves a busy group to the claimer that has it for this
--- round. So two claimers never wait on each other in a cycle.
+-- round. So two claimers never wait on each other in a cycle. Lock ids are
+-- (hashtext('au.<kind>:<queue>'), hashtext(group)) in the two-integer advisory space; a
+-- hash collision only makes two groups take turns.
 alter table public.au_results
   -- `<task>` or `<task>:<key>`: at most concurrency_limit rows of it run at once.
   add column if not exists concurrency_key text collate "C",
