@@ -10,6 +10,7 @@ import {
   isTaskDefinition,
   jsonCodec,
   type Middleware,
+  type PausedState,
   type SchedulerContext,
   StoreScheduler,
   silentLogger,
@@ -229,6 +230,29 @@ export class QueueBackend implements ComputationBackend {
     else worker.wake();
   }
 
+  /**
+   * Stops every worker of this queue from starting `task` (without it: any task) until
+   * `resume`: kept in the `au_pauses` table, so it holds across restarts and for workers
+   * that start later. Running work finishes; paused work stays `pending` in its place.
+   */
+  async pause(task?: string): Promise<void> {
+    this.#assertOpen();
+    await this.queue.pause(checkTaskName(this.name, 'pause', task));
+  }
+
+  /** Lets `task` (without it: the whole queue) start again; listening workers are woken at once. */
+  async resume(task?: string): Promise<void> {
+    this.#assertOpen();
+    await this.queue.resume(checkTaskName(this.name, 'resume', task));
+    this.#worker?.wake();
+  }
+
+  /** What is paused in this queue: the whole queue, and tasks paused one by one (by name). */
+  async paused(): Promise<PausedState> {
+    this.#assertOpen();
+    return this.queue.paused();
+  }
+
   async cancel(key: string, reason?: string): Promise<boolean> {
     const local =
       this.#worker?.abort(key, new CancelledError({ key, ...(reason === undefined ? {} : { reason }) })) ??
@@ -315,6 +339,16 @@ export class QueueBackend implements ComputationBackend {
     if (invocation.runAt !== undefined) job.runAtMs = invocation.runAt;
     const timeout = invocation.timeout;
     if (timeout !== undefined) job.timeoutMs = Math.ceil(timeout);
+    // Enforced by au_claim across every worker of the queue (see the migration's "Flow control").
+    if (invocation.concurrency !== undefined) {
+      job.concurrencyKey = invocation.concurrency.key;
+      job.concurrencyLimit = invocation.concurrency.limit;
+    }
+    if (invocation.rateLimit !== undefined) {
+      job.rateKey = invocation.rateLimit.key;
+      job.rateLimit = invocation.rateLimit.limit;
+      job.rateInterval = invocation.rateLimit.interval;
+    }
     return job;
   }
 
@@ -332,6 +366,17 @@ export class QueueBackend implements ComputationBackend {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError({ component: `backend ${this.name}` });
   }
+}
+
+/** `task` as `pause` / `resume` take it: a task name, or undefined for the whole queue. */
+function checkTaskName(backend: string, method: string, task: unknown): string | undefined {
+  if (task === undefined) return undefined;
+  if (typeof task !== 'string' || task.length === 0) {
+    throw new TypeError(
+      `[au] [${backend}] ${method}: \`task\` must be a task name, or left out for the whole queue; got ${JSON.stringify(task)}`,
+    );
+  }
+  return task;
 }
 
 /** Ms `close` waits, past its timeout, for aborted runs and for the connections to close. */

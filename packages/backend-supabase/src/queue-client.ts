@@ -1,4 +1,4 @@
-import type { ComputationRecord, SerializedError } from '@au/core';
+import type { ComputationRecord, PausedState, SerializedError } from '@au/core';
 import type { RpcTransport } from '@au/store-supabase';
 
 /**
@@ -26,10 +26,17 @@ interface DeadLetterEntry {
   record: ComputationRecord;
 }
 
+/** The last entry of a short claim while rows wait on a full rate window (`p_wake_hint`). */
+interface WakeHintEntry {
+  wake_in_ms: number;
+}
+
 /** What one claim returns: the rows it leased, and the records its sweep failed for good. */
 export interface ClaimBatch {
   rows: ClaimedTask[];
   deadLetters: ComputationRecord[];
+  /** Rows wait on a full rate-limit window that has room again in this many ms: claim again then. */
+  wakeInMs?: number;
 }
 
 /** A retry policy's backoff as the SQL function `au_backoff_ms` reads it. */
@@ -51,6 +58,13 @@ export interface QueueJob {
   backoff?: BackoffSpec;
   timeoutMs?: number;
   maxLeaseExpiries: number;
+  /** The launch's concurrency group (`Invocation.concurrency.key`): at most `concurrencyLimit` of it run at once. */
+  concurrencyKey?: string;
+  concurrencyLimit?: number;
+  /** The launch's rate-limit group (`Invocation.rateLimit.key`): at most `rateLimit` claims per `rateInterval` ms. */
+  rateKey?: string;
+  rateLimit?: number;
+  rateInterval?: number;
 }
 
 /**
@@ -80,6 +94,11 @@ export class QueueClient {
         p_queue: this.queue,
         p_max_lease_expiries: job.maxLeaseExpiries,
         p_timeout_ms: job.timeoutMs,
+        p_concurrency_key: job.concurrencyKey,
+        p_concurrency_limit: job.concurrencyLimit,
+        p_rate_key: job.rateKey,
+        p_rate_limit: job.rateLimit,
+        p_rate_interval_ms: job.rateInterval,
       },
       { json: ['p_backoff'], idempotent: true },
     );
@@ -118,7 +137,7 @@ export class QueueClient {
     leaseMs: number,
     { tasks, claimId }: { tasks?: readonly string[]; claimId?: string } = {},
   ): Promise<ClaimBatch> {
-    const entries: (ClaimedTask | DeadLetterEntry)[] = await this.transport.call(
+    const entries: (ClaimedTask | DeadLetterEntry | WakeHintEntry)[] = await this.transport.call(
       'au_claim',
       {
         p_queue: this.queue,
@@ -127,16 +146,17 @@ export class QueueClient {
         p_lease_ms: leaseMs,
         p_tasks: tasks === undefined ? undefined : [...tasks],
         p_claim_id: claimId,
+        p_wake_hint: true,
       },
       { idempotent: claimId !== undefined },
     );
-    const rows: ClaimedTask[] = [];
-    const deadLetters: ComputationRecord[] = [];
+    const batch: ClaimBatch = { rows: [], deadLetters: [] };
     for (const entry of entries) {
-      if ('dead_letter' in entry) deadLetters.push(entry.record);
-      else rows.push(entry);
+      if ('dead_letter' in entry) batch.deadLetters.push(entry.record);
+      else if ('wake_in_ms' in entry) batch.wakeInMs = Number(entry.wake_in_ms);
+      else batch.rows.push(entry);
     }
-    return { rows, deadLetters };
+    return batch;
   }
 
   heartbeat(task: ClaimedTask, leaseMs: number): Promise<'ok' | 'cancel' | 'lost'> {
@@ -212,6 +232,29 @@ export class QueueClient {
       { idempotent: true },
     );
     return Number(count);
+  }
+
+  /** Pauses `task` (without it, the whole queue) for every worker; true when it was not paused yet. */
+  pause(task?: string): Promise<boolean> {
+    return this.transport.call(
+      'au_pause',
+      { p_queue: this.queue, p_task: task ?? null },
+      { idempotent: true },
+    );
+  }
+
+  /** Resumes `task` (without it, the whole queue); true when it was paused. */
+  resume(task?: string): Promise<boolean> {
+    return this.transport.call(
+      'au_resume',
+      { p_queue: this.queue, p_task: task ?? null },
+      { idempotent: true },
+    );
+  }
+
+  /** What is paused in this queue. */
+  paused(): Promise<PausedState> {
+    return this.transport.call('au_paused', { p_queue: this.queue }, { idempotent: true });
   }
 
   stats(): Promise<Record<string, number>> {

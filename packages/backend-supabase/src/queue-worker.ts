@@ -71,6 +71,8 @@ export class QueueWorker {
   #failures = 0;
   /** The id of the claim being made, kept until a claim answers (see `QueueClient.claim`). */
   #claimId: string | undefined;
+  /** The pending wake-up for a full rate-limit window (see `#wakeForRateWindow`). */
+  #rateWake: { at: number; timer: unknown } | undefined;
 
   constructor(options: QueueWorkerOptions) {
     this.#options = options;
@@ -140,6 +142,8 @@ export class QueueWorker {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#rateWake !== undefined) this.#clock.clearTimeout(this.#rateWake.timer);
+    this.#rateWake = undefined;
     this.#giveBackReady(this.#ready.splice(0).map((item) => item.row));
   }
 
@@ -187,7 +191,7 @@ export class QueueWorker {
         // A claim whose reply was lost is made again under the same id: it answers with the
         // rows it took then (slots only free up meanwhile, so they still fit).
         this.#claimId ??= randomUUID();
-        const { rows, deadLetters } = await this.#options.queue.claimBatch(
+        const { rows, deadLetters, wakeInMs } = await this.#options.queue.claimBatch(
           this.id,
           wanted,
           this.#options.leaseMs,
@@ -196,6 +200,7 @@ export class QueueWorker {
         this.#claimId = undefined;
         this.#failures = 0;
         if (deadLetters.length > 0) this.#announce(deadLetters);
+        if (wakeInMs !== undefined) this.#wakeForRateWindow(wakeInMs);
         rows.sort((a, b) => b.priority - a.priority);
         const prefetched = this.#prefetch(rows);
         for (const row of rows) this.#ready.push({ row, record: prefetched.get(row.key) });
@@ -235,6 +240,22 @@ export class QueueWorker {
       for (const record of records)
         await notifyDeadLetter(local?.(record.key)?.run.middleware ?? middleware, record, logger);
     })();
+  }
+
+  /**
+   * Claims again when a full rate-limit window has room (the claim said when), instead of
+   * at the next poll: one timer, moved earlier when a later claim names an earlier time.
+   */
+  #wakeForRateWindow(delay: number): void {
+    const at = this.#clock.now() + Math.max(0, delay);
+    if (this.#rateWake !== undefined && this.#rateWake.at <= at) return;
+    if (this.#rateWake !== undefined) this.#clock.clearTimeout(this.#rateWake.timer);
+    const timer = this.#clock.setTimeout(() => {
+      this.#rateWake = undefined;
+      this.wake();
+    }, Math.max(0, delay) + 5);
+    (timer as { unref?: () => void }).unref?.();
+    this.#rateWake = { at, timer };
   }
 
   /** Starts claimed-ahead rows while slots are free. */

@@ -510,6 +510,9 @@ begin
   get diagnostics v_count = row_count;
   delete from public.au_results r
     where r.detached and r.ended_at < now() - p_queue_retention_ms * interval '1 millisecond';
+  -- Rate-limit windows with room, of groups that started nothing for a while (see "Flow control").
+  delete from public.au_rate_windows w
+    where w.full_until is null and w.starts[pg_catalog.cardinality(w.starts)] < now() - interval '1 day';
   return v_count;
 end
 $$;
@@ -605,7 +608,8 @@ create trigger au_results_notify_insert after insert on public.au_results
 -- A computation's queue entry lives in its record's row (see the columns above).
 
 -- Queues many computations: p_jobs is an array of {key, task, priority, runAtMs, maxAttempts,
--- backoff, maxLeaseExpiries, timeoutMs}. The row of each record gets its queue entry; a key
+-- backoff, maxLeaseExpiries, timeoutMs, concurrencyKey, concurrencyLimit, rateKey, rateLimit,
+-- rateInterval} (the last five: the launch's flow-control groups, see "Flow control"). The row of each record gets its queue entry; a key
 -- without a record here (its record lives in another store) gets a detached row. A
 -- computation already queued or running is left alone (a retried enqueue adds nothing),
 -- and so is one whose record already ended. A record re-opened by a retry (pending again)
@@ -618,17 +622,22 @@ declare
 begin
   insert into public.au_results as r (key, task, status, attempt, max_attempts, created_at, detached, queue,
     queue_status, queue_priority, available_at, deliveries, lease_expiries, max_lease_expiries, backoff,
-    timeout_ms, queued_at)
+    timeout_ms, queued_at, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_interval_ms)
   select distinct on (j.key) j.key, j.task, 'pending', 0, greatest(coalesce(j."maxAttempts", 1), 1), v_now_ms,
     true, p_queue, 'queued', coalesce(j."priority", 0),
     case when j."runAtMs" is null then now() else pg_catalog.to_timestamp(j."runAtMs" / 1000.0) end,
-    0, 0, coalesce(j."maxLeaseExpiries", 3), j.backoff, j."timeoutMs", now()
+    0, 0, coalesce(j."maxLeaseExpiries", 3), j.backoff, j."timeoutMs", now(),
+    j."concurrencyKey", j."concurrencyLimit", j."rateKey", j."rateLimit", j."rateInterval"
   from pg_catalog.jsonb_to_recordset(p_jobs) as j(key text, task text, "priority" double precision,
-    "runAtMs" bigint, "maxAttempts" integer, backoff jsonb, "maxLeaseExpiries" integer, "timeoutMs" integer)
+    "runAtMs" bigint, "maxAttempts" integer, backoff jsonb, "maxLeaseExpiries" integer, "timeoutMs" integer,
+    "concurrencyKey" text, "concurrencyLimit" integer, "rateKey" text, "rateLimit" integer, "rateInterval" bigint)
   on conflict (key) do update set queue = excluded.queue, queue_status = 'queued',
     queue_priority = excluded.queue_priority, available_at = excluded.available_at, deliveries = 0,
     lease_expiries = 0, max_lease_expiries = excluded.max_lease_expiries, backoff = excluded.backoff,
     timeout_ms = excluded.timeout_ms, queued_at = excluded.queued_at, ended_at = null,
+    concurrency_key = excluded.concurrency_key, concurrency_limit = excluded.concurrency_limit,
+    rate_key = excluded.rate_key, rate_limit = excluded.rate_limit, rate_interval_ms = excluded.rate_interval_ms,
+    claimed_at = null,
     cancel_requested = false, lease_token = null, lease_expires_at = null, claim_id = null, worker = null,
     last_error = null
   where (r.queue_status is null or r.queue_status not in ('queued', 'running')
@@ -659,12 +668,19 @@ create or replace function public.au_enqueue(
   p_backoff jsonb default null,
   p_queue text default 'default',
   p_max_lease_expiries integer default 3,
-  p_timeout_ms integer default null
+  p_timeout_ms integer default null,
+  p_concurrency_key text default null,
+  p_concurrency_limit integer default null,
+  p_rate_key text default null,
+  p_rate_limit integer default null,
+  p_rate_interval_ms bigint default null
 ) returns integer
 language sql volatile set search_path = '' as $$
   select public.au_enqueue_many(pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
     'key', p_key, 'task', p_task, 'priority', p_priority, 'runAtMs', p_run_at_ms, 'maxAttempts', p_max_attempts,
-    'backoff', p_backoff, 'maxLeaseExpiries', p_max_lease_expiries, 'timeoutMs', p_timeout_ms))), p_queue)
+    'backoff', p_backoff, 'maxLeaseExpiries', p_max_lease_expiries, 'timeoutMs', p_timeout_ms,
+    'concurrencyKey', p_concurrency_key, 'concurrencyLimit', p_concurrency_limit, 'rateKey', p_rate_key,
+    'rateLimit', p_rate_limit, 'rateInterval', p_rate_interval_ms))), p_queue)
 $$;
 
 -- A claimed entry as the worker reads it: the delivery, and the live record to start from.
@@ -686,27 +702,304 @@ language sql stable as $$
   select pg_catalog.jsonb_build_object('dead_letter', true, 'key', r.key, 'record', public.au_record_json(r))
 $$;
 
+-- ---- Flow control: concurrency keys, rate limits, pause -------------------------------
+-- What a launch computed (core's `Invocation.concurrency` / `rateLimit`) is written on the
+-- row by au_enqueue_many, and au_claim (through au_claim_pick) hands out only rows whose
+-- groups have room, in priority order, skipping rows of paused tasks or queues.
+--
+-- Concurrency: a group's running count is counted live from the rows themselves (running,
+-- lease not expired), not kept in a counter. So nothing has to be given back: a completion,
+-- a failure, a retry's backoff, a release or a cancel moves the row out of 'running' in
+-- the write that ends it, and a dead worker's slot frees when its lease expires, with no
+-- path that could leak a slot. What a count alone cannot do is stop two claimers from
+-- both seeing room: each claimer takes a transaction-scoped advisory lock on the group
+-- before it counts (pg_advisory_xact_lock, released at commit, after its claims are
+-- visible), so the claims of one group are decided one at a time while other groups go
+-- on in parallel. The count reads at most `limit` rows (au_results_concurrency_idx), so
+-- it costs about what updating a counter row would, without a second table to keep true.
+--
+-- Rate limit: a sliding window per group in au_rate_windows, the times of the group's
+-- latest starts (at most `limit` of them). A claim may start a row when fewer than `limit`
+-- of them lie in the last `interval` ms; it appends its time under the group's advisory
+-- lock. A sliding log, not fixed windows: fixed windows let 2 x limit starts through
+-- across a window boundary. Each claim is a start (a retry counts again).
+--
+-- Locks: a claimer waits for a group lock only while it holds none (pg_try first, then a
+-- blocking wait); holding one, it leaves a busy group to the claimer that has it for this
+-- round. So two claimers never wait on each other in a cycle. Lock ids are
+-- (hashtext('au.<kind>:<queue>'), hashtext(group)) in the two-integer advisory space; a
+-- hash collision only makes two groups take turns.
+alter table public.au_results
+  -- `<task>` or `<task>:<key>`: at most concurrency_limit rows of it run at once.
+  add column if not exists concurrency_key text collate "C",
+  add column if not exists concurrency_limit integer,
+  -- At most rate_limit claims of rate_key per rate_interval_ms.
+  add column if not exists rate_key text collate "C",
+  add column if not exists rate_limit integer,
+  add column if not exists rate_interval_ms bigint,
+  -- When the current delivery was claimed (the start a rate limit counts), database clock.
+  add column if not exists claimed_at timestamptz;
+
+do $flow_check$
+begin
+  if not exists (select 1 from pg_catalog.pg_constraint c
+    where c.conrelid = 'public.au_results'::regclass and c.conname = 'au_results_flow_check') then
+    alter table public.au_results add constraint au_results_flow_check check (
+      (concurrency_key is null) = (concurrency_limit is null) and coalesce(concurrency_limit, 1) >= 1
+      and (rate_key is null) = (rate_limit is null) and (rate_key is null) = (rate_interval_ms is null)
+      and coalesce(rate_limit, 1) >= 1 and coalesce(rate_interval_ms, 1) >= 1);
+  end if;
+end
+$flow_check$;
+
+-- A group's running rows, counted at each claim of the group (only rows that have a group).
+create index if not exists au_results_concurrency_idx on public.au_results (queue, concurrency_key)
+  where queue_status = 'running' and concurrency_key is not null;
+-- Rows waiting on a rate window, for au_claim's wake hint.
+create index if not exists au_results_rate_waiting_idx on public.au_results (queue, rate_key)
+  where queue_status = 'queued' and rate_key is not null;
+
+-- The latest starts of each rate-limit group, oldest first, at most `limit` of them.
+-- `full_until`: when the window has room again (null while it has room): lets a claim
+-- skip full groups' rows without reading their windows one by one.
+create table if not exists public.au_rate_windows (
+  queue text collate "C" not null,
+  key text collate "C" not null,
+  starts timestamptz[] not null default '{}',
+  full_until timestamptz,
+  primary key (queue, key)
+);
+create index if not exists au_rate_windows_full_idx on public.au_rate_windows (queue, full_until)
+  where full_until is not null;
+alter table public.au_rate_windows enable row level security;
+revoke all on table public.au_rate_windows from anon, authenticated;
+grant select, insert, update, delete on table public.au_rate_windows to service_role;
+
+-- What is paused: one row per paused task of a queue; task '' pauses the whole queue.
+-- Paused rows stay queued (their records pending) and keep their place.
+create table if not exists public.au_pauses (
+  queue text collate "C" not null,
+  task text collate "C" not null,
+  paused_at timestamptz not null default now(),
+  primary key (queue, task)
+);
+alter table public.au_pauses enable row level security;
+revoke all on table public.au_pauses from anon, authenticated;
+grant select, insert, delete on table public.au_pauses to service_role;
+
+-- Pauses p_task of p_queue (null: the whole queue). True when it was not paused yet.
+create or replace function public.au_pause(p_queue text default 'default', p_task text default null)
+returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count integer;
+begin
+  if p_task = '' then
+    raise exception 'au_pause: p_task must be a task name or null (the whole queue), got an empty string'
+      using errcode = '22023';
+  end if;
+  insert into public.au_pauses (queue, task) values (p_queue, coalesce(p_task, ''))
+    on conflict (queue, task) do nothing;
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end
+$$;
+
+-- Resumes p_task of p_queue (null: the whole queue; tasks paused one by one stay paused).
+-- True when it was paused. Wakes the queue's listening workers.
+create or replace function public.au_resume(p_queue text default 'default', p_task text default null)
+returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count integer;
+begin
+  if p_task = '' then
+    raise exception 'au_resume: p_task must be a task name or null (the whole queue), got an empty string'
+      using errcode = '22023';
+  end if;
+  delete from public.au_pauses p where p.queue = p_queue and p.task = coalesce(p_task, '');
+  get diagnostics v_count = row_count;
+  if v_count > 0 then perform pg_catalog.pg_notify('public.au_wakeup', p_queue); end if;
+  return v_count > 0;
+end
+$$;
+
+-- What is paused in p_queue: {"queue": whole queue paused, "tasks": [paused tasks, by name]}.
+create or replace function public.au_paused(p_queue text default 'default') returns jsonb
+language sql stable set search_path = '' as $$
+  select pg_catalog.jsonb_build_object(
+    'queue', exists (select 1 from public.au_pauses p where p.queue = p_queue and p.task = ''),
+    'tasks', coalesce((select pg_catalog.jsonb_agg(p.task order by p.task) from public.au_pauses p
+      where p.queue = p_queue and p.task <> ''), '[]'::jsonb))
+$$;
+
+-- Takes the advisory lock of a flow-control group (p_kind 'concurrency' or 'rate') for this
+-- transaction: waits for it while p_holding is false (this claim holds no group lock, so it
+-- cannot be part of a wait cycle), else only tries. True when held.
+create or replace function public.au_flow_lock(p_kind text, p_queue text, p_key text, p_holding boolean)
+returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_class integer := pg_catalog.hashtext('au.' || p_kind || ':' || p_queue);
+  v_object integer := pg_catalog.hashtext(p_key);
+begin
+  if pg_catalog.pg_try_advisory_xact_lock(v_class, v_object) then return true; end if;
+  if p_holding then return false; end if;
+  perform pg_catalog.pg_advisory_xact_lock(v_class, v_object);
+  return true;
+end
+$$;
+
+-- The rows au_claim may take now, at most p_limit, locked (FOR UPDATE SKIP LOCKED), in
+-- priority order: queued and due, of p_tasks (null: any), not of a task in p_paused, and
+-- with room in their concurrency group and rate-limit window. A row of a full group is
+-- passed over and the next rows are looked at, so one full group never holds up others.
+-- Returns each row's key and, for a rate-limited row, the start recorded in its window.
+create or replace function public.au_claim_pick(
+  p_queue text,
+  p_limit integer,
+  p_tasks text[] default null,
+  p_paused text[] default '{}'
+) returns table (key text, claimed_at timestamptz)
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_wanted integer := greatest(coalesce(p_limit, 0), 0);
+  v_round_limit integer;
+  v_rows integer;
+  -- Groups with no room for this claim (full, or decided by another claimer now).
+  v_full text[];
+  v_limited text[];
+  -- Group locks this claim holds, and the slots it took, by concurrency group.
+  v_locked text[] := '{}';
+  v_taken jsonb := '{}';
+  v_picked text[] := '{}';
+  v_paused text[] := coalesce(p_paused, '{}');
+  v_running integer;
+  v_at timestamptz;
+  v_starts timestamptz[];
+  c record;
+begin
+  if v_wanted = 0 then return; end if;
+  -- Full groups seen without locks: their waiting rows stay out of the scan. Only a hint
+  -- (the check under the group lock decides), read on au_results_concurrency_idx and
+  -- au_rate_windows_full_idx.
+  select coalesce(pg_catalog.array_agg(g.concurrency_key), '{}') into v_full from (
+    select r.concurrency_key from public.au_results r
+    where r.queue = p_queue and r.queue_status = 'running' and r.concurrency_key is not null
+      and r.lease_expires_at >= now()
+    group by r.concurrency_key having pg_catalog.count(*) >= pg_catalog.max(r.concurrency_limit)) g;
+  select coalesce(pg_catalog.array_agg(w.key), '{}') into v_limited from public.au_rate_windows w
+    where w.queue = p_queue and w.full_until > pg_catalog.clock_timestamp();
+  loop
+    v_rows := 0;
+    v_round_limit := v_wanted;
+    for c in
+      select r.key, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_interval_ms
+      from public.au_results r
+      where r.queue = p_queue and r.queue_status = 'queued' and r.available_at <= now()
+        and (p_tasks is null or r.task = any (p_tasks))
+        and r.task <> all (v_paused)
+        and (r.concurrency_key is null or r.concurrency_key <> all (v_full))
+        and (r.rate_key is null or r.rate_key <> all (v_limited))
+        -- Rows picked in an earlier round are still 'queued' (au_claim updates them after).
+        and r.key <> all (v_picked)
+      order by r.queue_priority desc, r.available_at, r.key
+      limit v_round_limit
+      for update skip locked
+    loop
+      v_rows := v_rows + 1;
+      v_at := null;
+      -- A group found full earlier in this round.
+      continue when c.concurrency_key = any (v_full) or c.rate_key = any (v_limited);
+      if c.concurrency_key is not null then
+        if not c.concurrency_key = any (v_locked) then
+          if not public.au_flow_lock('concurrency', p_queue, c.concurrency_key, pg_catalog.cardinality(v_locked) > 0) then
+            v_full := v_full || c.concurrency_key;
+            continue;
+          end if;
+          v_locked := v_locked || c.concurrency_key;
+        end if;
+        -- A new statement, so a new snapshot: the claims of whoever held the lock before are seen.
+        select pg_catalog.count(*)::integer into v_running from public.au_results r
+          where r.queue = p_queue and r.concurrency_key = c.concurrency_key and r.queue_status = 'running'
+            and r.lease_expires_at >= now();
+        if v_running + coalesce((v_taken->>c.concurrency_key)::integer, 0) >= c.concurrency_limit then
+          v_full := v_full || c.concurrency_key;
+          continue;
+        end if;
+      end if;
+      if c.rate_key is not null then
+        if not ('rate:' || c.rate_key) = any (v_locked) then
+          if not public.au_flow_lock('rate', p_queue, c.rate_key, pg_catalog.cardinality(v_locked) > 0) then
+            v_limited := v_limited || c.rate_key;
+            continue;
+          end if;
+          v_locked := v_locked || ('rate:' || c.rate_key);
+        end if;
+        -- Read after the lock, so later than every start recorded before it.
+        v_at := pg_catalog.clock_timestamp();
+        select array(select s from public.au_rate_windows w, pg_catalog.unnest(w.starts) s
+          where w.queue = p_queue and w.key = c.rate_key
+            and s > v_at - c.rate_interval_ms * interval '1 millisecond' order by s)
+          into v_starts;
+        if pg_catalog.cardinality(v_starts) >= c.rate_limit then
+          v_limited := v_limited || c.rate_key;
+          continue;
+        end if;
+        -- Keep the latest `limit` starts, this one included.
+        v_starts := (v_starts || v_at)[greatest(pg_catalog.cardinality(v_starts) + 2 - c.rate_limit, 1):];
+        insert into public.au_rate_windows as w (queue, key, starts, full_until)
+          values (p_queue, c.rate_key, v_starts, case when pg_catalog.cardinality(v_starts) >= c.rate_limit
+            then v_starts[1] + c.rate_interval_ms * interval '1 millisecond' end)
+          on conflict on constraint au_rate_windows_pkey do update set starts = excluded.starts, full_until = excluded.full_until;
+      end if;
+      if c.concurrency_key is not null then
+        v_taken := v_taken || pg_catalog.jsonb_build_object(c.concurrency_key,
+          coalesce((v_taken->>c.concurrency_key)::integer, 0) + 1);
+      end if;
+      v_picked := v_picked || c.key;
+      key := c.key;
+      claimed_at := v_at;
+      return next;
+      v_wanted := v_wanted - 1;
+    end loop;
+    -- Done when enough were picked, or the scan came back short (nothing more to look at).
+    -- Otherwise rows were passed over, each adding its group to v_full / v_limited: the
+    -- next round skips those groups, so the rounds end.
+    exit when v_wanted <= 0 or v_rows < v_round_limit;
+  end loop;
+end
+$$;
+
 -- Claims up to p_limit runnable entries: expired leases are swept first (back to queued while
 -- lease expiries remain, else failed along with their record), then the next entries by
--- priority (higher first) and availability are taken with FOR UPDATE SKIP LOCKED, each with
+-- priority (higher first) and availability are taken with FOR UPDATE SKIP LOCKED (rows of
+-- paused tasks, and of groups without room, passed over: see "Flow control"), each with
 -- its delivery counted, a fresh lease token and a lease expiry. Returns a JSON array of
 -- claimed entries (au_claimed_json), the record included, so the worker reads nothing more,
 -- followed by one {dead_letter: true, key, record} per record the sweep failed (the queue
 -- gave up on it): the claim that failed it announces it, and only that one (a claim tried
 -- again under the same id returns them again: the sweep marks them with its claim id).
+-- With p_wake_hint, a claim that came back short while rows wait on a full rate window ends
+-- with {wake_in_ms}: when the first of those windows has room again.
 create or replace function public.au_claim(
   p_queue text default 'default',
   p_worker text default null,
   p_limit integer default 1,
   p_lease_ms integer default 30000,
   p_tasks text[] default null,
-  p_claim_id uuid default null
+  p_claim_id uuid default null,
+  p_wake_hint boolean default false
 ) returns jsonb
 language plpgsql volatile set search_path = '' as $$
 declare
   v_now_ms bigint := public.au_now_ms();
   v_claimed jsonb;
   v_dead jsonb;
+  v_paused text[];
+  v_keys text[];
+  v_starts timestamptz[];
+  v_wake timestamptz;
 begin
   -- The same claim tried again (its reply was lost): the entries it took and the records it
   -- failed, and no more.
@@ -754,13 +1047,28 @@ begin
   )
   select pg_catalog.jsonb_agg(f.dead) filter (where f.dead is not null) into v_dead from failed f;
 
+  -- A paused queue starts nothing (its expired leases were swept above all the same).
+  select coalesce(pg_catalog.array_agg(p.task), '{}') into v_paused from public.au_pauses p where p.queue = p_queue;
+  if '' = any (v_paused) then return coalesce(v_dead, '[]'::jsonb); end if;
+
+  select pg_catalog.array_agg(n.key), pg_catalog.array_agg(n.claimed_at) into v_keys, v_starts
+    from public.au_claim_pick(p_queue, p_limit, p_tasks, v_paused) n;
+  -- A claim that came back short while rows wait on a full rate window: when the first such
+  -- window opens, for the worker to claim again then rather than at its next poll.
+  if p_wake_hint and coalesce(pg_catalog.cardinality(v_keys), 0) < p_limit then
+    select pg_catalog.min(w.full_until) into v_wake from public.au_rate_windows w
+      where w.queue = p_queue and w.full_until > pg_catalog.clock_timestamp()
+        and exists (select 1 from public.au_results r
+          where r.queue = p_queue and r.queue_status = 'queued' and r.rate_key = w.key);
+    if v_wake is not null then
+      v_dead := coalesce(v_dead, '[]'::jsonb) || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+        'wake_in_ms', pg_catalog.ceil(extract(epoch from v_wake - pg_catalog.clock_timestamp()) * 1000)::bigint));
+    end if;
+  end if;
+  if v_keys is null then return coalesce(v_dead, '[]'::jsonb); end if;
+
   with next as (
-    select r.key from public.au_results r
-    where r.queue = p_queue and r.queue_status = 'queued' and r.available_at <= now()
-      and (p_tasks is null or r.task = any (p_tasks))
-    order by r.queue_priority desc, r.available_at, r.key
-    limit greatest(p_limit, 0)
-    for update skip locked
+    select n.key, n.claimed_at from rows from (pg_catalog.unnest(v_keys), pg_catalog.unnest(v_starts)) as n(key, claimed_at)
   ), claimed as (
     update public.au_results r set
       queue_status = 'running',
@@ -768,8 +1076,10 @@ begin
       lease_token = pg_catalog.gen_random_uuid(),
       lease_expires_at = now() + p_lease_ms * interval '1 millisecond',
       worker = p_worker,
-      claim_id = p_claim_id
-    from next where r.key = next.key
+      claim_id = p_claim_id,
+      claimed_at = coalesce(next.claimed_at, pg_catalog.clock_timestamp())
+    -- Said twice so that the rows are found by key, not by a scan of the table.
+    from next where r.key = next.key and r.key = any (v_keys)
     returning r.*
   )
   select pg_catalog.jsonb_agg(public.au_claimed_json(c::public.au_results, v_now_ms)
