@@ -45,6 +45,7 @@ export {
   type TestBackendFlags,
   testBackend,
 } from './test-backend';
+export { type TestLocksFlags, testLocks } from './test-locks';
 export {
   type ScheduleEnvironment,
   type TestSchedulesFlags,
