@@ -46,6 +46,7 @@ export {
   testBackend,
 } from './test-backend';
 export { type TestLocksFlags, testLocks } from './test-locks';
+export { type LocksAcrossProcessesOptions, testLocksAcrossProcesses } from './test-locks-across-processes';
 export {
   type ScheduleEnvironment,
   type TestSchedulesFlags,
