@@ -7,8 +7,11 @@ import { uniqueId } from './internal/unique';
 export interface LocksAcrossProcessesOptions {
   /** A module that calls `runLockContender(locks)` from `@au/testing/lock-contender` with its provider. */
   contender: string | URL;
-  /** Arguments for the contender module (e.g. a prefix or schema), in `process.argv.slice(2)`. */
-  args?: string[];
+  /**
+   * Arguments for the contender module (e.g. a prefix or schema), in `process.argv.slice(2)`;
+   * a function is called when the test starts (for a schema made in `beforeAll`).
+   */
+  args?: string[] | (() => string[]);
   /** Node flags of the children. @default ['--conditions=@au/source', '--import', 'tsx'] for a `.ts` module, else [] */
   execArgv?: string[];
   /** How many contender processes. @default 3 */
@@ -58,8 +61,9 @@ export function testLocksAcrossProcesses(name: string, options: LocksAcrossProce
       `should keep one holder at a time across ${count} processes, with increasing tokens, and carry on after a holder is killed [processes]`,
       async () => {
         const key = uniqueId('lock');
+        const args = typeof options.args === 'function' ? options.args() : (options.args ?? []);
         const contenders: Contender[] = Array.from({ length: count }, (_, id) => {
-          const child = fork(file, options.args ?? [], {
+          const child = fork(file, args, {
             execArgv,
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           });
