@@ -1,4 +1,4 @@
-import { type Clock, sleep, systemClock } from '../clock';
+import { type Clock, keepProcessAlive, sleep, systemClock } from '../clock';
 import type { LockProvider } from '../contracts/lock';
 import { LockLostError } from '../errors/lock-lost-error';
 import { LockUnavailableError } from '../errors/lock-unavailable-error';
@@ -71,6 +71,27 @@ export async function withLock<T>(
   options: WithLockOptions,
 ): Promise<T> {
   const { ttl, wait, signal, clock } = checkWithLockArguments(locks, key, fn, options);
+  // The waits and renewals run on unreferenced timers: hold the process while under way,
+  // so a script awaiting withLock does not end in the middle of a wait.
+  const letGo = keepProcessAlive();
+  try {
+    return await holdWhileRunning(locks, key, fn, ttl, wait, clock, signal);
+  } finally {
+    letGo();
+  }
+}
+
+// ---- private helpers --------------------------------------------------------------
+
+async function holdWhileRunning<T>(
+  locks: LockProvider,
+  key: string,
+  fn: (lock: LockContext) => T | Promise<T>,
+  ttl: number,
+  wait: number,
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): Promise<T> {
   const held = await acquireWaiting(locks, key, ttl, wait, clock, signal);
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
@@ -93,8 +114,6 @@ export async function withLock<T>(
     if (lost === undefined) await locks.release(key, held.token).catch(() => undefined);
   }
 }
-
-// ---- private helpers --------------------------------------------------------------
 
 function checkWithLockArguments(
   locks: LockProvider,
