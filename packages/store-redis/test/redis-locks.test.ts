@@ -1,7 +1,7 @@
 import { testLocks, testLocksAcrossProcesses } from '@au/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisLocks } from '../src/index';
+import { RedisLocks, RedisUnavailableError } from '../src/index';
 import { deletePrefixes, randomPrefix, redisAvailable, redisUrl } from './redis-test-helpers';
 
 const available = await redisAvailable();
@@ -47,6 +47,19 @@ describe.runIf(available)('RedisLocks', () => {
           await locks.close();
           expect(await connection.ping()).toBe('PONG');
           connection.disconnect();
+        });
+      });
+
+      describe('when Redis does not answer', () => {
+        it('should reject with RedisUnavailableError', async () => {
+          const locks = new RedisLocks({
+            redis: { port: 1, lazyConnect: true, retryStrategy: () => null },
+            prefix,
+          });
+          const error = await locks.acquire('unreachable', 1000).catch((caught: unknown) => caught);
+          expect(RedisUnavailableError.isInstance(error)).toBe(true);
+          expect((error as Error).message).toMatch(/lock acquire failed: Redis is unreachable/);
+          await locks.close();
         });
       });
 

@@ -1,7 +1,13 @@
 import { postgresUrl, requireService, testLocks, testLocksAcrossProcesses } from '@au/testing';
 import { type PostgrestEmulator, startPostgrestEmulator } from '@au/testing/postgrest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigration, createSupabaseRpcClient, PostgresLocks, SupabaseLocks } from '../src/index';
+import {
+  applyMigration,
+  createSupabaseRpcClient,
+  DatabaseUnavailableError,
+  PostgresLocks,
+  SupabaseLocks,
+} from '../src/index';
 import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
@@ -74,6 +80,15 @@ describe.skipIf(!postgresUp)('PostgresLocks', () => {
             const next = await locks.acquire('survives-migration', 1000);
             expect(next!.token).toBe(held!.token + 1);
             expect(await locks.release('survives-migration', next!.token)).toBe(true);
+          });
+        });
+
+        describe('when the database does not answer', () => {
+          it('should reject with DatabaseUnavailableError', async () => {
+            const locks = new PostgresLocks({ connection: 'postgres://postgres@127.0.0.1:1/postgres' });
+            const error = await locks.acquire('unreachable', 1000).catch((caught: unknown) => caught);
+            expect(DatabaseUnavailableError.isInstance(error)).toBe(true);
+            await locks.close();
           });
         });
 

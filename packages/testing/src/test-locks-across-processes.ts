@@ -16,7 +16,7 @@ export interface LocksAcrossProcessesOptions {
   execArgv?: string[];
   /** How many contender processes. @default 3 */
   processes?: number;
-  /** The ttl of each hold in ms: how long the others wait for the killed holder's lock. @default 1500 */
+  /** The ttl of each hold in ms: how long the others wait for the killed holder's lock. @default 3000 */
   ttl?: number;
   /** Multiplies the test's time limit. @default 1 */
   timeoutScale?: number;
@@ -45,7 +45,7 @@ const VICTIM_ROUND = 4;
  */
 export function testLocksAcrossProcesses(name: string, options: LocksAcrossProcessesOptions): void {
   const scale = options.timeoutScale ?? 1;
-  const ttl = options.ttl ?? 1500;
+  const ttl = options.ttl ?? 3000;
   const count = options.processes ?? 3;
   const file = typeof options.contender === 'string' ? options.contender : fileURLToPath(options.contender);
   const execArgv =

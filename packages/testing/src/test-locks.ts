@@ -290,7 +290,8 @@ export function testLocks(
         async () => {
           const [first, second] = [await open(), await open()];
           const key = lockKey();
-          const ttl = 600 * scale;
+          // Renewals every ttl/3 leave two thirds of the ttl for a loaded machine's delays.
+          const ttl = 1000 * scale;
           const outcome = await withLock(
             first,
             key,
