@@ -3,7 +3,7 @@ import type { LockProvider } from '../contracts/lock';
 import { LockLostError } from '../errors/lock-lost-error';
 import { LockUnavailableError } from '../errors/lock-unavailable-error';
 import { checkOptions, optionNames } from '../internal/check-options';
-import { assertLockKey, assertLockTtl, MAX_LOCK_TTL } from './lock-arguments';
+import { assertLockKey, assertLockTtl } from './lock-arguments';
 
 /** How `withLock` holds a lock. */
 export interface WithLockOptions {
@@ -178,7 +178,7 @@ async function acquireWaiting(
     if (remaining <= 0) throw new LockUnavailableError({ key, waited: wait });
     // Jitter spreads contenders that lost the same race, so they do not retry in step.
     const jittered = pause / 2 + Math.random() * (pause / 2);
-    await sleep(Math.min(remaining, jittered, MAX_LOCK_TTL), { clock, signal });
+    await sleep(Math.min(remaining, jittered), { clock, signal });
     pause = Math.min(pause * 2, LONGEST_PAUSE);
   }
 }
