@@ -19,6 +19,7 @@ export type {
   TaskRegistration,
 } from './contracts/backend';
 export type { Codec } from './contracts/codec';
+export type { HeldLock, LockProvider } from './contracts/lock';
 export {
   composeMiddleware,
   type DeadLetterHook,
@@ -72,6 +73,8 @@ export { InvalidKeyError } from './errors/invalid-key-error';
 export { InvalidScheduleError } from './errors/invalid-schedule-error';
 export { KeyConflictError } from './errors/key-conflict-error';
 export { KeyExistsError } from './errors/key-exists-error';
+export { LockLostError } from './errors/lock-lost-error';
+export { LockUnavailableError } from './errors/lock-unavailable-error';
 export { NothingToRedriveError } from './errors/nothing-to-redrive-error';
 export { QueueFullError } from './errors/queue-full-error';
 export { RateLimitError } from './errors/rate-limit-error';
@@ -87,6 +90,9 @@ export type { ConcurrencyGroup, ConcurrencyLimit, RateLimit, RateLimitGroup } fr
 export { type ComputationEvent, ComputationHandle, type ResultOptions } from './handle';
 export { assertValidKey, generateKey, isValidKey, KEY_PATTERN } from './keys';
 export type { LaunchOptions } from './launch';
+export { MAX_LOCK_KEY_LENGTH, MAX_LOCK_TTL, MIN_LOCK_TTL } from './locks/lock-arguments';
+export { MemoryLocks, type MemoryLocksOptions } from './locks/memory-locks';
+export { type LockContext, type WithLockOptions, withLock } from './locks/with-lock';
 export { childLogger, silentLogger } from './logger';
 export { LoggingMiddleware, type LoggingMiddlewareOptions } from './middleware/logging-middleware';
 export {

@@ -110,6 +110,7 @@ export {
   normalizeListQuery,
   pageRecords,
 } from './list-query';
+export { assertLockKey, assertLockToken, assertLockTtl } from './locks/lock-arguments';
 export { createPushIterable, type PushIterable } from './push-iterable';
 export { checkRedriveFilter } from './redrive';
 export { toRetrySpec, withRetryFunctions } from './retry-policy';

@@ -60,6 +60,16 @@ export class RedisKeyLayout {
     return `${this.base}:i:g:${tag}`;
   }
 
+  /** The string holding one lock's current token, expiring with the hold (RedisLocks). */
+  lock(key: string): string {
+    return `${this.base}:l:${key}`;
+  }
+
+  /** The counter every lock's fencing token is drawn from (RedisLocks). */
+  lockFence(): string {
+    return `${this.base}:lock-fence`;
+  }
+
   /** A pattern matching every key of this layout (for tests and tooling, never a hot path). */
   pattern(): string {
     return `${escapeGlob(this.base)}:*`;

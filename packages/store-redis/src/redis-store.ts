@@ -28,7 +28,7 @@ import {
   optionNames,
   type PushIterable,
 } from '@au/core/kit';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from './errors/redis-unavailable-error';
 import {
   claimScript,
@@ -40,6 +40,7 @@ import {
   listScript,
   updateScript,
 } from './lua-scripts';
+import { isConnectionError, openRedis, quit } from './redis-connection';
 import { RedisKeyLayout } from './redis-key-layout';
 import { RedisScheduleRepository } from './redis-schedule-repository';
 import { ScriptBatch } from './script-batch';
@@ -150,23 +151,9 @@ export class RedisStore implements ComputationStore {
     this.keys = new RedisKeyLayout(options.prefix ?? 'au');
     this.#clock = options.clock ?? systemClock;
     this.#listBudget = options.listBudget ?? 5000;
-    const connection = options.redis ?? 'redis://127.0.0.1:6379';
-    if (connection instanceof Redis) {
-      this.#redis = connection as ScriptedRedis;
-      this.#ownsConnection = false;
-    } else {
-      // A store that opens its own connection fails a command after a few reconnect
-      // attempts instead of queueing it for as long as Redis is down, and sends the
-      // commands of concurrent computations together (auto-pipelining).
-      const defaults: RedisOptions = { maxRetriesPerRequest: 2, enableAutoPipelining: true };
-      this.#redis = (
-        typeof connection === 'string'
-          ? new Redis(connection, defaults)
-          : new Redis({ ...defaults, ...connection })
-      ) as ScriptedRedis;
-      this.#redis.on('error', () => undefined);
-      this.#ownsConnection = true;
-    }
+    const { redis, owned } = openRedis(options.redis);
+    this.#redis = redis as ScriptedRedis;
+    this.#ownsConnection = owned;
     defineScripts(this.#redis);
     this.schedules = new RedisScheduleRepository({
       key: this.keys.schedules(),
@@ -663,24 +650,5 @@ function fromHash(flat: Record<string, string>): ComputationRecord | undefined {
 function assertFieldName(name: string): void {
   if (!FIELD_NAME.test(name)) {
     throw new TypeError(`[au] [store-redis] record field "${name}" is not a plain identifier`);
-  }
-}
-
-function isConnectionError(error: unknown): boolean {
-  const { name, message } = (error ?? {}) as { name?: string; message?: string };
-  return (
-    name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out/.test(
-      message ?? '',
-    )
-  );
-}
-
-async function quit(redis: Redis): Promise<void> {
-  if (redis.status === 'end') return;
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
   }
 }

@@ -1385,3 +1385,80 @@ end
 $grants$;
 
 notify pgrst, 'reload schema';
+
+-- ==== Locks (PostgresLocks: withLock with a fencing token) =========================
+-- Kept apart from the queue above: its own table, functions and grants.
+--
+-- One row per key ever locked: the last fencing token issued for the key and until when
+-- its hold lasts (database clock, ms since the epoch; 0 once released). The row stays
+-- after a release so that a key's tokens never go back: do not delete rows of keys that
+-- may be locked again.
+create table if not exists public.au_locks (
+  key text collate "C" primary key,
+  token bigint not null,
+  expires_at bigint not null
+);
+grant select, insert, update, delete on table public.au_locks to service_role;
+
+-- Takes p_key for p_ttl_ms when no live hold has it, in one statement: a new key gets
+-- token 1, a free or expired one its last token + 1 (the row lock orders concurrent
+-- takers). Returns {"token", "expiresAt"}, or null when another holder has it.
+create or replace function public.au_lock_acquire(p_key text, p_ttl_ms bigint) returns jsonb
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_now bigint := public.au_now_ms();
+  v_held jsonb;
+begin
+  insert into public.au_locks as l (key, token, expires_at)
+  values (p_key, 1, v_now + p_ttl_ms)
+  on conflict (key) do update set token = l.token + 1, expires_at = v_now + p_ttl_ms
+    where l.expires_at <= v_now
+  returning pg_catalog.jsonb_build_object('token', l.token, 'expiresAt', l.expires_at) into v_held;
+  return v_held;
+end
+$$;
+
+-- Extends the hold of p_token to p_ttl_ms from now. False when that hold is over
+-- (expired, released, or the key taken again).
+create or replace function public.au_lock_renew(p_key text, p_token bigint, p_ttl_ms bigint) returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_now bigint := public.au_now_ms();
+  v_count integer;
+begin
+  update public.au_locks l set expires_at = v_now + p_ttl_ms
+    where l.key = p_key and l.token = p_token and l.expires_at > v_now;
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end
+$$;
+
+-- Ends the hold of p_token (the token stays, for the next one). False when it was over.
+create or replace function public.au_lock_release(p_key text, p_token bigint) returns boolean
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_count integer;
+begin
+  update public.au_locks l set expires_at = 0
+    where l.key = p_key and l.token = p_token and l.expires_at > public.au_now_ms();
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end
+$$;
+
+do $lock_grants$
+declare
+  f record;
+begin
+  for f in
+    select p.oid::regprocedure as signature from pg_catalog.pg_proc p
+    join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'public' and p.proname like 'au\_lock\_%'
+  loop
+    execute pg_catalog.format('revoke execute on function %s from public, anon, authenticated', f.signature);
+    execute pg_catalog.format('grant execute on function %s to service_role', f.signature);
+  end loop;
+end
+$lock_grants$;
+
+notify pgrst, 'reload schema';

@@ -45,6 +45,8 @@ export {
   type TestBackendFlags,
   testBackend,
 } from './test-backend';
+export { type TestLocksFlags, testLocks } from './test-locks';
+export { type LocksAcrossProcessesOptions, testLocksAcrossProcesses } from './test-locks-across-processes';
 export {
   type ScheduleEnvironment,
   type TestSchedulesFlags,
