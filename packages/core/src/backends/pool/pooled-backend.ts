@@ -5,6 +5,7 @@ import type {
   CloseOptions,
   ComputationBackend,
   Invocation,
+  PausedState,
   TaskRegistration,
 } from '../../contracts/backend';
 import type { RunContext } from '../../contracts/middleware';
@@ -160,6 +161,23 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
 
   async cancel(key: string, reason?: string): Promise<boolean> {
     return this.#scheduler.cancel(key, reason);
+  }
+
+  /**
+   * Stops starting work of `task` (without it: of every task) until `resume`, for this
+   * backend's life. Running work finishes; paused work stays `pending`, in order.
+   */
+  async pause(task?: string): Promise<void> {
+    this.#scheduler.pause(task);
+  }
+
+  /** Starts `task` (without it: the whole queue) again; a task paused by name stays paused until resumed by name. */
+  async resume(task?: string): Promise<void> {
+    this.#scheduler.resume(task);
+  }
+
+  async paused(): Promise<PausedState> {
+    return this.#scheduler.paused();
   }
 
   async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {
