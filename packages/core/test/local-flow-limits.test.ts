@@ -136,6 +136,34 @@ describe('LocalScheduler flow limits', () => {
     });
   });
 
+  describe('when closed with work waiting on a limit', () => {
+    it('should record it cancelled and never start it when running work ends', async () => {
+      const context = setup(5);
+      const { scheduler, keys, store, advance, settle } = context;
+      await store.create({
+        key: 'g2',
+        task: 'noop',
+        status: 'pending',
+        attempt: 0,
+        maxAttempts: 1,
+        createdAt: 0,
+      });
+      scheduler.accept(inGroup(context, 'g1', 'g', 1));
+      scheduler.accept(inGroup(context, 'g2', 'g', 1));
+      scheduler.accept(rated(context, 'r1', 1, 60_000));
+      scheduler.accept(rated(context, 'r2', 1, 60_000));
+      const closed = scheduler.close(1_000);
+      await settle();
+      advance(1_000);
+      await closed;
+      advance(60_000);
+      await settle();
+      expect(keys()).toEqual(['g1', 'r1']);
+      expect(scheduler.queuedCount).toBe(0);
+      expect((await store.get('g2'))?.status).toBe('cancelled');
+    });
+  });
+
   describe('when invocations carry a rate limit', () => {
     it('should delay starts past `limit` per `interval`, never refuse them, and count them as waiting', () => {
       const context = setup(10);

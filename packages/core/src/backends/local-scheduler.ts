@@ -229,6 +229,11 @@ export class LocalScheduler {
     const left = [...this.#waiting.values()];
     for (const queued of left) if (queued.place === 'delayed') this.#clock.clearTimeout(queued.timer);
     for (const gate of this.#rateGates.values()) this.#clock.clearTimeout(gate.timer);
+    // Running work still frees places as it ends: nothing parked may start then.
+    for (const gate of [...this.#concurrencyGates.values(), ...this.#rateGates.values()]) {
+      gate.parked.drain();
+      gate.released = 0;
+    }
     this.#queue.drain();
     this.#waiting.clear();
     this.#waitingByTask.clear();
