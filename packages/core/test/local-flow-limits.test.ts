@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Invocation } from '../src/index';
 import type { ExecutionOutcome } from '../src/kit';
-import { invocation, setup } from './fixtures/scheduler-harness';
+import { invocation, type Started, setup } from './fixtures/scheduler-harness';
 
 type Setup = ReturnType<typeof setup>;
 
@@ -285,5 +285,101 @@ describe('LocalScheduler flow limits', () => {
       scheduler.resume('noop');
       expect(keys()).toEqual(['g1', 'g3']);
     });
+  });
+});
+
+describe('LocalScheduler flow limits under random work', () => {
+  /** A small deterministic generator (mulberry32): the same run every time. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let value = Math.imul(state ^ (state >>> 15), 1 | state);
+      value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+      return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it.each([1, 2, 3])('should never pass a limit, nor leave work behind (seed %i)', (seed) => {
+    const next = random(seed);
+    const concurrency = 4;
+    const context = setup(concurrency);
+    const { scheduler, started, advance, clock } = context;
+    const groupLimit = { a: 1, b: 2, c: 3 } as const;
+    const rateLimit = 3;
+    const interval = 100;
+    const groupOf = new Map<string, keyof typeof groupLimit | undefined>();
+    const rateOf = new Map<string, string | undefined>();
+    const running = new Set<string>();
+    const cancelled = new Set<string>();
+    const startsByRate = new Map<string, number[]>();
+    let seen = 0;
+    let launched = 0;
+
+    const entryOf = new Map<string, Started>();
+    const check = () => {
+      for (; seen < started.length; seen++) {
+        const entry = started[seen]!;
+        entryOf.set(entry.key, entry);
+        running.add(entry.key);
+        const rate = rateOf.get(entry.key);
+        if (rate === undefined) continue;
+        const starts = startsByRate.get(rate) ?? [];
+        starts.push(clock.now());
+        startsByRate.set(rate, starts);
+        // This start and the `rateLimit` before it span at least the interval.
+        if (starts.length > rateLimit)
+          expect(starts.at(-1)! - starts.at(-1 - rateLimit)!).toBeGreaterThanOrEqual(interval);
+      }
+      expect(running.size).toBeLessThanOrEqual(concurrency);
+      for (const [group, limit] of Object.entries(groupLimit)) {
+        const ofGroup = [...running].filter((key) => groupOf.get(key) === group);
+        expect(ofGroup.length, `running in group ${group}`).toBeLessThanOrEqual(limit);
+      }
+    };
+    const end = (key: string) => {
+      running.delete(key);
+      entryOf.get(key)!.releaseSlot();
+    };
+
+    for (let step = 0; step < 3000; step++) {
+      const roll = next();
+      if (roll < 0.45) {
+        const key = `w${launched++}`;
+        const group = (['a', 'b', 'c', undefined] as const)[Math.floor(next() * 4)];
+        const rate = next() < 0.4 ? (next() < 0.5 ? 'x' : 'y') : undefined;
+        groupOf.set(key, group);
+        rateOf.set(key, rate);
+        scheduler.accept(
+          invocation(context.store, key, {
+            priority: Math.floor(next() * 3),
+            ...(group === undefined
+              ? {}
+              : { concurrency: { key: `noop:${group}`, limit: groupLimit[group] } }),
+            ...(rate === undefined ? {} : { rateLimit: { key: `noop:${rate}`, limit: rateLimit, interval } }),
+            ...(next() < 0.1 ? { task: 'other' } : {}),
+          }),
+        );
+      } else if (roll < 0.8 && running.size > 0) {
+        end([...running][Math.floor(next() * running.size)]!);
+      } else if (roll < 0.85) {
+        const key = `w${Math.floor(next() * launched)}`;
+        if (!entryOf.has(key) && scheduler.cancel(key)) cancelled.add(key);
+      } else if (roll < 0.95) advance(Math.floor(next() * 60));
+      else if (roll < 0.975) scheduler.pause(next() < 0.5 ? undefined : 'other');
+      else scheduler.resume(next() < 0.5 ? undefined : 'other');
+      check();
+    }
+
+    // Everything left starts once nothing is paused and running work ends.
+    scheduler.resume();
+    scheduler.resume('other');
+    for (let round = 0; round < 10_000 && scheduler.queuedCount > 0; round++) {
+      for (const key of [...running]) end(key);
+      advance(interval);
+      check();
+    }
+    expect(scheduler.queuedCount).toBe(0);
+    expect(entryOf.size + cancelled.size).toBe(launched);
   });
 });
