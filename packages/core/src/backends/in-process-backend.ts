@@ -57,7 +57,9 @@ const IN_PROCESS_OPTIONS = optionNames<InProcessBackendOptions>({
  * task that ignores its signal keeps running, but its record says `cancelled` and its
  * late result is dropped. Use ThreadsBackend or ProcessBackend to stop work that never
  * yields. While it holds work (queued, delayed, running, backing off before a retry) it
- * keeps the Node process alive; idle or closed, it lets the process end.
+ * keeps the Node process alive; idle or closed, it lets the process end. A task's
+ * `concurrency` and `rateLimit`, and `pause`, are enforced in memory, for this backend
+ * object (see `LocalScheduler`).
  */
 export class InProcessBackend implements ComputationBackend {
   readonly name = NAME;

@@ -43,7 +43,8 @@ const LATE_LOG_WAIT = 1000;
  * A backend that runs each task body in a pool of workers (threads or child processes,
  * reached through a `PoolTransport`) and everything else here, through core's executor:
  * claiming the record, run-side middleware, the timeout, progress and result writes.
- * It owns, for every transport: scheduling (`LocalScheduler`), batching of short tasks
+ * It owns, for every transport: scheduling (`LocalScheduler`: priorities, delays, the
+ * tasks' `concurrency` and `rateLimit`, `pause`), batching of short tasks
  * (`ShortTaskBatcher`), crash handling (the computation fails with the transport's
  * crash error; the executor retries per policy), cancel escalation (a cooperative abort,
  * then the worker's forced end after `cancelGracePeriod`), progress and log forwarding,
