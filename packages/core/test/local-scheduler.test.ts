@@ -1,83 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { processHolders } from '../src/clock';
-import {
-  CancelledError,
-  type Clock,
-  ClosedError,
-  defineTask,
-  type Invocation,
-  MemoryStore,
-} from '../src/index';
-import { type ExecutionOutcome, LocalScheduler } from '../src/kit';
-
-/** A clock that moves only when told to. */
-function manualClock() {
-  let now = 1_000;
-  const timers = new Set<{ at: number; callback: () => void }>();
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (callback, ms) => {
-      const timer = { at: now + ms, callback };
-      timers.add(timer);
-      return timer;
-    },
-    clearTimeout: (handle) => {
-      timers.delete(handle as { at: number; callback: () => void });
-    },
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const timer of [...timers].sort((a, b) => a.at - b.at)) {
-      if (timer.at > now) break;
-      timers.delete(timer);
-      timer.callback();
-    }
-  };
-  return { clock, advance };
-}
-
-const task = defineTask({ name: 'noop', run: () => undefined });
-
-function invocation(_store: MemoryStore, key: string, extra: Partial<Invocation> = {}): Invocation {
-  return { key, task: task.name, args: [], priority: 0, retry: { attempts: 1 }, ...extra };
-}
-
-interface Started {
-  key: string;
-  finish: (outcome?: ExecutionOutcome) => void;
-  releaseSlot: () => void;
-  aborted: unknown[];
-}
-
-function setup(concurrency: number) {
-  const { clock, advance } = manualClock();
-  const store = new MemoryStore({ clock });
-  const started: Started[] = [];
-  const scheduler = new LocalScheduler({
-    name: 'test',
-    concurrency,
-    clock,
-    store: () => store,
-    start: (work, slot) => {
-      let finish!: Started['finish'];
-      const done = new Promise<ExecutionOutcome>((resolve) => {
-        finish = (outcome = { status: 'skipped', record: undefined }) => resolve(outcome);
-      });
-      const entry: Started = { key: work.key, finish, releaseSlot: () => slot.release(), aborted: [] };
-      started.push(entry);
-      return {
-        abort: (reason) => {
-          entry.aborted.push(reason);
-          finish({ status: 'cancelled', record: undefined });
-        },
-        done,
-      };
-    },
-  });
-  const keys = () => started.map((entry) => entry.key);
-  const settle = () => new Promise((resolve) => setImmediate(resolve));
-  return { scheduler, store, started, keys, advance, settle };
-}
+import { CancelledError, ClosedError } from '../src/index';
+import type { ExecutionOutcome } from '../src/kit';
+import { invocation, setup } from './fixtures/scheduler-harness';
 
 describe('LocalScheduler', () => {
   describe('when more work arrives than its concurrency', () => {

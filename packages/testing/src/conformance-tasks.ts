@@ -180,6 +180,38 @@ export const logTask = defineTask({
   },
 });
 
+/**
+ * Sleeps `ms` (honours the signal) and returns when it ran, `{ id, group, start, end }`;
+ * at most 2 computations of one `group` run at once (a concurrency key from the input).
+ */
+export const keyedTask = defineTask({
+  name: 'au-conformance.keyed',
+  concurrency: { limit: 2, key: (input: { id: string; group: string; ms: number }) => input.group },
+  run: async ({ id, group, ms }: { id: string; group: string; ms: number }, context) => {
+    const start = Date.now();
+    await pause(ms, context.signal);
+    return { id, group, start, end: Date.now() };
+  },
+});
+
+/** `stamp` as a task-wide mutex: one computation of it runs at a time. */
+export const mutexTask = defineTask({
+  name: 'au-conformance.mutex',
+  concurrency: { limit: 1 },
+  run: async ({ id, ms }: { id: string; ms: number }, context) => {
+    const start = Date.now();
+    await pause(ms, context.signal);
+    return { id, start, end: Date.now() };
+  },
+});
+
+/** Returns `{ id, start }` at once; at most 3 computations of one `group` start per second. */
+export const rateLimitedTask = defineTask({
+  name: 'au-conformance.rate-limited',
+  rateLimit: { limit: 3, interval: 1000, key: (input: { id: string; group: string }) => input.group },
+  run: ({ id }: { id: string; group: string }) => ({ id, start: Date.now() }),
+});
+
 /** Every conformance task, by short name. */
 export const conformanceTasks = {
   echo: echoTask,
@@ -198,6 +230,9 @@ export const conformanceTasks = {
   meta: metaTask,
   slowFirst: slowFirstTask,
   log: logTask,
+  keyed: keyedTask,
+  mutex: mutexTask,
+  rateLimited: rateLimitedTask,
 } as const;
 
 // ---- private helpers --------------------------------------------------------------

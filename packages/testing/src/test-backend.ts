@@ -23,7 +23,9 @@ import { type CollectingLogger, collectingLogger } from './collecting-logger';
 import { conformanceTasks } from './conformance-tasks';
 import type { BackendSuite } from './internal/backend-suite';
 import { caseDeclarer } from './internal/case';
+import { flowLimitCases } from './internal/flow-limit-cases';
 import { idempotencyCases } from './internal/idempotency-cases';
+import { maxOverlap } from './internal/max-overlap';
 import { uniqueId } from './internal/unique';
 import { unknownTask } from './internal/unknown-task';
 import { delay, waitUntil } from './internal/wait-until';
@@ -38,7 +40,8 @@ export interface BackendFactoryContext {
   store: ComputationStore;
   /**
    * How many computations may run at once: 1 for the priority and cancel-while-pending
-   * cases, 2 for the concurrency-limit case, `undefined` (the backend's default) otherwise.
+   * cases, 2 for the concurrency-limit case, 4 or 6 for the concurrency-key cases (more
+   * than the task's own limit), `undefined` (the backend's default) otherwise.
    * Map it to the backend's own knob (pool size, worker concurrency).
    */
   concurrency?: number;
@@ -676,25 +679,8 @@ export function testBackend(
     testBackendFailures(suite);
     testBackendRetries(suite);
     testBackendFlow(suite);
+    flowLimitCases(suite);
 
     if (flags.extra !== undefined) describe('extra', () => flags.extra!({ getStore, getBackend }));
   });
-}
-
-// ---- private helpers --------------------------------------------------------------
-
-/** Most intervals open at one instant; an interval ending when another starts does not overlap it. */
-function maxOverlap(intervals: readonly { start: number; end: number }[]): number {
-  const edges = intervals.flatMap(({ start, end }) => [
-    { at: start, delta: 1 },
-    { at: end, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let open = 0;
-  let most = 0;
-  for (const edge of edges) {
-    open += edge.delta;
-    most = Math.max(most, open);
-  }
-  return most;
 }

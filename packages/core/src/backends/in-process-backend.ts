@@ -5,6 +5,7 @@ import type {
   CloseOptions,
   ComputationBackend,
   Invocation,
+  PausedState,
   TaskRegistration,
 } from '../contracts/backend';
 import type { ComputationStore } from '../contracts/store';
@@ -56,7 +57,9 @@ const IN_PROCESS_OPTIONS = optionNames<InProcessBackendOptions>({
  * task that ignores its signal keeps running, but its record says `cancelled` and its
  * late result is dropped. Use ThreadsBackend or ProcessBackend to stop work that never
  * yields. While it holds work (queued, delayed, running, backing off before a retry) it
- * keeps the Node process alive; idle or closed, it lets the process end.
+ * keeps the Node process alive; idle or closed, it lets the process end. A task's
+ * `concurrency` and `rateLimit`, and `pause`, are enforced in memory, for this backend
+ * object (see `LocalScheduler`).
  */
 export class InProcessBackend implements ComputationBackend {
   readonly name = NAME;
@@ -126,6 +129,23 @@ export class InProcessBackend implements ComputationBackend {
 
   async cancel(key: string, reason?: string): Promise<boolean> {
     return this.#scheduler.cancel(key, reason);
+  }
+
+  /**
+   * Stops starting work of `task` (without it: of every task) until `resume`, for this
+   * backend's life. Running work finishes; paused work stays `pending`, in order.
+   */
+  async pause(task?: string): Promise<void> {
+    this.#scheduler.pause(task);
+  }
+
+  /** Starts `task` (without it: the whole queue) again; a task paused by name stays paused until resumed by name. */
+  async resume(task?: string): Promise<void> {
+    this.#scheduler.resume(task);
+  }
+
+  async paused(): Promise<PausedState> {
+    return this.#scheduler.paused();
   }
 
   async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {

@@ -3,6 +3,7 @@ import type {
   CloseOptions,
   ComputationBackend,
   Invocation,
+  PausedState,
   TaskRegistration,
 } from '../contracts/backend';
 import type { ComputationStore } from '../contracts/store';
@@ -35,6 +36,11 @@ const ROUTING_OPTIONS = optionNames<RoutingBackendOptions>({ routes: true, defau
  * refused there with `ConfigError`, before anything is written. `cancel` asks every
  * backend (the key alone does not say which holds it); `bind`, `close` and `ping` go to
  * all of them. A task's `maxQueued` is counted by the backend it routes to.
+ *
+ * It can pause when every backend it routes to can: `pause(task)` and `resume(task)` go
+ * to all of them (a task paused where it does not run is harmless, and a pause holds even
+ * before the task's first launch registers its route); `paused()` merges theirs: the queue
+ * is paused when every backend's is, and a task is listed when any backend lists it.
  */
 export class RoutingBackend implements ComputationBackend {
   readonly name = NAME;
@@ -45,6 +51,10 @@ export class RoutingBackend implements ComputationBackend {
   readonly #backends: readonly ComputationBackend[];
   /** The backend of each task core registered. */
   readonly #byTask = new Map<string, ComputationBackend>();
+  /** Present when every routed backend can pause (see the class comment). */
+  readonly pause?: (task?: string) => Promise<void>;
+  readonly resume?: (task?: string) => Promise<void>;
+  readonly paused?: () => Promise<PausedState>;
 
   constructor(options: RoutingBackendOptions) {
     checkOptions(`[${NAME}] RoutingBackend`, options, ROUTING_OPTIONS);
@@ -79,6 +89,21 @@ export class RoutingBackend implements ComputationBackend {
       priority: all('priority'),
       preemptiveCancel: all('preemptiveCancel'),
     };
+    const pausable = this.#backends.filter(
+      (
+        backend,
+      ): backend is ComputationBackend & Required<Pick<ComputationBackend, 'pause' | 'resume' | 'paused'>> =>
+        backend.pause !== undefined && backend.resume !== undefined && backend.paused !== undefined,
+    );
+    if (pausable.length === this.#backends.length) {
+      this.pause = async (task) => {
+        await Promise.all(pausable.map((backend) => backend.pause(task)));
+      };
+      this.resume = async (task) => {
+        await Promise.all(pausable.map((backend) => backend.resume(task)));
+      };
+      this.paused = async () => mergePaused(await Promise.all(pausable.map((backend) => backend.paused())));
+    }
   }
 
   /** The backend `task` runs on; `ConfigError` when its hint has no route and there is no default. */
@@ -175,6 +200,11 @@ export class RoutingBackend implements ComputationBackend {
     }
     return backend;
   }
+}
+
+function mergePaused(states: readonly PausedState[]): PausedState {
+  const tasks = new Set(states.flatMap((state) => state.tasks));
+  return { queue: states.every((state) => state.queue), tasks: [...tasks].sort() };
 }
 
 function assertBackend(where: string, value: unknown): void {

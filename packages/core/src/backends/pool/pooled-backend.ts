@@ -5,6 +5,7 @@ import type {
   CloseOptions,
   ComputationBackend,
   Invocation,
+  PausedState,
   TaskRegistration,
 } from '../../contracts/backend';
 import type { RunContext } from '../../contracts/middleware';
@@ -42,7 +43,8 @@ const LATE_LOG_WAIT = 1000;
  * A backend that runs each task body in a pool of workers (threads or child processes,
  * reached through a `PoolTransport`) and everything else here, through core's executor:
  * claiming the record, run-side middleware, the timeout, progress and result writes.
- * It owns, for every transport: scheduling (`LocalScheduler`), batching of short tasks
+ * It owns, for every transport: scheduling (`LocalScheduler`: priorities, delays, the
+ * tasks' `concurrency` and `rateLimit`, `pause`), batching of short tasks
  * (`ShortTaskBatcher`), crash handling (the computation fails with the transport's
  * crash error; the executor retries per policy), cancel escalation (a cooperative abort,
  * then the worker's forced end after `cancelGracePeriod`), progress and log forwarding,
@@ -160,6 +162,23 @@ export class PooledBackend<Transport extends PoolTransport = PoolTransport> impl
 
   async cancel(key: string, reason?: string): Promise<boolean> {
     return this.#scheduler.cancel(key, reason);
+  }
+
+  /**
+   * Stops starting work of `task` (without it: of every task) until `resume`, for this
+   * backend's life. Running work finishes; paused work stays `pending`, in order.
+   */
+  async pause(task?: string): Promise<void> {
+    this.#scheduler.pause(task);
+  }
+
+  /** Starts `task` (without it: the whole queue) again; a task paused by name stays paused until resumed by name. */
+  async resume(task?: string): Promise<void> {
+    this.#scheduler.resume(task);
+  }
+
+  async paused(): Promise<PausedState> {
+    return this.#scheduler.paused();
   }
 
   async close({ timeout = 10_000 }: CloseOptions = {}): Promise<void> {
