@@ -365,7 +365,17 @@ export class BullMQBackend implements ComputationBackend {
 
   async ping(): Promise<void> {
     if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
-    await this.#withTimeout('ping', this.#launchTimeout, () => this.#connection.redis.ping());
+    try {
+      await this.#withTimeout('ping', this.#launchTimeout, async () => {
+        // The producer connection has no offline queue: a ping before it is up fails.
+        await this.queue.waitUntilReady();
+        await this.#connection.redis.ping();
+      });
+    } catch (error) {
+      if (QueueUnavailableError.isInstance(error) || ClosedError.isInstance(error)) throw error;
+      // No connection within the time: Redis is as unavailable as when it refuses one.
+      throw new QueueUnavailableError({ operation: 'ping', queue: this.queueName, cause: error });
+    }
   }
 
   /** The embedded worker, once started (at construction with `worker.store`, else on `bind`). */
