@@ -43,13 +43,13 @@ describe.runIf(redisUp)('backend-bullmq pause', () => {
   let store: RedisStore;
   let backend: BullMQBackend;
   let redis: Redis;
-  const startWorker = async () => {
+  // One job at a time by default: the order in which resumed work starts is visible.
+  const startWorker = async (concurrency = '1') => {
     const child = await startWorkerProcess({
       AU_REDIS_URL: redisUrl,
       AU_QUEUE: queue,
       STORE_PREFIX: prefix,
-      // One job at a time: the order in which resumed work starts is visible.
-      CONCURRENCY: '1',
+      CONCURRENCY: concurrency,
     });
     workers.push(child);
     return child;
@@ -127,6 +127,29 @@ describe.runIf(redisUp)('backend-bullmq pause', () => {
       const record = await handle.record();
       expect(record.status).toBe('cancelled');
       expect(record.startedAt).toBeUndefined();
+    });
+  });
+
+  describe('when a task is resumed while workers are parking its jobs', () => {
+    it('should run every job at once, none left parked until the safety re-check', async () => {
+      await pauseTask(squareTask, { backend });
+      await Promise.all([startWorker('5'), startWorker('5')]);
+      const handles = await Promise.all(
+        Array.from({ length: 40 }, (_, n) => submitTask(squareTask, { n, ms: 1 }, { store, backend })),
+      );
+      // Some are parked, others are being taken and parked as the resume runs.
+      await waitFor(
+        () => redis.zcard(parkedJobsKey('bull', queue, 'chaos.square')),
+        (count) => count >= 5,
+        'the parking of a few square jobs',
+      );
+      await resumeTask(squareTask, { backend });
+      // Far less than the 5 minutes a job left parked would wait.
+      const results = await Promise.all(handles.map((handle) => handle.result({ timeout: 30_000 })));
+      expect(results.map((result) => (result as { square: number }).square)).toEqual(
+        handles.map((_, n) => n * n),
+      );
+      expect(await redis.exists(parkedJobsKey('bull', queue, 'chaos.square'))).toBe(0);
     });
   });
 
