@@ -12,8 +12,9 @@ import type { Redis } from 'ioredis';
  * moves it to BullMQ's delayed set. Resume takes them and promotes them in the order they
  * were parked, so the task's work starts again in its queue order, at once. The check
  * and the add are one script, and so are resume's removal and its taking of the parked
- * jobs; a worker that parks a job while a resume runs checks the set again after the
- * move and promotes the job itself, so no job is left parked after its task is resumed. Parked jobs also come back on their own after
+ * jobs; a worker that parks a job while a resume runs checks again after the move and
+ * promotes the job itself (or, paused again meanwhile, lists it again), so no job is left
+ * parked after its task is resumed. Parked jobs also come back on their own after
  * `PARK_RECHECK` ms, a safety net should the parked set be lost.
  */
 export function pausedTasksKey(prefix: string, queue: string): string {
@@ -95,17 +96,17 @@ export async function parkIfPaused(
   task: string,
   token: string | undefined,
 ): Promise<boolean> {
-  const pausedKey = pausedTasksKey(place.prefix, place.queue);
-  const parked = await place.redis.eval(
-    PARK_IF_PAUSED,
-    3,
-    pausedKey,
-    parkedJobsKey(place.prefix, place.queue, task),
-    parkCounterKey(place.prefix, place.queue),
-    task,
-    job.id!,
-  );
-  if (parked !== 1) return false;
+  const park = async () =>
+    (await place.redis.eval(
+      PARK_IF_PAUSED,
+      3,
+      pausedTasksKey(place.prefix, place.queue),
+      parkedJobsKey(place.prefix, place.queue, task),
+      parkCounterKey(place.prefix, place.queue),
+      task,
+      job.id!,
+    )) === 1;
+  if (!(await park())) return false;
   try {
     await job.moveToDelayed(Date.now() + PARK_RECHECK, token);
   } catch {
@@ -114,8 +115,9 @@ export async function parkIfPaused(
     return true;
   }
   // A resume between the check and the move found the job still active and could not
-  // promote it: promote it here.
-  if ((await place.redis.sismember(pausedKey, task)) === 0) await job.promote().catch(() => undefined);
+  // promote it: promote it here. Paused again since: the job is listed again, so the
+  // next resume promotes it.
+  if (!(await park())) await job.promote().catch(() => undefined);
   return true;
 }
 

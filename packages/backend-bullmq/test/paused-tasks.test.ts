@@ -69,5 +69,21 @@ describe.runIf(redisUp)('backend-bullmq parked jobs', () => {
       expect(await parkIfPaused(place, job, 'report', 'token-1')).toBe(true);
       expect(await job.getState()).toBe('waiting');
     });
+
+    it('should list the job again when the task was paused again meanwhile, for the next resume', async () => {
+      await pauseTaskIn(place, 'report');
+      await queue.add('report', { task: 'report' });
+      const job = await take();
+      const move = job.moveToDelayed.bind(job);
+      job.moveToDelayed = async (timestamp, token) => {
+        await resumeTaskIn(place, queue, 'report');
+        await pauseTaskIn(place, 'report');
+        return move(timestamp, token);
+      };
+      expect(await parkIfPaused(place, job, 'report', 'token-1')).toBe(true);
+      expect(await job.getState()).toBe('delayed');
+      await resumeTaskIn(place, queue, 'report');
+      expect(await job.getState()).toBe('waiting');
+    });
   });
 });
