@@ -11,10 +11,17 @@ interface Built {
   backend: InProcessBackend;
 }
 
-async function build(backend: InProcessBackend): Promise<Built> {
+async function build(backend: InProcessBackend, apiKeys?: string[]): Promise<Built> {
   const store = new MemoryStore();
   const app = Fastify({ logger: false });
-  await app.register(auHttp, { tasks: [double, slow], store, backend, defaultWait: 5, maxWait: 10 });
+  await app.register(auHttp, {
+    tasks: [double, slow],
+    store,
+    backend,
+    defaultWait: 5,
+    maxWait: 10,
+    ...(apiKeys === undefined ? {} : { apiKeys }),
+  });
   await app.ready();
   return { app, store, backend };
 }
@@ -106,6 +113,22 @@ describe('@au/http pauses', () => {
       const answer = await built.app.inject({ method: 'PUT', url: '/pauses/tasks/remote.only' });
       expect(answer.statusCode).toBe(200);
       expect(answer.json().tasks).toEqual(['remote.only']);
+    });
+  });
+
+  describe('when the server has API keys', () => {
+    it('should refuse to read or change pauses without one', async () => {
+      const backend = new PausableBackend();
+      built = await build(backend, ['sesame']);
+      expect((await built.app.inject('/pauses')).statusCode).toBe(401);
+      expect((await built.app.inject({ method: 'PUT', url: '/pauses/queue' })).statusCode).toBe(401);
+      expect(await backend.paused()).toEqual({ queue: false, tasks: [] });
+      const allowed = await built.app.inject({
+        method: 'PUT',
+        url: '/pauses/queue',
+        headers: { authorization: 'Bearer sesame' },
+      });
+      expect(allowed.json()).toEqual({ queue: true, tasks: [] });
     });
   });
 
