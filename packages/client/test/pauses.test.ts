@@ -1,4 +1,10 @@
-import { defineTask, InProcessBackend, MemoryStore, type PausedState } from '@au/core';
+import {
+  type ComputationBackend,
+  defineTask,
+  InProcessBackend,
+  MemoryStore,
+  type PausedState,
+} from '@au/core';
 import { auHttp } from '@au/http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,22 +13,32 @@ import { AuClient, AuHttpError } from '../src/index';
 const echo = defineTask({ name: 'echo', run: (input: unknown) => input });
 
 /** Keeps its pauses in memory (what the client sees over HTTP is under test, not the pausing). */
-class PausingBackend extends InProcessBackend {
-  readonly state: PausedState = { queue: false, tasks: [] };
-  async pause(task?: string): Promise<void> {
-    if (task === undefined) this.state.queue = true;
-    else if (!this.state.tasks.includes(task)) this.state.tasks = [...this.state.tasks, task].sort();
-  }
-  async resume(task?: string): Promise<void> {
-    if (task === undefined) this.state.queue = false;
-    else this.state.tasks = this.state.tasks.filter((name) => name !== task);
-  }
-  async paused(): Promise<PausedState> {
-    return { queue: this.state.queue, tasks: [...this.state.tasks] };
-  }
+function pausingBackend(): ComputationBackend & { state: PausedState } {
+  const inner = new InProcessBackend();
+  const state: PausedState = { queue: false, tasks: [] };
+  return {
+    name: inner.name,
+    capabilities: inner.capabilities,
+    state,
+    register: (registration) => inner.register(registration),
+    launch: (invocation) => inner.launch(invocation),
+    cancel: (key, reason) => inner.cancel(key, reason),
+    close: (options) => inner.close(options),
+    async pause(task?: string) {
+      if (task === undefined) state.queue = true;
+      else if (!state.tasks.includes(task)) state.tasks = [...state.tasks, task].sort();
+    },
+    async resume(task?: string) {
+      if (task === undefined) state.queue = false;
+      else state.tasks = state.tasks.filter((name) => name !== task);
+    },
+    async paused() {
+      return { queue: state.queue, tasks: [...state.tasks] };
+    },
+  };
 }
 
-async function serve(backend: InProcessBackend): Promise<{ app: FastifyInstance; client: AuClient }> {
+async function serve(backend: ComputationBackend): Promise<{ app: FastifyInstance; client: AuClient }> {
   const app = Fastify();
   await app.register(auHttp, { tasks: [echo], store: new MemoryStore(), backend });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -39,7 +55,7 @@ describe('@au/client pauses', () => {
 
   describe('when the server can pause', () => {
     it('should pause and resume tasks and the queue, answering the state after each call', async () => {
-      const backend = new PausingBackend();
+      const backend = pausingBackend();
       const served = await serve(backend);
       app = served.app;
       const { client } = served;

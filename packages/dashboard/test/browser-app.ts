@@ -1,4 +1,4 @@
-import { defineTask, type InProcessBackend, MemoryStore, submitTask } from '@au/core';
+import { type ComputationBackend, defineTask, MemoryStore, submitTask } from '@au/core';
 import { auHttp } from '@au/http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -62,7 +62,7 @@ export const fail = defineTask({
 export async function startDashboardApp(apiKey: string): Promise<{
   app: FastifyInstance;
   store: MemoryStore;
-  backend: InProcessBackend;
+  backend: ComputationBackend;
   url: string;
   close(): Promise<void>;
 }> {
@@ -95,7 +95,7 @@ export async function startDashboardApp(apiKey: string): Promise<{
 }
 
 /** Finished computations to look at: three tagged `nightly`, one `adhoc`, one failed. */
-export async function seed(store: MemoryStore, backend: InProcessBackend): Promise<void> {
+export async function seed(store: MemoryStore, backend: ComputationBackend): Promise<void> {
   const options = { store, backend };
   const handles = [
     ...(await Promise.all(

@@ -1,4 +1,4 @@
-import { InProcessBackend, MemoryStore } from '@au/core';
+import { type ComputationBackend, InProcessBackend, MemoryStore } from '@au/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auHttp } from '../src/index';
@@ -8,10 +8,10 @@ import { PausableBackend } from './pausable-backend';
 interface Built {
   app: FastifyInstance;
   store: MemoryStore;
-  backend: InProcessBackend;
+  backend: ComputationBackend;
 }
 
-async function build(backend: InProcessBackend, apiKeys?: string[]): Promise<Built> {
+async function build(backend: ComputationBackend, apiKeys?: string[]): Promise<Built> {
   const store = new MemoryStore();
   const app = Fastify({ logger: false });
   await app.register(auHttp, {
