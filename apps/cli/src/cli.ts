@@ -6,8 +6,11 @@ import type { CleanupOptions } from './commands/cleanup/index';
 import type { DeadLettersOptions } from './commands/dead-letters/index';
 import type { ListOptions } from './commands/list/index';
 import type { LogsOptions } from './commands/logs/index';
+import type { PauseOptions } from './commands/pause/index';
+import type { PausedOptions } from './commands/paused/index';
 import type { RedriveOptions } from './commands/redrive/index';
 import type { ResultOptions } from './commands/result/index';
+import type { ResumeOptions } from './commands/resume/index';
 import type { RetryOptions } from './commands/retry/index';
 import type { SchedulesOptions } from './commands/schedules/index';
 import type { StatusOptions } from './commands/status/index';
@@ -48,6 +51,9 @@ export interface CommandOptionsMap {
   retry: RetryOptions;
   redrive: RedriveOptions;
   'dead-letters': DeadLettersOptions;
+  pause: PauseOptions;
+  resume: ResumeOptions;
+  paused: PausedOptions;
 }
 
 export type CommandName = keyof CommandOptionsMap;
@@ -82,6 +88,9 @@ const COMMANDS: Record<CommandName, Loader> = {
   retry: () => import('./commands/retry/index'),
   redrive: () => import('./commands/redrive/index'),
   'dead-letters': () => import('./commands/dead-letters/index'),
+  pause: () => import('./commands/pause/index'),
+  resume: () => import('./commands/resume/index'),
+  paused: () => import('./commands/paused/index'),
 };
 
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -292,6 +301,32 @@ Exit codes: 0 success, 1 the computation failed or was cancelled, 2 usage error,
       (action: DeadLettersOptions['action'], options: Omit<DeadLettersOptions, 'action'>, command: Command) =>
         emit('dead-letters', { ...options, action }, command),
     );
+
+  program
+    .command('pause')
+    .description(
+      'pause a task (or, without one, the whole queue) on every worker: running work finishes, waiting work stays pending',
+    )
+    .argument('[task]', 'the task name (need not be served by this server); without it, the whole queue')
+    .addHelpText('after', examples('  $ au pause primes\n  $ au pause                 the whole queue'))
+    .action((task: string | undefined, _options: object, command: Command) =>
+      emit('pause', task === undefined ? {} : { task }, command),
+    );
+
+  program
+    .command('resume')
+    .description('resume a paused task (or, without one, the whole queue)')
+    .argument('[task]', 'the task name; without it, the whole queue (tasks paused one by one stay paused)')
+    .addHelpText('after', examples('  $ au resume primes\n  $ au resume'))
+    .action((task: string | undefined, _options: object, command: Command) =>
+      emit('resume', task === undefined ? {} : { task }, command),
+    );
+
+  program
+    .command('paused')
+    .description('what is paused: the whole queue, and tasks one by one')
+    .addHelpText('after', examples('  $ au paused\n  $ au paused --json'))
+    .action((_options: object, command: Command) => emit('paused', {}, command));
 
   program
     .command('list')

@@ -71,7 +71,7 @@ export function formatTaskTable(io: Pick<Io, 'color'>, items: readonly TaskView[
     rows.push([
       item.taskId,
       item.task,
-      formatStatus(io, item.status),
+      formatStatus(io, item.status) + (item.paused === true ? ' (paused)' : ''),
       formatBar(item.progress),
       formatAge(item.createdAt, now),
     ]);
@@ -84,7 +84,10 @@ export function formatTaskView(io: Pick<Io, 'color'>, view: TaskView, now = Date
   const lines: [string, string][] = [
     ['id', view.taskId],
     ['task', view.task],
-    ['status', formatStatus(io, view.status)],
+    [
+      'status',
+      formatStatus(io, view.status) + (view.paused === true ? ' (paused: waits for au resume)' : ''),
+    ],
   ];
   if (view.progress !== undefined) {
     const bar = formatBar(view.progress);

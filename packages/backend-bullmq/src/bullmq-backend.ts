@@ -8,6 +8,7 @@ import {
   type Invocation,
   jsonCodec,
   NO_RETRY,
+  type PausedState,
   type SchedulerContext,
   StoreMismatchError,
   silentLogger,
@@ -23,6 +24,7 @@ import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { dropPreviousJob } from './drop-previous-job';
 import { QueueUnavailableError } from './errors/queue-unavailable-error';
 import { cancelChannel, type JobData, toJobData, toJobId, toJobOptions } from './job-options';
+import { pausedTasksIn, pauseTaskIn, resumeTaskIn } from './paused-tasks';
 import { queuedJobsKey, trackQueued, untrackQueued } from './queued-jobs';
 import {
   closeConnection,
@@ -289,6 +291,39 @@ export class BullMQBackend implements ComputationBackend {
     });
   }
 
+  /**
+   * Pauses the whole queue (BullMQ's `queue.pause()`: no worker takes a job) or, with
+   * `task`, that task only: its name joins the set `<prefix>:<queue>:au:paused`, and a
+   * worker that takes one of its jobs parks it (delayed, record left `pending`) until
+   * `resume` (see `paused-tasks.ts`). Both are kept in Redis: they hold for every worker,
+   * those that start later too, and across restarts.
+   */
+  async pause(task?: string): Promise<void> {
+    this.#assertOpen();
+    await this.#withTimeout('pause', this.#launchTimeout, async () => {
+      await this.queue.waitUntilReady();
+      await (task === undefined ? this.queue.pause() : pauseTaskIn(this.#pausedPlace, task));
+    });
+  }
+
+  /** Resumes the whole queue, or `task`: its parked jobs go back to the queue in the order they were parked. */
+  async resume(task?: string): Promise<void> {
+    this.#assertOpen();
+    await this.#withTimeout('resume', this.#launchTimeout, async () => {
+      await this.queue.waitUntilReady();
+      await (task === undefined ? this.queue.resume() : resumeTaskIn(this.#pausedPlace, this.queue, task));
+    });
+  }
+
+  async paused(): Promise<PausedState> {
+    this.#assertOpen();
+    return this.#withTimeout('paused', this.#launchTimeout, async () => {
+      await this.queue.waitUntilReady();
+      const [queue, tasks] = await Promise.all([this.queue.isPaused(), pausedTasksIn(this.#pausedPlace)]);
+      return { queue, tasks };
+    });
+  }
+
   async cancel(key: string, reason?: string): Promise<boolean> {
     const job = await this.#withTimeout('cancel', this.#launchTimeout, () => this.queue.getJob(toJobId(key)));
     if (job === undefined) {
@@ -330,7 +365,17 @@ export class BullMQBackend implements ComputationBackend {
 
   async ping(): Promise<void> {
     if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
-    await this.#withTimeout('ping', this.#launchTimeout, () => this.#connection.redis.ping());
+    try {
+      await this.#withTimeout('ping', this.#launchTimeout, async () => {
+        // The producer connection has no offline queue: a ping before it is up fails.
+        await this.queue.waitUntilReady();
+        await this.#connection.redis.ping();
+      });
+    } catch (error) {
+      if (QueueUnavailableError.isInstance(error) || ClosedError.isInstance(error)) throw error;
+      // No connection within the time: Redis is as unavailable as when it refuses one.
+      throw new QueueUnavailableError({ operation: 'ping', queue: this.queueName, cause: error });
+    }
   }
 
   /** The embedded worker, once started (at construction with `worker.store`, else on `bind`). */
@@ -356,6 +401,14 @@ export class BullMQBackend implements ComputationBackend {
       this.#workerWithoutStore.catch(() => undefined);
     }
     return this.#workerWithoutStore;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
+  }
+
+  get #pausedPlace() {
+    return { redis: this.#connection.redis, prefix: this.#prefix, queue: this.queueName };
   }
 
   async #publishCancel(key: string, reason: string | undefined): Promise<void> {

@@ -45,6 +45,11 @@ export interface JobProcessorSettings {
   scheduled: ScheduledJobSettings;
   /** Called as a job starts (before its record is claimed): it no longer waits in the queue. */
   onStart?: (job: Job<JobData>) => void;
+  /**
+   * Parks the job and resolves `true` when its task is paused (`paused-tasks.ts`): it is
+   * not run and its record is not claimed.
+   */
+  parkIfPaused?: (job: Job<JobData>, task: string, token: string | undefined) => Promise<boolean>;
 }
 
 /** The longest pause before a job given back during a store outage runs again. */
@@ -64,11 +69,17 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   };
 
   /** Puts the job back in the queue for later, then tells BullMQ it was moved (not failed). */
-  const giveBack = async (job: Job<JobData>, token: string | undefined, key: string, error: unknown) => {
+  const giveBack = async (
+    job: Job<JobData>,
+    token: string | undefined,
+    key: string,
+    error: unknown,
+    why = 'its record could not be written',
+  ) => {
     const delay = giveBackDelayOf(job, settings.giveBackDelay);
     logger.warn(
       { err: error, key, jobId: job.id, delay },
-      `[au] [bullmq] computation "${key}": its record could not be written (${(error as Error)?.message ?? error}); the job goes back to queue "${settings.queue}" and runs again in ${delay} ms`,
+      `[au] [bullmq] computation "${key}": ${why} (${(error as Error)?.message ?? error}); the job goes back to queue "${settings.queue}" and runs again in ${delay} ms`,
     );
     try {
       await job.moveToDelayed(Date.now() + delay, token);
@@ -170,9 +181,17 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   };
 
   return async (job: Job<JobData>, token?: string, signal?: AbortSignal): Promise<void> => {
-    settings.onStart?.(job);
-    const key = computationKeyOf(job);
     const taskName = job.data.task ?? job.name;
+    const key = computationKeyOf(job);
+    // A parked job still waits to start: it stays counted for its task's maxQueued.
+    let parked = false;
+    try {
+      parked = (await settings.parkIfPaused?.(job, taskName, token)) === true;
+    } catch (error) {
+      return giveBack(job, token, key, error, 'whether its task is paused could not be read');
+    }
+    if (parked) throw new DelayedError(`[au] [bullmq] job "${job.id}" parked: task "${taskName}" is paused`);
+    settings.onStart?.(job);
     const registration = settings.registered?.(taskName);
     const task = registration?.task ?? registry.find(taskName);
     if (scheduleOf(job) !== undefined) {

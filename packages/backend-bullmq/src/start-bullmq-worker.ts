@@ -25,6 +25,7 @@ import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
+import { parkIfPaused } from './paused-tasks';
 import { queuedJobsKey, untrackQueued } from './queued-jobs';
 import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
 import { scheduleKeys } from './schedule-hash';
@@ -188,6 +189,8 @@ export async function startWorker(
       store,
       logger,
     },
+    parkIfPaused: (job, task, token) =>
+      parkIfPaused({ redis: connection.redis, prefix, queue }, job, task, token),
     // Only jobs counted for a task's maxQueued cost the extra command.
     onStart: (job) => {
       if (job.data.counted)

@@ -4,6 +4,7 @@ import type {
   DeadLetterFilters,
   ListFilters,
   ListResult,
+  PausedState,
   RedriveFilter,
   RedriveResult,
   ScheduleRequest,
@@ -277,6 +278,39 @@ export class AuClient<Tasks extends TaskMap = TaskMap> {
   /** Removes a schedule (runs already launched go on). */
   deleteSchedule(id: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string; deleted: true }> {
     return this.#request('DELETE', `/schedules/${encodeURIComponent(id)}`, options);
+  }
+
+  // ---- Pauses ---------------------------------------------------------------------
+
+  /**
+   * What is paused: the whole queue, and tasks one by one. Rejects `AuHttpError` 501
+   * (`PAUSE_UNSUPPORTED`) when the server's backend cannot pause; so do the four below.
+   */
+  pauses(options: { signal?: AbortSignal } = {}): Promise<PausedState> {
+    return this.#request<PausedState>('GET', '/pauses', options);
+  }
+
+  /**
+   * Stops starting `task` on every worker until `resumeTask`; its waiting computations stay
+   * pending (shown `paused: true`). The task need not be served by this server.
+   */
+  pauseTask(task: string, options: { signal?: AbortSignal } = {}): Promise<PausedState> {
+    return this.#request<PausedState>('PUT', `/pauses/tasks/${encodeURIComponent(task)}`, options);
+  }
+
+  /** Starts `task` again; its waiting computations start in their queue order. */
+  resumeTask(task: string, options: { signal?: AbortSignal } = {}): Promise<PausedState> {
+    return this.#request<PausedState>('DELETE', `/pauses/tasks/${encodeURIComponent(task)}`, options);
+  }
+
+  /** Stops starting any task until `resumeQueue`. */
+  pauseQueue(options: { signal?: AbortSignal } = {}): Promise<PausedState> {
+    return this.#request<PausedState>('PUT', '/pauses/queue', options);
+  }
+
+  /** Starts the queue again; tasks paused one by one stay paused. */
+  resumeQueue(options: { signal?: AbortSignal } = {}): Promise<PausedState> {
+    return this.#request<PausedState>('DELETE', '/pauses/queue', options);
   }
 
   /** The tasks the server runs, read from its OpenAPI document. */

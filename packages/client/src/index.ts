@@ -16,6 +16,7 @@ export type {
   ListResult,
   LogLine,
   OverlapPolicy,
+  PausedState,
   RedriveFilter,
   RedriveResult,
   ScheduleRequest,

@@ -59,6 +59,16 @@ export interface TaskView {
   inputHidden?: boolean;
   /** The attempts that ended before the current one (retried), oldest first. */
   history?: AttemptView[];
+  /** True on a pending computation whose task, or the whole queue, is paused. */
+  paused?: boolean;
+}
+
+/** What is paused on the server's backend (`GET /pauses`). */
+export interface PausedState {
+  /** The whole queue is paused: no task starts. */
+  queue: boolean;
+  /** Tasks paused one by one (whether or not the whole queue is), sorted by name. */
+  tasks: string[];
 }
 
 /** One ended attempt of a retried computation. */

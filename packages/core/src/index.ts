@@ -87,6 +87,15 @@ export { TimeoutError } from './errors/timeout-error';
 export { UnknownDependencyError } from './errors/unknown-dependency-error';
 export { ValidationError, type ValidationIssue } from './errors/validation-error';
 export type { ConcurrencyGroup, ConcurrencyLimit, RateLimit, RateLimitGroup } from './flow/flow-limits';
+export {
+  canPause,
+  type PauseOptions,
+  pausedState,
+  pauseQueue,
+  pauseTask,
+  resumeQueue,
+  resumeTask,
+} from './flow/pause';
 export { type ComputationEvent, ComputationHandle, type ResultOptions } from './handle';
 export { assertValidKey, generateKey, isValidKey, KEY_PATTERN } from './keys';
 export type { LaunchOptions } from './launch';

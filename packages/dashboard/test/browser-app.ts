@@ -1,8 +1,9 @@
-import { defineTask, InProcessBackend, MemoryStore, submitTask } from '@au/core';
+import { type ComputationBackend, defineTask, MemoryStore, submitTask } from '@au/core';
 import { auHttp } from '@au/http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { auDashboard } from '../src/index';
+import { PausableBackend } from './pausable-backend';
 
 /** Sleeps `ms` in ten steps, reporting each, and stops when cancelled. */
 export const work = defineTask({
@@ -56,17 +57,18 @@ export const fail = defineTask({
 
 /**
  * A job server as an application builds one: `@au/http` and `@au/dashboard` on Fastify,
- * a memory store and the in-process backend, listening on a free port.
+ * a memory store and the in-process backend (one that can pause), listening on a free port.
  */
 export async function startDashboardApp(apiKey: string): Promise<{
   app: FastifyInstance;
   store: MemoryStore;
-  backend: InProcessBackend;
+  backend: ComputationBackend;
   url: string;
   close(): Promise<void>;
 }> {
   const store = new MemoryStore();
-  const backend = new InProcessBackend({ progressInterval: 20 });
+  // Pauses by holding launches: the page's pause controls have a backend to drive.
+  const backend = new PausableBackend({ progressInterval: 20 });
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 200 } });
   await app.register(auHttp, {
     tasks: [work, login, triage, fail],
@@ -93,7 +95,7 @@ export async function startDashboardApp(apiKey: string): Promise<{
 }
 
 /** Finished computations to look at: three tagged `nightly`, one `adhoc`, one failed. */
-export async function seed(store: MemoryStore, backend: InProcessBackend): Promise<void> {
+export async function seed(store: MemoryStore, backend: ComputationBackend): Promise<void> {
   const options = { store, backend };
   const handles = [
     ...(await Promise.all(

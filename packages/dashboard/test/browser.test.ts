@@ -321,6 +321,40 @@ describe.runIf(available)('the dashboard, operating a server', () => {
     });
   });
 
+  describe('when a task and then the queue are paused from the page', () => {
+    it('should keep new work pending with a paused badge until resumed, then run it', async () => {
+      await page.evaluate(() => {
+        location.hash = '#/';
+      });
+      const control = page.locator('#pauses tr[data-task="work"]');
+      await expect.poll(() => control.getAttribute('data-paused')).toBe('false');
+      await page.getByRole('button', { name: 'pause work' }).click();
+      await expect.poll(() => control.getAttribute('data-paused')).toBe('true');
+      expect(JSON.parse((await apiFetch('/pauses')).text)).toEqual({ queue: false, tasks: ['work'] });
+
+      const { taskId } = JSON.parse(
+        (await apiFetch('/work?async=true', { method: 'POST', body: { ms: 0 } })).text,
+      );
+      const row = page.locator(`#list tr[data-id="${taskId}"]`);
+      await expect.poll(() => row.locator('.badge.paused').count()).toBe(1);
+      expect(await row.getAttribute('data-status')).toBe('pending');
+      await page.locator('#pauses').screenshot({ path: `${SCREENSHOTS}8-pauses.png` });
+
+      await page.getByRole('button', { name: 'resume work' }).click();
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('completed');
+      expect(await row.locator('.badge.paused').count()).toBe(0);
+      expect(await control.getAttribute('data-paused')).toBe('false');
+
+      const queue = page.locator('#pauses .pause-queue');
+      await page.getByRole('button', { name: 'pause the queue' }).click();
+      await expect.poll(() => queue.getAttribute('data-paused')).toBe('true');
+      expect(JSON.parse((await apiFetch('/pauses')).text)).toEqual({ queue: true, tasks: [] });
+      await page.getByRole('button', { name: 'resume the queue' }).click();
+      await expect.poll(() => queue.getAttribute('data-paused')).toBe('false');
+      expect(pageErrors).toEqual([]);
+    });
+  });
+
   describe('when the window is 420 px wide', () => {
     it('should fit without scrolling sideways, list and detail', async () => {
       await page.setViewportSize({ width: 420, height: 900 });

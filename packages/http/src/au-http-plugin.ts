@@ -28,6 +28,7 @@ import { registerComputationRoutes } from './routes/computation-routes';
 import { registerEventRoutes } from './routes/event-routes';
 import { registerHealthRoutes } from './routes/health-routes';
 import { registerLogRoutes } from './routes/log-routes';
+import { registerPauseRoutes } from './routes/pause-routes';
 import { registerRetryRoutes } from './routes/retry-routes';
 import { registerScheduleRoutes } from './routes/schedule-routes';
 import { registerStatsRoutes } from './routes/stats-routes';
@@ -227,6 +228,7 @@ const plugin: FastifyPluginAsync<AuHttpOptions> = async (app, options) => {
       registerComputationRoutes(scope, state);
       registerRetryRoutes(scope, state);
       registerScheduleRoutes(scope, state, prefix);
+      registerPauseRoutes(scope, state);
       registerEventRoutes(scope, state);
       registerStreamRoutes(scope, state);
       registerLogRoutes(scope, state);

@@ -85,6 +85,11 @@ export const componentSchemas: JsonSchema[] = [
         description: 'The input, decoded (`GET /tasks/{id}` only; never for a task defined with `hideInput`)',
       },
       inputHidden: { type: 'boolean', description: 'true when the server withholds the input' },
+      paused: {
+        type: 'boolean',
+        description:
+          'true on a pending computation whose task, or the whole queue, is paused (`GET /pauses`): it waits for a resume',
+      },
       history: {
         type: 'array',
         description: 'The attempts that ended before the current one (retried), oldest first',
@@ -329,6 +334,20 @@ export const componentSchemas: JsonSchema[] = [
       },
     },
     required: ['count', 'taskIds', 'errors'],
+  },
+  {
+    $id: 'PausedState',
+    type: 'object',
+    description: "What is paused on the server's backend: no work of it starts until resumed",
+    properties: {
+      queue: { type: 'boolean', description: 'The whole queue is paused: no task starts' },
+      tasks: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Tasks paused one by one (whether or not the whole queue is), sorted by name',
+      },
+    },
+    required: ['queue', 'tasks'],
   },
 ];
 

@@ -595,3 +595,69 @@ export function scheduleRouteSchemas() {
     },
   };
 }
+
+/** `GET /pauses`, `PUT` and `DELETE /pauses/queue`, `PUT` and `DELETE /pauses/tasks/{task}`. */
+export function pauseRouteSchemas() {
+  const unsupported = errorAnswer(
+    "The server's backend cannot pause (`PAUSE_UNSUPPORTED`): it has no `pause`, `resume` and `paused`",
+  );
+  const taskParams: JsonSchema = {
+    type: 'object',
+    properties: {
+      task: {
+        type: 'string',
+        description:
+          'A task name (letters, digits, . _ : -). It need not be served here: workers elsewhere may run it',
+      },
+    },
+    required: ['task'],
+  };
+  const change = (operationId: string, summary: string, description: string, params?: JsonSchema) => ({
+    operationId,
+    summary,
+    description,
+    tags: ['pauses'],
+    ...(params === undefined ? {} : { params }),
+    response: {
+      200: answer('What is paused now', 'PausedState'),
+      400: errorAnswer('Malformed task name (`INVALID_TASK`), or a query parameter refused'),
+      401: unauthorized,
+      501: unsupported,
+    },
+  });
+  return {
+    list: {
+      operationId: 'getPauses',
+      summary: 'Show what is paused: the whole queue, and tasks one by one',
+      tags: ['pauses'],
+      response: {
+        200: answer('What is paused now', 'PausedState'),
+        400: badQuery,
+        401: unauthorized,
+        501: unsupported,
+      },
+    },
+    pauseQueue: change(
+      'pauseQueue',
+      'Pause the whole queue',
+      'No task starts on any worker until `DELETE /pauses/queue`; running work finishes, waiting work stays pending. Pausing what is paused changes nothing.',
+    ),
+    resumeQueue: change(
+      'resumeQueue',
+      'Resume the whole queue',
+      'Tasks paused one by one stay paused. Resuming what runs changes nothing.',
+    ),
+    pauseTask: change(
+      'pauseTask',
+      'Pause one task',
+      'No computation of the task starts on any worker until `DELETE /pauses/tasks/{task}`; running ones finish, waiting ones stay pending (shown with `paused: true`).',
+      taskParams,
+    ),
+    resumeTask: change(
+      'resumeTask',
+      'Resume one task',
+      'Its waiting computations start again, in their queue order. Resuming a task that is not paused changes nothing.',
+      taskParams,
+    ),
+  };
+}

@@ -30,6 +30,7 @@ export async function registerOpenApi(
         { name: 'tasks', description: 'Run a task: one route per task this server serves' },
         { name: 'computations', description: 'Follow, wait for and cancel computations' },
         { name: 'schedules', description: 'Run a task on a cron or interval schedule' },
+        { name: 'pauses', description: 'Pause and resume a task, or the whole queue, on every worker' },
         { name: 'health', description: 'Liveness, readiness and metrics' },
       ],
       servers: [{ url: '/', description: 'This server' }],

@@ -21,6 +21,8 @@ export interface TaskView {
   inputHidden?: boolean;
   /** The attempts that ended before the current one (retried), oldest first. */
   history?: AttemptView[];
+  /** True on a pending computation whose task, or the whole queue, is paused. */
+  paused?: boolean;
 }
 
 /** One ended attempt, as `history` shows it. */

@@ -6,6 +6,7 @@ import type {
   JsonSchema,
   LogsView,
   Outcome,
+  PausedState,
   ScheduleView,
   StatsView,
   TaskInfo,
@@ -131,6 +132,27 @@ export class Api {
 
   deleteSchedule(id: string): Promise<{ id: string; deleted: boolean }> {
     return this.#json('DELETE', `/schedules/${encodeURIComponent(id)}`);
+  }
+
+  /** What is paused: the whole queue, and tasks one by one (`GET /pauses`). */
+  pauses(): Promise<PausedState> {
+    return this.#json('GET', '/pauses');
+  }
+
+  /** Pauses `task`, or without it the whole queue; answers what is paused then. */
+  pause(task?: string): Promise<PausedState> {
+    return this.#json(
+      'PUT',
+      task === undefined ? '/pauses/queue' : `/pauses/tasks/${encodeURIComponent(task)}`,
+    );
+  }
+
+  /** Resumes `task`, or without it the whole queue; answers what is paused then. */
+  resume(task?: string): Promise<PausedState> {
+    return this.#json(
+      'DELETE',
+      task === undefined ? '/pauses/queue' : `/pauses/tasks/${encodeURIComponent(task)}`,
+    );
   }
 
   /**

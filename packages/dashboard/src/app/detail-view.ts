@@ -1,6 +1,15 @@
 import { type Api, ApiError } from './api';
 import { h, replaceChildren } from './dom';
-import { json, maybeDuration, progressBar, queueWait, runDuration, statusBadge, timeElement } from './format';
+import {
+  json,
+  maybeDuration,
+  pausedBadge,
+  progressBar,
+  queueWait,
+  runDuration,
+  statusBadge,
+  timeElement,
+} from './format';
 import { LogsPanel } from './logs-panel';
 import { isActive, type Outcome, type TaskView } from './types';
 
@@ -29,6 +38,8 @@ export class DetailView {
   #features: DetailFeatures = { logs: false, retry: false };
   #logs: LogsPanel | undefined;
   #taskId: string | undefined;
+  /** Whether a computation waits because its task (or the queue) is paused. */
+  #isPaused: (view: TaskView) => boolean = () => false;
 
   constructor(
     api: Api,
@@ -44,6 +55,11 @@ export class DetailView {
 
   setFeatures(features: DetailFeatures): void {
     this.#features = features;
+  }
+
+  /** What is paused changed; the shown computation's badge follows at its next render. */
+  setPaused(isPaused: (view: TaskView) => boolean): void {
+    this.#isPaused = isPaused;
   }
 
   /** The computation shown, if any. */
@@ -113,7 +129,7 @@ export class DetailView {
     const rows: [string, Node | string][] = [
       ['id', h('code', {}, view.taskId)],
       ['task', view.task],
-      ['status', statusBadge(view.status)],
+      ['status', h('span', {}, statusBadge(view.status), this.#isPaused(view) ? pausedBadge() : null)],
       ['attempt', `${view.attempt} of ${view.maxAttempts}`],
       ['created', timeElement(view.createdAt, { absolute: true })],
       ['started', timeElement(view.startedAt, { absolute: true })],

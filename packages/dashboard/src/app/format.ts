@@ -80,6 +80,15 @@ export function statusBadge(status: TaskView['status']): HTMLElement {
   return h('span', { class: `badge ${status}`, 'data-status': status }, status);
 }
 
+/** The badge beside the status of a pending computation whose task (or queue) is paused. */
+export function pausedBadge(): HTMLElement {
+  return h(
+    'span',
+    { class: 'badge paused', title: 'its task or the queue is paused: it waits for a resume' },
+    'paused',
+  );
+}
+
 /** A progress bar for a computation (full when completed; empty text when unknown). */
 export function progressBar(view: TaskView): HTMLElement {
   const fraction = view.status === 'completed' ? 1 : progressFraction(view.progress);

@@ -1,7 +1,15 @@
 import { type Api, ApiError } from './api';
 import { describeBulk, runBulk } from './bulk';
 import { h, replaceChildren } from './dom';
-import { maybeDuration, progressBar, queueWait, runDuration, statusBadge, timeElement } from './format';
+import {
+  maybeDuration,
+  pausedBadge,
+  progressBar,
+  queueWait,
+  runDuration,
+  statusBadge,
+  timeElement,
+} from './format';
 import { selectAllCell } from './select-all-cell';
 import { isActive, STATUSES, type TaskStatus, type TaskView } from './types';
 
@@ -61,6 +69,8 @@ export class ListView {
   #soon: ReturnType<typeof setTimeout> | undefined;
   /** A refresh was asked for while one was loading. */
   #again = false;
+  /** Whether a computation waits because its task (or the queue) is paused. */
+  #isPaused: (view: TaskView) => boolean = () => false;
 
   /**
    * `onHealth` is called after each refresh: with the error when it failed, else
@@ -94,6 +104,15 @@ export class ListView {
   setTasks(tasks: string[]): void {
     this.#tasks = tasks;
     this.#renderToolbar();
+  }
+
+  /** What is paused changed: rows of pending computations get or lose their "paused" badge. */
+  setPaused(isPaused: (view: TaskView) => boolean): void {
+    this.#isPaused = isPaused;
+    for (const item of this.#items) {
+      const row = this.#root.querySelector(`tr[data-id="${CSS.escape(item.taskId)}"]`);
+      row?.replaceWith(this.#row(item));
+    }
   }
 
   select(taskId: string | undefined): void {
@@ -555,7 +574,12 @@ export class ListView {
         item.task,
         (item.tags ?? []).map((tag) => h('span', { class: 'tag' }, tag)),
       ),
-      h('td', { class: 'status', 'data-label': 'status' }, statusBadge(item.status)),
+      h(
+        'td',
+        { class: 'status', 'data-label': 'status' },
+        statusBadge(item.status),
+        this.#isPaused(item) ? pausedBadge() : null,
+      ),
       h(
         'td',
         { class: 'progress', 'data-label': 'progress' },

@@ -1,12 +1,14 @@
 // The au dashboard: a page served by the job server (`@au/dashboard`), talking to its
 // HTTP API on the same origin. Routes: `#/` the list (`#/?tag=x` filtered by a tag),
 // `#/tasks/<id>` a computation, `#/schedules` and `#/dead-letters` (when the server has them).
+// Pause and resume controls (the queue, each task) sit under the counts when the backend can pause.
 import { Api } from './api';
 import { ApiKey } from './api-key';
 import { CountsView } from './counts-view';
 import { DeadLettersView } from './dead-letters-view';
 import { DetailView } from './detail-view';
 import { ListView } from './list-view';
+import { PausesView } from './pauses-view';
 import { SchedulesView } from './schedules-view';
 import { SubmitView } from './submit-view';
 
@@ -44,6 +46,12 @@ const detail = new DetailView(
     void counts.refresh();
   },
 );
+const pauses = new PausesView(api, document.getElementById('pauses') as HTMLElement, () => {
+  const isPaused = (view: Parameters<PausesView['isPaused']>[0]) => pauses.isPaused(view);
+  list.setPaused(isPaused);
+  detail.setPaused(isPaused);
+  if (detail.taskId !== undefined) void detail.show(detail.taskId);
+});
 const submit = new SubmitView(api, document.getElementById('submit') as HTMLElement, (taskId) => {
   location.hash = `#/tasks/${encodeURIComponent(taskId)}`;
   void list.refresh();
@@ -165,6 +173,10 @@ async function start(): Promise<void> {
     submit.setTasks(tasks);
     list.setTasks(tasks.map((task) => task.name));
     counts.setTasks(tasks.map((task) => task.name));
+    if (paths.has('/pauses')) {
+      pauses.setTasks(tasks.map((task) => task.name));
+      void pauses.refresh();
+    }
   } catch (error) {
     reportError(error);
   }

@@ -1,8 +1,8 @@
 // The shapes of the au HTTP API (`@au/http`), as the page reads them.
 
-import type { AttemptView, TaskError, TaskStatus, TaskView } from '@au/client';
+import type { AttemptView, PausedState, TaskError, TaskStatus, TaskView } from '@au/client';
 
-export type { AttemptView, TaskError, TaskStatus, TaskView };
+export type { AttemptView, PausedState, TaskError, TaskStatus, TaskView };
 
 export const STATUSES: TaskStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
 

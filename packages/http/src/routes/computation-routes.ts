@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors/http-error';
 import { withInput } from '../input-view';
 import { computationRouteSchemas } from '../openapi-schemas';
+import { markPaused } from '../paused-marker';
 import type { PluginState } from '../plugin-state';
 import { parseFlag, parseInteger, parseStatuses, parseWait } from '../query';
 import { toTaskView } from '../task-view';
@@ -52,15 +53,19 @@ export function registerComputationRoutes(app: FastifyInstance, state: PluginSta
       }
       throw error;
     }
+    const shown = page.records.map((record) => ({ record, view: toTaskView(record, state.exposeStacks) }));
+    await markPaused(state, shown, request.log);
     return {
-      items: page.records.map((record) => toTaskView(record, state.exposeStacks)),
+      items: shown.map(({ view }) => view),
       ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
     };
   });
 
   app.get<{ Params: IdParams }>('/tasks/:id', { schema: schemas.get }, async (request) => {
     const record = await findRecord(state, request.params.id);
-    return withInput(state, record, toTaskView(record, state.exposeStacks));
+    const view = toTaskView(record, state.exposeStacks);
+    await markPaused(state, [{ record, view }], request.log);
+    return withInput(state, record, view);
   });
 
   app.get<{ Params: IdParams; Querystring: { wait?: string } }>(

@@ -268,6 +268,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pauses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show what is paused: the whole queue, and tasks one by one */
+        get: operations["getPauses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pauses/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Pause the whole queue
+         * @description No task starts on any worker until `DELETE /pauses/queue`; running work finishes, waiting work stays pending. Pausing what is paused changes nothing.
+         */
+        put: operations["pauseQueue"];
+        post?: never;
+        /**
+         * Resume the whole queue
+         * @description Tasks paused one by one stay paused. Resuming what runs changes nothing.
+         */
+        delete: operations["resumeQueue"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pauses/tasks/{task}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Pause one task
+         * @description No computation of the task starts on any worker until `DELETE /pauses/tasks/{task}`; running ones finish, waiting ones stay pending (shown with `paused: true`).
+         */
+        put: operations["pauseTask"];
+        post?: never;
+        /**
+         * Resume one task
+         * @description Its waiting computations start again, in their queue order. Resuming a task that is not paused changes nothing.
+         */
+        delete: operations["resumeTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/{id}/events": {
         parameters: {
             query?: never;
@@ -456,6 +521,8 @@ export interface components {
             input?: unknown;
             /** @description true when the server withholds the input */
             inputHidden?: boolean;
+            /** @description true on a pending computation whose task, or the whole queue, is paused (`GET /pauses`): it waits for a resume */
+            paused?: boolean;
             /** @description The attempts that ended before the current one (retried), oldest first */
             history?: components["schemas"]["TaskAttempt"][];
         };
@@ -628,6 +695,13 @@ export interface components {
                 code: string;
                 message: string;
             }[];
+        };
+        /** @description What is paused on the server's backend: no work of it starts until resumed */
+        PausedState: {
+            /** @description The whole queue is paused: no task starts */
+            queue: boolean;
+            /** @description Tasks paused one by one (whether or not the whole queue is), sorted by name */
+            tasks: string[];
         };
     };
     responses: never;
@@ -1983,6 +2057,247 @@ export interface operations {
                 };
             };
             /** @description This server keeps no schedules (`SCHEDULES_UNAVAILABLE`): its store has no schedule storage and its backend no scheduler */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPauses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is paused now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PausedState"];
+                };
+            };
+            /** @description A query parameter is unknown (`UNKNOWN_QUERY_PARAMETER`) or has a bad value (`INVALID_QUERY`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's backend cannot pause (`PAUSE_UNSUPPORTED`): it has no `pause`, `resume` and `paused` */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pauseQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is paused now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PausedState"];
+                };
+            };
+            /** @description Malformed task name (`INVALID_TASK`), or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's backend cannot pause (`PAUSE_UNSUPPORTED`): it has no `pause`, `resume` and `paused` */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumeQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is paused now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PausedState"];
+                };
+            };
+            /** @description Malformed task name (`INVALID_TASK`), or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's backend cannot pause (`PAUSE_UNSUPPORTED`): it has no `pause`, `resume` and `paused` */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pauseTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A task name (letters, digits, . _ : -). It need not be served here: workers elsewhere may run it */
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is paused now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PausedState"];
+                };
+            };
+            /** @description Malformed task name (`INVALID_TASK`), or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's backend cannot pause (`PAUSE_UNSUPPORTED`): it has no `pause`, `resume` and `paused` */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumeTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A task name (letters, digits, . _ : -). It need not be served here: workers elsewhere may run it */
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is paused now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PausedState"];
+                };
+            };
+            /** @description Malformed task name (`INVALID_TASK`), or a query parameter refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (when the server has API keys) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's backend cannot pause (`PAUSE_UNSUPPORTED`): it has no `pause`, `resume` and `paused` */
             501: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,128 @@
+import { Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/**
+ * Tasks paused one by one. BullMQ pauses a whole queue (`queue.pause()`), not one job
+ * name, so au keeps the names of paused tasks in a Redis set beside the queue
+ * (`<prefix>:<queue>:au:paused`), read by every worker as it takes a job.
+ *
+ * A worker that takes a job of a paused task does not run it and does not claim its
+ * record (it stays `pending`): it **parks** the job — adds its id to the task's parked
+ * jobs (`<prefix>:<queue>:au:parked:<task>`, a sorted set in parking order) and
+ * moves it to BullMQ's delayed set. Resume takes them and promotes them in the order they
+ * were parked, so the task's work starts again in its queue order, at once. The check
+ * and the add are one script, and so are resume's removal and its taking of the parked
+ * jobs; a worker that parks a job while a resume runs checks again after the move and
+ * promotes the job itself (or, paused again meanwhile, lists it again), so no job is left
+ * parked after its task is resumed. Parked jobs also come back on their own after
+ * `PARK_RECHECK` ms, a safety net should the parked set be lost.
+ */
+export function pausedTasksKey(prefix: string, queue: string): string {
+  return `${prefix}:${queue}:au:paused`;
+}
+
+/** The ids of the jobs of `task` parked while it is paused, scored in the order they were parked. */
+export function parkedJobsKey(prefix: string, queue: string, task: string): string {
+  return `${prefix}:${queue}:au:parked:${task}`;
+}
+
+/** The counter that orders parked jobs. */
+function parkCounterKey(prefix: string, queue: string): string {
+  return `${prefix}:${queue}:au:parked-seq`;
+}
+
+/** Parked jobs promoted at once on resume. */
+const PROMOTE_BATCH = 200;
+
+/** Ms a parked job stays delayed when no resume promotes it first. */
+export const PARK_RECHECK = 5 * 60_000;
+
+// The parked "list" is a sorted set scored by a counter: parking order, and a job parked
+// again (after PARK_RECHECK) keeps its first place instead of being listed twice.
+// KEYS: paused set, parked set, counter. ARGV: task, job id. 1 when the task is paused.
+const PARK_IF_PAUSED = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('ZSCORE', KEYS[2], ARGV[2]) == false then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[2])
+end
+return 1`;
+
+// KEYS: paused set, parked set. ARGV: task. The parked job ids in parking order, taken.
+const RESUME = `
+redis.call('SREM', KEYS[1], ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[2])
+return ids`;
+
+/** Where the paused tasks of one queue are kept. */
+export interface PausedTasksPlace {
+  redis: Redis;
+  prefix: string;
+  queue: string;
+}
+
+export async function pauseTaskIn(place: PausedTasksPlace, task: string): Promise<void> {
+  await place.redis.sadd(pausedTasksKey(place.prefix, place.queue), task);
+}
+
+/** Takes `task` out of the paused set and promotes its parked jobs, oldest first. */
+export async function resumeTaskIn(place: PausedTasksPlace, queue: Queue, task: string): Promise<void> {
+  const ids = (await place.redis.eval(
+    RESUME,
+    2,
+    pausedTasksKey(place.prefix, place.queue),
+    parkedJobsKey(place.prefix, place.queue, task),
+    task,
+  )) as string[];
+  // Commands on one connection run in the order they are sent, so a batch promoted at
+  // once still goes back in parking order.
+  for (let start = 0; start < ids.length; start += PROMOTE_BATCH) {
+    await Promise.all(ids.slice(start, start + PROMOTE_BATCH).map((id) => promoteParked(queue, id)));
+  }
+}
+
+/** The names of the tasks paused one by one, sorted. */
+export async function pausedTasksIn(place: PausedTasksPlace): Promise<string[]> {
+  return (await place.redis.smembers(pausedTasksKey(place.prefix, place.queue))).sort();
+}
+
+/**
+ * For the worker that took `job`: parks it and resolves `true` when its task is paused
+ * (the processor then throws BullMQ's `DelayedError`), `false` when it may run.
+ */
+export async function parkIfPaused(
+  place: PausedTasksPlace,
+  job: Job,
+  task: string,
+  token: string | undefined,
+): Promise<boolean> {
+  const park = async () =>
+    (await place.redis.eval(
+      PARK_IF_PAUSED,
+      3,
+      pausedTasksKey(place.prefix, place.queue),
+      parkedJobsKey(place.prefix, place.queue, task),
+      parkCounterKey(place.prefix, place.queue),
+      task,
+      job.id!,
+    )) === 1;
+  if (!(await park())) return false;
+  try {
+    await job.moveToDelayed(Date.now() + PARK_RECHECK, token);
+  } catch {
+    // The lock is gone (Redis lost it, or the job was handed out meanwhile): BullMQ's
+    // stalled check gives the job out again, and the worker that takes it parks it.
+    return true;
+  }
+  // A resume between the check and the move found the job still active and could not
+  // promote it: promote it here. Paused again since: the job is listed again, so the
+  // next resume promotes it.
+  if (!(await park())) await job.promote().catch(() => undefined);
+  return true;
+}
+
+/** Promotes one parked job; one no longer delayed (cancelled, already promoted) is skipped. */
+async function promoteParked(queue: Queue, id: string): Promise<void> {
+  const job = await Job.fromId(queue, id).catch(() => undefined);
+  await job?.promote().catch(() => undefined);
+}
