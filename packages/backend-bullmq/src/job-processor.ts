@@ -19,6 +19,7 @@ import {
 } from '@au/core/kit';
 import { DelayedError, type Job } from 'bullmq';
 import { RecordedFailureError, RetryScheduledError } from './bullmq-signals';
+import { type FlowEntry, type FlowGate, flowGroupsOfJob } from './flow-gate';
 import { computationKeyOf, type JobData, retryPolicyOf, scheduleOf } from './job-options';
 import { prepareScheduledJob, type ScheduledJobSettings } from './scheduled-job';
 
@@ -45,6 +46,8 @@ export interface JobProcessorSettings {
   scheduled: ScheduledJobSettings;
   /** Called as a job starts (before its record is claimed): it no longer waits in the queue. */
   onStart?: (job: Job<JobData>) => void;
+  /** Concurrency keys and rate limits: a job starts only once its groups let it. */
+  flow: FlowGate;
 }
 
 /** The longest pause before a job given back during a store outage runs again. */
@@ -64,11 +67,17 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   };
 
   /** Puts the job back in the queue for later, then tells BullMQ it was moved (not failed). */
-  const giveBack = async (job: Job<JobData>, token: string | undefined, key: string, error: unknown) => {
+  const giveBack = async (
+    job: Job<JobData>,
+    token: string | undefined,
+    key: string,
+    error: unknown,
+    what = 'its record could not be written',
+  ) => {
     const delay = giveBackDelayOf(job, settings.giveBackDelay);
     logger.warn(
       { err: error, key, jobId: job.id, delay },
-      `[au] [bullmq] computation "${key}": its record could not be written (${(error as Error)?.message ?? error}); the job goes back to queue "${settings.queue}" and runs again in ${delay} ms`,
+      `[au] [bullmq] computation "${key}": ${what} (${(error as Error)?.message ?? error}); the job goes back to queue "${settings.queue}" and runs again in ${delay} ms`,
     );
     try {
       await job.moveToDelayed(Date.now() + delay, token);
@@ -100,6 +109,47 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       settings.onOutcome?.(key, { status: 'failed', record, error });
     }
     throw new RecordedFailureError((error as Error)?.message ?? String(error));
+  };
+
+  /**
+   * Lets the job start under its concurrency and rate-limit groups, before its record is
+   * claimed: a job that must wait goes back to the queue (delayed, no attempt counted)
+   * and its record stays `pending`. Returns the slot to release, or `undefined` with no limits.
+   */
+  const enterFlow = async (
+    job: Job<JobData>,
+    token: string | undefined,
+    key: string,
+    task: TaskDefinition,
+  ): Promise<Extract<FlowEntry, { kind: 'run' }> | undefined> => {
+    const groups = flowGroupsOfJob(job.data, task);
+    if (groups === undefined) return undefined;
+    let entry: FlowEntry;
+    try {
+      entry = await settings.flow.enter(job, groups);
+    } catch (error) {
+      return giveBack(job, token, key, error, 'its concurrency or rate limit could not be checked');
+    }
+    if (entry.kind === 'run') {
+      logger.debug(
+        { key, jobId: job.id, at: entry.at, ...groups },
+        `[au] [bullmq] computation "${key}" may start`,
+      );
+      return entry;
+    }
+    try {
+      await job.moveToDelayed(Date.now() + entry.delay, token);
+    } catch (moveError) {
+      logger.warn(
+        { err: moveError, key, jobId: job.id },
+        `[au] [bullmq] computation "${key}": could not delay its job; BullMQ's stalled check will hand it out again`,
+      );
+    }
+    const why =
+      entry.kind === 'park'
+        ? `concurrency group "${groups.concurrency?.key}" is full`
+        : `rate-limit group "${groups.rateLimit?.key}" is over its limit`;
+    throw new DelayedError(`[au] [bullmq] computation "${key}" waits: ${why}`);
   };
 
   const failUnknownTask = async (job: Job<JobData>, token: string | undefined, key: string) => {
@@ -170,7 +220,6 @@ export function createJobProcessor(settings: JobProcessorSettings) {
   };
 
   return async (job: Job<JobData>, token?: string, signal?: AbortSignal): Promise<void> => {
-    settings.onStart?.(job);
     const key = computationKeyOf(job);
     const taskName = job.data.task ?? job.name;
     const registration = settings.registered?.(taskName);
@@ -194,12 +243,20 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       }
       if (!prepared) return;
     }
-    if (task === undefined) return failUnknownTask(job, token, key);
+    if (task === undefined) {
+      settings.onStart?.(job);
+      return failUnknownTask(job, token, key);
+    }
+    const slot = await enterFlow(job, token, key, task);
+    settings.onStart?.(job);
     let outcome: ExecutionOutcome;
     try {
       outcome = await execute(job, key, task, registration, signal);
     } catch (error) {
       return settleThrown(job, token, key, error);
+    } finally {
+      // Every end of the attempt (done, failed, cancelled, retry backoff, given back) frees the slot.
+      await slot?.release();
     }
     settings.onOutcome?.(key, outcome);
     if (outcome.status === 'retry') throw new RetryScheduledError(outcome.delay, outcome.error);

@@ -23,6 +23,7 @@ import type { RetryScheduledError } from './bullmq-signals';
 import { listenForCancels } from './cancel-listener';
 import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
+import { FlowGate } from './flow-gate';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
 import { queuedJobsKey, untrackQueued } from './queued-jobs';
@@ -122,6 +123,8 @@ export interface BullMQWorker {
 }
 
 const NAME = 'bullmq';
+/** BullMQ's own default lock duration, in ms. */
+const DEFAULT_LOCK_DURATION = 30_000;
 
 /**
  * Starts a BullMQ worker that runs au tasks by name through core's executor: it claims
@@ -188,6 +191,15 @@ export async function startWorker(
       store,
       logger,
     },
+    flow: new FlowGate({
+      redis: connection.redis,
+      prefix,
+      queue,
+      // A slot lives as long as a job's lock: a dead worker's slots free when its jobs stall.
+      lease: options.workerOptions?.lockDuration ?? options.lockDuration ?? DEFAULT_LOCK_DURATION,
+      jobs: tickQueue,
+      logger,
+    }),
     // Only jobs counted for a task's maxQueued cost the extra command.
     onStart: (job) => {
       if (job.data.counted)
