@@ -33,14 +33,22 @@ export type FlowEntry =
       /** Ends the slot (when the job held one); never rejects. */
       release(): Promise<void>;
     }
-  /** The group's slots are all held: the job waits in the group's list; `delay` is its safety wake-up. */
+  /**
+   * The group's slots are all held: the job waits in the group's list until a release
+   * hands it a slot and promotes it; `delay` is its safety wake-up.
+   */
   | { kind: 'park'; delay: number }
   /** Over the rate limit: the window has room in `delay` ms. */
   | { kind: 'rate'; delay: number };
 
-/** The longest a parked job sleeps before it asks again (a slot freed by a lease expiry wakes nobody). */
+/**
+ * The longest the first `limit` waiters of a group sleep before they ask again: a slot
+ * freed by a lease expiry (a dead worker) wakes nobody, so they look for one.
+ */
 export const MAX_PARK_DELAY = 5000;
 const MIN_PARK_DELAY = 250;
+/** The safety wake-up of the waiters behind them, which a release promotes in turn. */
+export const FAR_PARK_DELAY = 30_000;
 
 interface ScriptCommands {
   auFlowAcquire(...args: (string | number)[]): Promise<[number, number, string[]]>;
@@ -79,6 +87,7 @@ export class FlowGate {
       keys.waiting,
       keys.seq,
       rateLimit === undefined ? keys.seq : flowKey(this.#settings, 'rate', rateLimit.key),
+      rateLimit === undefined ? keys.seq : flowKey(this.#settings, 'rate-waiting', rateLimit.key),
       jobId,
       concurrency?.limit ?? 0,
       this.#settings.lease,
@@ -90,9 +99,22 @@ export class FlowGate {
     );
     this.#promote(promoted);
     if (code === 3) return { kind: 'rate', delay: value };
-    if (code === 2) return { kind: 'park', delay: this.#parkDelay() };
+    if (code === 2) return { kind: 'park', delay: this.#parkDelay(value, concurrency!.limit) };
     if (concurrency === undefined) return { kind: 'run', at: value, release: async () => undefined };
     return { kind: 'run', at: value, release: this.#hold(jobId, concurrency) };
+  }
+
+  /**
+   * After a parked job was moved to delayed: a release may have handed it a slot in
+   * between, when it could not be promoted yet. Then it is promoted now.
+   */
+  async parked(job: Job<JobData>, groups: FlowGroups): Promise<void> {
+    if (groups.concurrency === undefined) return;
+    // Unanswered, the job wakes up on its own after its park delay and finds its slot.
+    const holds = await this.#redis
+      .zscore(this.#keys(groups.concurrency.key).slots, job.id!)
+      .catch(() => null);
+    if (holds !== null) this.#promote([job.id!]);
   }
 
   /** Keeps the slot of a running job alive (every half lease); returns its release. */
@@ -155,9 +177,15 @@ export class FlowGate {
     }
   }
 
-  /** A parked job's safety wake-up: half a lease, 250 ms to 5 s, with jitter so that waiters spread. */
-  #parkDelay(): number {
-    const base = Math.min(Math.max(this.#settings.lease / 2, MIN_PARK_DELAY), MAX_PARK_DELAY);
+  /**
+   * A parked job's safety wake-up, with jitter so that waiters spread: for the first
+   * `limit` waiters half a lease (250 ms to 5 s), for the others `FAR_PARK_DELAY`.
+   */
+  #parkDelay(rank: number, limit: number): number {
+    const base =
+      rank < limit
+        ? Math.min(Math.max(this.#settings.lease / 2, MIN_PARK_DELAY), MAX_PARK_DELAY)
+        : FAR_PARK_DELAY;
     return Math.round(base * (0.75 + Math.random() / 2));
   }
 
@@ -171,12 +199,13 @@ export class FlowGate {
 }
 
 /**
- * The Redis key of a group's slots (`conc`), waiting list (`conc-waiting`) or rate window
- * (`rate`): `<prefix>:<queue>:au:<kind>:<group>`.
+ * The Redis key of a group's slots (`conc`), waiting list (`conc-waiting`), rate window
+ * (`rate`) or rate waiters (`rate-waiting`): `<prefix>:<queue>:au:<kind>:<group>`; the
+ * queue's arrival counter is `<prefix>:<queue>:au:conc-seq`.
  */
 export function flowKey(
   where: { prefix: string; queue: string },
-  kind: 'conc' | 'conc-waiting' | 'conc-seq' | 'rate',
+  kind: 'conc' | 'conc-waiting' | 'conc-seq' | 'rate' | 'rate-waiting',
   group: string,
 ): string {
   const base = `${where.prefix}:${where.queue}:au:${kind}`;
@@ -214,7 +243,7 @@ function wholeTask(
 function defineScripts(redis: Redis): Redis & ScriptCommands {
   const scripted = redis as Redis & Partial<ScriptCommands>;
   if (typeof scripted.auFlowAcquire !== 'function') {
-    redis.defineCommand('auFlowAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
+    redis.defineCommand('auFlowAcquire', { numberOfKeys: 5, lua: ACQUIRE_SCRIPT });
     redis.defineCommand('auFlowRelease', { numberOfKeys: 2, lua: RELEASE_SCRIPT });
     redis.defineCommand('auFlowRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
   }

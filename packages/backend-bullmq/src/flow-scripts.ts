@@ -37,14 +37,15 @@ end
 `;
 
 /**
- * Admits a job, or says why not. KEYS: slots, waiting, seq, rate. ARGV: job id,
- * concurrency limit (0: none), lease ms, BullMQ priority, rate limit (0: none), interval
- * ms, rate member, job key prefix. Returns `{ code, value, promoted }`: code 1 = run
- * (value = the start's time), 2 = parked in the group's waiting list, 3 = over the rate
- * limit (value = ms until the window has room). `promoted` = waiters handed a slot.
+ * Admits a job, or says why not. KEYS: slots, waiting, seq, rate, rate-waiting. ARGV: job
+ * id, concurrency limit (0: none), lease ms, BullMQ priority, rate limit (0: none),
+ * interval ms, rate member, job key prefix. Returns `{ code, value, promoted }`: code 1 =
+ * run (value = the start's time), 2 = parked in the group's waiting list (value = its
+ * rank there, 0 first), 3 = over the rate limit (value = ms to wait). `promoted` =
+ * waiters handed a slot.
  */
 export const ACQUIRE_SCRIPT = `${PRELUDE}
-local slots, waiting, seq, rate = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local slots, waiting, seq, rate, rateWaiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local jobId = ARGV[1]
 local limit = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
@@ -62,6 +63,22 @@ if rateLimit > 0 then
   if count >= rateLimit then
     local gate = redis.call('ZRANGE', rate, count - rateLimit, count - rateLimit, 'WITHSCORES')
     wait = math.max(1, tonumber(gate[2]) + interval - now)
+    -- Behind the jobs told to come back before it (\`rateLimit\` of them per window); a
+    -- job sent back again keeps its place before those told after it.
+    local own = redis.call('ZSCORE', rateWaiting, jobId)
+    redis.call('ZREM', rateWaiting, jobId)
+    redis.call('ZREMRANGEBYSCORE', rateWaiting, '-inf', now - interval)
+    local ahead
+    if own then
+      ahead = redis.call('ZCOUNT', rateWaiting, '-inf', '(' .. own)
+    else
+      ahead = redis.call('ZCARD', rateWaiting)
+    end
+    wait = wait + math.floor(ahead / rateLimit) * interval
+    redis.call('ZADD', rateWaiting, string.format('%.0f', now + wait), jobId)
+    if redis.call('PTTL', rateWaiting) < wait + interval then
+      redis.call('PEXPIRE', rateWaiting, wait + interval)
+    end
   end
 end
 
@@ -83,7 +100,7 @@ if limit > 0 then
       redis.call('ZADD', waiting, string.format('%.0f', priority * 2147483648 + arrival), jobId)
     end
     if not handOff(slots, waiting, limit, lease, jobKeyPrefix, jobId, promoted) then
-      return {2, 0, promoted}
+      return {2, redis.call('ZRANK', waiting, jobId), promoted}
     end
   end
   redis.call('ZADD', slots, string.format('%.0f', now + lease), jobId)
@@ -94,6 +111,7 @@ end
 if rateLimit > 0 then
   redis.call('ZADD', rate, string.format('%.0f', now), ARGV[7])
   redis.call('PEXPIRE', rate, interval)
+  redis.call('ZREM', rateWaiting, jobId)
 end
 return {1, now, promoted}
 `;

@@ -139,6 +139,7 @@ export function createJobProcessor(settings: JobProcessorSettings) {
     }
     try {
       await job.moveToDelayed(Date.now() + entry.delay, token);
+      if (entry.kind === 'park') await settings.flow.parked(job, groups);
     } catch (moveError) {
       logger.warn(
         { err: moveError, key, jobId: job.id },
