@@ -105,6 +105,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       const keys = await launch(keyedTask, 36, probe, 150);
       const records = await ended(keys);
       expect(records.map((record) => record.status)).toEqual(keys.map(() => 'completed'));
+      // Waiting for a slot claimed nothing: each record was claimed once, when it ran.
+      expect(records.map((record) => record.attempt)).toEqual(keys.map(() => 1));
       // The three workers shared the work.
       const pids = new Set(records.map((record) => (record.value as { pid: number }).pid));
       expect(pids.size).toBeGreaterThanOrEqual(2);
@@ -121,6 +123,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       const keys = await launch(ratedTask, 10, probe, 50);
       const records = await ended(keys);
       expect(records.map((record) => record.status)).toEqual(keys.map(() => 'completed'));
+      // Delayed by the rate limit, a record stays pending: it was claimed once, when it ran.
+      expect(records.map((record) => record.attempt)).toEqual(keys.map(() => 1));
       // Each start as the gate admitted it (Redis clock), from the workers' debug lines.
       const ours = new Set(keys);
       const starts = readFileSync(debugLog, 'utf8')
@@ -175,6 +179,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         expect(record.attempt, key).toBeGreaterThanOrEqual(2);
         expect(String((record.value as { pid: number }).pid)).not.toBe(victimPid);
       }
+      const others = records.filter((record) => !interrupted.includes(record.key));
+      expect(others.filter((record) => record.attempt !== 1).map((record) => record.key)).toEqual([]);
 
       const max = maxConcurrencyByGroup(events);
       console.log(
