@@ -1,4 +1,11 @@
-import { type ComputationHandle, defineTask, submitTask } from '@au/core';
+import {
+  type ComputationHandle,
+  defineTask,
+  deleteSchedule,
+  schedule,
+  scheduleTag,
+  submitTask,
+} from '@au/core';
 import { RedisStore } from '@au/store-redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -23,19 +30,31 @@ interface MutexInput {
   group: string;
   hold?: boolean;
   failFirst?: boolean;
+  /** Ms the run lasts. */
+  ms?: number;
 }
 
 /** The names of the runs, in the order they started (attempts of one name repeat it). */
 let started: string[] = [];
+/** Runs going on and the most seen at once, per group. */
+const running = new Map<string, number>();
+const mostAtOnce = new Map<string, number>();
 let blocker = latch();
 
 const mutexTask = defineTask({
   name: 'flow.mutex',
   concurrency: { limit: 1, key: ({ group }: MutexInput) => group },
   retry: { attempts: 2, backoff: 'fixed', delay: 1500 },
-  run: async ({ name, hold, failFirst }: MutexInput, context) => {
+  run: async ({ name, group, hold, failFirst, ms }: MutexInput, context) => {
     started.push(name);
-    if (hold) await blocker.opened;
+    running.set(group, (running.get(group) ?? 0) + 1);
+    mostAtOnce.set(group, Math.max(mostAtOnce.get(group) ?? 0, running.get(group)!));
+    try {
+      if (hold) await blocker.opened;
+      if (ms !== undefined) await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      running.set(group, running.get(group)! - 1);
+    }
     if (failFirst && context.attempt === 1) throw new Error(`${name} fails once`);
     return name;
   },
@@ -54,6 +73,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       backend = new BullMQBackend({ connection: redisUrl, queue, worker: { store, concurrency: 10 } });
       redis = new Redis(redisUrl);
       started = [];
+      running.clear();
+      mostAtOnce.clear();
       blocker = latch();
       return { store, backend, redis };
     };
@@ -75,7 +96,8 @@ describe.runIf(redisUp)('backend-bullmq', () => {
 
     afterEach(async () => {
       blocker.open();
-      await backend?.close();
+      // Past a short drain, what still waits (a schedule's parked ticks) is cancelled.
+      await backend?.close({ timeout: 2000 });
       await store?.close();
       redis?.disconnect();
     });
@@ -130,6 +152,32 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       expect(started).toEqual(['flaky', 'next', 'flaky']);
       expect((await flaky.record())?.attempt).toBe(2);
       expect(await liveSlots('g')).toBe(0);
+    }, 60_000);
+
+    it("should keep a schedule's overlapping runs to the limit of their key", async () => {
+      start();
+      // A run lasts 400 ms and one starts every 100 ms: without the limit, they would overlap.
+      await schedule(mutexTask, {
+        id: 'mutex-every',
+        every: 100,
+        overlap: 'allow',
+        input: { name: 'tick', group: 's', ms: 400 },
+        store: store!,
+        backend: backend!,
+      });
+      const runs = await waitFor(
+        'three completed runs',
+        async () => {
+          const page = await store!.list({ tag: scheduleTag('mutex-every'), limit: 100 });
+          const completed = page.records.filter((record) => record.status === 'completed');
+          return completed.length >= 3 ? completed : undefined;
+        },
+        30_000,
+      );
+      expect(await deleteSchedule('mutex-every', { store: store!, backend: backend! })).toBe(true);
+      expect(mostAtOnce.get('s')).toBe(1);
+      // The run's record keeps its group, for a retry.
+      for (const run of runs) expect(run.meta?.concurrencyKey).toBe('flow.mutex:s');
     }, 60_000);
 
     it('should pass over a waiter cancelled while it waits, leaking no slot', async () => {
