@@ -72,7 +72,11 @@ export interface BullMQWorkerOptions {
    * give-back of the same job, up to 30 s. @default 1000
    */
   giveBackDelay?: number;
-  /** Ms a job's lock lasts without renewal; a worker that dies loses its jobs after this. @default 30000 */
+  /**
+   * Ms a job's lock lasts without renewal; a worker that dies loses its jobs after this.
+   * Also the lease of the concurrency slots its jobs hold (`TaskOptions.concurrency`).
+   * @default 30000
+   */
   lockDuration?: number;
   /** Ms between two checks for stalled jobs (jobs of dead workers). @default 30000 */
   stalledInterval?: number;
