@@ -144,16 +144,18 @@ describe.runIf(redisUp)('backend-bullmq', () => {
     it('should complete the work of a SIGKILLed worker without leaking its slots or passing the limit', async () => {
       const probe = randomName('probe');
       const keys = await launch(keyedTask, 36, probe, 400);
-      // Kill a worker while it runs computations of a group (they hold slots).
+      // Kill a worker while it runs a computation it began a moment ago (it holds a slot,
+      // and the computation has most of its 400 ms left).
       const victim = workers[0]!;
       const victimPid = String(victim.pid);
       const deadline = Date.now() + 60_000;
+      let seen = 0;
       for (;;) {
-        const events = (await redis.lrange(probe, 0, -1)).filter((event) => event.endsWith(` ${victimPid}`));
-        const unended =
-          events.filter((event) => event.startsWith('start ')).length -
-          events.filter((event) => event.startsWith('end ')).length;
-        if (unended > 0) break;
+        const starts = (await redis.lrange(probe, 0, -1)).filter(
+          (event) => event.startsWith('start ') && event.endsWith(` ${victimPid}`),
+        ).length;
+        if (starts > seen && seen > 0) break;
+        seen = starts;
         if (Date.now() > deadline) throw new Error('[test] the victim never ran a computation');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -178,8 +180,11 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         expect(record.attempt, key).toBeGreaterThanOrEqual(2);
         expect(String((record.value as { pid: number }).pid)).not.toBe(victimPid);
       }
-      const others = records.filter((record) => !interrupted.includes(record.key));
-      expect(others.filter((record) => record.attempt !== 1).map((record) => record.key)).toEqual([]);
+      // Only what the victim had claimed ran twice (it may have claimed one it had not
+      // started yet): waiting for a slot claims nothing.
+      const again = records.filter((record) => record.attempt > 1).length;
+      expect(again).toBeGreaterThanOrEqual(interrupted.length);
+      expect(again).toBeLessThanOrEqual(Number(workerEnv.CONCURRENCY));
 
       const max = maxConcurrencyByGroup(events);
       console.log(
