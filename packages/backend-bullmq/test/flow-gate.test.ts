@@ -44,7 +44,7 @@ let blocker = latch();
 const mutexTask = defineTask({
   name: 'flow.mutex',
   concurrency: { limit: 1, key: ({ group }: MutexInput) => group },
-  retry: { attempts: 2, backoff: 'fixed', delay: 1500 },
+  retry: { attempts: 2, backoff: 'fixed', delay: 3000 },
   run: async ({ name, group, hold, failFirst, ms }: MutexInput, context) => {
     started.push(name);
     running.set(group, (running.get(group) ?? 0) + 1);
@@ -148,7 +148,7 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       await waitFor('next to wait', async () => ((await waiters('g')) === 1 ? true : undefined));
       blocker.open();
       await results([flaky, next]);
-      // `next` ran while `flaky` waited 1.5 s for its second attempt.
+      // `next` ran while `flaky` waited 3 s for its second attempt.
       expect(started).toEqual(['flaky', 'next', 'flaky']);
       expect((await flaky.record())?.attempt).toBe(2);
       expect(await liveSlots('g')).toBe(0);
