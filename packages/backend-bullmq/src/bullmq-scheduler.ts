@@ -1,13 +1,14 @@
 import {
   type ComputationScheduler,
   InvalidScheduleError,
+  jsonCodec,
   nextTick,
   type SchedulerContext,
   type ScheduleSpec,
   type ScheduleState,
   type TaskDefinition,
 } from '@au/core';
-import { checkScheduleSpec } from '@au/core/kit';
+import { checkScheduleSpec, flowGroupsOf } from '@au/core/kit';
 import type { JobsOptions, Queue, RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AU_BACKOFF_TYPE, type JobData, toBullMQPriority } from './job-options';
@@ -65,6 +66,8 @@ export class BullMQScheduler implements ComputationScheduler {
         problem: 'leaves no tick after now: the schedule would never fire',
       });
     }
+    // A key function that throws on the schedule's input refuses it before anything is written.
+    this.#flowGroups(spec, task);
     await this.#ready();
     this.#settings.onTask?.(task);
     const { redis } = this.#settings;
@@ -148,6 +151,24 @@ export class BullMQScheduler implements ComputationScheduler {
 
   // ---- private helpers ------------------------------------------------------------
 
+  /**
+   * The concurrency and rate-limit groups of the schedule's runs, from its input (one input
+   * for every tick), as a launch computes them; a key function that throws refuses the
+   * schedule here.
+   */
+  #flowGroups(spec: ScheduleSpec, task: TaskDefinition): Pick<JobData, 'concurrency' | 'rateLimit'> {
+    if (task.concurrency === undefined && task.rateLimit === undefined) return {};
+    const codec = this.#settings.context.launchSettings?.(task)?.codec ?? task.codec ?? jsonCodec;
+    const { concurrency, rateLimit } = flowGroupsOf(
+      task,
+      spec.args === undefined ? undefined : codec.decode(spec.args),
+    );
+    return {
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(rateLimit === undefined ? {} : { rateLimit }),
+    };
+  }
+
   /** The producer connection has no offline queue: a command before it is up fails. */
   async #ready(): Promise<void> {
     await this.#settings.queue.waitUntilReady();
@@ -200,7 +221,7 @@ export class BullMQScheduler implements ComputationScheduler {
       options.attempts = attempts;
       options.backoff = { type: AU_BACKOFF_TYPE };
     }
-    const data: JobData = { task: spec.task, schedule: spec.id };
+    const data: JobData = { task: spec.task, schedule: spec.id, ...this.#flowGroups(spec, task) };
     if (spec.every !== undefined) data.grid = { every: spec.every, origin: spec.startAt ?? 0 };
     await this.#settings.queue.upsertJobScheduler(spec.id, repeat, { name: spec.task, data, opts: options });
   }

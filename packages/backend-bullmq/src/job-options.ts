@@ -1,4 +1,11 @@
-import { type Invocation, isValidKey, type RetryPolicy, tickKey } from '@au/core';
+import {
+  type ConcurrencyGroup,
+  type Invocation,
+  isValidKey,
+  type RateLimitGroup,
+  type RetryPolicy,
+  tickKey,
+} from '@au/core';
 import type { JobsOptions } from 'bullmq';
 
 /** What a BullMQ job carries: the task's name and the launch's policies. Arguments stay in the record. */
@@ -26,6 +33,10 @@ export interface JobData {
   args?: unknown;
   /** Its id is in its task's set of waiting jobs (a task with `maxQueued`): the worker takes it out at start. */
   counted?: true;
+  /** The launch's concurrency group: workers start the job only with a slot of it (flow-gate.ts). */
+  concurrency?: ConcurrencyGroup;
+  /** The launch's rate-limit group: workers start the job only when its window has room. */
+  rateLimit?: RateLimitGroup;
 }
 
 export type SerializedRetryPolicy = Pick<RetryPolicy, 'attempts' | 'delay' | 'maxDelay' | 'jitter'> & {
@@ -65,6 +76,8 @@ export function toJobData(invocation: Invocation): JobData {
     if (jitter !== undefined) retry.jitter = jitter;
     data.retry = retry;
   }
+  if (invocation.concurrency !== undefined) data.concurrency = invocation.concurrency;
+  if (invocation.rateLimit !== undefined) data.rateLimit = invocation.rateLimit;
   return data;
 }
 

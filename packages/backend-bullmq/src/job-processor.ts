@@ -19,6 +19,7 @@ import {
 } from '@au/core/kit';
 import { DelayedError, type Job } from 'bullmq';
 import { RecordedFailureError, RetryScheduledError } from './bullmq-signals';
+import { type FlowEntry, type FlowGate, flowGroupsOfJob } from './flow-gate';
 import { computationKeyOf, type JobData, retryPolicyOf, scheduleOf } from './job-options';
 import { prepareScheduledJob, type ScheduledJobSettings } from './scheduled-job';
 
@@ -50,6 +51,8 @@ export interface JobProcessorSettings {
    * not run and its record is not claimed.
    */
   parkIfPaused?: (job: Job<JobData>, task: string, token: string | undefined) => Promise<boolean>;
+  /** Concurrency keys and rate limits: a job starts only once its groups let it. */
+  flow: FlowGate;
 }
 
 /** The longest pause before a job given back during a store outage runs again. */
@@ -111,6 +114,48 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       settings.onOutcome?.(key, { status: 'failed', record, error });
     }
     throw new RecordedFailureError((error as Error)?.message ?? String(error));
+  };
+
+  /**
+   * Lets the job start under its concurrency and rate-limit groups, before its record is
+   * claimed: a job that must wait goes back to the queue (delayed, no attempt counted)
+   * and its record stays `pending`. Returns the slot to release, or `undefined` with no limits.
+   */
+  const enterFlow = async (
+    job: Job<JobData>,
+    token: string | undefined,
+    key: string,
+    task: TaskDefinition,
+  ): Promise<Extract<FlowEntry, { kind: 'run' }> | undefined> => {
+    const groups = flowGroupsOfJob(job.data, task);
+    if (groups === undefined) return undefined;
+    let entry: FlowEntry;
+    try {
+      entry = await settings.flow.enter(job, groups);
+    } catch (error) {
+      return giveBack(job, token, key, error, 'its concurrency or rate limit could not be checked');
+    }
+    if (entry.kind === 'run') {
+      logger.debug(
+        { key, jobId: job.id, at: entry.at, ...groups },
+        `[au] [bullmq] computation "${key}" may start`,
+      );
+      return entry;
+    }
+    try {
+      await job.moveToDelayed(Date.now() + entry.delay, token);
+      if (entry.kind === 'park') await settings.flow.parked(job, groups);
+    } catch (moveError) {
+      logger.warn(
+        { err: moveError, key, jobId: job.id },
+        `[au] [bullmq] computation "${key}": could not delay its job; BullMQ's stalled check will hand it out again`,
+      );
+    }
+    const why =
+      entry.kind === 'park'
+        ? `concurrency group "${groups.concurrency?.key}" is full`
+        : `rate-limit group "${groups.rateLimit?.key}" is over its limit`;
+    throw new DelayedError(`[au] [bullmq] computation "${key}" waits: ${why}`);
   };
 
   const failUnknownTask = async (job: Job<JobData>, token: string | undefined, key: string) => {
@@ -191,7 +236,6 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       return giveBack(job, token, key, error, 'whether its task is paused could not be read');
     }
     if (parked) throw new DelayedError(`[au] [bullmq] job "${job.id}" parked: task "${taskName}" is paused`);
-    settings.onStart?.(job);
     const registration = settings.registered?.(taskName);
     const task = registration?.task ?? registry.find(taskName);
     if (scheduleOf(job) !== undefined) {
@@ -213,12 +257,20 @@ export function createJobProcessor(settings: JobProcessorSettings) {
       }
       if (!prepared) return;
     }
-    if (task === undefined) return failUnknownTask(job, token, key);
+    if (task === undefined) {
+      settings.onStart?.(job);
+      return failUnknownTask(job, token, key);
+    }
+    const slot = await enterFlow(job, token, key, task);
+    settings.onStart?.(job);
     let outcome: ExecutionOutcome;
     try {
       outcome = await execute(job, key, task, registration, signal);
     } catch (error) {
       return settleThrown(job, token, key, error);
+    } finally {
+      // Every end of the attempt (done, failed, cancelled, retry backoff, given back) frees the slot.
+      await slot?.release();
     }
     settings.onOutcome?.(key, outcome);
     if (outcome.status === 'retry') throw new RetryScheduledError(outcome.delay, outcome.error);

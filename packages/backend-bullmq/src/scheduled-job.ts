@@ -11,6 +11,7 @@ import {
   type TaskLogger,
   tickKey,
 } from '@au/core';
+import { CONCURRENCY_KEY_META, RATE_LIMIT_KEY_META } from '@au/core/kit';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type JobData, onGrid, scheduleOf, tickOf, toJobId } from './job-options';
@@ -64,6 +65,11 @@ export async function prepareScheduledJob(
     createdAt: now,
   };
   if (task.ttl !== undefined) record.ttl = task.ttl;
+  // Its groups' keys, as a launch keeps them: a retry of the run finds its groups again.
+  const meta: Record<string, string> = {};
+  if (job.data.concurrency !== undefined) meta[CONCURRENCY_KEY_META] = job.data.concurrency.key;
+  if (job.data.rateLimit !== undefined) meta[RATE_LIMIT_KEY_META] = job.data.rateLimit.key;
+  if (Object.keys(meta).length > 0) record.meta = meta;
   if (state === undefined) {
     // Made outside au: the input is `args` of au-shaped data, else the data itself.
     record.args = job.data.task === undefined ? run.codec.encode(job.data) : job.data.args;
@@ -186,7 +192,13 @@ async function catchUpSkippedTicks(
     if (missed < oldest) continue;
     jobs.push({
       name: job.name,
-      data: { task: job.data.task, schedule: state.id, tick: missed },
+      data: {
+        task: job.data.task,
+        schedule: state.id,
+        tick: missed,
+        ...(job.data.concurrency === undefined ? {} : { concurrency: job.data.concurrency }),
+        ...(job.data.rateLimit === undefined ? {} : { rateLimit: job.data.rateLimit }),
+      },
       opts: { ...template, jobId: toJobId(tickKey(state.id, missed)) },
     });
   }

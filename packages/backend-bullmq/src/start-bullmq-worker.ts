@@ -23,6 +23,7 @@ import type { RetryScheduledError } from './bullmq-signals';
 import { listenForCancels } from './cancel-listener';
 import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
+import { FlowGate } from './flow-gate';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
 import { parkIfPaused } from './paused-tasks';
@@ -72,7 +73,11 @@ export interface BullMQWorkerOptions {
    * give-back of the same job, up to 30 s. @default 1000
    */
   giveBackDelay?: number;
-  /** Ms a job's lock lasts without renewal; a worker that dies loses its jobs after this. @default 30000 */
+  /**
+   * Ms a job's lock lasts without renewal; a worker that dies loses its jobs after this.
+   * Also the lease of the concurrency slots its jobs hold (`TaskOptions.concurrency`).
+   * @default 30000
+   */
   lockDuration?: number;
   /** Ms between two checks for stalled jobs (jobs of dead workers). @default 30000 */
   stalledInterval?: number;
@@ -123,6 +128,8 @@ export interface BullMQWorker {
 }
 
 const NAME = 'bullmq';
+/** BullMQ's own default lock duration, in ms. */
+const DEFAULT_LOCK_DURATION = 30_000;
 
 /**
  * Starts a BullMQ worker that runs au tasks by name through core's executor: it claims
@@ -191,6 +198,15 @@ export async function startWorker(
     },
     parkIfPaused: (job, task, token) =>
       parkIfPaused({ redis: connection.redis, prefix, queue }, job, task, token),
+    flow: new FlowGate({
+      redis: connection.redis,
+      prefix,
+      queue,
+      // A slot lives as long as a job's lock: a dead worker's slots free when its jobs stall.
+      lease: options.workerOptions?.lockDuration ?? options.lockDuration ?? DEFAULT_LOCK_DURATION,
+      jobs: tickQueue,
+      logger,
+    }),
     // Only jobs counted for a task's maxQueued cost the extra command.
     onStart: (job) => {
       if (job.data.counted)
