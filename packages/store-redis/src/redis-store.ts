@@ -506,14 +506,27 @@ export class RedisStore implements ComputationStore {
     return subscriber;
   }
 
-  #subscribe(channel: string, key: string): void {
+  #subscribe(channel: string, key: string, attempt = 0): void {
     const subscribed = this.#subscriberConnection()
       .subscribe(channel)
       // A version written while the subscription was on its way would be missed:
       // a record that ended meanwhile is delivered from a read.
       .then(() => this.#deliverIfTerminal(channel, key))
       .catch((error: unknown) => {
-        for (const watcher of this.#watchers.get(channel) ?? []) watcher.end(error);
+        if (this.#closed) {
+          for (const watcher of this.#watchers.get(channel) ?? []) watcher.end(error);
+          return;
+        }
+        // The subscriber connection dropped while the command was on its way (ioredis fails
+        // it, e.g. with the reconnect's ready check refused): a hiccup must not fail the
+        // watcher's `result()`. Subscribe again, with backoff, while someone still watches.
+        const timer = setTimeout(
+          () => {
+            if (!this.#closed && this.#watchers.has(channel)) this.#subscribe(channel, key, attempt + 1);
+          },
+          Math.min(50 * 2 ** attempt, 2000),
+        );
+        timer.unref?.();
       })
       .finally(() => this.#pendingSubscriptions.delete(subscribed));
     this.#pendingSubscriptions.add(subscribed);
