@@ -184,9 +184,16 @@ describe.runIf(available)('the dashboard in a browser', () => {
           });
         }
       }, API_KEY);
+      // The newest computation, as the API lists it: the first page shows it first once
+      // the refresh landed (rows the event stream added before it may be in another order).
+      const newest = await page.evaluate(async (key) => {
+        const response = await fetch('/tasks?limit=1', { headers: { authorization: `Bearer ${key}` } });
+        return ((await response.json()) as { items: { taskId: string }[] }).items[0]?.taskId;
+      }, API_KEY);
       await page.locator('#list button', { hasText: 'Refresh' }).click();
       await expect.poll(() => page.locator('#list tbody tr').count()).toBe(20);
-      const firstPage = await page.locator('#list tbody tr').first().getAttribute('data-id');
+      await expect.poll(() => page.locator('#list tbody tr').first().getAttribute('data-id')).toBe(newest);
+      const firstPage = newest;
       await page.locator('#list button[name="older"]').click();
       await expect.poll(() => page.locator('#list tbody tr').count()).toBe(4);
       expect(await page.locator('#list .pager').textContent()).toContain('page 2');
