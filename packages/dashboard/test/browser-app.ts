@@ -1,9 +1,8 @@
-import { type ComputationBackend, defineTask, MemoryStore, submitTask } from '@au/core';
+import { type ComputationBackend, defineTask, InProcessBackend, MemoryStore, submitTask } from '@au/core';
 import { auHttp } from '@au/http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { auDashboard } from '../src/index';
-import { PausableBackend } from './pausable-backend';
 
 /** Sleeps `ms` in ten steps, reporting each, and stops when cancelled. */
 export const work = defineTask({
@@ -68,7 +67,7 @@ export async function startDashboardApp(apiKey: string): Promise<{
 }> {
   const store = new MemoryStore();
   // Pauses by holding launches: the page's pause controls have a backend to drive.
-  const backend = new PausableBackend({ progressInterval: 20 });
+  const backend = new InProcessBackend({ progressInterval: 20 });
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 200 } });
   await app.register(auHttp, {
     tasks: [work, login, triage, fail],

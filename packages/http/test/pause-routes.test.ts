@@ -3,7 +3,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auHttp } from '../src/index';
 import { double, slow } from './fixtures';
-import { PausableBackend } from './pausable-backend';
 
 interface Built {
   app: FastifyInstance;
@@ -37,7 +36,7 @@ describe('@au/http pauses', () => {
 
   describe('when a task is paused', () => {
     it('should keep its computations pending, show them paused, and run them on resume', async () => {
-      built = await build(new PausableBackend());
+      built = await build(new InProcessBackend());
       const { app } = built;
       expect((await app.inject('/pauses')).json()).toEqual({ queue: false, tasks: [] });
 
@@ -74,7 +73,7 @@ describe('@au/http pauses', () => {
 
   describe('when the whole queue is paused', () => {
     it('should mark every pending computation paused until the queue is resumed', async () => {
-      built = await build(new PausableBackend());
+      built = await build(new InProcessBackend());
       const { app } = built;
       expect((await app.inject({ method: 'PUT', url: '/pauses/queue' })).json()).toEqual({
         queue: true,
@@ -99,7 +98,7 @@ describe('@au/http pauses', () => {
 
   describe('when the input is bad', () => {
     it('should answer 400 INVALID_TASK for a malformed task name and change nothing', async () => {
-      built = await build(new PausableBackend());
+      built = await build(new InProcessBackend());
       for (const name of ['a%20b', 'a%2Fb', '%C3%A9t%C3%A9']) {
         const answer = await built.app.inject({ method: 'PUT', url: `/pauses/tasks/${name}` });
         expect(answer.statusCode).toBe(400);
@@ -109,7 +108,7 @@ describe('@au/http pauses', () => {
     });
 
     it('should accept a task this server does not serve (workers elsewhere may run it)', async () => {
-      built = await build(new PausableBackend());
+      built = await build(new InProcessBackend());
       const answer = await built.app.inject({ method: 'PUT', url: '/pauses/tasks/remote.only' });
       expect(answer.statusCode).toBe(200);
       expect(answer.json().tasks).toEqual(['remote.only']);
@@ -118,7 +117,7 @@ describe('@au/http pauses', () => {
 
   describe('when the server has API keys', () => {
     it('should refuse to read or change pauses without one', async () => {
-      const backend = new PausableBackend();
+      const backend = new InProcessBackend();
       built = await build(backend, ['sesame']);
       expect((await built.app.inject('/pauses')).statusCode).toBe(401);
       expect((await built.app.inject({ method: 'PUT', url: '/pauses/queue' })).statusCode).toBe(401);
