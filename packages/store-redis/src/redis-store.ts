@@ -480,7 +480,15 @@ export class RedisStore implements ComputationStore {
 
   #subscriberConnection(): Redis {
     if (this.#subscriber !== undefined) return this.#subscriber;
-    const subscriber = this.#redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
+    // No ready check: ioredis writes a SUBSCRIBE made while the connection is still checking
+    // at once (the command may run while Redis loads), which puts the connection in
+    // subscriber mode; the check's INFO is then refused, the commands queued meanwhile fail
+    // and the connection restarts without that subscription: a watcher that never hears.
+    const subscriber = this.#redis.duplicate({
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+      enableReadyCheck: false,
+    });
     subscriber.on('error', () => undefined);
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.keys.newRecords()) this.#deliverToAll(message);
