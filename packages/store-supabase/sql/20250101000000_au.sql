@@ -1368,26 +1368,8 @@ begin
 end
 $$;
 
--- ---- Privileges -------------------------------------------------------------------
-do $grants$
-declare
-  f record;
-begin
-  for f in
-    select p.oid::regprocedure as signature from pg_catalog.pg_proc p
-    join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = 'public' and p.proname like 'au\_%'
-  loop
-    execute pg_catalog.format('revoke execute on function %s from public, anon, authenticated', f.signature);
-    execute pg_catalog.format('grant execute on function %s to service_role', f.signature);
-  end loop;
-end
-$grants$;
-
-notify pgrst, 'reload schema';
-
 -- ==== Locks (PostgresLocks: withLock with a fencing token) =========================
--- Kept apart from the queue above: its own table, functions and grants.
+-- Kept apart from the queue above: its own table and functions (granted with the rest below).
 --
 -- One row per key ever locked: the last fencing token issued for the key and until when
 -- its hold lasts (database clock, ms since the epoch; 0 once released). The row stays
@@ -1446,19 +1428,20 @@ begin
 end
 $$;
 
-do $lock_grants$
+-- ---- Privileges -------------------------------------------------------------------
+do $grants$
 declare
   f record;
 begin
   for f in
     select p.oid::regprocedure as signature from pg_catalog.pg_proc p
     join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = 'public' and p.proname like 'au\_lock\_%'
+    where n.nspname = 'public' and p.proname like 'au\_%'
   loop
     execute pg_catalog.format('revoke execute on function %s from public, anon, authenticated', f.signature);
     execute pg_catalog.format('grant execute on function %s to service_role', f.signature);
   end loop;
 end
-$lock_grants$;
+$grants$;
 
 notify pgrst, 'reload schema';
