@@ -4,6 +4,7 @@ import {
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationRecord,
   type ComputationScheduler,
   type ComputationStore,
   type Invocation,
@@ -29,6 +30,7 @@ import { QueueStoreBinding } from './queue-store-binding';
 import { QueueWorker } from './queue-worker';
 import { ScheduleFirer } from './schedule-firer';
 import { SqlScheduleRepository } from './sql-schedule-repository';
+import type { SqlStore } from './sql-store';
 
 /**
  * A durable queue in the records table (each computation's row is its queue entry), with workers in this process: what
@@ -199,35 +201,31 @@ export class QueueBackend implements ComputationBackend {
   }
 
   async launchMany(invocations: readonly Invocation[]): Promise<void> {
-    this.#assertOpen();
-    await this.#ready;
-    for (const invocation of invocations) {
-      if (this.#registry !== undefined && !this.#registry.has(invocation.task)) {
-        throw new TaskNotFoundError({
-          task: invocation.task,
-          where: `the ${this.name} backend's task modules`,
-          known: this.#registry.names(),
-        });
-      }
-    }
-    const jobs = invocations.map((invocation) => this.#job(invocation));
-    if (this.#worker !== undefined)
-      for (const invocation of invocations)
-        if (this.#tasks.has(invocation.task))
-          this.#local.set(invocation.key, { invocation, run: this.#tasks.resolve(invocation) });
-    try {
-      if (jobs.length === 1) await this.queue.enqueue(jobs[0]!);
-      else if (jobs.length > 1) await this.queue.enqueueMany(jobs);
-    } catch (error) {
-      for (const invocation of invocations) this.#local.delete(invocation.key);
-      throw error;
-    }
-    const worker = this.#worker;
-    if (worker === undefined) return;
-    const now = Date.now();
-    const soonest = Math.min(...invocations.map((invocation) => invocation.runAt ?? now));
-    if (soonest > now) worker.wakeIn(soonest - now);
-    else worker.wake();
+    await this.#enqueue(invocations, (jobs) =>
+      jobs.length === 1 ? this.queue.enqueue(jobs[0]!) : this.queue.enqueueMany(jobs),
+    );
+  }
+
+  /**
+   * Creates the records and queues them in one statement (`au_launch_many`) when `store`
+   * is an au SQL store over this queue's schema: the row is the record and the queue
+   * entry, so a launch costs one round trip and one transaction. False for any other
+   * store, and for more records than one statement should carry.
+   */
+  async createAndLaunch(
+    store: ComputationStore,
+    records: readonly ComputationRecord[],
+    invocations: readonly Invocation[],
+  ): Promise<boolean> {
+    const sqlStore = store as SqlStore;
+    if (
+      typeof sqlStore.createQueued !== 'function' ||
+      sqlStore.schema !== this.queue.transport.schema ||
+      records.length > MAX_LAUNCH_STATEMENT
+    )
+      return false;
+    await this.#enqueue(invocations, (jobs) => sqlStore.createQueued!(records, this.queue.queue, jobs));
+    return true;
   }
 
   /**
@@ -326,6 +324,42 @@ export class QueueBackend implements ComputationBackend {
     }
   }
 
+  /** Checks the tasks, keeps how this process runs them, writes the queue entries (`write`), wakes the worker. */
+  async #enqueue(
+    invocations: readonly Invocation[],
+    write: (jobs: readonly QueueJob[]) => Promise<unknown>,
+  ): Promise<void> {
+    this.#assertOpen();
+    await this.#ready;
+    for (const invocation of invocations) {
+      if (this.#registry !== undefined && !this.#registry.has(invocation.task)) {
+        throw new TaskNotFoundError({
+          task: invocation.task,
+          where: `the ${this.name} backend's task modules`,
+          known: this.#registry.names(),
+        });
+      }
+    }
+    if (invocations.length === 0) return;
+    const jobs = invocations.map((invocation) => this.#job(invocation));
+    if (this.#worker !== undefined)
+      for (const invocation of invocations)
+        if (this.#tasks.has(invocation.task))
+          this.#local.set(invocation.key, { invocation, run: this.#tasks.resolve(invocation) });
+    try {
+      await write(jobs);
+    } catch (error) {
+      for (const invocation of invocations) this.#local.delete(invocation.key);
+      throw error;
+    }
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    const now = Date.now();
+    const soonest = Math.min(...invocations.map((invocation) => invocation.runAt ?? now));
+    if (soonest > now) worker.wakeIn(soonest - now);
+    else worker.wake();
+  }
+
   #job(invocation: Invocation): QueueJob {
     const job: QueueJob = {
       key: invocation.key,
@@ -381,6 +415,8 @@ function checkTaskName(backend: string, method: string, task: unknown): string |
 
 /** Ms `close` waits, past its timeout, for aborted runs and for the connections to close. */
 const CLOSE_GRACE = 5000;
+/** Most records `createAndLaunch` writes in one statement; core creates and launches more in chunks. */
+const MAX_LAUNCH_STATEMENT = 5000;
 
 /** Whether `promise` settles within `ms` (it goes on either way). */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

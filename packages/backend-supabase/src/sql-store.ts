@@ -7,6 +7,11 @@ export type SqlStore = ComputationStore & {
   identify?: () => Promise<string>;
   withLease?: (lease: Lease, prefetched?: ComputationRecord) => ComputationStore;
   getMany?: (keys: readonly string[]) => Promise<Map<string, ComputationRecord>>;
+  createQueued?: (
+    records: readonly ComputationRecord[],
+    queue: string,
+    jobs: readonly unknown[],
+  ) => Promise<void>;
 };
 
 /**

@@ -83,7 +83,7 @@ export {
   resumeHeldLaunch,
 } from './launch';
 export { type CancelComputationOptions, cancelComputation } from './lifecycle/cancel-computation';
-export { applyClaim, claimComputation } from './lifecycle/claim';
+export { applyClaim, claimComputation, claimPatch } from './lifecycle/claim';
 export { type CompleteFields, completeComputation } from './lifecycle/complete-computation';
 export type { EndingFields, LifecycleOptions } from './lifecycle/ending';
 export { type FailFields, failComputation } from './lifecycle/fail-computation';

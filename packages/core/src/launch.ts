@@ -99,8 +99,11 @@ export async function launchComputation(
   try {
     await composeMiddleware(settings.middleware, 'launch', prepared.context, async () => {
       const record = withMeta(prepared.record, prepared.context.meta);
-      if (options.key === undefined) await settings.store.create(record);
-      else {
+      if (options.key === undefined) {
+        // One write for the record and its queue entry where the backend offers it.
+        if (!held && (await createAndLaunch(settings, [record], [prepared.invocation]))) return;
+        await settings.store.create(record);
+      } else {
         const created = await createKeyed(task, record, settings, options);
         if (created === 'joined') {
           existing = true;
@@ -123,6 +126,29 @@ export async function launchComputation(
     release();
   }
   return { key: prepared.record.key, existing };
+}
+
+/**
+ * The records created and their invocations accepted in one write, where the backend
+ * offers it for this store (`createAndLaunch`): true when done, false when core must
+ * create and launch them itself. A write that failed may have landed (a lost reply):
+ * its records are marked failed, as a refused launch's are.
+ */
+async function createAndLaunch(
+  settings: LaunchSettings,
+  records: readonly ComputationRecord[],
+  invocations: readonly Invocation[],
+): Promise<boolean> {
+  const { backend, store } = settings;
+  if (backend.createAndLaunch === undefined) return false;
+  try {
+    return await backend.createAndLaunch(store, records, invocations);
+  } catch (error) {
+    // A key held by another computation: nothing was written, and that one is not ours to fail.
+    if (!KeyExistsError.isInstance(error))
+      await Promise.all(records.map((record) => markLaunchFailed(settings, record.key, error)));
+    throw error;
+  }
 }
 
 /** Tries of a keyed create whose key holder keeps vanishing (expired or deleted) under it. */
@@ -232,7 +258,14 @@ async function launchPrepared(
   // round trip each); otherwise each record is created inside its own middleware chain,
   // LAUNCH_MANY_CONCURRENCY at a time, since one after the other costs a round trip each.
   const store = settings.store;
-  const batched = store.createMany !== undefined && !settings.middleware.some((item) => item.launch);
+  const noLaunchMiddleware = !settings.middleware.some((item) => item.launch);
+  if (noLaunchMiddleware && heldFor === undefined) {
+    const records = prepared.map((item) => withMeta(item.record, item.context.meta));
+    const invocations = prepared.map((item) => item.invocation);
+    if (await createAndLaunch(settings, records, invocations))
+      return prepared.map((item) => ({ key: item.record.key, existing: false }));
+  }
+  const batched = store.createMany !== undefined && noLaunchMiddleware;
   const step = batched ? CREATE_MANY_CHUNK : 1;
   const concurrency = batched ? CREATE_MANY_CONCURRENCY : LAUNCH_MANY_CONCURRENCY;
   let next = 0;

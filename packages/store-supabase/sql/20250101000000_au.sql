@@ -251,8 +251,14 @@ $$;
 -- Stores new records at once, all or none. Returns null when stored, else a key that is
 -- taken (nothing is stored then). One statement for a whole batch (launchMany). An expired
 -- record under a key is replaced; a detached row under a key (a queue entry without a
--- record here) gets the record and keeps its entry.
-create or replace function public.au_result_create_many(p_records jsonb, p_now bigint default null) returns text
+-- record here) gets the record and keeps its entry. With p_jobs (their queue entries, as
+-- au_enqueue_many takes them) the new rows are queued in p_queue as they are inserted.
+create or replace function public.au_result_create_many(
+  p_records jsonb,
+  p_now bigint default null,
+  p_jobs jsonb default null,
+  p_queue text default 'default'
+) returns text
 language plpgsql volatile set search_path = '' as $$
 declare
   v_now bigint := coalesce(p_now, public.au_now_ms());
@@ -268,7 +274,8 @@ begin
   delete from public.au_results r where r.key = any (v_keys) and not r.detached;
   insert into public.au_results as r (key, task, status, args, value, error, progress, meta, attempt,
     max_attempts, priority, tags, ttl, created_at, started_at, finished_at, expires_at, run_at, parent, logs,
-    history)
+    history, queue, queue_status, queue_priority, available_at, max_lease_expiries, backoff, timeout_ms,
+    queued_at, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_interval_ms)
   select x->>'key', x->>'task', x->>'status', x->'args', x->'value', x->'error', x->'progress', x->'meta',
     coalesce((x->>'attempt')::integer, 0), coalesce((x->>'maxAttempts')::integer, 1),
     (x->>'priority')::double precision,
@@ -276,8 +283,15 @@ begin
       then array(select pg_catalog.jsonb_array_elements_text(x->'tags')) end,
     (x->>'ttl')::double precision, (x->>'createdAt')::bigint, (x->>'startedAt')::bigint,
     (x->>'finishedAt')::bigint, (x->>'expiresAt')::bigint, (x->>'runAt')::bigint, x->>'parent', x->'logs',
-    x->'history'
+    x->'history',
+    -- With p_jobs (au_launch_many), each record's queue entry in the same row version.
+    case when j.key is not null then p_queue end, case when j.key is not null then 'queued' end,
+    coalesce(j."priority", 0), case when j.key is not null then public.au_available_at(j."runAtMs") end,
+    coalesce(j."maxLeaseExpiries", 3), j.backoff, j."timeoutMs",
+    case when j.key is not null then now() end,
+    j."concurrencyKey", j."concurrencyLimit", j."rateKey", j."rateLimit", j."rateInterval"
   from pg_catalog.jsonb_array_elements(p_records) x
+  left join public.au_queue_jobs(p_jobs) j on j.key = x->>'key'
   on conflict (key) do update set task = excluded.task, status = excluded.status, args = excluded.args,
     value = excluded.value, error = excluded.error, progress = excluded.progress, meta = excluded.meta,
     attempt = excluded.attempt, max_attempts = excluded.max_attempts, priority = excluded.priority,
@@ -302,7 +316,8 @@ language sql volatile set search_path = '' as $$
 $$;
 
 -- Applies patches atomically, each one mirroring core's applyPatch: p_updates is an array of
--- {key, patch, unset (fields to remove), ifStatus, now, leaseToken}; returns the new records
+-- {key, patch, unset (fields to remove), ifStatus, now, leaseToken, viaRunning (a worker's
+-- claim and its next write as one: the status moves through running)}; returns the new records
 -- in that order, null where nothing was written. One statement for the whole batch (a
 -- worker's fenced writes go out together): each patch is still judged on its own.
 -- With a leaseToken a patch applies only while that lease is held on the row's queue entry
@@ -324,10 +339,13 @@ begin
         then array(select pg_catalog.jsonb_array_elements_text(x.value->'ifStatus')) end as if_status,
       coalesce((x.value->>'now')::bigint, public.au_now_ms()) as now_ms,
       (x.value->>'leaseToken')::uuid as lease_token,
-      coalesce((x.value->>'reopen')::boolean, false) as reopen
+      coalesce((x.value->>'reopen')::boolean, false) as reopen,
+      coalesce((x.value->>'viaRunning')::boolean, false) as via_running
     from pg_catalog.jsonb_array_elements(p_updates) with ordinality as x(value, ordinality)
   ), target as (
-    select i.*, r.status as old_status, r.queue_status as old_queue_status,
+    -- A claim sent with its next write (viaRunning) moves the entry as that write does from running.
+    select i.*, case when i.via_running then 'running' else r.status end as old_status,
+      r.queue_status as old_queue_status,
       coalesce(i.patch->>'status', r.status) as new_status
     from input i join public.au_results r on r.key = i.key
     -- Said twice so that the rows are found by key, not by a scan of the table.
@@ -339,7 +357,10 @@ begin
       and ((i.reopen and i.lease_token is null and r.status in ('failed', 'cancelled')
           and i.patch->>'status' = 'pending')
         or ((coalesce(i.patch->>'status', r.status) = r.status
-            or public.au_can_transition(r.status, i.patch->>'status'))
+            or public.au_can_transition(r.status, i.patch->>'status')
+            -- A claim sent with the write after it (viaRunning): pending → running → the new status.
+            or (i.via_running and public.au_can_transition(r.status, 'running')
+              and public.au_can_transition('running', i.patch->>'status')))
           and not (r.status in ('completed', 'failed', 'cancelled') and (i.patch ? 'value' or i.patch ? 'error'
             or 'value' = any (i.unset) or 'error' = any (i.unset)))))
     order by r.key
@@ -624,13 +645,10 @@ begin
     queue_status, queue_priority, available_at, deliveries, lease_expiries, max_lease_expiries, backoff,
     timeout_ms, queued_at, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_interval_ms)
   select distinct on (j.key) j.key, j.task, 'pending', 0, greatest(coalesce(j."maxAttempts", 1), 1), v_now_ms,
-    true, p_queue, 'queued', coalesce(j."priority", 0),
-    case when j."runAtMs" is null then now() else pg_catalog.to_timestamp(j."runAtMs" / 1000.0) end,
+    true, p_queue, 'queued', coalesce(j."priority", 0), public.au_available_at(j."runAtMs"),
     0, 0, coalesce(j."maxLeaseExpiries", 3), j.backoff, j."timeoutMs", now(),
     j."concurrencyKey", j."concurrencyLimit", j."rateKey", j."rateLimit", j."rateInterval"
-  from pg_catalog.jsonb_to_recordset(p_jobs) as j(key text, task text, "priority" double precision,
-    "runAtMs" bigint, "maxAttempts" integer, backoff jsonb, "maxLeaseExpiries" integer, "timeoutMs" integer,
-    "concurrencyKey" text, "concurrencyLimit" integer, "rateKey" text, "rateLimit" integer, "rateInterval" bigint)
+  from public.au_queue_jobs(p_jobs) j
   on conflict (key) do update set queue = excluded.queue, queue_status = 'queued',
     queue_priority = excluded.queue_priority, available_at = excluded.available_at, deliveries = 0,
     lease_expiries = 0, max_lease_expiries = excluded.max_lease_expiries, backoff = excluded.backoff,
@@ -646,15 +664,65 @@ begin
       or (r.queue_status = 'running' and r.cancel_requested and not r.detached and r.status = 'pending'))
     and (r.detached or r.status in ('pending', 'running'));
   get diagnostics v_count = row_count;
-  -- Wake idle workers, unless other work already waits in the queue: its workers are then
-  -- busy, or were woken already, and claim again as their slots free. NOTIFY serializes
-  -- the commits of every notifying transaction, so a backlog should not pay for it.
-  if v_count > 0 and not exists (select 1 from public.au_results r
+  if v_count > 0 then perform public.au_wake_workers(p_queue); end if;
+  return v_count;
+end
+$$;
+
+-- The queue entries of p_jobs (see au_enqueue_many), as rows.
+create or replace function public.au_queue_jobs(p_jobs jsonb)
+returns table (key text, task text, "priority" double precision, "runAtMs" bigint, "maxAttempts" integer,
+  backoff jsonb, "maxLeaseExpiries" integer, "timeoutMs" integer, "concurrencyKey" text,
+  "concurrencyLimit" integer, "rateKey" text, "rateLimit" integer, "rateInterval" bigint)
+language sql immutable as $$
+  select * from pg_catalog.jsonb_to_recordset(p_jobs) as j(key text, task text, "priority" double precision,
+    "runAtMs" bigint, "maxAttempts" integer, backoff jsonb, "maxLeaseExpiries" integer, "timeoutMs" integer,
+    "concurrencyKey" text, "concurrencyLimit" integer, "rateKey" text, "rateLimit" integer, "rateInterval" bigint)
+$$;
+
+-- When an entry queued to run at p_run_at_ms (epoch ms; null: now) becomes available.
+create or replace function public.au_available_at(p_run_at_ms bigint) returns timestamptz
+language sql stable as $$
+  select case when p_run_at_ms is null then pg_catalog.now() else pg_catalog.to_timestamp(p_run_at_ms / 1000.0) end
+$$;
+
+-- Wakes idle workers of p_queue after an enqueue, unless other work already waits in the
+-- queue: its workers are then busy, or were woken already, and claim again as their slots
+-- free. NOTIFY serializes the commits of every notifying transaction, so a backlog should
+-- not pay for it.
+create or replace function public.au_wake_workers(p_queue text) returns void
+language plpgsql volatile set search_path = '' as $$
+begin
+  if not exists (select 1 from public.au_results r
       where r.queue = p_queue and r.queue_status = 'queued' and r.available_at <= now()
         and r.queued_at < pg_catalog.transaction_timestamp()) then
     perform pg_catalog.pg_notify('public.au_wakeup', p_queue);
   end if;
-  return v_count;
+end
+$$;
+
+-- Creates records and queues them in one statement and one row version each (the
+-- records' rows carry their queue entries, see au_result_create_many): a launch through a
+-- queue over this schema. Returns the key that was taken (nothing written), or null. A
+-- key with a detached row (an entry without a record here) keeps that entry, queued again
+-- if it had ended (au_enqueue_many).
+create or replace function public.au_launch_many(
+  p_records jsonb,
+  p_jobs jsonb,
+  p_queue text default 'default',
+  p_now bigint default null
+) returns text
+language plpgsql volatile set search_path = '' as $$
+declare
+  v_keys text[] := array(select x->>'key' from pg_catalog.jsonb_array_elements(p_records) x);
+  v_detached boolean := exists (select 1 from public.au_results r where r.key = any (v_keys) and r.detached);
+  v_taken text := public.au_result_create_many(p_records, p_now, p_jobs, p_queue);
+begin
+  if v_taken is not null then return v_taken; end if;
+  if v_detached then perform public.au_enqueue_many(p_jobs, p_queue);
+  else perform public.au_wake_workers(p_queue);
+  end if;
+  return null;
 end
 $$;
 

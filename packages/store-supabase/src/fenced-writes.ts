@@ -8,12 +8,27 @@ export interface FencedWrite {
   options: UpdateOptions;
   now: number;
   leaseToken: string;
+  /** A claim and the write after it, sent as one: the status change is judged through `running`. */
+  viaRunning?: boolean;
 }
 
 interface Pending {
   write: FencedWrite;
   resolve: (record: ComputationRecord | undefined) => void;
   reject: (error: unknown) => void;
+  /** In a batch on its way: too late to join (see `writeJoinable`). */
+  sent: boolean;
+}
+
+/** A write that the computation's next write may join while it has not left (see `writeJoinable`). */
+export interface JoinableWrite {
+  /** The record it wrote (the joined write's, if one joined), `undefined` when refused. */
+  result: Promise<ComputationRecord | undefined>;
+  /**
+   * Sends `patch` in the same row write, as one change through `running` (`viaRunning`):
+   * returns the result, or `undefined` when this write has left already.
+   */
+  join(patch: ComputationPatch): Promise<ComputationRecord | undefined> | undefined;
 }
 
 /** Writes per `au_result_update_many` call. */
@@ -45,10 +60,29 @@ export class FencedWriteBatcher {
   }
 
   write(write: FencedWrite): Promise<ComputationRecord | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ write, resolve, reject });
+    return this.writeJoinable(write).result;
+  }
+
+  /**
+   * `write`, which the computation's next write may join until it leaves with its batch.
+   * A queue worker's claim goes this way: a short task's ending joins it, and the two
+   * cost one row write.
+   */
+  writeJoinable(write: FencedWrite): JoinableWrite {
+    let pending!: Pending;
+    const result = new Promise<ComputationRecord | undefined>((resolve, reject) => {
+      pending = { write, resolve, reject, sent: false };
+      this.#pending.push(pending);
       this.#schedule();
     });
+    return {
+      result,
+      join: (patch) => {
+        if (pending.sent) return undefined;
+        pending.write = { ...pending.write, patch: { ...pending.write.patch, ...patch }, viaRunning: true };
+        return result;
+      },
+    };
   }
 
   // ---- private helpers ------------------------------------------------------------
@@ -67,6 +101,7 @@ export class FencedWriteBatcher {
     this.#inFlight += 1;
     // Rows are locked in key order, the same in every batch: two batches never wait on each other in a cycle.
     const batch = this.#pending.splice(0, MAX_BATCH).sort((a, b) => compareKeys(a.write.key, b.write.key));
+    for (const item of batch) item.sent = true;
     try {
       const records = await this.#transport.call<(ComputationRecord | null)[]>(
         'au_result_update_many',
@@ -83,7 +118,7 @@ export class FencedWriteBatcher {
   }
 }
 
-function toSql({ key, patch, options, now, leaseToken }: FencedWrite): Record<string, unknown> {
+function toSql({ key, patch, options, now, leaseToken, viaRunning }: FencedWrite): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   const unset: string[] = [];
   for (const [field, value] of Object.entries(patch)) {
@@ -97,6 +132,7 @@ function toSql({ key, patch, options, now, leaseToken }: FencedWrite): Record<st
     ...(options.ifStatus === undefined ? {} : { ifStatus: [...options.ifStatus] }),
     now,
     leaseToken,
+    ...(viaRunning === true ? { viaRunning } : {}),
   };
 }
 

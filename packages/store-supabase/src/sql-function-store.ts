@@ -16,7 +16,7 @@ import {
 import { encodeCursor, normalizeListQuery } from '@au/core/kit';
 import { DatabaseUnavailableError } from './errors/database-unavailable-error';
 import { RpcError } from './errors/rpc-error';
-import { FencedWriteBatcher } from './fenced-writes';
+import { FencedWriteBatcher, type JoinableWrite } from './fenced-writes';
 import { LeasedStore } from './leased-store';
 import type { RpcTransport } from './rpc-transport';
 
@@ -139,6 +139,28 @@ export class SqlFunctionStore implements ComputationStore {
 
   /** All or none, in one statement (`au_result_create_many`): a whole `launchMany` chunk is one transaction. */
   async createMany(records: readonly ComputationRecord[]): Promise<void> {
+    await this.#createMany(records, 'au_result_create_many', {});
+  }
+
+  /**
+   * `createMany`, and each record queued in `queue` in the same statement
+   * (`au_launch_many`): for a queue backend over this schema, whose queue entry is the
+   * record's row. `jobs[i]` is the queue entry of `records[i]`, as `au_enqueue_many`
+   * reads it.
+   */
+  async createQueued(
+    records: readonly ComputationRecord[],
+    queue: string,
+    jobs: readonly unknown[],
+  ): Promise<void> {
+    await this.#createMany(records, 'au_launch_many', { p_jobs: jobs, p_queue: queue });
+  }
+
+  async #createMany(
+    records: readonly ComputationRecord[],
+    sqlFunction: 'au_result_create_many' | 'au_launch_many',
+    extra: { p_jobs?: readonly unknown[]; p_queue?: string },
+  ): Promise<void> {
     this.#assertOpen();
     const keys = new Set<string>();
     for (const record of records) {
@@ -150,9 +172,9 @@ export class SqlFunctionStore implements ComputationStore {
     const call = () =>
       this.transport
         .call<string | null>(
-          'au_result_create_many',
-          { p_records: records, p_now: this.#clock.now() },
-          { json: ['p_records'] },
+          sqlFunction,
+          { p_records: records, ...extra, p_now: this.#clock.now() },
+          { json: extra.p_jobs === undefined ? ['p_records'] : ['p_records', 'p_jobs'] },
         )
         .catch((error: unknown) => {
           // Another session took a key between the check and the insert: nothing was stored.
@@ -193,14 +215,15 @@ export class SqlFunctionStore implements ComputationStore {
    * (fencing): a worker whose lease expired cannot overwrite what the next worker
    * writes, and a status change moves the queue entry along in the same write. For
    * queue workers. With `batched`, the write joins the others in flight (one statement
-   * for many; see `FencedWriteBatcher`).
+   * for many; see `FencedWriteBatcher`); with `viaRunning` too, it is a claim and the next
+   * write together, its status change judged as two (`pending → running → completed`).
    */
   async updateWithLease(
     key: string,
     patch: ComputationPatch,
     options: UpdateOptions,
     lease: Lease | undefined,
-    { batched = false }: { batched?: boolean } = {},
+    { batched = false, viaRunning = false }: { batched?: boolean; viaRunning?: boolean } = {},
   ): Promise<ComputationRecord | undefined> {
     this.#assertOpen();
     assertValidKey(key, this.name);
@@ -211,6 +234,7 @@ export class SqlFunctionStore implements ComputationStore {
         options,
         now: this.#clock.now(),
         leaseToken: lease.token,
+        ...(viaRunning ? { viaRunning } : {}),
       });
     const set: Record<string, unknown> = {};
     const unset: string[] = [];
@@ -232,6 +256,22 @@ export class SqlFunctionStore implements ComputationStore {
       { json: ['p_patch'] },
     );
     return record ?? undefined;
+  }
+
+  /**
+   * A batched `updateWithLease` that the computation's next write may join until its
+   * batch leaves (see `FencedWriteBatcher.writeJoinable`): a queue worker's claim.
+   */
+  writeJoinable(key: string, patch: ComputationPatch, options: UpdateOptions, lease: Lease): JoinableWrite {
+    this.#assertOpen();
+    assertValidKey(key, this.name);
+    return this.#fencedWrites.writeJoinable({
+      key,
+      patch,
+      options,
+      now: this.#clock.now(),
+      leaseToken: lease.token,
+    });
   }
 
   /**

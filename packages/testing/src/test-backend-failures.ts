@@ -167,14 +167,16 @@ export function testBackendFailures(suite: BackendSuite): void {
         launching.catch((error: unknown) => {
           refused = { error };
         });
-        // The task has started (its trace is written): the outage begins while it runs
-        // and lasts ~1 s past its end, so its result meets an unreachable store.
+        // The task has started (its trace is written) and its record says so: the outage
+        // begins while it runs and lasts ~1 s past its end, so its result meets an
+        // unreachable store. (A queue may write the claim a round trip after the task
+        // began, with its next batch: see docs/lifecycle.md.)
         await waitUntil(
-          () => {
+          async () => {
             if (refused !== undefined) throw refused.error;
-            return trace.runs() > 0;
+            return trace.runs() > 0 && (await statusIn(suite.getStore(), key)) === 'running';
           },
-          { timeout: 15_000 * scale, message: 'the task to start' },
+          { timeout: 15_000 * scale, message: 'the task to start and its record to say running' },
         );
         await during(outage, async () => {
           await delay(500 + 1000 * scale);

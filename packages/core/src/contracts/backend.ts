@@ -1,4 +1,5 @@
 import type { ConcurrencyGroup, RateLimitGroup } from '../flow/flow-limits';
+import type { ComputationRecord } from '../record';
 import type { RetryPolicy, RetrySpec } from '../retry-policy';
 import type { TaskDefinition, TaskLogger } from '../task';
 import type { Codec } from './codec';
@@ -72,7 +73,8 @@ export interface TaskRegistration {
  * mean the same everywhere, and stops work on `cancel`.
  *
  * Required: `launch`, `cancel`, `close`. Optional: `launchMany` (batched enqueue),
- * `ping` (readiness), `scheduler` (schedules kept and fired by the engine).
+ * `createAndLaunch` (record and queue entry in one write), `ping` (readiness),
+ * `scheduler` (schedules kept and fired by the engine).
  *
  * Left out on purpose: reading results (handles read the store) and rate limiting
  * (launch-side middleware).
@@ -96,6 +98,21 @@ export interface ComputationBackend {
 
   /** Accepts many computations in one round trip where the engine allows it. */
   launchMany?(invocations: readonly Invocation[]): Promise<void>;
+
+  /**
+   * Creates the records in `store` and accepts their invocations in one write, for a
+   * backend whose queue entry is the record itself (the Postgres queue over its own
+   * schema): core then makes no separate `store.create`. All or nothing, like
+   * `createMany`: throws `KeyExistsError` when a key has a record, and writes nothing.
+   * Resolves `false`, having written nothing, when it cannot take these records (another
+   * store, too many at once): core then creates them and calls `launch`.
+   * Optional; `records[i]` is the record of `invocations[i]`.
+   */
+  createAndLaunch?(
+    store: ComputationStore,
+    records: readonly ComputationRecord[],
+    invocations: readonly Invocation[],
+  ): Promise<boolean>;
 
   /**
    * Binds the backend to the store its work writes. Core calls it before the first

@@ -57,7 +57,8 @@ export function isClaimable(record: ComputationRecord, reclaimRunning = false): 
   return record.status === 'pending' || (reclaimRunning && record.status === 'running');
 }
 
-function claimPatch(current: ComputationRecord, now: number): ComputationPatch {
+/** The write a claim makes on `current` at `now` (for stores that send it themselves). */
+export function claimPatch(current: ComputationRecord, now: number): ComputationPatch {
   const attempt = current.attempt + 1;
   return current.runAt === undefined
     ? { status: 'running', attempt, startedAt: now }
