@@ -16,7 +16,7 @@ import {
 import { encodeCursor, normalizeListQuery } from '@au/core/kit';
 import { DatabaseUnavailableError } from './errors/database-unavailable-error';
 import { RpcError } from './errors/rpc-error';
-import { FencedWriteBatcher, type JoinableWrite } from './fenced-writes';
+import { type FencedWrite, FencedWriteBatcher, type JoinableWrite } from './fenced-writes';
 import { LeasedStore } from './leased-store';
 import type { RpcTransport } from './rpc-transport';
 
@@ -225,17 +225,12 @@ export class SqlFunctionStore implements ComputationStore {
     lease: Lease | undefined,
     { batched = false, viaRunning = false }: { batched?: boolean; viaRunning?: boolean } = {},
   ): Promise<ComputationRecord | undefined> {
+    if (batched && lease !== undefined) {
+      const write = this.#fencedWrite(key, patch, options, lease);
+      return this.#fencedWrites.write(viaRunning ? { ...write, viaRunning } : write);
+    }
     this.#assertOpen();
     assertValidKey(key, this.name);
-    if (batched && lease !== undefined)
-      return this.#fencedWrites.write({
-        key,
-        patch,
-        options,
-        now: this.#clock.now(),
-        leaseToken: lease.token,
-        ...(viaRunning ? { viaRunning } : {}),
-      });
     const set: Record<string, unknown> = {};
     const unset: string[] = [];
     for (const [field, value] of Object.entries(patch)) {
@@ -263,15 +258,13 @@ export class SqlFunctionStore implements ComputationStore {
    * batch leaves (see `FencedWriteBatcher.writeJoinable`): a queue worker's claim.
    */
   writeJoinable(key: string, patch: ComputationPatch, options: UpdateOptions, lease: Lease): JoinableWrite {
+    return this.#fencedWrites.writeJoinable(this.#fencedWrite(key, patch, options, lease));
+  }
+
+  #fencedWrite(key: string, patch: ComputationPatch, options: UpdateOptions, lease: Lease): FencedWrite {
     this.#assertOpen();
     assertValidKey(key, this.name);
-    return this.#fencedWrites.writeJoinable({
-      key,
-      patch,
-      options,
-      now: this.#clock.now(),
-      leaseToken: lease.token,
-    });
+    return { key, patch, options, now: this.#clock.now(), leaseToken: lease.token };
   }
 
   /**
