@@ -7,6 +7,16 @@ import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
 
+/** A new record of task `t`, waiting to run. */
+const pending = (key: string): ComputationRecord => ({
+  key,
+  task: 't',
+  status: 'pending',
+  attempt: 0,
+  maxAttempts: 1,
+  createdAt: 1,
+});
+
 /**
  * The Postgres queue's folded writes (docs/lifecycle.md, "Fewer writes"): a launch that
  * creates and queues in one statement, and a claim whose write goes with the task's next.
@@ -46,14 +56,7 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
   const claimed = async () => {
     queue = new QueueClient(new PgTransport(database.pool, { schema: database.schema }), `one${++count}`);
     const key = `one.${count}`;
-    const record: ComputationRecord = {
-      key,
-      task: 't',
-      status: 'pending',
-      attempt: 0,
-      maxAttempts: 1,
-      createdAt: 1,
-    };
+    const record = pending(key);
     await store.createQueued([record], queue.queue, [{ key, task: 't', priority: 0, maxAttempts: 1 }]);
     const [row] = await queue.claim('w', 1, 10_000);
     expect(row?.key, 'the launch queued the record').toBe(key);
@@ -67,11 +70,9 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
     it('should create it and queue it in one statement', async () => {
       queue = new QueueClient(new PgTransport(database.pool, { schema: database.schema }), 'launch');
       calls = [];
-      await store.createQueued(
-        [{ key: 'launch.1', task: 't', status: 'pending', attempt: 0, createdAt: 1 }],
-        'launch',
-        [{ key: 'launch.1', task: 't', priority: 0, maxAttempts: 1 }],
-      );
+      await store.createQueued([pending('launch.1')], 'launch', [
+        { key: 'launch.1', task: 't', priority: 0, maxAttempts: 1 },
+      ]);
       expect(calls).toEqual(['au_launch_many']);
       expect(await queue.stats()).toEqual({ queued: 1 });
       expect((await store.get('launch.1'))?.status).toBe('pending');
@@ -83,11 +84,9 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
       await queue.enqueue({ key: 'detached.1', task: 't', priority: 0, maxAttempts: 1, maxLeaseExpiries: 3 });
       const [row] = await queue.claim('w', 1, 10_000);
       expect(await queue.complete(row!)).toBe(true);
-      await store.createQueued(
-        [{ key: 'detached.1', task: 't', status: 'pending', attempt: 0, createdAt: 1 }],
-        'detached',
-        [{ key: 'detached.1', task: 't', priority: 0, maxAttempts: 1 }],
-      );
+      await store.createQueued([pending('detached.1')], 'detached', [
+        { key: 'detached.1', task: 't', priority: 0, maxAttempts: 1 },
+      ]);
       const [again] = await queue.claim('w', 1, 10_000);
       expect(again?.key).toBe('detached.1');
       expect(again?.record?.status).toBe('pending');
@@ -95,19 +94,12 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
 
     it('should refuse a taken key and write nothing', async () => {
       queue = new QueueClient(new PgTransport(database.pool, { schema: database.schema }), 'taken');
-      await store.create({ key: 'taken.1', task: 't', status: 'pending', attempt: 0, createdAt: 1 });
+      await store.create(pending('taken.1'));
       await expect(
-        store.createQueued(
-          [
-            { key: 'taken.2', task: 't', status: 'pending', attempt: 0, createdAt: 1 },
-            { key: 'taken.1', task: 't', status: 'pending', attempt: 0, createdAt: 1 },
-          ],
-          'taken',
-          [
-            { key: 'taken.2', task: 't', priority: 0, maxAttempts: 1 },
-            { key: 'taken.1', task: 't', priority: 0, maxAttempts: 1 },
-          ],
-        ),
+        store.createQueued([pending('taken.2'), pending('taken.1')], 'taken', [
+          { key: 'taken.2', task: 't', priority: 0, maxAttempts: 1 },
+          { key: 'taken.1', task: 't', priority: 0, maxAttempts: 1 },
+        ]),
       ).rejects.toThrow(/taken\.1/);
       expect(await store.get('taken.2')).toBeUndefined();
       expect(await queue.stats()).toEqual({});

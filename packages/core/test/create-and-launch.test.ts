@@ -98,6 +98,7 @@ describe('a backend with createAndLaunch', () => {
         task: 'x',
         status: 'pending',
         attempt: 0,
+        maxAttempts: 1,
         createdAt: 1,
       };
       await store.create(holder);
