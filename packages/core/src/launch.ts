@@ -15,7 +15,7 @@ import { validateInput } from './internal/validate-input';
 import { assertValidKey, generateKey } from './keys';
 import { failComputation } from './lifecycle/fail-computation';
 import { notifyDeadLetter } from './lifecycle/notify-dead-letter';
-import { NO_STORE_RETRY } from './lifecycle/store-retry';
+import { isTransientStoreError, NO_STORE_RETRY } from './lifecycle/store-retry';
 import type { ComputationRecord } from './record';
 import { type RetryPolicy, toRetrySpec } from './retry-policy';
 import { isTerminalStatus } from './status';
@@ -131,8 +131,9 @@ export async function launchComputation(
 /**
  * The records created and their invocations accepted in one write, where the backend
  * offers it for this store (`createAndLaunch`): true when done, false when core must
- * create and launch them itself. A write that failed may have landed (a lost reply):
- * its records are marked failed, as a refused launch's are.
+ * create and launch them itself. A write that failed the way a lost reply does (a
+ * transient error) may have landed: its records are marked failed, as a refused launch's
+ * are. A refusal (an unknown task, a closed backend, a taken key) wrote nothing to mark.
  */
 async function createAndLaunch(
   settings: LaunchSettings,
@@ -144,8 +145,7 @@ async function createAndLaunch(
   try {
     return await backend.createAndLaunch(store, records, invocations);
   } catch (error) {
-    // A key held by another computation: nothing was written, and that one is not ours to fail.
-    if (!KeyExistsError.isInstance(error))
+    if (isTransientStoreError(error))
       await Promise.all(records.map((record) => markLaunchFailed(settings, record.key, error)));
     throw error;
   }
