@@ -22,6 +22,7 @@ import {
   TaskRegistry,
 } from '@au/core';
 import { checkMaxQueued, type ExecutionOutcome, LocalTasks, loadTaskModules } from '@au/core/kit';
+import { SqlFunctionStore } from '@au/store-supabase';
 import { toBackoffSpec } from './backoff-spec';
 import type { LocalInvocation } from './delivery-runner';
 import type { QueueBackendOptions } from './queue-backend-options';
@@ -30,7 +31,7 @@ import { QueueStoreBinding } from './queue-store-binding';
 import { QueueWorker } from './queue-worker';
 import { ScheduleFirer } from './schedule-firer';
 import { SqlScheduleRepository } from './sql-schedule-repository';
-import type { SqlStore } from './sql-store';
+import { identifyStore, type SqlStore } from './sql-store';
 
 /**
  * A durable queue in the records table (each computation's row is its queue entry), with workers in this process: what
@@ -58,6 +59,8 @@ export class QueueBackend implements ComputationBackend {
   /** Schedules in the `au_schedules` table, fired by this queue's workers. */
   readonly #schedules: SqlScheduleRepository;
   #registry: TaskRegistry | undefined;
+  /** The identity of this queue's schema, as an au SQL store over it reports it (read once). */
+  #schemaId: Promise<string> | undefined;
   #worker: QueueWorker | undefined;
   #firer: ScheduleFirer | undefined;
   #closed = false;
@@ -220,12 +223,27 @@ export class QueueBackend implements ComputationBackend {
     const sqlStore = store as SqlStore;
     if (
       typeof sqlStore.createQueued !== 'function' ||
-      sqlStore.schema !== this.queue.transport.schema ||
-      records.length > MAX_LAUNCH_STATEMENT
+      records.length > MAX_LAUNCH_STATEMENT ||
+      !(await this.#holdsRowsOf(sqlStore))
     )
       return false;
     await this.#enqueue(invocations, (jobs) => sqlStore.createQueued!(records, this.queue.queue, jobs));
     return true;
+  }
+
+  /**
+   * Whether `store` keeps its records in this queue's own schema, of the same database (its
+   * identity, not only its schema name: a store given in another database with the same
+   * schema name would get the queue entries there, where no worker of this queue looks).
+   */
+  async #holdsRowsOf(store: SqlStore): Promise<boolean> {
+    if (store.schema !== this.queue.transport.schema) return false;
+    await identifyStore(store);
+    this.#schemaId ??= new SqlFunctionStore(this.queue.transport).identify().catch((error: unknown) => {
+      this.#schemaId = undefined;
+      throw error;
+    });
+    return store.id === (await this.#schemaId);
   }
 
   /**

@@ -6,8 +6,8 @@ import pg from 'pg';
 /** A fresh schema with the au migration applied, dropped by `drop()`. */
 export async function freshSchema(
   url = postgresUrl(),
+  schema = `au_test_${randomBytes(5).toString('hex')}`,
 ): Promise<{ schema: string; pool: pg.Pool; drop(): Promise<void> }> {
-  const schema = `au_test_${randomBytes(5).toString('hex')}`;
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   await applyMigration(pool, { schema });
   return {

@@ -1,8 +1,9 @@
-import type { ComputationRecord } from '@au/core';
+import type { ComputationRecord, Invocation } from '@au/core';
 import { DatabaseUnavailableError, PgTransport, PostgresStore } from '@au/store-supabase';
-import { requireService } from '@au/testing';
+import { postgresUrl, requireService } from '@au/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClaimedTask, QueueClient } from '../src/index';
+import { type ClaimedTask, PostgresQueueBackend, QueueClient } from '../src/index';
 import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
@@ -106,6 +107,34 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
     });
   });
 
+  describe('when the store is in another database, under the same schema name', () => {
+    it('should not create and queue there, where no worker of the queue looks', async () => {
+      const other = await otherDatabase();
+      const there = await freshSchema(other, database.schema);
+      const elsewhere = new PostgresStore({ connection: there.pool, schema: database.schema });
+      const backend = new PostgresQueueBackend({
+        connection: database.pool,
+        schema: database.schema,
+        worker: false,
+        store: elsewhere,
+      });
+      const invocation = (key: string) =>
+        ({ key, task: 't', args: null, priority: 0, retry: { attempts: 1 } }) as unknown as Invocation;
+      try {
+        expect(await backend.createAndLaunch(elsewhere, [pending('far.1')], [invocation('far.1')])).toBe(
+          false,
+        );
+        expect(await elsewhere.get('far.1')).toBeUndefined();
+        expect(await backend.createAndLaunch(store, [pending('near.1')], [invocation('near.1')])).toBe(true);
+        expect((await store.get('near.1'))?.status).toBe('pending');
+      } finally {
+        await backend.close();
+        await elsewhere.close();
+        await there.drop();
+      }
+    });
+  });
+
   describe('when a short task ends before its claim was written', () => {
     it('should write the claim and the ending as one row write, and end the queue entry', async () => {
       const { key, leased } = await claimed();
@@ -201,3 +230,18 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
     });
   });
 });
+
+/** The URL of a second database on the same server (created once), for stores that live apart. */
+async function otherDatabase(): Promise<string> {
+  const url = new URL(postgresUrl());
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query(`select 1 from pg_database where datname = 'au_test_other'`);
+    if (rowCount === 0) await admin.query('create database au_test_other').catch(() => undefined);
+  } finally {
+    await admin.end();
+  }
+  url.pathname = '/au_test_other';
+  return url.toString();
+}
