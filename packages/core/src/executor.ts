@@ -1,7 +1,7 @@
 import { computeBackoff } from './backoff';
 import { type Clock, sleep, systemClock } from './clock';
 import type { Codec } from './contracts/codec';
-import { composeMiddleware, type Middleware, type RunContext } from './contracts/middleware';
+import { composeMiddleware, type Middleware } from './contracts/middleware';
 import type { ComputationStore } from './contracts/store';
 import { CancelledError } from './errors/cancelled-error';
 import { ClosedError } from './errors/closed-error';
@@ -9,8 +9,8 @@ import { serializeError } from './errors/serialize-error';
 import { TimeoutError } from './errors/timeout-error';
 import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
-import { LogCollector } from './internal/log-collector';
-import { ProgressWriter } from './internal/progress-writer';
+import { AttemptContext } from './internal/attempt-context';
+import { isPromiseLike } from './internal/is-promise-like';
 import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
 import type { LifecycleOptions } from './lifecycle/ending';
@@ -19,8 +19,8 @@ import { notifyDeadLetter } from './lifecycle/notify-dead-letter';
 import { recordCancelled } from './lifecycle/record-cancelled';
 import { requeueComputation } from './lifecycle/requeue-computation';
 import type { StoreRetryOptions } from './lifecycle/store-retry';
-import { childLogger, silentLogger } from './logger';
-import type { ComputationPatch, ComputationRecord, LogLevel } from './record';
+import { silentLogger } from './logger';
+import type { ComputationPatch, ComputationRecord } from './record';
 import type { RetryPolicy } from './retry-policy';
 import type { InputSchema, TaskContext, TaskLogger } from './task';
 
@@ -207,35 +207,22 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     );
   }
   const logger = options.logger ?? silentLogger;
-  const progress = new ProgressWriter(store, key, clock, options.progressInterval ?? 100, (error) =>
-    logger.warn({ err: error, key }, '[au] progress write failed'),
-  );
-  let log: TaskLogger | undefined;
-  const context: TaskContext & RunContext = {
+  const context = new AttemptContext(
     key,
-    task: task.name,
+    task.name,
     attempt,
-    get signal() {
-      return attemptAbort.signal;
-    },
-    args: undefined,
-    createdAt: running.createdAt,
+    running.createdAt,
     startedAt,
-    meta: running.meta ?? EMPTY_META,
-    progress: (value) => progress.report(value),
-    get log() {
-      // Lines go to the logger and are kept with the computation (written with the
-      // progress writes and the final status write: no write of their own).
-      log ??= capturingLogger(childLogger(logger, { key, task: task.name, attempt }), (level, args) => {
-        collector ??= new LogCollector(running.logs);
-        collector.add(level, args, clock.now(), attempt);
-        progress.reportLogs(readLogs);
-      });
-      return log;
+    running.meta ?? EMPTY_META,
+    {
+      store,
+      clock,
+      logger,
+      progressInterval: options.progressInterval ?? 100,
+      abort: attemptAbort,
+      storedLogs: running.logs,
     },
-  };
-  let collector: LogCollector | undefined;
-  const readLogs = () => (collector as LogCollector).snapshot();
+  );
 
   let result: unknown;
   let failure: { error: unknown } | undefined;
@@ -243,19 +230,23 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     // The record holds the input as the launch parsed it (defaults, transforms applied):
     // parsing it again here would apply a transform twice.
     const input = options.args !== undefined ? options.args.value : codec.decode(running.args);
-    (context as { args: unknown }).args = input;
-    const work = composeMiddleware(options.middleware ?? [], 'run', context, async () =>
-      task.run(input, context),
-    );
-    // A task that ignores its signal may run on; its result is no longer awaited.
-    result = await Promise.race([work, attemptAbort.promise]);
+    context.args = input;
+    const middleware = options.middleware;
+    const work =
+      middleware !== undefined && hasRunHooks(middleware)
+        ? composeMiddleware(middleware, 'run', context, async () => task.run(input, context))
+        : task.run(input, context);
+    // A task that ignores its signal may run on; its result is no longer awaited. A result
+    // returned synchronously needs no race: nothing could abort the task meanwhile.
+    result = isPromiseLike(work) ? await Promise.race([work, attemptAbort.promise]) : work;
   } catch (error) {
     failure = { error };
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
   }
 
-  const unwritten = await progress.flush();
+  const flushing = context.flush();
+  const unwritten = isPromiseLike(flushing) ? await flushing : flushing;
   const progressPatch: ComputationPatch = {};
   if (unwritten.progress !== undefined) progressPatch.progress = unwritten.progress.value;
   if (unwritten.logs !== undefined) progressPatch.logs = unwritten.logs;
@@ -316,21 +307,9 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   return { status: 'failed', record, error };
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
-/** A logger that writes to `logger` and hands each line to `capture`. */
-function capturingLogger(
-  logger: TaskLogger,
-  capture: (level: LogLevel, args: unknown[]) => void,
-): TaskLogger {
-  const tee = {} as Record<LogLevel, (...args: unknown[]) => void>;
-  for (const level of LOG_LEVELS) {
-    tee[level] = (...args) => {
-      logger[level](...args);
-      capture(level, args);
-    };
-  }
-  return tee;
+function hasRunHooks(middleware: readonly Middleware[]): boolean {
+  for (const item of middleware) if (item.run !== undefined) return true;
+  return false;
 }
 
 /** The record left `running` under us: a cancel won, or the record is gone (expired, deleted). */

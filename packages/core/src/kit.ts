@@ -27,7 +27,7 @@ export {
 } from './backends/pool/pool-wire';
 export { PooledBackend } from './backends/pool/pooled-backend';
 export type { PooledBackendSettings, PoolOptions } from './backends/pool/pooled-backend-options';
-export { isPromiseLike, WorkerAttempt, type WorkerAttemptOptions } from './backends/pool/worker-attempt';
+export { WorkerAttempt, type WorkerAttemptOptions } from './backends/pool/worker-attempt';
 export {
   type BatchableRequest,
   type BatchableResponse,
@@ -72,6 +72,7 @@ export type { HandleContext } from './handle';
 export { AllWatchers } from './internal/all-watchers';
 export { checkOptions, optionNames } from './internal/check-options';
 export { closestName } from './internal/closest-name';
+export { isPromiseLike } from './internal/is-promise-like';
 export { PriorityQueue } from './internal/priority-queue';
 export { validateInput } from './internal/validate-input';
 export {

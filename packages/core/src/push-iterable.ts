@@ -10,76 +10,93 @@ export interface PushIterable<T> extends AsyncIterable<T> {
 }
 
 export function createPushIterable<T>(onReturn?: () => void): PushIterable<T> {
-  const queue: T[] = [];
-  let waiting: ((result: IteratorResult<T>) => void) | undefined;
-  let failWaiting: ((error: unknown) => void) | undefined;
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-  let cleanedUp = false;
-  const cleanup = () => {
-    if (cleanedUp) return;
-    cleanedUp = true;
+  return new PushQueue<T>(onReturn);
+}
+
+/**
+ * A class, its own iterator: one object per watch (a store makes one per waiting
+ * handle), where closures over an object literal cost about 2 KB each.
+ */
+class PushQueue<T> implements PushIterable<T>, AsyncIterator<T> {
+  #queue: T[] | undefined;
+  #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  #failWaiting: ((error: unknown) => void) | undefined;
+  #ended = false;
+  #failure: { error: unknown } | undefined;
+  #onReturn: (() => void) | undefined;
+
+  constructor(onReturn: (() => void) | undefined) {
+    this.#onReturn = onReturn;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#queue !== undefined && this.#queue.length > 0) {
+      return Promise.resolve({ value: this.#queue.shift()!, done: false });
+    }
+    if (this.#failure !== undefined) {
+      const { error } = this.#failure;
+      this.#failure = undefined;
+      return Promise.reject(error);
+    }
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.#waiting = resolve;
+      this.#failWaiting = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.#ended = true;
+    this.#queue = undefined;
+    this.#cleanup();
+    const resolve = this.#waiting;
+    if (resolve !== undefined) {
+      // A `next()` still pending when the consumer gives up ends too.
+      this.#waiting = undefined;
+      this.#failWaiting = undefined;
+      resolve({ value: undefined, done: true });
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  push(value: T): void {
+    if (this.#ended) return;
+    const resolve = this.#waiting;
+    if (resolve !== undefined) {
+      this.#waiting = undefined;
+      this.#failWaiting = undefined;
+      resolve({ value, done: false });
+    } else {
+      this.#queue ??= [];
+      this.#queue.push(value);
+    }
+  }
+
+  end(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#cleanup();
+    const resolve = this.#waiting;
+    const reject = this.#failWaiting;
+    this.#waiting = undefined;
+    this.#failWaiting = undefined;
+    if (error !== undefined) {
+      if (reject !== undefined) reject(error);
+      else this.#failure = { error };
+    } else resolve?.({ value: undefined, done: true });
+  }
+
+  #cleanup(): void {
+    const onReturn = this.#onReturn;
+    this.#onReturn = undefined;
     onReturn?.();
-  };
-
-  const iterator: AsyncIterator<T> = {
-    next() {
-      if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-      if (failure !== undefined) {
-        const { error } = failure;
-        failure = undefined;
-        return Promise.reject(error);
-      }
-      if (ended) return Promise.resolve({ value: undefined, done: true });
-      return new Promise<IteratorResult<T>>((resolve, reject) => {
-        waiting = resolve;
-        failWaiting = reject;
-      });
-    },
-    return() {
-      ended = true;
-      queue.length = 0;
-      cleanup();
-      if (waiting !== undefined) {
-        // A `next()` still pending when the consumer gives up ends too.
-        const resolve = waiting;
-        waiting = undefined;
-        failWaiting = undefined;
-        resolve({ value: undefined, done: true });
-      }
-      return Promise.resolve({ value: undefined, done: true });
-    },
-  };
-
-  return {
-    push(value) {
-      if (ended) return;
-      if (waiting !== undefined) {
-        const resolve = waiting;
-        waiting = undefined;
-        failWaiting = undefined;
-        resolve({ value, done: false });
-      } else queue.push(value);
-    },
-    end(error) {
-      if (ended) return;
-      ended = true;
-      cleanup();
-      if (error !== undefined) failure = { error };
-      if (waiting !== undefined) {
-        const resolve = waiting;
-        const reject = failWaiting!;
-        waiting = undefined;
-        failWaiting = undefined;
-        if (failure !== undefined) {
-          failure = undefined;
-          reject(error);
-        } else resolve({ value: undefined, done: true });
-      }
-    },
-    get ended() {
-      return ended;
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
+  }
 }

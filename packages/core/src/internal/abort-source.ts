@@ -8,16 +8,24 @@ const ignore = () => {};
 export class AbortSource {
   aborted = false;
   reason: unknown;
-  /** Rejects with the reason once aborted; never resolves. */
-  readonly promise: Promise<never>;
+  #promise: Promise<never> | undefined;
   #controller: AbortController | undefined;
-  #reject!: (reason: unknown) => void;
+  #reject: ((reason: unknown) => void) | undefined;
 
-  constructor() {
-    this.promise = new Promise<never>((_resolve, reject) => {
-      this.#reject = reject;
-    });
-    this.promise.catch(ignore);
+  /**
+   * Rejects with the reason once aborted; never resolves. Made on first use: a task that
+   * returns synchronously is never raced against it.
+   */
+  get promise(): Promise<never> {
+    if (this.#promise === undefined) {
+      this.#promise = this.aborted
+        ? Promise.reject(this.reason)
+        : new Promise<never>((_resolve, reject) => {
+            this.#reject = reject;
+          });
+      this.#promise.catch(ignore);
+    }
+    return this.#promise;
   }
 
   get signal(): AbortSignal {
@@ -33,7 +41,7 @@ export class AbortSource {
     this.aborted = true;
     this.reason = reason;
     this.#controller?.abort(reason);
-    this.#reject(reason);
+    this.#reject?.(reason);
   }
 
   /** Aborts when `signal` does; returns the unlink function. */

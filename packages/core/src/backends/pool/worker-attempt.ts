@@ -1,7 +1,8 @@
 import type { Codec } from '../../contracts/codec';
 import { serializeError } from '../../errors/serialize-error';
+import { isPromiseLike } from '../../internal/is-promise-like';
 import type { TaskContext, TaskDefinition, TaskLogger } from '../../task';
-import { forwardingLogger, ThrottledProgress } from '../worker-reporting';
+import { type ForwardedLogLevel, forwardingLogger, ThrottledProgress } from '../worker-reporting';
 import { resolveCodec } from './pool-task-modules';
 import type { PoolRequest, PoolResponse, WorkerEvent } from './pool-wire';
 
@@ -83,26 +84,24 @@ export class WorkerAttempt {
   // ---- private helpers ------------------------------------------------------------
 
   #context(): TaskContext {
-    const { request } = this;
-    let log: TaskLogger | undefined;
-    const attempt = this;
-    return {
-      key: request.key,
-      task: request.task,
-      attempt: request.attempt,
-      meta: request.meta ?? EMPTY_META,
-      get signal() {
-        return attempt.signal;
-      },
-      progress: (value) => attempt.#reportProgress(value),
-      get log() {
-        log ??= forwardingLogger((level, args) => {
-          if (!attempt.#replied) attempt.#logs++;
-          attempt.#options.post({ au: 'log', id: request.id, level, args });
-        });
-        return log;
-      },
-    };
+    return new WorkerContext(this, this.request);
+  }
+
+  /** A log line the task wrote: counted while the reply is not sent, then posted. */
+  logLine(level: ForwardedLogLevel, args: unknown[]): void {
+    if (!this.#replied) this.#logs++;
+    this.#options.post({ au: 'log', id: this.request.id, level, args });
+  }
+
+  /** Progress the task reported: posted, throttled; the last value goes with the reply. */
+  reportProgress(value: unknown): void {
+    if (this.#replied) return;
+    const id = this.request.id;
+    this.#progress ??= new ThrottledProgress(
+      (value) => this.#options.post({ au: 'progress', id, value }),
+      PROGRESS_INTERVAL,
+    );
+    this.#progress.report(value);
   }
 
   #succeed(value: unknown): PoolResponse {
@@ -111,16 +110,6 @@ export class WorkerAttempt {
     } catch (error) {
       return this.fail(error);
     }
-  }
-
-  #reportProgress(value: unknown): void {
-    if (this.#replied) return;
-    const id = this.request.id;
-    this.#progress ??= new ThrottledProgress(
-      (value) => this.#options.post({ au: 'progress', id, value }),
-      PROGRESS_INTERVAL,
-    );
-    this.#progress.report(value);
   }
 
   #reply(response: PoolResponse): PoolResponse {
@@ -135,11 +124,36 @@ export class WorkerAttempt {
 
 const EMPTY_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** True for a promise or any thenable. */
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
+/**
+ * The task's context in a worker. A class with its getters on the prototype: an object
+ * literal with getters costs about 1 KB more per attempt.
+ */
+class WorkerContext implements TaskContext {
+  readonly key: string;
+  readonly task: string;
+  readonly attempt: number;
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** A property, not a method: tasks take it out of the context (`{ progress }`). */
+  readonly progress: (value: unknown) => void;
+  readonly #attempt: WorkerAttempt;
+  #log: TaskLogger | undefined;
+
+  constructor(attempt: WorkerAttempt, request: PoolRequest) {
+    this.key = request.key;
+    this.task = request.task;
+    this.attempt = request.attempt;
+    this.meta = request.meta ?? EMPTY_META;
+    this.#attempt = attempt;
+    this.progress = (value) => attempt.reportProgress(value);
+  }
+
+  get signal(): AbortSignal {
+    return this.#attempt.signal;
+  }
+
+  get log(): TaskLogger {
+    const attempt = this.#attempt;
+    this.#log ??= forwardingLogger((level, args) => attempt.logLine(level, args));
+    return this.#log;
+  }
 }
