@@ -37,13 +37,17 @@ export function isReopening(from: ComputationStatus, to: ComputationStatus | und
 }
 
 function merged(current: ComputationRecord, patch: ComputationPatch): ComputationRecord {
-  const next = { ...current, ...patch } as ComputationRecord;
+  const next = { ...current } as Record<string, unknown>;
+  let removes = false;
   for (const field in patch) {
-    // Removing fields with `delete` would turn the record into a slow dictionary-mode
-    // object (and every copy of it): rebuild it instead, only when a field goes away.
-    if (patch[field as keyof ComputationPatch] === undefined) return withoutUndefined(next);
+    const value = patch[field as keyof ComputationPatch];
+    if (value !== undefined) next[field] = value;
+    else if (next[field] !== undefined) removes = true;
   }
-  return next;
+  // Removing fields with `delete` would turn the record into a slow dictionary-mode
+  // object (and every copy of it): rebuild it instead, only when a field it has goes away.
+  // A field the patch clears and the record never had is simply not added.
+  return (removes ? withoutCleared(next, patch) : next) as unknown as ComputationRecord;
 }
 
 /** Whether a record is past its `expiresAt` at `now`. */
@@ -51,11 +55,13 @@ export function isExpired(record: Pick<ComputationRecord, 'expiresAt'>, now: num
   return record.expiresAt !== undefined && record.expiresAt <= now;
 }
 
-function withoutUndefined(record: ComputationRecord): ComputationRecord {
+function withoutCleared(record: Record<string, unknown>, patch: ComputationPatch): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const field in record) {
-    const value = record[field as keyof ComputationRecord];
-    if (value !== undefined) copy[field] = value;
+    const value = record[field];
+    if (value !== undefined && !(field in patch && patch[field as keyof ComputationPatch] === undefined)) {
+      copy[field] = value;
+    }
   }
-  return copy as unknown as ComputationRecord;
+  return copy;
 }

@@ -165,15 +165,15 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     return cancelOnAbort(options, abort.reason);
   }
   const startedAt = clock.now();
+  const logger = options.logger ?? silentLogger;
+  // One for every lifecycle write of this attempt.
+  const lifecycle: LifecycleOptions =
+    options.storeRetry === undefined ? { clock, logger } : { retry: options.storeRetry, clock, logger };
   const claim = await claimComputation(
     store,
     key,
     { now: startedAt, reclaimRunning: options.reclaimRunning === true },
-    {
-      ...(options.storeRetry === undefined ? {} : { retry: options.storeRetry }),
-      clock,
-      ...loggerOf(options),
-    },
+    lifecycle,
   );
   if (!claim.claimed) {
     if (claim.record === undefined) {
@@ -206,7 +206,6 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
       timeout,
     );
   }
-  const logger = options.logger ?? silentLogger;
   const context = new AttemptContext(
     key,
     task.name,
@@ -252,11 +251,6 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   if (unwritten.logs !== undefined) progressPatch.logs = unwritten.logs;
   const finishedAt = clock.now();
 
-  const lifecycle: LifecycleOptions = {
-    ...(options.storeRetry === undefined ? {} : { retry: options.storeRetry }),
-    clock,
-    logger,
-  };
   const progressField = unwritten;
   const ttl = options.ttl ?? running.ttl ?? null;
 

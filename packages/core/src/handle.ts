@@ -86,15 +86,19 @@ export class ComputationHandle<T = unknown> {
    * `CancelledError`, `TimeoutError` when `timeout` passes, `ComputationNotFoundError`.
    */
   async result(options: ResultOptions = {}): Promise<T> {
-    const { store } = this.#context;
-    const wait = () =>
-      waitForTerminal(store, this.key, { ...options, clock: this.#context.clock ?? systemClock });
+    const { store, clock } = this.#context;
+    // Without a clock of its own, the wait's default (the system clock) is the handle's.
+    const waitOptions = clock === undefined ? options : { ...options, clock };
     // A watching store is read once, after subscribing: reading first would cost a round
     // trip on a remote store, and a result is mostly awaited before it exists.
-    if (store.watch !== undefined && store.capabilities.watch) return this.#settle(await wait());
+    if (store.watch !== undefined && store.capabilities.watch) {
+      return this.#settle(await waitForTerminal(store, this.key, waitOptions));
+    }
     const record = await store.get(this.key);
     if (record === undefined) throw new ComputationNotFoundError({ key: this.key, store: store.name });
-    return this.#settle(isTerminalStatus(record.status) ? record : await wait());
+    return this.#settle(
+      isTerminalStatus(record.status) ? record : await waitForTerminal(store, this.key, waitOptions),
+    );
   }
 
   /** Cancels the computation; `true` when it was still pending or running. */

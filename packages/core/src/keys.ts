@@ -20,15 +20,19 @@ let randomOffset = randomPool.length;
 let lastMillis = 0;
 let sequence = 0;
 
-function randomBytes(count: number): Buffer {
+/** Where `count` fresh random bytes start in `randomPool` (read in place: no Buffer per key). */
+function takeRandom(count: number): number {
   if (randomOffset + count > randomPool.length) {
     randomFillSync(randomPool);
     randomOffset = 0;
   }
-  const slice = randomPool.subarray(randomOffset, randomOffset + count);
+  const at = randomOffset;
   randomOffset += count;
-  return slice;
+  return at;
 }
+
+/** Every byte as two hex digits. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /**
  * A new UUIDv7 (RFC 9562): 48 bits of milliseconds, then a 12-bit counter that keeps
@@ -43,17 +47,19 @@ export function generateKey(now: number = Date.now()): string {
     }
   } else {
     lastMillis = now;
-    sequence = randomBytes(1)[0]! & 0x7f;
+    sequence = randomPool[takeRandom(1)]! & 0x7f;
   }
-  const random = randomBytes(8);
+  const at = takeRandom(8);
+  const pool = randomPool;
   const time = lastMillis.toString(16).padStart(12, '0');
   const versionAndSequence = (0x7000 | sequence).toString(16);
-  const variant = ((random[0]! & 0x3f) | 0x80).toString(16).padStart(2, '0') + hex(random[1]!);
-  let tail = '';
-  for (let index = 2; index < 8; index++) tail += hex(random[index]!);
+  const variant = HEX[(pool[at]! & 0x3f) | 0x80]! + HEX[pool[at + 1]!]!;
+  const tail =
+    HEX[pool[at + 2]!]! +
+    HEX[pool[at + 3]!]! +
+    HEX[pool[at + 4]!]! +
+    HEX[pool[at + 5]!]! +
+    HEX[pool[at + 6]!]! +
+    HEX[pool[at + 7]!]!;
   return `${time.slice(0, 8)}-${time.slice(8)}-${versionAndSequence}-${variant}-${tail}`;
-}
-
-function hex(byte: number): string {
-  return byte < 16 ? `0${byte.toString(16)}` : byte.toString(16);
 }

@@ -88,20 +88,27 @@ async function* followByWatch(
 }
 
 /** Resolves with the record once it is terminal. Rejects `TimeoutError` or `ComputationNotFoundError`. */
-export async function waitForTerminal(
+export function waitForTerminal(
   store: ComputationStore,
   key: string,
   options: WaitOptions = {},
 ): Promise<ComputationRecord> {
-  const clock = options.clock ?? systemClock;
-  if (
-    options.signal === undefined &&
-    options.timeout !== undefined &&
-    store.watch !== undefined &&
-    store.capabilities.watch
-  ) {
-    return waitByWatchWithTimeout(store, key, options.timeout, clock);
+  // The hot path (a watching store, no signal): no AbortController, no extra async frame.
+  if (options.signal === undefined && store.watch !== undefined && store.capabilities.watch) {
+    return options.timeout === undefined
+      ? waitByWatch(store, key, undefined)
+      : waitByWatchWithTimeout(store, key, options.timeout, options.clock ?? systemClock);
   }
+  return waitWithLimits(store, key, options);
+}
+
+/** `waitForTerminal` with a signal, or by polling: an AbortController enforces the limits. */
+async function waitWithLimits(
+  store: ComputationStore,
+  key: string,
+  options: WaitOptions,
+): Promise<ComputationRecord> {
+  const clock = options.clock ?? systemClock;
   // Signals cost: an AbortController is made only when there is a limit to enforce.
   let controller: AbortController | undefined;
   let timer: unknown;

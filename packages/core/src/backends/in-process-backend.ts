@@ -187,8 +187,8 @@ export class InProcessBackend implements ComputationBackend {
       task: run.task,
       codec: run.codec,
       retry: run.retry,
-      ...(invocation.timeout === undefined ? {} : { timeout: invocation.timeout }),
-      ...(invocation.ttl === undefined ? {} : { ttl: invocation.ttl }),
+      timeout: invocation.timeout,
+      ttl: invocation.ttl,
       middleware: run.middleware,
       onAbortable: (abort) => {
         abortRun = abort;
@@ -197,7 +197,7 @@ export class InProcessBackend implements ComputationBackend {
       clock: this.#clock,
       logger: run.logger ?? this.#logger,
       progressInterval: this.#progressInterval,
-      ...(this.#storeRetry === undefined ? {} : { storeRetry: this.#storeRetry }),
+      storeRetry: this.#storeRetry,
       retryMode: 'report',
     });
     return {

@@ -15,7 +15,7 @@ export class PriorityQueue<T> {
     while (index > 0) {
       const parent = (index - 1) >> 1;
       if (!this.before(items[index]!, items[parent]!)) break;
-      [items[index], items[parent]] = [items[parent]!, items[index]!];
+      swap(items, index, parent);
       index = parent;
     }
   }
@@ -34,7 +34,7 @@ export class PriorityQueue<T> {
         if (left < items.length && this.before(items[left]!, items[best]!)) best = left;
         if (right < items.length && this.before(items[right]!, items[best]!)) best = right;
         if (best === index) break;
-        [items[index], items[best]] = [items[best]!, items[index]!];
+        swap(items, index, best);
         index = best;
       }
     }
@@ -55,4 +55,11 @@ export class PriorityQueue<T> {
   drain(): T[] {
     return this.#items.splice(0);
   }
+}
+
+/** A swap without the array a destructuring swap allocates. */
+function swap<T>(items: T[], a: number, b: number): void {
+  const held = items[a]!;
+  items[a] = items[b]!;
+  items[b] = held;
 }

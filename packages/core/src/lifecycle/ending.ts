@@ -29,14 +29,23 @@ export interface EndingFields {
   logs?: ComputationLogs;
 }
 
-/** `finishedAt`, `expiresAt` and the last progress of an ending write. */
-export async function endingPatch(
+/**
+ * `finishedAt`, `expiresAt` and the last progress of an ending write; a promise only when
+ * the record's `ttl` must be read first.
+ */
+export function endingPatch(
   store: ComputationStore,
   key: string,
   fields: EndingFields,
   finishedAt: number,
-): Promise<ComputationPatch> {
-  const ttl = fields.ttl === undefined ? (await store.get(key))?.ttl : (fields.ttl ?? undefined);
+): ComputationPatch | Promise<ComputationPatch> {
+  if (fields.ttl === undefined) {
+    return store.get(key).then((record) => patchWithTtl(fields, finishedAt, record?.ttl));
+  }
+  return patchWithTtl(fields, finishedAt, fields.ttl ?? undefined);
+}
+
+function patchWithTtl(fields: EndingFields, finishedAt: number, ttl: number | undefined): ComputationPatch {
   const patch: ComputationPatch = { finishedAt };
   if (ttl !== undefined) patch.expiresAt = finishedAt + ttl * 1000;
   if (fields.progress !== undefined) patch.progress = fields.progress.value;

@@ -45,6 +45,10 @@ export async function failComputation(
       );
     },
     landed: () => landedWith(store, key, 'failed', finishedAt),
-    ...options,
+    // Named, not spread: a spread in a literal costs a slow copy on every write.
+    retry: options.retry,
+    clock: options.clock,
+    logger: options.logger,
+    signal: options.signal,
   });
 }

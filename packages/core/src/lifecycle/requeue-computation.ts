@@ -43,6 +43,10 @@ export async function requeueComputation(
       const record = await store.get(key);
       return record?.status === 'pending' && record.runAt === fields.runAt ? record : undefined;
     },
-    ...options,
+    // Named, not spread: a spread in a literal costs a slow copy on every write.
+    retry: options.retry,
+    clock: options.clock,
+    logger: options.logger,
+    signal: options.signal,
   });
 }

@@ -41,41 +41,57 @@ export interface PersistOptions<T> {
  * success is never mistaken for a lost race. Errors that retrying cannot fix (a closed
  * store, an invalid key, a programming error) are thrown at once.
  */
-export async function persist<T>(options: PersistOptions<T>): Promise<T | undefined> {
+export function persist<T>(options: PersistOptions<T>): Promise<T | undefined> {
+  // The first try runs without the retry loop's async frame: it is almost always the only one.
+  const started = (options.clock ?? systemClock).now();
+  let first: Promise<T | undefined>;
+  try {
+    first = options.write();
+  } catch (error) {
+    return retryAfterFailure(options, error, started);
+  }
+  return first.then(undefined, (error: unknown) => retryAfterFailure(options, error, started));
+}
+
+/** The retry loop of `persist`, entered once the first try failed with `firstError`. */
+async function retryAfterFailure<T>(
+  options: PersistOptions<T>,
+  firstError: unknown,
+  started: number,
+): Promise<T | undefined> {
   const clock = options.clock ?? systemClock;
   const budget = options.retry?.timeout ?? 30_000;
   let pause = options.retry?.initialDelay ?? 50;
   const maxDelay = options.retry?.maxDelay ?? 2_000;
-  const started = clock.now();
   let failures = 0;
+  let error = firstError;
   for (;;) {
+    failures += 1;
+    const waited = clock.now() - started;
+    if (!isTransientStoreError(error) || budget <= 0 || options.signal?.aborted) throw error;
+    if (waited >= budget) {
+      throw new StoreUnavailableError({
+        operation: options.operation,
+        key: options.key,
+        waited,
+        cause: error,
+      });
+    }
+    if (failures === 1 || failures % 10 === 0) {
+      options.logger?.warn(
+        { err: error, key: options.key, failures },
+        `[au] [lifecycle] ${options.operation} failed; trying again while the store is unreachable`,
+      );
+    }
+    const delay = Math.min(pause, budget - waited) * (0.5 + Math.random() / 2);
+    pause = Math.min(pause * 2, maxDelay);
+    await sleep(delay, { clock });
     try {
-      if (failures > 0) {
-        const mine = await options.landed();
-        if (mine !== undefined) return mine;
-      }
+      const mine = await options.landed();
+      if (mine !== undefined) return mine;
       return await options.write();
-    } catch (error) {
-      failures += 1;
-      const waited = clock.now() - started;
-      if (!isTransientStoreError(error) || budget <= 0 || options.signal?.aborted) throw error;
-      if (waited >= budget) {
-        throw new StoreUnavailableError({
-          operation: options.operation,
-          key: options.key,
-          waited,
-          cause: error,
-        });
-      }
-      if (failures === 1 || failures % 10 === 0) {
-        options.logger?.warn(
-          { err: error, key: options.key, failures },
-          `[au] [lifecycle] ${options.operation} failed; trying again while the store is unreachable`,
-        );
-      }
-      const delay = Math.min(pause, budget - waited) * (0.5 + Math.random() / 2);
-      pause = Math.min(pause * 2, maxDelay);
-      await sleep(delay, { clock });
+    } catch (next) {
+      error = next;
     }
   }
 }

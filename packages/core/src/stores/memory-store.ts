@@ -148,15 +148,16 @@ export class MemoryStore implements ComputationStore {
       this.#watchers.set(key, watchers);
     }
     const set = watchers;
-    const onAbort = () => iterable.end();
+    // No listener (and no closure for one) without a signal: the usual `result()` has none.
+    const onAbort = signal === undefined ? undefined : () => iterable.end();
     const iterable = createPushIterable<ComputationRecord>(() => {
       set.delete(iterable);
       if (set.size === 0 && this.#watchers.get(key) === set) this.#watchers.delete(key);
-      signal?.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     });
     set.add(iterable);
     if (signal?.aborted) iterable.end();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    else if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
     return iterable;
   }
 
@@ -211,7 +212,8 @@ export class MemoryStore implements ComputationStore {
     if (this.#allWatchers.active) this.#allWatchers.notify(record);
     const watchers = this.#watchers.get(record.key);
     if (watchers === undefined) return;
-    for (const watcher of [...watchers]) {
+    // A Set may lose its entries while it is iterated (`end` takes the watcher out): no copy.
+    for (const watcher of watchers) {
       watcher.push({ ...record });
       if (isTerminalStatus(record.status)) watcher.end();
     }
