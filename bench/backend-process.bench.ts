@@ -4,28 +4,23 @@
 // for: creating the record, the executor's claim and result writes, encoding, and
 // reading every result through its handle.
 //
-// This file is also the task module both pools load: a default export for tinypool
-// and a `defineTask` export for au. Run: `pnpm bench backend-process [count] [processes] [rounds]`.
-import { defineTask, InProcessBackend } from '@au/core';
+// Both pools load `trivial-task.js` (plain JavaScript: no loader in the processes) and au
+// runs built, as its users run it (`bench/run.ts` builds first).
+// Run: `pnpm bench backend-process [count] [processes] [rounds]`.
+import { fileURLToPath } from 'node:url';
+import { ProcessBackend } from '@au/backend-process';
+import { InProcessBackend } from '@au/core';
+import { Tinypool } from 'tinypool';
 import { comparePools, timeComputations, timeRaw } from './pool-comparison';
-
-export const trivial = defineTask({ name: 'bench.trivial', run: (n: number) => n + 1 });
-
-/** tinypool's handler: the same work. */
-export default function trivialHandler(n: number): number {
-  return n + 1;
-}
+import { trivial } from './trivial-task.js';
 
 async function main(): Promise<void> {
-  const { fileURLToPath } = await import('node:url');
-  const { Tinypool } = await import('tinypool');
-  const { ProcessBackend } = await import('../packages/backend-process/src/index');
   const count = Number(process.argv[2] ?? 20_000);
   const processes = Number(process.argv[3] ?? 2);
   const rounds = Number(process.argv[4] ?? 3);
-  const file = fileURLToPath(import.meta.url);
-  // Both pools start their processes with the same Node options: tsx runs this TypeScript file.
-  const execArgv = ['--conditions=@au/source', '--import', 'tsx'];
+  const file = fileURLToPath(new URL('./trivial-task.js', import.meta.url));
+  // Both pools start their processes with the same Node options: none (the module is JavaScript).
+  const execArgv: string[] = [];
   const inputs = Array.from({ length: count }, (_, index) => index);
 
   const raw = async () => {
@@ -67,10 +62,7 @@ async function main(): Promise<void> {
   );
 }
 
-// Only the process the bench runner started runs the benchmark; the pools' processes load this file as a task module.
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1])) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -3,34 +3,23 @@
 // au's side includes everything a user pays for: creating the record, the executor's
 // claim and result writes, encoding, and reading every result through its handle.
 //
-// This file is also the task module both pools load: a default export for Piscina and
-// a `defineTask` export for au. Run: `pnpm bench backend-threads [count] [threads] [rounds]`.
-import { isMainThread } from 'node:worker_threads';
-import { defineTask, InProcessBackend } from '@au/core';
+// Both pools load `trivial-task.js` (plain JavaScript: no loader in the threads) and au
+// runs built, as its users run it (`bench/run.ts` builds first).
+// Run: `pnpm bench backend-threads [count] [threads] [rounds]`.
+import { fileURLToPath } from 'node:url';
+import { ThreadsBackend } from '@au/backend-threads';
+import { InProcessBackend } from '@au/core';
+import { Piscina } from 'piscina';
 import { comparePools, timeComputations, timeRaw } from './pool-comparison';
-
-export const trivial = defineTask({ name: 'bench.trivial', run: (n: number) => n + 1 });
-
-/** Piscina's handler: the same work. */
-export default function trivialHandler(n: number): number {
-  return n + 1;
-}
+import { trivial } from './trivial-task.js';
 
 async function main(): Promise<void> {
-  const { createRequire } = await import('node:module');
-  const { fileURLToPath } = await import('node:url');
-  const { Piscina } = await import('piscina');
-  const { ThreadsBackend } = await import('../packages/backend-threads/src/index');
   const count = Number(process.argv[2] ?? 20_000);
   const threads = Number(process.argv[3] ?? 2);
   const rounds = Number(process.argv[4] ?? 3);
-  const file = fileURLToPath(import.meta.url);
-  // Node 20 runs no ESM loader hooks in worker threads: TypeScript needs tsx's CommonJS hook there.
-  const execArgv = [
-    '--conditions=@au/source',
-    '--require',
-    createRequire(import.meta.url).resolve('tsx/cjs'),
-  ];
+  const file = fileURLToPath(new URL('./trivial-task.js', import.meta.url));
+  // The threads run the task module as it is, without the main thread's tsx.
+  const execArgv: string[] = [];
   const inputs = Array.from({ length: count }, (_, index) => index);
 
   const raw = async () => {
@@ -66,9 +55,7 @@ async function main(): Promise<void> {
   );
 }
 
-if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1])) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -20,12 +20,12 @@
 // Needs Redis at AU_REDIS_URL (default redis://127.0.0.1:6379). Cleans up its keys.
 // Smaller runs: pnpm bench bullmq --count=2000 --samples=50 --rounds=1
 import { randomUUID } from 'node:crypto';
+import { BullMQBackend, startBullMQWorker } from '@au/backend-bullmq';
 import { asyncCompute, type ComputationStore, defineTask, MemoryStore } from '@au/core';
+import { RedisStore } from '@au/store-redis';
+import { redisUrl as serviceRedisUrl } from '@au/testing';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BullMQBackend, startBullMQWorker } from '../packages/backend-bullmq/src/index';
-import { RedisStore } from '../packages/store-redis/src/index';
-import { redisUrl as serviceRedisUrl } from '../packages/testing/src/service-url';
 import { alternate, argument, loadAverage, median, percentile, perSecond } from './measure';
 
 const redisUrl = serviceRedisUrl();

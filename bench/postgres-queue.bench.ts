@@ -30,13 +30,13 @@
 //
 // `pnpm bench postgres-queue [--jobs=10000] [--rounds=2] [--samples=40] [--sides=au,pg-boss,graphile-worker]`
 import { randomBytes } from 'node:crypto';
+import { PostgresQueueBackend } from '@au/backend-supabase';
 import { asyncCompute, defineTask } from '@au/core';
+import { applyMigration, PostgresStore } from '@au/store-supabase';
+import { postgresUrl } from '@au/testing';
 import { Logger, makeWorkerUtils, run as runGraphileWorker, type Task } from 'graphile-worker';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import { PostgresQueueBackend } from '../packages/backend-supabase/src/index';
-import { applyMigration, PostgresStore } from '../packages/store-supabase/src/index';
-import { postgresUrl } from '../packages/testing/src/service-url';
 import {
   alternate,
   argument,

@@ -2,6 +2,10 @@
 // bench/<name>.bench.ts, `pnpm bench all` runs every one in turn. Each benchmark runs
 // au and what a user would pick instead side by side in one run, in alternating rounds,
 // and prints the ratios (docs/benchmarks.md).
+// au runs built, as its users run it: the packages are built first (turbo: a no-op when
+// nothing changed), and no `@au/source` condition sends imports to the TypeScript sources,
+// whose on-the-fly compilation (tsx keeps every function's name) costs au's hot paths
+// about a fifth of their speed.
 // A benchmark whose references need a newer Node than this one (pg-boss 12 and
 // graphile-worker 0.18 need Node ≥ 22.18) is re-launched on Node 24 through
 // `npx -p node@24` (the `node` package of the npm registry, fetched once into npx's cache).
@@ -31,14 +35,24 @@ for (const bench of selected) {
     console.error(`no benchmark "${bench}": choose one of ${available.join(', ')}`);
     process.exit(2);
   }
+}
+console.log('building the packages (turbo run build)…');
+const root = join(here, '..');
+const build = spawnSync(
+  join(root, 'node_modules/.bin/turbo'),
+  ['run', 'build', '--output-logs=errors-only'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
+if (build.status !== 0) {
+  console.error('the build failed (run benchmarks as `pnpm bench …`): the benchmarks run the built packages');
+  process.exit(build.status ?? 1);
+}
+for (const bench of selected) {
   console.log(`\n### ${bench}`);
-  const nodeArguments = [
-    '--conditions=@au/source',
-    '--import',
-    'tsx',
-    join(here, `${bench}.bench.ts`),
-    ...rest,
-  ];
+  const nodeArguments = ['--import', 'tsx', join(here, `${bench}.bench.ts`), ...rest];
   const needs = NEEDS_NODE[bench];
   const tooOld = needs !== undefined && (major < needs[0] || (major === needs[0] && minor < needs[1]));
   if (tooOld) {

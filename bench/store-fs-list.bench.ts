@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ComputationRecord, ListQuery } from '@au/core';
 // Imported by path: the root package does not depend on @au/store-fs.
-import { FileSystemStore } from '../packages/store-fs/src/index';
+import { FileSystemStore } from '@au/store-fs';
 
 const sizes = (process.argv[2] ?? '1000,10000,30000').split(',').map(Number);
 const concurrency = Number(process.argv[3] ?? 8);

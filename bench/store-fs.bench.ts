@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ComputationRecord } from '@au/core';
 // Imported by path: the root package does not depend on @au/store-fs.
-import { FileSystemStore } from '../packages/store-fs/src/index';
+import { FileSystemStore } from '@au/store-fs';
 
 const records = Number(process.argv[2] ?? 10_000);
 const concurrency = Number(process.argv[3] ?? 8);

@@ -5,7 +5,7 @@
 // Goal: graph time ≤ 1.5 × direct time.
 import { asyncCompute, defineTask, InProcessBackend, MemoryStore } from '@au/core';
 // Relative import: the root package.json does not list @au/workflow (the lead may add it).
-import { type NodeRef, TaskGraph } from '../packages/workflow/src/index';
+import { type NodeRef, TaskGraph } from '@au/workflow';
 
 const WIDTH = 100;
 const DEPTH = 10;

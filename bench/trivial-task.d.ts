@@ -1,0 +1,4 @@
+import type { TaskDefinition } from '@au/core';
+
+export declare const trivial: TaskDefinition<number, number>;
+export default function trivialHandler(n: number): number;
