@@ -11,6 +11,7 @@ import { ValidationError } from './errors/validation-error';
 import { AbortSource } from './internal/abort-source';
 import { AttemptContext } from './internal/attempt-context';
 import { isPromiseLike } from './internal/is-promise-like';
+import type { UnwrittenReports } from './internal/progress-writer';
 import { claimComputation, isClaimable } from './lifecycle/claim';
 import { completeComputation } from './lifecycle/complete-computation';
 import type { LifecycleOptions } from './lifecycle/ending';
@@ -103,12 +104,17 @@ function loggerOf(options: ExecuteOptions): { logger?: TaskLogger } {
  * store outage (`storeRetry`); the executor throws only when the store stays down
  * longer than that (`StoreUnavailableError`), and the backend then gives the work back.
  */
-export async function executeComputation(options: ExecuteOptions): Promise<ExecutionOutcome> {
+export function executeComputation(options: ExecuteOptions): Promise<ExecutionOutcome> {
+  return options.retryMode === 'report' ? executeAttempt(options) : executeInline(options);
+}
+
+/** `executeComputation` with `retryMode: 'inline'`: attempts and backoffs, here. */
+async function executeInline(options: ExecuteOptions): Promise<ExecutionOutcome> {
   const abort = abortSourceFor(options);
   try {
     for (;;) {
       const outcome = await runAttempt(options, abort.source);
-      if (outcome.status !== 'retry' || options.retryMode === 'report') return outcome;
+      if (outcome.status !== 'retry') return outcome;
       try {
         await Promise.race([
           sleep(outcome.delay, { clock: options.clock ?? systemClock }),
@@ -133,13 +139,12 @@ export async function executeComputation(options: ExecuteOptions): Promise<Execu
 }
 
 /** One attempt: claim, run, record. See `executeComputation`. */
-export async function executeAttempt(options: ExecuteOptions): Promise<ExecutionOutcome> {
+export function executeAttempt(options: ExecuteOptions): Promise<ExecutionOutcome> {
   const abort = abortSourceFor(options);
-  try {
-    return await runAttempt(options, abort.source);
-  } finally {
-    abort.release();
-  }
+  // No extra async frame around the attempt when there is nothing to release after it.
+  return abort.release === noop
+    ? runAttempt(options, abort.source)
+    : runAttempt(options, abort.source).finally(abort.release);
 }
 
 function abortSourceFor(options: ExecuteOptions): { source: AbortSource; release: () => void } {
@@ -186,9 +191,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
     return { status: 'skipped', record: claim.record };
   }
   const running = claim.record;
-  const ownsAttempt = (current: ComputationRecord) =>
-    current.status === 'running' && current.startedAt === startedAt;
-  if (abort.aborted) return cancelOnAbort(options, abort.reason, {}, ownsAttempt);
+  if (abort.aborted) return cancelOnAbort(options, abort.reason, {}, ownsAttemptAt(startedAt));
   const attempt = running.attempt;
   options.onStart?.(running);
 
@@ -246,9 +249,6 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
 
   const flushing = context.flush();
   const unwritten = isPromiseLike(flushing) ? await flushing : flushing;
-  const progressPatch: ComputationPatch = {};
-  if (unwritten.progress !== undefined) progressPatch.progress = unwritten.progress.value;
-  if (unwritten.logs !== undefined) progressPatch.logs = unwritten.logs;
   const finishedAt = clock.now();
 
   const progressField = unwritten;
@@ -265,7 +265,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
       const record = await completeComputation(
         store,
         key,
-        { value, finishedAt, ttl, ...progressField },
+        { value, finishedAt, ttl, progress: unwritten.progress, logs: unwritten.logs },
         lifecycle,
       );
       if (record !== undefined) return { status: 'completed', record };
@@ -275,7 +275,7 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
 
   const error = failure.error;
   if (attemptAbort.aborted && !TimeoutError.isInstance(attemptAbort.reason)) {
-    return cancelOnAbort(options, attemptAbort.reason, progressPatch, ownsAttempt);
+    return cancelOnAbort(options, attemptAbort.reason, reportsPatch(unwritten), ownsAttemptAt(startedAt));
   }
   const policy = options.retry ?? { attempts: running.maxAttempts };
   const maxAttempts = Math.max(running.maxAttempts, 1);
@@ -299,6 +299,19 @@ async function runAttempt(options: ExecuteOptions, abort: AbortSource): Promise<
   if (record === undefined) return lostRace(store, key);
   await notifyDeadLetter(options.middleware ?? [], record, logger);
   return { status: 'failed', record, error };
+}
+
+/** What the attempt reported and did not write yet, as a patch. */
+function reportsPatch(unwritten: UnwrittenReports): ComputationPatch {
+  const patch: ComputationPatch = {};
+  if (unwritten.progress !== undefined) patch.progress = unwritten.progress.value;
+  if (unwritten.logs !== undefined) patch.logs = unwritten.logs;
+  return patch;
+}
+
+/** Whether the record is still in the attempt that started at `startedAt`. */
+function ownsAttemptAt(startedAt: number): (current: ComputationRecord) => boolean {
+  return (current) => current.status === 'running' && current.startedAt === startedAt;
 }
 
 function hasRunHooks(middleware: readonly Middleware[]): boolean {

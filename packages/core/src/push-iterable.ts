@@ -9,6 +9,9 @@ export interface PushIterable<T> extends AsyncIterable<T> {
   readonly ended: boolean;
 }
 
+/** The one answer of an iterator that is done (frozen: every caller gets the same). */
+const DONE: Promise<IteratorResult<never>> = Promise.resolve(Object.freeze({ value: undefined, done: true }));
+
 export function createPushIterable<T>(onReturn?: () => void): PushIterable<T> {
   return new PushQueue<T>(onReturn);
 }
@@ -46,7 +49,7 @@ class PushQueue<T> implements PushIterable<T>, AsyncIterator<T> {
       this.#failure = undefined;
       return Promise.reject(error);
     }
-    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    if (this.#ended) return DONE;
     return new Promise<IteratorResult<T>>((resolve, reject) => {
       this.#waiting = resolve;
       this.#failWaiting = reject;
@@ -64,7 +67,7 @@ class PushQueue<T> implements PushIterable<T>, AsyncIterator<T> {
       this.#failWaiting = undefined;
       resolve({ value: undefined, done: true });
     }
-    return Promise.resolve({ value: undefined, done: true });
+    return DONE;
   }
 
   push(value: T): void {

@@ -80,6 +80,22 @@ describe('ShortTaskBatcher', () => {
       expect(made.batchedCount).toBe(6);
     });
 
+    it('should keep batches of slower short tasks within a millisecond of estimated work', async () => {
+      const { made, batches } = batcher({ maxBatch: 64 });
+      for (let run = 0; run < 8; run++) made.record('t', 0.25);
+      const slots = Array.from({ length: 10 }, slot);
+      const replies = slots.map((held, index) => made.send({ id: index, task: 't' }, held));
+      // Two milliseconds per worker are claimed ahead: eight attempts of 0.25 ms, not 64.
+      expect(slots.map((held) => held.released)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+      expect((await Promise.all(replies)).map((reply) => reply.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(batches).toEqual([
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+      ]);
+      expect(slots.map((held) => held.released)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    });
+
     it('should take back an attempt not sent yet', async () => {
       const { made, batches } = batcher();
       const kept = made.send({ id: 1, task: 't' }, slot());

@@ -19,7 +19,13 @@ const SHORT_TASK_MS = 1;
 const MIN_TIMEOUT_MS = 1000;
 /** Weight of the newest run in the moving mean. */
 const NEWEST_WEIGHT = 0.2;
-const DEFAULT_MAX_BATCH = 16;
+const DEFAULT_MAX_BATCH = 64;
+/**
+ * Ms of estimated work (the tasks' mean durations) a batch grows to at most, so a batch of
+ * tasks near SHORT_TASK_MS stays small while one of microsecond tasks fills up; twice as
+ * much per worker may be claimed ahead.
+ */
+const BATCH_BUDGET_MS = 1;
 
 /** What the batcher does with each attempt of a batch whose thread died. */
 export type BatchFailure = 'fail' | 'resend';
@@ -43,7 +49,7 @@ export interface ShortTaskBatcherOptions<
   name: string;
   /** Workers (threads, processes) in the pool: batches sent at once. */
   workers: number;
-  /** Attempts in one batch at most; 1 sends every attempt alone. @default 16 */
+  /** Attempts in one batch at most; 1 sends every attempt alone. @default 64 */
   maxBatch?: number | undefined;
   /** Runs several attempts in one worker, one after the other; one response each, in order. */
   runBatch(requests: Request[]): Promise<Response[]>;
@@ -58,6 +64,8 @@ export interface ShortTaskBatcherOptions<
 
 interface WaitingAttempt<Request, Response> {
   request: Request;
+  /** Its task's mean duration when it was sent, in ms. */
+  estimate: number;
   slot: LocalSlot;
   slotReleased: boolean;
   resolve(response: Response): void;
@@ -77,6 +85,8 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
   readonly #waiting: WaitingAttempt<Request, Response>[] = [];
   /** Batched attempts not answered yet (waiting or sent). */
   #inFlight = 0;
+  /** Their estimated ms of work. */
+  #inFlightMs = 0;
   #batchesInFlight = 0;
   #flushScheduled = false;
   #batched = 0;
@@ -90,9 +100,10 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
     this.#maxBatch = maxBatch;
   }
 
-  /** Attempts claimed ahead of a free worker: a batch for each worker. */
-  get #capacity(): number {
-    return this.#options.workers * this.#maxBatch;
+  /** Whether one more attempt may be claimed ahead of a free worker: about a batch for each worker. */
+  get #hasRoom(): boolean {
+    const { workers } = this.#options;
+    return this.#inFlight <= workers * this.#maxBatch && this.#inFlightMs <= workers * 2 * BATCH_BUDGET_MS;
   }
 
   /** Attempts sent in batches so far. */
@@ -132,6 +143,7 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
     return new Promise((resolve, reject) => {
       const waiting: WaitingAttempt<Request, Response> = {
         request,
+        estimate: this.#timings.get(request.task)?.mean ?? 0,
         slot,
         slotReleased: false,
         resolve,
@@ -139,7 +151,8 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
       };
       this.#waiting.push(waiting);
       this.#inFlight += 1;
-      if (this.#inFlight <= this.#capacity) this.#releaseSlot(waiting);
+      this.#inFlightMs += waiting.estimate;
+      if (this.#hasRoom) this.#releaseSlot(waiting);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         // One turn of the event loop lets the attempts claimed meanwhile join the batch.
@@ -157,6 +170,7 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
     if (index === -1) return false;
     const [waiting] = this.#waiting.splice(index, 1) as [WaitingAttempt<Request, Response>];
     this.#inFlight -= 1;
+    this.#inFlightMs -= waiting.estimate;
     waiting.reject(reason);
     return true;
   }
@@ -164,7 +178,14 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
   #flush(): void {
     let free = this.#options.workers - this.#batchesInFlight;
     while (free > 0 && this.#waiting.length > 0) {
-      const size = Math.min(this.#maxBatch, Math.ceil(this.#waiting.length / free));
+      let size = 0;
+      let budget = 0;
+      const most = Math.min(this.#maxBatch, Math.ceil(this.#waiting.length / free));
+      // At least one; then as many as fit in the batch's budget of estimated work.
+      while (size < most && (size === 0 || budget + this.#waiting[size]!.estimate <= BATCH_BUDGET_MS)) {
+        budget += this.#waiting[size]!.estimate;
+        size += 1;
+      }
       this.#sendBatch(this.#waiting.splice(0, size));
       free -= 1;
     }
@@ -181,11 +202,11 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
     );
     answered.then(
       (responses) => {
-        this.#settle(batch.length);
+        this.#settle(batch);
         for (let index = 0; index < batch.length; index++) batch[index]!.resolve(responses[index]!);
       },
       (error: unknown) => {
-        this.#settle(batch.length);
+        this.#settle(batch);
         const decisions = this.#options.onBatchFailed(requests, error);
         for (let index = 0; index < batch.length; index++) {
           const waiting = batch[index]!;
@@ -198,11 +219,12 @@ export class ShortTaskBatcher<Request extends BatchableRequest, Response extends
   }
 
   /** A batch came back: its worker is free for the next one. */
-  #settle(count: number): void {
+  #settle(batch: readonly WaitingAttempt<Request, Response>[]): void {
     this.#batchesInFlight -= 1;
-    this.#inFlight -= count;
+    this.#inFlight -= batch.length;
+    for (const waiting of batch) this.#inFlightMs -= waiting.estimate;
     for (const waiting of this.#waiting) {
-      if (this.#inFlight > this.#capacity) break;
+      if (!this.#hasRoom) break;
       this.#releaseSlot(waiting);
     }
     this.#flush();
