@@ -23,14 +23,17 @@ export function completeComputation(
   options: LifecycleOptions = {},
 ): Promise<ComputationRecord | undefined> {
   const finishedAt = fields.finishedAt ?? (options.clock ?? systemClock).now();
-  // A retry's earlier error is cleared: the record of a success carries none.
-  const writeCompleted = (patch: ComputationPatch) =>
-    store.update(key, { ...patch, status: 'completed', value: fields.value, error: undefined }, RUNNING_ONLY);
+  const writeCompleted = (patch: ComputationPatch) => store.update(key, patch, RUNNING_ONLY);
   return persist({
     operation: 'complete',
     key,
     write: () => {
-      const patch = endingPatch(store, key, fields, finishedAt);
+      // A retry's earlier error is cleared: the record of a success carries none.
+      const patch = endingPatch(store, key, fields, finishedAt, {
+        status: 'completed',
+        value: fields.value,
+        error: undefined,
+      });
       return isPromiseLike(patch) ? patch.then(writeCompleted) : writeCompleted(patch);
     },
     landed: () => landedWith(store, key, 'completed', finishedAt),

@@ -30,23 +30,30 @@ export interface EndingFields {
 }
 
 /**
- * `finishedAt`, `expiresAt` and the last progress of an ending write; a promise only when
- * the record's `ttl` must be read first.
+ * `finishedAt`, `expiresAt` and the last progress of an ending write, added to `patch` (the
+ * write's own fields: one object, no copy); a promise only when the record's `ttl` must be
+ * read first.
  */
 export function endingPatch(
   store: ComputationStore,
   key: string,
   fields: EndingFields,
   finishedAt: number,
+  patch: ComputationPatch = {},
 ): ComputationPatch | Promise<ComputationPatch> {
   if (fields.ttl === undefined) {
-    return store.get(key).then((record) => patchWithTtl(fields, finishedAt, record?.ttl));
+    return store.get(key).then((record) => withEnding(patch, fields, finishedAt, record?.ttl));
   }
-  return patchWithTtl(fields, finishedAt, fields.ttl ?? undefined);
+  return withEnding(patch, fields, finishedAt, fields.ttl ?? undefined);
 }
 
-function patchWithTtl(fields: EndingFields, finishedAt: number, ttl: number | undefined): ComputationPatch {
-  const patch: ComputationPatch = { finishedAt };
+function withEnding(
+  patch: ComputationPatch,
+  fields: EndingFields,
+  finishedAt: number,
+  ttl: number | undefined,
+): ComputationPatch {
+  patch.finishedAt = finishedAt;
   if (ttl !== undefined) patch.expiresAt = finishedAt + ttl * 1000;
   if (fields.progress !== undefined) patch.progress = fields.progress.value;
   if (fields.logs !== undefined) patch.logs = fields.logs;

@@ -32,6 +32,8 @@ export interface MemoryStoreOptions {
 
 const NAME = 'memory';
 
+type Watchers = PushIterable<ComputationRecord> | Set<PushIterable<ComputationRecord>>;
+
 const MEMORY_STORE_OPTIONS = optionNames<MemoryStoreOptions>({ clock: true });
 
 /**
@@ -44,7 +46,8 @@ export class MemoryStore implements ComputationStore {
   /** Schedules of core's `StoreScheduler`, kept as long as the store object. */
   readonly schedules: ScheduleRepository = new MemoryScheduleRepository();
   readonly #records = new Map<string, ComputationRecord>();
-  readonly #watchers = new Map<string, Set<PushIterable<ComputationRecord>>>();
+  /** Each key's watchers: one alone (the usual `result()`), or a Set of several. */
+  readonly #watchers = new Map<string, Watchers>();
   readonly #clock: Clock;
   readonly #allWatchers = new AllWatchers();
   #closed = false;
@@ -142,20 +145,16 @@ export class MemoryStore implements ComputationStore {
   watch(key: string, signal?: AbortSignal): AsyncIterable<ComputationRecord> {
     this.#assertOpen();
     assertValidKey(key, NAME);
-    let watchers = this.#watchers.get(key);
-    if (watchers === undefined) {
-      watchers = new Set();
-      this.#watchers.set(key, watchers);
-    }
-    const set = watchers;
     // No listener (and no closure for one) without a signal: the usual `result()` has none.
     const onAbort = signal === undefined ? undefined : () => iterable.end();
     const iterable = createPushIterable<ComputationRecord>(() => {
-      set.delete(iterable);
-      if (set.size === 0 && this.#watchers.get(key) === set) this.#watchers.delete(key);
+      this.#unwatch(key, iterable);
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     });
-    set.add(iterable);
+    const held = this.#watchers.get(key);
+    if (held === undefined) this.#watchers.set(key, iterable);
+    else if (held instanceof Set) held.add(iterable);
+    else this.#watchers.set(key, new Set([held, iterable]));
     if (signal?.aborted) iterable.end();
     else if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
     return iterable;
@@ -182,7 +181,10 @@ export class MemoryStore implements ComputationStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const watchers of this.#watchers.values()) for (const watcher of watchers) watcher.end();
+    for (const held of this.#watchers.values()) {
+      if (held instanceof Set) for (const watcher of held) watcher.end();
+      else held.end();
+    }
     this.#watchers.clear();
     this.#allWatchers.end();
   }
@@ -210,12 +212,27 @@ export class MemoryStore implements ComputationStore {
 
   #notify(record: ComputationRecord): void {
     if (this.#allWatchers.active) this.#allWatchers.notify(record);
-    const watchers = this.#watchers.get(record.key);
-    if (watchers === undefined) return;
+    const held = this.#watchers.get(record.key);
+    if (held === undefined) return;
+    const terminal = isTerminalStatus(record.status);
+    if (!(held instanceof Set)) {
+      held.push({ ...record });
+      if (terminal) held.end();
+      return;
+    }
     // A Set may lose its entries while it is iterated (`end` takes the watcher out): no copy.
-    for (const watcher of watchers) {
+    for (const watcher of held) {
       watcher.push({ ...record });
-      if (isTerminalStatus(record.status)) watcher.end();
+      if (terminal) watcher.end();
+    }
+  }
+
+  #unwatch(key: string, watcher: PushIterable<ComputationRecord>): void {
+    const held = this.#watchers.get(key);
+    if (held === watcher) this.#watchers.delete(key);
+    else if (held instanceof Set) {
+      held.delete(watcher);
+      if (held.size === 0) this.#watchers.delete(key);
     }
   }
 
