@@ -39,6 +39,7 @@ export class AttemptContext implements TaskContext, RunContext {
   #writer: ProgressWriter | undefined;
   #log: TaskLogger | undefined;
   #collector: LogCollector | undefined;
+  #flushed = false;
 
   constructor(
     readonly key: string,
@@ -50,7 +51,7 @@ export class AttemptContext implements TaskContext, RunContext {
     settings: AttemptContextSettings,
   ) {
     this.#settings = settings;
-    this.progress = (value) => this.#writerOf().report(value);
+    this.progress = (value) => this.#writerOf()?.report(value);
   }
 
   get signal(): AbortSignal {
@@ -69,19 +70,24 @@ export class AttemptContext implements TaskContext, RunContext {
       (level, args) => {
         this.#collector ??= new LogCollector(this.#settings.storedLogs);
         this.#collector.add(level, args, this.#settings.clock.now(), this.attempt);
-        this.#writerOf().reportLogs(readLogs);
+        this.#writerOf()?.reportLogs(readLogs);
       },
     );
     return this.#log;
   }
 
-  /** Stops the progress writes; resolves with what was reported and not written yet. */
+  /**
+   * Stops the progress writes; resolves with what was reported and not written yet. What a
+   * task that ignored its signal reports afterwards is dropped, as the writer drops it.
+   */
   flush(): Promise<UnwrittenReports> | UnwrittenReports {
+    this.#flushed = true;
     return this.#writer === undefined ? NOTHING_UNWRITTEN : this.#writer.flush();
   }
 
-  #writerOf(): ProgressWriter {
-    if (this.#writer === undefined) {
+  /** The writer, made on first use; `undefined` once flushed (the attempt has ended). */
+  #writerOf(): ProgressWriter | undefined {
+    if (this.#writer === undefined && !this.#flushed) {
       const { store, clock, progressInterval, logger } = this.#settings;
       const key = this.key;
       this.#writer = new ProgressWriter(store, key, clock, progressInterval, (error) =>
