@@ -198,6 +198,17 @@ describe('LocalScheduler flow limits', () => {
       expect(keys()).toEqual(['r1', 'r2', 'r3', 'r4']);
     });
 
+    it('should reopen for parked work when time moves while it decides and its timer fires early', () => {
+      // Reading the clock twice (full, then room a millisecond later) once left parked
+      // work with neither a timer nor anything to hand the room on: it never started.
+      const context = setup(10, { drifting: true });
+      const { scheduler, keys, advance } = context;
+      for (let index = 0; index < 9; index++) scheduler.accept(rated(context, `r${index}`, 3, 100));
+      for (let step = 0; step < 1000 && keys().length < 9; step++) advance(1);
+      expect(keys()).toHaveLength(9);
+      expect(scheduler.queuedCount).toBe(0);
+    });
+
     it('should count each attempt start', async () => {
       const context = setup(10);
       const { scheduler, keys, started, advance, settle } = context;

@@ -300,16 +300,18 @@ export class LocalScheduler {
     let rate: RateGate | undefined;
     if (invocation.rateLimit !== undefined) {
       rate = this.#rateGate(invocation.rateLimit);
-      if (!rate.open(this.#clock.now())) {
+      const now = this.#clock.now();
+      if (!rate.open(now)) {
         this.#park(queued, rate);
         // It may have made its concurrency group, just opened, for nothing.
         if (group?.unused) this.#concurrencyGates.delete(group.key);
-        this.#armRate(rate);
+        this.#armRate(rate, now);
         return;
       }
     }
     this.#waiting.delete(invocation.key);
     if (group !== undefined) group.running += 1;
+    // The start counts from now, not from the decision: never earlier than it happens.
     rate?.record(this.#clock.now());
     this.#run(invocation, group);
   }
@@ -328,14 +330,19 @@ export class LocalScheduler {
       gate.released += 1;
       this.#toQueue(queued);
     }
-    if (gate instanceof RateGate) this.#armRate(gate);
+    if (gate instanceof RateGate) this.#armRate(gate, now);
     else if ((gate as ConcurrencyGate).unused) this.#concurrencyGates.delete(gate.key);
   }
 
-  /** Sets the timer that reopens a full rate gate for its parked work. */
-  #armRate(gate: RateGate): void {
+  /**
+   * Sets the timer that reopens a full rate gate for its parked work. `now` must be the
+   * reading its caller decided on: a later one may find room the caller did not hand out
+   * (time passes, and a timer fires a few ms early against `Date.now()`), and parked work
+   * would be left with neither a timer nor released work to pass the room on.
+   */
+  #armRate(gate: RateGate, now: number): void {
     if (gate.timer !== undefined || gate.parked.size === 0) return;
-    const wait = gate.reopensIn(this.#clock.now());
+    const wait = gate.reopensIn(now);
     // Room now: the work it moved back holds it (`released`), and hands it on if it cannot use it.
     if (wait === undefined) return;
     gate.timer = this.#clock.setTimeout(() => {
