@@ -39,6 +39,8 @@ export interface LocalInvocation {
 export interface DeliveryRunnerSettings {
   queue: QueueClient;
   store: ComputationStore;
+  /** `store` is the queue's own rows (see `QueueWorkerOptions.ownStore`): its writes are fenced by the lease. */
+  ownStore: boolean;
   tasks: TaskRegistry | undefined;
   middleware: readonly Middleware[];
   logger: TaskLogger;
@@ -80,10 +82,10 @@ export class DeliveryRunner {
     local: LocalInvocation | undefined,
     prefetched: ComputationRecord | undefined,
   ): Promise<ExecutionOutcome | undefined> {
-    const { queue, store, tasks } = this.#settings;
+    const { queue, store, tasks, ownStore } = this.#settings;
     const task: TaskDefinition | undefined = local?.run.task ?? tasks?.find(row.task);
     const lease: Lease = { taskId: row.id, token: row.lease_token };
-    const fenced = withLease(store, lease, queue.transport.schema, prefetched);
+    const fenced = ownStore ? withLease(store, lease, prefetched) : store;
     if (task === undefined) return this.#failUnknownTask(row, fenced);
     // A lost lease aborts the work only when its writes are fenced: with another store, an
     // abort would record a cancel over the next worker's run.

@@ -112,9 +112,14 @@ export class QueueBackend implements ComputationBackend {
       await binding.record(store);
       if (this.#closed) return;
       const leaseMs = options.leaseMs ?? 30_000;
+      // Its writes are fenced by the lease only in the queue's own rows (same database, by identity).
+      const ownStore =
+        typeof (store as SqlStore).withLease === 'function' && (await this.#holdsRowsOf(store));
+      if (this.#closed) return;
       this.#worker = new QueueWorker({
         queue,
         store,
+        ownStore,
         tasks: this.#registry,
         local: (key) => this.#local.get(key),
         maxConcurrentTasks: options.maxConcurrentTasks ?? 10,

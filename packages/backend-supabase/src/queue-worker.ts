@@ -14,7 +14,6 @@ import { type ExecutionOutcome, notifyDeadLetter, type StoreRetryOptions } from 
 import { DeliveryRunner, type LocalInvocation } from './delivery-runner';
 import { LeaseLostError } from './errors/lease-lost-error';
 import type { ClaimedTask, QueueClient } from './queue-client';
-import type { SqlStore } from './sql-store';
 
 export type { LocalInvocation } from './delivery-runner';
 
@@ -23,6 +22,12 @@ export interface QueueWorkerOptions {
   queue: QueueClient;
   /** Where records live for work launched elsewhere. */
   store: ComputationStore;
+  /**
+   * `store` keeps its records in this queue's own rows (an au SQL store over the queue's
+   * schema in the same database, by identity): the claim reads the records with the
+   * entries, and the writes are fenced by the lease. @default false
+   */
+  ownStore?: boolean;
   /** Tasks by name, for work launched elsewhere. */
   tasks: TaskRegistry | undefined;
   /** Work launched by this process: run with the task, codec and middleware core registered. */
@@ -81,6 +86,7 @@ export class QueueWorker {
     this.#runner = new DeliveryRunner({
       queue: options.queue,
       store: options.store,
+      ownStore: options.ownStore === true,
       tasks: options.tasks,
       middleware: options.middleware,
       logger: options.logger,
@@ -311,9 +317,8 @@ export class QueueWorker {
    * read them with the entries (each entry is its record's row), so nothing more is read.
    */
   #prefetch(rows: readonly ClaimedTask[]): Map<string, ComputationRecord> {
-    const store = this.#options.store as SqlStore;
     const prefetched = new Map<string, ComputationRecord>();
-    if (store.schema !== this.#options.queue.transport.schema) return prefetched;
+    if (this.#options.ownStore !== true) return prefetched;
     for (const row of rows) if (row.record) prefetched.set(row.key, row.record);
     return prefetched;
   }

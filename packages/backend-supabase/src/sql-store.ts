@@ -15,20 +15,17 @@ export type SqlStore = ComputationStore & {
 };
 
 /**
- * The store, fenced by the lease when it is an au SQL store over the queue's schema: a
- * worker whose lease lapsed cannot overwrite what the next worker writes, and the write
- * that ends the record ends the queue row in the same call.
+ * The queue's own store (`QueueWorkerOptions.ownStore`), fenced by the lease: a worker
+ * whose lease lapsed cannot overwrite what the next worker writes, and the write that
+ * ends the record ends the queue row in the same call.
  */
 export function withLease(
   store: ComputationStore,
   lease: Lease,
-  schema: string,
   prefetched: ComputationRecord | undefined,
 ): ComputationStore {
   const candidate = store as SqlStore;
-  if (typeof candidate.withLease === 'function' && candidate.schema === schema)
-    return candidate.withLease(lease, prefetched);
-  return store;
+  return typeof candidate.withLease === 'function' ? candidate.withLease(lease, prefetched) : store;
 }
 
 /** Whether a fenced write ended the computation, and with it the queue row. */

@@ -1,4 +1,4 @@
-import type { ComputationRecord, Invocation } from '@au/core';
+import { type ComputationRecord, defineTask, type Invocation, submitTask } from '@au/core';
 import { DatabaseUnavailableError, PgTransport, PostgresStore } from '@au/store-supabase';
 import { postgresUrl, requireService } from '@au/testing';
 import pg from 'pg';
@@ -127,6 +127,32 @@ describe.skipIf(!postgresUp)('one write where two were', () => {
         expect(await elsewhere.get('far.1')).toBeUndefined();
         expect(await backend.createAndLaunch(store, [pending('near.1')], [invocation('near.1')])).toBe(true);
         expect((await store.get('near.1'))?.status).toBe('pending');
+      } finally {
+        await backend.close();
+        await elsewhere.close();
+        await there.drop();
+      }
+    });
+
+    it("should run the queue's work and write its records there, unfenced by the queue's leases", async () => {
+      const other = await otherDatabase();
+      const there = await freshSchema(other, database.schema);
+      const elsewhere = new PostgresStore({ connection: there.pool, schema: database.schema });
+      const double = defineTask({ name: 'one-write.double', run: (n: number) => n * 2 });
+      const backend = new PostgresQueueBackend({
+        connection: database.pool,
+        schema: database.schema,
+        queue: `far${++count}`,
+        store: elsewhere,
+        tasks: [double],
+        pollingInterval: 50,
+      });
+      try {
+        await backend.ready();
+        const handle = await submitTask(double, 21, { store: elsewhere, backend });
+        expect(await handle.result({ timeout: 10_000 })).toBe(42);
+        expect(await elsewhere.get(handle.key)).toMatchObject({ status: 'completed', value: 42, attempt: 1 });
+        expect(await store.get(handle.key)).toBeUndefined();
       } finally {
         await backend.close();
         await elsewhere.close();
