@@ -23,6 +23,7 @@ import { type CollectingLogger, collectingLogger } from './collecting-logger';
 import { conformanceTasks } from './conformance-tasks';
 import type { BackendSuite } from './internal/backend-suite';
 import { caseDeclarer } from './internal/case';
+import { createAndLaunchCases } from './internal/create-and-launch-cases';
 import { flowLimitCases } from './internal/flow-limit-cases';
 import { idempotencyCases } from './internal/idempotency-cases';
 import { maxOverlap } from './internal/max-overlap';
@@ -680,6 +681,7 @@ export function testBackend(
     testBackendRetries(suite);
     testBackendFlow(suite);
     flowLimitCases(suite);
+    createAndLaunchCases(suite);
 
     if (flags.extra !== undefined) describe('extra', () => flags.extra!({ getStore, getBackend }));
   });
