@@ -33,16 +33,24 @@ export function createAndLaunchCases(suite: BackendSuite): void {
     };
   };
 
+  /**
+   * A backend with `createAndLaunch` (else the case is skipped), after one launch through
+   * core, which binds it to the store and registers the task: `holder` holds its key.
+   */
+  const offering = async (context: { skip(note?: string): never }) => {
+    const backend = await suite.getBackend();
+    if (backend.createAndLaunch === undefined) context.skip(`${backend.name} has no createAndLaunch`);
+    const holder = await suite.launch(backend, conformanceTasks.echo, 'holder');
+    expect(await holder.result({ timeout: 10_000 * scale })).toBe('holder');
+    return { backend, holder };
+  };
+
   describe('when records are created and launched in one write (createAndLaunch)', () => {
     test(
       'create-and-launch',
       'should create every record and run it, or answer false having written nothing',
       async (context) => {
-        const backend = await suite.getBackend();
-        if (backend.createAndLaunch === undefined) context.skip(`${backend.name} has no createAndLaunch`);
-        // A launch through core first binds the backend to the store and registers the task.
-        const first = await suite.launch(backend, conformanceTasks.echo, 'bind');
-        expect(await first.result({ timeout: 10_000 * scale })).toBe('bind');
+        const { backend } = await offering(context);
         const store = suite.getStore();
         const launches = [echoLaunch(uniqueId('cl'), 'a'), echoLaunch(uniqueId('cl'), 'b')];
         const taken = await backend.createAndLaunch!(
@@ -70,10 +78,7 @@ export function createAndLaunchCases(suite: BackendSuite): void {
       'create-and-launch-taken',
       'should refuse a batch holding a taken key with KeyExistsError, and neither write nor run the others',
       async (context) => {
-        const backend = await suite.getBackend();
-        if (backend.createAndLaunch === undefined) context.skip(`${backend.name} has no createAndLaunch`);
-        const holder = await suite.launch(backend, conformanceTasks.echo, 'holder');
-        expect(await holder.result({ timeout: 10_000 * scale })).toBe('holder');
+        const { backend, holder } = await offering(context);
         const store = suite.getStore();
         const fresh = echoLaunch(uniqueId('cl-fresh'), 'fresh');
         const clash = echoLaunch(holder.key, 'clash');
