@@ -20,17 +20,18 @@ import {
 } from '@au/core/kit';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { RetryScheduledError } from './bullmq-signals';
-import { listenForCancels } from './cancel-listener';
 import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { FailedJobRecorder } from './failed-job-recorder';
 import { FlowGate } from './flow-gate';
 import { AU_BACKOFF_TYPE, type JobData } from './job-options';
 import { createJobProcessor } from './job-processor';
 import { parkIfPaused } from './paused-tasks';
+import { PausedTasksView } from './paused-tasks-view';
 import { queuedJobsKey, untrackQueued } from './queued-jobs';
 import { closeConnection, openConnection, type RedisConnection } from './redis-connection';
 import { scheduleKeys } from './schedule-hash';
 import { recordStoreBinding } from './store-binding';
+import { listenForSignals } from './worker-signals';
 
 export interface BullMQWorkerOptions {
   /** Redis: a URL, ioredis options or an ioredis instance. @default 'redis://127.0.0.1:6379' */
@@ -168,6 +169,9 @@ export async function startWorker(
   }
 
   const running = new Map<string, (reason: unknown) => void>();
+  const pausedPlace = { redis: connection.redis, prefix, queue };
+  // Filled once the worker listens (below); until then every job asks Redis.
+  const pausedTasks = new PausedTasksView(pausedPlace);
   // Adds the jobs of schedule ticks BullMQ skipped (see scheduled-job.ts).
   const tickQueue = new Queue<JobData>(queue, { connection: connection.redis, prefix });
   tickQueue.on('error', () => undefined);
@@ -196,8 +200,7 @@ export async function startWorker(
       store,
       logger,
     },
-    parkIfPaused: (job, task, token) =>
-      parkIfPaused({ redis: connection.redis, prefix, queue }, job, task, token),
+    parkIfPaused: (job, task, token) => parkIfPaused(pausedPlace, job, task, token, pausedTasks),
     flow: new FlowGate({
       redis: connection.redis,
       prefix,
@@ -245,7 +248,14 @@ export async function startWorker(
 
   let stopListening: () => Promise<void>;
   try {
-    stopListening = await listenForCancels({ connection: given, prefix, queue, running, worker });
+    stopListening = await listenForSignals({
+      connection: given,
+      prefix,
+      queue,
+      running,
+      worker,
+      paused: pausedTasks,
+    });
     await worker.waitUntilReady();
   } catch (error) {
     await worker.close(true).catch(() => undefined);

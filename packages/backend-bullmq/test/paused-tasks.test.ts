@@ -1,7 +1,14 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parkedJobsKey, parkIfPaused, pauseTaskIn, resumeTaskIn } from '../src/paused-tasks';
+import {
+  parkedJobsKey,
+  parkIfPaused,
+  pausedTasksChannel,
+  pauseTaskIn,
+  resumeTaskIn,
+} from '../src/paused-tasks';
+import { PausedTasksView } from '../src/paused-tasks-view';
 import { redisUp, redisUrl, TestResources } from './helpers';
 
 // The parking protocol on its own, with a job taken by hand (a worker without processor).
@@ -86,4 +93,99 @@ describe.runIf(redisUp)('backend-bullmq parked jobs', () => {
       expect(await job.getState()).toBe('waiting');
     });
   });
+
+  describe('when the worker keeps a copy of the paused tasks', () => {
+    /** The view, fed the announcements of the queue's channel as a worker's subscriber would. */
+    const watched = async () => {
+      const view = new PausedTasksView(place);
+      const subscriber = new Redis(redisUrl);
+      const heard: string[] = [];
+      subscriber.on('message', (_channel: string, message: string) => {
+        heard.push(message);
+        view.take(message);
+      });
+      await subscriber.subscribe(pausedTasksChannel('bull', place.queue));
+      await view.refresh();
+      return { view, heard, close: () => subscriber.disconnect() };
+    };
+
+    it('should start a job of a task it knows runs without asking Redis', async () => {
+      const { view, close } = await watched();
+      try {
+        await queue.add('report', { task: 'report' });
+        const job = await take();
+        const evalCalls: unknown[] = [];
+        const evaluate = redis.eval.bind(redis);
+        redis.eval = ((...args: Parameters<typeof redis.eval>) => {
+          evalCalls.push(args[0]);
+          return evaluate(...args);
+        }) as typeof redis.eval;
+        expect(await parkIfPaused(place, job, 'report', 'token-1', view)).toBe(false);
+        expect(evalCalls).toEqual([]);
+        expect(await job.getState()).toBe('active');
+      } finally {
+        close();
+      }
+    });
+
+    it('should learn of a pause and a resume from their announcements, and park by what Redis holds', async () => {
+      const { view, heard, close } = await watched();
+      try {
+        expect(view.mayBePaused('report')).toBe(false);
+        await pauseTaskIn(place, 'report');
+        await pauseTaskIn(place, 'audit');
+        await waitUntilHeard(heard, 2);
+        expect([view.mayBePaused('report'), view.mayBePaused('audit'), view.mayBePaused('other')]).toEqual([
+          true,
+          true,
+          false,
+        ]);
+        await queue.add('report', { task: 'report' });
+        const job = await take();
+        expect(await parkIfPaused(place, job, 'report', 'token-1', view)).toBe(true);
+        expect(await job.getState()).toBe('delayed');
+        await resumeTaskIn(place, queue, 'report');
+        await waitUntilHeard(heard, 3);
+        expect([view.mayBePaused('report'), view.mayBePaused('audit')]).toEqual([false, true]);
+        expect(await job.getState()).toBe('waiting');
+      } finally {
+        close();
+      }
+    });
+
+    it('should keep the newest state, whatever order a read and an announcement arrive in', async () => {
+      const view = new PausedTasksView(place);
+      view.take('7 ["report"]');
+      view.take('6 []');
+      expect(view.mayBePaused('report')).toBe(true);
+      view.take('8 []');
+      expect(view.mayBePaused('report')).toBe(false);
+      // Not an announcement: ignored.
+      view.take('garbage');
+      view.take('9 {"report":1}');
+      expect(view.mayBePaused('report')).toBe(false);
+    });
+
+    it('should ask Redis for every task until it has read the set, and again once it lost its connection', async () => {
+      const view = new PausedTasksView(place);
+      expect(view.mayBePaused('report')).toBe(true);
+      await view.refresh();
+      expect(view.mayBePaused('report')).toBe(false);
+      view.forget();
+      expect(view.mayBePaused('report')).toBe(true);
+      // A read sent before the loss could predate what was missed: it is dropped.
+      const late = view.refresh();
+      view.forget();
+      await late;
+      expect(view.mayBePaused('report')).toBe(true);
+    });
+  });
 });
+
+async function waitUntilHeard(heard: readonly string[], count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (heard.length < count) {
+    if (Date.now() > deadline) throw new Error(`heard ${heard.length} announcements, not ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
