@@ -5,7 +5,9 @@ import type { PausedTasksView } from './paused-tasks-view';
 /**
  * Tasks paused one by one. BullMQ pauses a whole queue (`queue.pause()`), not one job
  * name, so au keeps the names of paused tasks in a Redis set beside the queue
- * (`<prefix>:<queue>:au:paused`), read by every worker as it takes a job.
+ * (`<prefix>:<queue>:au:paused`). Each pause and resume announces the whole set with a
+ * version (`pausedTasksChannel`), from which every worker keeps a copy (`PausedTasksView`);
+ * a worker asks the set itself only for a task its copy holds, or while it has no copy.
  *
  * A worker that takes a job of a paused task does not run it and does not claim its
  * record (it stays `pending`): it **parks** the job — adds its id to the task's parked
@@ -159,7 +161,8 @@ export async function pausedTasksIn(place: PausedTasksPlace): Promise<string[]> 
 
 /**
  * For the worker that took `job`: parks it and resolves `true` when its task is paused
- * (the processor then throws BullMQ's `DelayedError`), `false` when it may run.
+ * (the processor then throws BullMQ's `DelayedError`), `false` when it may run. With
+ * `view`, a task the worker's copy knows is not paused runs without asking Redis.
  */
 export async function parkIfPaused(
   place: PausedTasksPlace,
