@@ -18,8 +18,8 @@ import {
  * - the paused tasks, announced on `pausedTasksChannel` at each pause and resume, kept in
  *   `paused`. It is read once subscribed and again after each reconnect, and forgotten
  *   while the connection is down.
- * Resolves once subscribed and `paused` read; the returned function unsubscribes and
- * closes the connection.
+ * Resolves once subscribed and `paused` read (or its read failed: it is tried again every
+ * `PAUSED_REFRESH` ms); the returned function unsubscribes and closes the connection.
  */
 export async function listenForSignals({
   connection,
@@ -61,11 +61,12 @@ export async function listenForSignals({
   try {
     await subscriber.redis.subscribe(cancels, pauses);
     subscribed = true;
-    await paused.refresh();
   } catch (error) {
     await closeConnection(subscriber);
     throw error;
   }
+  // A failed first read is no reason to refuse the worker: jobs ask Redis until a read lands.
+  await paused.refresh().catch(() => undefined);
   paused.start();
   return async () => {
     paused.stop();
