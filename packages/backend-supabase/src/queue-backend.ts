@@ -113,8 +113,7 @@ export class QueueBackend implements ComputationBackend {
       if (this.#closed) return;
       const leaseMs = options.leaseMs ?? 30_000;
       // Its writes are fenced by the lease only in the queue's own rows (same database, by identity).
-      const ownStore =
-        typeof (store as SqlStore).withLease === 'function' && (await this.#holdsRowsOf(store));
+      const ownStore = await this.#holdsRowsOf(store as SqlStore);
       if (this.#closed) return;
       this.#worker = new QueueWorker({
         queue,
