@@ -85,12 +85,24 @@ const SCRIPT_BATCH_CHARACTERS = 1_000_000;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
 
-/** The store's Lua scripts, as ioredis custom commands. */
+/**
+ * The store's Lua scripts, as ioredis custom commands. Long argument lists go in as one
+ * array (ioredis flattens it): spread into the call, a batch of thousands of records
+ * overflows the JavaScript stack.
+ */
 interface ScriptCommands {
   auStoreCreate(recordKey: string, ...args: string[]): Promise<number>;
-  auStoreCreateMany(...args: string[]): Promise<number | string>;
-  auStoreClaim(keyCount: number, ...args: string[]): Promise<(ClaimReply | Error)[]>;
-  auStoreUpdate(keyCount: number, ...args: string[]): Promise<(string | null | Error)[]>;
+  auStoreCreateMany(base: string, now: string, records: readonly string[]): Promise<number | string>;
+  auStoreClaim(
+    keyCount: number,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<(ClaimReply | Error)[]>;
+  auStoreUpdate(
+    keyCount: number,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<(string | null | Error)[]>;
   auStoreDelete(recordKey: string, ...args: string[]): Promise<number>;
   auStoreList(...args: (string | number)[]): Promise<string[]>;
   auStoreCleanup(...args: string[]): Promise<number>;
@@ -219,7 +231,7 @@ export class RedisStore implements ComputationStore {
     if (records.length === 0) return;
     await this.#subscriptionsSettled();
     const reply = await this.#call('createMany', () =>
-      this.#redis.auStoreCreateMany(this.keys.base, String(this.#clock.now()), ...args),
+      this.#redis.auStoreCreateMany(this.keys.base, String(this.#clock.now()), args),
     );
     if (reply !== 1) throw new KeyExistsError({ key: String(reply), store: NAME });
   }
@@ -457,7 +469,7 @@ export class RedisStore implements ComputationStore {
       keys.push(this.keys.record(call.key));
       args.push(call.key, call.reclaimRunning ? '1' : '0', JSON.stringify(call.startedAt));
     }
-    return this.#redis.auStoreClaim(keys.length, ...keys, ...args);
+    return this.#redis.auStoreClaim(keys.length, keys, args);
   }
 
   #sendUpdates(calls: readonly UpdateCall[]): Promise<(string | null | Error)[]> {
@@ -475,7 +487,7 @@ export class RedisStore implements ComputationStore {
       for (const item of call.sets) args.push(item);
       for (const item of call.removes) args.push(item);
     }
-    return this.#redis.auStoreUpdate(keys.length, ...keys, ...args);
+    return this.#redis.auStoreUpdate(keys.length, keys, args);
   }
 
   #subscriberConnection(): Redis {

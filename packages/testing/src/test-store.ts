@@ -439,6 +439,32 @@ export function testStore(
         expect((await store.list({ tag: 'x' })).records.map((item) => item.key)).toEqual([records[0]!.key]);
       });
 
+      test(
+        'create-many-large',
+        'should store a batch of 10,000 records with tags and expiry in one call',
+        async (context) => {
+          const store = getStore();
+          if (store.createMany === undefined) return context.skip();
+          // Big enough that an implementation spreading one argument per field, or
+          // binding one SQL parameter per field, runs past the engine's limits.
+          const expiresAt = Date.now() + 3_600_000;
+          const records = Array.from({ length: 10_000 }, (_, index) =>
+            record({
+              args: { index, text: 'x'.repeat(20) },
+              tags: ['bulk', `b${index % 7}`],
+              ttl: 3600,
+              expiresAt,
+            }),
+          );
+          await store.createMany(records);
+          expect(await countComputations(store, { task })).toBe(records.length);
+          for (const original of [records[0]!, records[4_999]!, records[9_999]!]) {
+            expect(await store.get(original.key)).toEqual(original);
+          }
+        },
+        { timeout: 60_000 * scale },
+      );
+
       test('create-many-existing', 'should store none when one key is taken', async (context) => {
         const store = getStore();
         if (store.createMany === undefined) return context.skip();
