@@ -7,7 +7,9 @@
 //    `compute.map` (RedisStore records + BullMQBackend addBulk) + startBullMQWorker.
 //    Both rates and the ratio (goal ≥ 0.8). Redis commands per computation: the
 //    `INFO commandstats` delta over the run / computations (every client of the server:
-//    run it on a Redis of its own for clean counts, e.g. AU_REDIS_URL=redis://127.0.0.1:6390).
+//    run it on a Redis of its own for clean counts, e.g. AU_REDIS_URL=redis://127.0.0.1:6390),
+//    and the CPU µs per computation of the Redis server (`INFO cpu`) and of this process
+//    (producer and worker): which side a gap comes from.
 // 2. latency, from the producer: one computation at a time, add → result held by the
 //    producer, median and p95 (goal: au within 0.5 ms of raw). Raw: `job.waitUntilFinished`
 //    on a QueueEvents (BullMQ's way for a producer to await a result,
@@ -37,23 +39,48 @@ let run = randomUUID().slice(0, 8);
 
 const double = defineTask({ name: 'bench.double', run: ({ n }: { n: number }) => n * 2 });
 
-interface Outcome {
+/** Per computation over the throughput run (Redis figures count every client of the server). */
+interface Usage {
+  commandsPerJob: number;
+  redisCpuPerJob: number;
+  nodeCpuPerJob: number;
+}
+
+interface Outcome extends Usage {
   /** Computations per second, first add → last completion. */
   rate: number;
-  /** Redis commands per computation over the throughput run (every client of the server). */
-  commandsPerJob: number;
   /** Milliseconds, add → result held by the producer, one at a time. */
   latencies: number[];
 }
 
-/** Commands the Redis server has run so far (`INFO commandstats`). */
-async function commandsRun(): Promise<number> {
+/** What the Redis server has done so far: commands run (`INFO commandstats`) and CPU seconds (`INFO cpu`). */
+async function serverCounters(): Promise<{ commands: number; cpu: number }> {
   const redis = new Redis(redisUrl);
-  const info = await redis.info('commandstats');
+  const [commandStats, cpu] = await Promise.all([redis.info('commandstats'), redis.info('cpu')]);
   redis.disconnect();
-  let total = 0;
-  for (const match of info.matchAll(/calls=(\d+)/g)) total += Number(match[1]);
-  return total;
+  let commands = 0;
+  for (const match of commandStats.matchAll(/calls=(\d+)/g)) commands += Number(match[1]);
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? Number.NaN);
+  return { commands, cpu: seconds('used_cpu_user') + seconds('used_cpu_sys') };
+}
+
+/**
+ * Starts counting what a throughput run costs; the returned function gives it per
+ * computation: Redis commands, and CPU µs of the Redis server and of this process (the
+ * producer and the worker), to tell which side a difference comes from.
+ */
+async function startUsage(): Promise<() => Promise<Usage>> {
+  const server = await serverCounters();
+  const node = process.cpuUsage();
+  return async () => {
+    const { user, system } = process.cpuUsage(node);
+    const after = await serverCounters();
+    return {
+      commandsPerJob: (after.commands - server.commands) / COUNT,
+      redisCpuPerJob: ((after.cpu - server.cpu) * 1e6) / COUNT,
+      nodeCpuPerJob: (user + system) / COUNT,
+    };
+  };
 }
 
 /**
@@ -95,7 +122,7 @@ async function rawBullMQ(persist: boolean): Promise<Outcome> {
   const finished = new Promise<void>((resolve) => {
     allDone = resolve;
   });
-  const commandsBefore = await commandsRun();
+  const usage = await startUsage();
   const started = performance.now();
   // Completed jobs are kept (BullMQ's default): their `returnvalue` is the result.
   const jobs = Array.from({ length: COUNT }, (_, n) => ({
@@ -115,7 +142,7 @@ async function rawBullMQ(persist: boolean): Promise<Outcome> {
   }
   await finished;
   const rate = COUNT / ((performance.now() - started) / 1000);
-  const commandsPerJob = ((await commandsRun()) - commandsBefore) / COUNT;
+  const used = await usage();
   const [kept] = await queue.getCompleted(0, 0);
   if (kept === undefined || kept.returnvalue !== (kept.data as { n: number }).n * 2) {
     throw new Error('[bench] raw BullMQ: result not retrievable');
@@ -144,7 +171,7 @@ async function rawBullMQ(persist: boolean): Promise<Outcome> {
   await deleteKeys(records, `bench-raw-${run}:r:*`);
   records.disconnect();
   connection.disconnect();
-  return { rate, commandsPerJob, latencies: latencies.slice(10) };
+  return { rate, ...used, latencies: latencies.slice(10) };
 }
 
 async function writeRecords(redis: Redis, keys: string[], jobs: { data: { n: number } }[]): Promise<void> {
@@ -202,7 +229,7 @@ async function au(memory: boolean): Promise<Outcome> {
   const finished = new Promise<void>((resolve) => {
     allDone = resolve;
   });
-  const commandsBefore = await commandsRun();
+  const usage = await startUsage();
   const started = performance.now();
   const inputs = Array.from({ length: COUNT }, (_, n) => [{ n }] as [{ n: number }]);
   let first: string | undefined;
@@ -212,7 +239,7 @@ async function au(memory: boolean): Promise<Outcome> {
   }
   await finished;
   const rate = COUNT / ((performance.now() - started) / 1000);
-  const commandsPerJob = ((await commandsRun()) - commandsBefore) / COUNT;
+  const used = await usage();
   if ((await store.get(first!))?.status !== 'completed')
     throw new Error('[bench] au: result not retrievable');
 
@@ -234,7 +261,7 @@ async function au(memory: boolean): Promise<Outcome> {
     await workerStore.close();
   }
   await store.close();
-  return { rate, commandsPerJob, latencies: latencies.slice(10) };
+  return { rate, ...used, latencies: latencies.slice(10) };
 }
 
 console.log(
@@ -250,11 +277,12 @@ const sides = {
 type SideName = keyof typeof sides;
 const rounds = await alternate(ROUNDS, sides, (name, round, outcome) =>
   console.log(
-    `  round ${round} ${name.padEnd(12)} ${perSecond(outcome.rate).padStart(9)}  ${outcome.commandsPerJob.toFixed(1)} commands/job  latency median ${median(outcome.latencies).toFixed(2)} ms  ${loadAverage()}`,
+    `  round ${round} ${name.padEnd(12)} ${perSecond(outcome.rate).padStart(9)}  ${outcome.commandsPerJob.toFixed(1)} commands/job  CPU µs/job Redis ${outcome.redisCpuPerJob.toFixed(0)} Node ${outcome.nodeCpuPerJob.toFixed(0)}  latency median ${median(outcome.latencies).toFixed(2)} ms  ${loadAverage()}`,
   ),
 );
 const rate = (name: SideName) => median(rounds[name].map((outcome) => outcome.rate));
-const commands = (name: SideName) => median(rounds[name].map((outcome) => outcome.commandsPerJob));
+const perJob = (name: SideName, figure: keyof Usage) =>
+  median(rounds[name].map((outcome) => outcome[figure]));
 const latencies = (name: SideName) => rounds[name].flatMap((outcome) => outcome.latencies);
 console.log(`medians of ${ROUNDS} rounds (latency: ${LATENCY_SAMPLES - 10} samples a round):`);
 const labels: Record<SideName, string> = {
@@ -265,7 +293,7 @@ const labels: Record<SideName, string> = {
 };
 for (const name of Object.keys(sides) as SideName[]) {
   console.log(
-    `  ${labels[name].padEnd(42)} ${perSecond(rate(name)).padStart(9)}  ${commands(name).toFixed(1)} commands/job  latency median ${median(latencies(name)).toFixed(2)} ms, p95 ${percentile(latencies(name), 0.95).toFixed(2)} ms`,
+    `  ${labels[name].padEnd(42)} ${perSecond(rate(name)).padStart(9)}  ${perJob(name, 'commandsPerJob').toFixed(1)} commands/job  CPU µs/job Redis ${perJob(name, 'redisCpuPerJob').toFixed(0)} Node ${perJob(name, 'nodeCpuPerJob').toFixed(0)}  latency median ${median(latencies(name)).toFixed(2)} ms, p95 ${percentile(latencies(name), 0.95).toFixed(2)} ms`,
   );
 }
 console.log(`  ratio au / raw: ${(rate('au') / rate('raw')).toFixed(2)} (goal ≥ 0.8)`);

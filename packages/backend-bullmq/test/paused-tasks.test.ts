@@ -9,6 +9,7 @@ import {
   resumeTaskIn,
 } from '../src/paused-tasks';
 import { PausedTasksView } from '../src/paused-tasks-view';
+import { listenForSignals } from '../src/worker-signals';
 import { redisUp, redisUrl, TestResources } from './helpers';
 
 // The parking protocol on its own, with a job taken by hand (a worker without processor).
@@ -178,6 +179,37 @@ describe.runIf(redisUp)('backend-bullmq parked jobs', () => {
       view.forget();
       await late;
       expect(view.mayBePaused('report')).toBe(true);
+    });
+
+    it('should start listening when its first read of the set fails, ask Redis meanwhile, and know after the next read', async () => {
+      const view = new PausedTasksView(place);
+      const evaluate = redis.eval.bind(redis);
+      let failures = 1;
+      redis.eval = ((...args: Parameters<typeof redis.eval>) => {
+        if (failures-- > 0) return Promise.reject(new Error('Connection is closed.'));
+        return evaluate(...args);
+      }) as typeof redis.eval;
+      const stop = await listenForSignals({
+        connection: redisUrl,
+        prefix: 'bull',
+        queue: place.queue,
+        running: new Map(),
+        worker,
+        paused: view,
+      });
+      try {
+        expect(failures).toBe(0);
+        expect(view.mayBePaused('report')).toBe(true);
+        await queue.add('report', { task: 'report' });
+        const job = await take();
+        // Unknown copy: the job asks Redis (which holds no pause) and runs.
+        expect(await parkIfPaused(place, job, 'report', 'token-1', view)).toBe(false);
+        // The read the refresh timer makes every PAUSED_REFRESH ms.
+        await view.refresh();
+        expect(view.mayBePaused('report')).toBe(false);
+      } finally {
+        await stop();
+      }
     });
   });
 });
