@@ -70,6 +70,53 @@ export async function startServerProcess(
   };
 }
 
+/** `job-server worker` in a child process; resolves once it logs that it waits for work. */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  timeout = 80_000,
+): Promise<Omit<ServerProcess, 'url'>> {
+  const child = spawn(process.execPath, ['--conditions=@au/source', '--import', 'tsx', MAIN, 'worker'], {
+    // At info, so that it says when it waits for work.
+    env: { ...withoutNodeEnv(process.env), ...env, AU_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const started = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the worker did not start within ${timeout} ms:\n${output}`)),
+      timeout,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes('waiting for work')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited early (${code}):\n${output}`));
+    });
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  try {
+    await started;
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
 /**
  * The environment without vitest's `NODE_ENV=test`, which would choose the `test`
  * preset (a virtual clock) for the server: it runs as its users run it.

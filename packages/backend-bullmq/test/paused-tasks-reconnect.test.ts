@@ -1,10 +1,10 @@
 import { defineTask, pauseTask, resumeTask, submitTask } from '@au/core';
 import { RedisStore } from '@au/store-redis';
+import { RedisServer } from '@au/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { BullMQBackend, startBullMQWorker } from '../src/index';
 import { randomName, redisUp } from './helpers';
-import { OwnRedis } from './own-redis';
 
 const report = defineTask({ name: 'reconnect.report', run: (n: number) => n + 1 });
 const other = defineTask({ name: 'reconnect.other', run: (n: number) => n * 2 });
@@ -13,7 +13,7 @@ const other = defineTask({ name: 'reconnect.other', run: (n: number) => n * 2 })
 describe.runIf(redisUp)('backend-bullmq paused tasks', () => {
   describe("when a task is paused while a worker's subscriber connection is lost", () => {
     it('should park its next job all the same, and run it on resume', async () => {
-      const redis = await OwnRedis.create();
+      const redis = await RedisServer.create();
       await redis.start();
       const queue = randomName('reconnect');
       const store = new RedisStore({ redis: redis.url, prefix: randomName('reconnect') });

@@ -1,12 +1,11 @@
 import { type Invocation, submitTask } from '@au/core';
 import { RedisStore } from '@au/store-redis';
-import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
+import { conformanceTasks, conformanceTasksUrl, RedisServer } from '@au/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQBackend, type BullMQWorker, QueueUnavailableError, startBullMQWorker } from '../src/index';
 import { randomName, redisUp } from './helpers';
-import { OwnRedis } from './own-redis';
 
-const own = await OwnRedis.create();
+const own = await RedisServer.create();
 afterAll(() => own.kill());
 
 describe.runIf(redisUp)('backend-bullmq', () => {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { type ComputationRecord, defineTask, isTerminalStatus, jsonCodec, NO_RETRY } from '@au/core';
 import { type LaunchSettings, launchMany, type StoreRetryOptions } from '@au/core/kit';
 import { RedisStore } from '@au/store-redis';
+import { RedisServer } from '@au/testing';
 import { describe, expect, it } from 'vitest';
 import { BullMQBackend, type BullMQWorker, startBullMQWorker } from '../src/index';
 import { RecordingLogger, randomName, redisUp, waitFor } from './helpers';
-import { OwnRedis } from './own-redis';
 
 const COUNT = 1000;
 const OUTAGE = 2000;
@@ -41,7 +41,7 @@ describe.runIf(redisUp)('backend-bullmq', () => {
     for (const variant of variants) {
       it(`should end all ${COUNT} computations, each task that ran to the end completed with its value: ${variant.name}`, async () => {
         const directory = mkdtempSync(join(tmpdir(), 'au-outage-'));
-        const redis = await OwnRedis.create({ appendOnlyDirectory: directory });
+        const redis = await RedisServer.create({ appendOnlyDirectory: directory });
         await redis.start();
         const prefix = randomName('outage');
         const queue = randomName('outage');

@@ -1,4 +1,5 @@
 import {
+  AuError,
   ClosedError,
   ComputationNotFoundError,
   ConfigError,
@@ -23,6 +24,9 @@ export interface ErrorBody {
   error: { code: string; message: string; [detail: string]: unknown };
 }
 
+/** How long a client should wait before trying again after an outage answer, in ms. */
+const OUTAGE_RETRY_AFTER = 2000;
+
 /** Fastify's own client-error codes, renamed for the API. */
 const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
@@ -35,7 +39,8 @@ const FASTIFY_CODES: Record<string, string> = {
 /**
  * Turns any error into `{ error: { code, message } }` with the right status. Core's
  * errors keep their meaning (invalid input 400, unknown computation 404, rate limit
- * or full queue 429, closed 503); anything unexpected is logged and answered 500 without details.
+ * or full queue 429, closed 503, a store or queue that cannot be reached 503 with `Retry-After`);
+ * anything unexpected is logged and answered 500 without details.
  * A stack trace never leaves the server.
  */
 export function toErrorAnswer(error: unknown): { statusCode: number; body: ErrorBody } {
@@ -79,6 +84,15 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     });
   }
   if (ClosedError.isInstance(error)) return answer(503, 'UNAVAILABLE', error.message);
+  if (isOutage(error)) {
+    // The message names hosts and settings: it stays in the server's log.
+    return answer(
+      503,
+      'UNAVAILABLE',
+      'a service this server needs (its store or queue) is unavailable right now; try again shortly',
+      { retryAfter: OUTAGE_RETRY_AFTER },
+    );
+  }
   if (TimeoutError.isInstance(error)) return answer(504, 'TIMEOUT', error.message);
   if (ConfigError.isInstance(error)) return answer(400, 'BAD_REQUEST', error.message);
   const fastifyError = error as Partial<FastifyError>;
@@ -100,11 +114,23 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   else if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.debug({ err: error, statusCode }, 'request refused');
   if (statusCode === 401) reply.header('www-authenticate', 'Bearer');
-  if (statusCode === 429) {
+  if (statusCode === 429 || statusCode === 503) {
     const retryAfter = body.error.retryAfter;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.ceil(retryAfter / 1000)));
   }
   void reply.code(statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * A store, queue or database that cannot be reached: au's packages name these errors
+ * `AU_<WHAT>_UNAVAILABLE` (`RedisUnavailableError`, `DatabaseUnavailableError`,
+ * `QueueUnavailableError`, core's `StoreUnavailableError`), the same rule core's retries use.
+ * A lock held by someone else is not an outage.
+ */
+function isOutage(error: unknown): boolean {
+  return (
+    AuError.isInstance(error) && error.code.endsWith('_UNAVAILABLE') && error.code !== 'AU_LOCK_UNAVAILABLE'
+  );
 }
 
 function answer(

@@ -1,4 +1,11 @@
-import { type ComputationRecord, InProcessBackend, MemoryStore } from '@au/core';
+import {
+  AuError,
+  type ComputationRecord,
+  InProcessBackend,
+  type ListPage,
+  type ListQuery,
+  MemoryStore,
+} from '@au/core';
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -431,6 +438,58 @@ describe('@au/http routes', () => {
       store.broken = false;
       expect((await app.inject('/tasks/some-id')).statusCode).toBe(404);
       await app.close();
+      await store.close();
+    });
+  });
+
+  describe('when the store cannot be reached', () => {
+    it('should answer 503 with Retry-After, keep the host out of the answer, and serve again once it is back', async () => {
+      /** What a store package throws during an outage (`AU_<WHAT>_UNAVAILABLE`, like RedisUnavailableError). */
+      class StoreDownError extends AuError {
+        constructor() {
+          super('AU_DATABASE_UNAVAILABLE', {
+            message: 'connect ECONNREFUSED 10.1.2.3:5432 (check AU_STORE)',
+          });
+        }
+      }
+      class DownStore extends MemoryStore {
+        down = true;
+        override async get(key: string): Promise<ComputationRecord | undefined> {
+          if (this.down) throw new StoreDownError();
+          return super.get(key);
+        }
+        override async create(record: ComputationRecord): Promise<void> {
+          if (this.down) throw new StoreDownError();
+          return super.create(record);
+        }
+        override async list(query?: ListQuery): Promise<ListPage> {
+          if (this.down) throw new StoreDownError();
+          return super.list(query);
+        }
+      }
+      const store = new DownStore();
+      const backend = new InProcessBackend();
+      const app = Fastify({ logger: false });
+      await app.register(auHttp, { tasks: [double], store, backend, openapi: false, metrics: false });
+      const answers = [
+        await app.inject('/tasks/some-id'),
+        await app.inject('/tasks?limit=5'),
+        await post(app, '/double', { x: 2 }),
+        await post(app, '/double?async=true', { x: 2 }),
+      ];
+      for (const response of answers) {
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBe('2');
+        const { error } = response.json();
+        expect(error).toMatchObject({ code: 'UNAVAILABLE', retryAfter: 2000 });
+        expect(error.message).not.toMatch(/10\.1\.2\.3|AU_STORE/);
+      }
+      store.down = false;
+      expect((await app.inject('/tasks/some-id')).statusCode).toBe(404);
+      const done = await post(app, '/double', { x: 2 });
+      expect(done.statusCode).toBe(200);
+      await app.close();
+      await backend.close();
       await store.close();
     });
   });
