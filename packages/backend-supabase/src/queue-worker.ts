@@ -10,7 +10,12 @@ import {
   type TaskLogger,
   type TaskRegistry,
 } from '@au/core';
-import { type ExecutionOutcome, notifyDeadLetter, type StoreRetryOptions } from '@au/core/kit';
+import {
+  type ExecutionOutcome,
+  keepProcessAlive,
+  notifyDeadLetter,
+  type StoreRetryOptions,
+} from '@au/core/kit';
 import { DeliveryRunner, type LocalInvocation } from './delivery-runner';
 import { LeaseLostError } from './errors/lease-lost-error';
 import type { ClaimedTask, QueueClient } from './queue-client';
@@ -73,6 +78,12 @@ export class QueueWorker {
   #ready: { row: ClaimedTask; record: ComputationRecord | undefined }[] = [];
   #backlog = false;
   #stopped = false;
+  /**
+   * Held from `start` to `stop`: a worker runs until stopped. Its timers are unref'd, and
+   * while the database is out of reach it holds no connection either, so without this a
+   * worker process ended (exit code 0, nothing logged) the moment the link dropped.
+   */
+  #releaseProcess: (() => void) | undefined;
   #failures = 0;
   /** The id of the claim being made, kept until a claim answers (see `QueueClient.claim`). */
   #claimId: string | undefined;
@@ -98,6 +109,7 @@ export class QueueWorker {
   }
 
   start(): void {
+    if (!this.#stopped) this.#releaseProcess ??= keepProcessAlive();
     this.wake();
   }
 
@@ -146,6 +158,8 @@ export class QueueWorker {
   /** Stops claiming; running work goes on (see `drain`). */
   stop(): void {
     this.#stopped = true;
+    this.#releaseProcess?.();
+    this.#releaseProcess = undefined;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#rateWake !== undefined) this.#clock.clearTimeout(this.#rateWake.timer);

@@ -43,6 +43,7 @@ export {
   ThrottledProgress,
 } from './backends/worker-reporting';
 export { computeBackoff } from './backoff';
+export { keepProcessAlive } from './clock';
 export { integerFromEnv } from './config/integer-from-env';
 export {
   type BackendProvider,
