@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, type LoadedConfig, type ResolvedConfig, resolveConfig } from '@au/config';
-import type { Middleware } from '@au/core';
+import type { Middleware, TaskLogger } from '@au/core';
 import { UsageError } from './errors/usage-error';
 import { readServerSettings, type ServerSettings } from './server-settings';
 
@@ -55,13 +55,18 @@ export async function loadConfig(
   source: ResolvedConfig | Env,
   settings: ServerSettings,
   middleware: readonly Middleware[] = [],
+  logger?: TaskLogger,
 ): Promise<LoadedConfig> {
   const resolved = isResolvedConfig(source)
     ? source
     : await resolveConfig({ env: source, defaultPreset: 'production' });
   return buildConfig(
     { ...resolved, env: withTaskModules(resolved.env, settings) },
-    { importModule, ...(middleware.length === 0 ? {} : { middleware }) },
+    {
+      importModule,
+      ...(middleware.length === 0 ? {} : { middleware }),
+      ...(logger === undefined ? {} : { logger }),
+    },
   );
 }
 

@@ -52,7 +52,7 @@ export async function startServer(
   const log = logger ?? pino({ name: 'au-job-server', level: settings.logLevel });
   const middleware = [...(await tracingMiddleware(settings)), ...extra];
   // Also run-side, for the queue workers the backend may run here (work of other processes).
-  const config = await loadConfig(resolved, settings, middleware);
+  const config = await loadConfig(resolved, settings, middleware, log);
   let app: FastifyInstance | undefined;
   try {
     await checkConnections(config);

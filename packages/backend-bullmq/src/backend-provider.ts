@@ -13,7 +13,7 @@ import { stallSettingsFromEnv } from './stall-settings-from-env';
  */
 export const backendProvider: BackendProvider = {
   matches: (value) => value === 'bullmq',
-  create: ({ env, store, concurrency, maxQueued, tasks, taskModules, middleware }) => {
+  create: ({ env, store, concurrency, maxQueued, tasks, taskModules, middleware, logger }) => {
     const embedded = /^(1|true|yes)$/i.test(env.AU_BULLMQ_EMBEDDED_WORKER ?? '');
     // Read (and checked) even without an embedded worker: a typo fails at start-up.
     const stall = stallSettingsFromEnv(env);
@@ -23,6 +23,7 @@ export const backendProvider: BackendProvider = {
       prefix: env.AU_BULLMQ_PREFIX || 'bull',
       ...(taskModules.length > 0 ? { tasks } : {}),
       ...(maxQueued === undefined ? {} : { maxQueued }),
+      ...(logger === undefined ? {} : { logger }),
       ...(embedded
         ? {
             worker: {

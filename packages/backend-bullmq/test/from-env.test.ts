@@ -1,6 +1,6 @@
-import { ConfigError, submitTask } from '@au/core';
+import { ConfigError, submitTask, TaskRegistry } from '@au/core';
 import { RedisStore } from '@au/store-redis';
-import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
+import { collectingLogger, conformanceTasks, conformanceTasksUrl } from '@au/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backendProvider, runBullMQWorkerFromEnv } from '../src/index';
 import { redisUp, redisUrl, TestResources } from './helpers';
@@ -56,6 +56,48 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       } finally {
         await backend.close();
         await worker.close({ timeout: 2000 });
+        await store.close();
+      }
+    });
+
+    it("should give the provider's logger to the backend and its embedded worker", async () => {
+      const prefix = resources.prefix('env-logger');
+      const env = {
+        AU_STORE: redisUrl,
+        AU_BACKEND: 'bullmq',
+        AU_TASKS: conformanceTasksUrl.href,
+        AU_QUEUE: resources.queue('env-logger'),
+        AU_REDIS_PREFIX: prefix,
+        AU_BULLMQ_EMBEDDED_WORKER: 'true',
+      };
+      const store = new RedisStore({ redis: redisUrl, prefix });
+      const logger = collectingLogger();
+      const registry = new TaskRegistry([conformanceTasks.add]);
+      const backend = await backendProvider.create({
+        value: 'bullmq',
+        env,
+        store,
+        concurrency: 1,
+        taskModules: [conformanceTasksUrl.href],
+        tasks: registry,
+        logger,
+      });
+      try {
+        await backend.bind?.(store);
+        // A job whose record is nowhere: the worker drops it and says so, in this logger.
+        await backend.launch({
+          key: 'env-logger-no-record',
+          task: conformanceTasks.add.name,
+          args: { a: 1, b: 1 },
+          priority: 0,
+          retry: { attempts: 1 },
+        });
+        for (let tries = 0; tries < 100 && logger.mentioning('env-logger-no-record').length === 0; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(logger.mentioning('has no record', ['warn'])).not.toHaveLength(0);
+      } finally {
+        await backend.close();
         await store.close();
       }
     });

@@ -56,6 +56,7 @@ function sharedOptions(context: BackendProviderContext): QueueBackendOptions {
   if (context.maxQueued !== undefined) options.maxQueued = context.maxQueued;
   if (context.env.AU_QUEUE) options.queue = context.env.AU_QUEUE;
   if (context.middleware !== undefined) options.middleware = context.middleware;
+  if (context.logger !== undefined) options.logger = context.logger;
   return options;
 }
 

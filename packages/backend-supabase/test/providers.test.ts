@@ -2,7 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, configFromEnv, submitTask } from '@au/core';
 import { registerBackendProvider, registerStoreProvider } from '@au/core/kit';
 import { SupabaseStore, storeProvider } from '@au/store-supabase';
-import { conformanceTasks, conformanceTasksUrl, postgresUrl, requireService } from '@au/testing';
+import {
+  collectingLogger,
+  conformanceTasks,
+  conformanceTasksUrl,
+  postgresUrl,
+  requireService,
+} from '@au/testing';
 import { type PostgrestEmulator, startPostgrestEmulator } from '@au/testing/postgrest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +17,7 @@ import {
   SupabaseQueueBackend,
   startSupabaseWorker,
 } from '../src/index';
+import { startTcpProxy } from './fixtures/tcp-proxy';
 import { freshSchema } from './helpers';
 
 const postgresUp = await requireService('postgres');
@@ -51,6 +58,40 @@ describe.skipIf(!postgresUp)('backendProvider', () => {
         expect(await handle.result({ timeout: 15_000 })).toBe(3);
       } finally {
         await config.close();
+      }
+    });
+  });
+
+  describe('when configFromEnv is given a logger', () => {
+    it('should hand it to the backend, whose worker says when its database is out of reach', async () => {
+      const { hostname, port } = new URL(postgresUrl());
+      const proxy = await startTcpProxy({ host: hostname, port: Number(port || 5432) });
+      const logger = collectingLogger();
+      const config = await configFromEnv({
+        env: {
+          AU_STORE: `${proxy.through(postgresUrl())}?schema=${database.schema}`,
+          AU_BACKEND: 'postgres',
+          AU_TASKS: fileURLToPath(conformanceTasksUrl),
+          AU_QUEUE: 'provider-logger',
+        },
+        logger,
+      });
+      try {
+        const handle = await submitTask(
+          conformanceTasks.add,
+          { a: 1, b: 2 },
+          { store: config.store, backend: config.backend },
+        );
+        expect(await handle.result({ timeout: 15_000 })).toBe(3);
+        proxy.cut();
+        for (let tries = 0; tries < 100 && logger.mentioning('claim failed').length === 0; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(logger.mentioning('claim failed', ['warn'])).not.toHaveLength(0);
+      } finally {
+        proxy.restore();
+        await config.close();
+        await proxy.close();
       }
     });
   });

@@ -1,4 +1,11 @@
-import { type AuConfig, type Clock, ConfigError, configFromEnv, type Middleware } from '@au/core';
+import {
+  type AuConfig,
+  type Clock,
+  ConfigError,
+  configFromEnv,
+  type Middleware,
+  type TaskLogger,
+} from '@au/core';
 import type { PresetChoice } from './presets';
 import type { ResolvedConfig } from './resolve-config';
 
@@ -18,6 +25,8 @@ export interface BuildConfigOptions {
   importModule?: (name: string) => Promise<Record<string, unknown>>;
   /** Run-side middleware for queue workers the backend runs here (work of other processes). @default none */
   middleware?: readonly Middleware[];
+  /** Where the backend logs (queue workers' warnings). @default silent */
+  logger?: TaskLogger;
 }
 
 /**
@@ -39,6 +48,7 @@ export async function buildConfig(
       importModule,
       ...(clock === undefined ? {} : { clock }),
       ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   } catch (error) {
     throw restate(error, resolved.origins);

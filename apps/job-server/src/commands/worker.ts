@@ -63,7 +63,7 @@ async function startWorker(
   }
   // The Postgres and Supabase backends run queue workers in-process whenever they are
   // given task modules, which `loadConfig` always passes (the samples at least).
-  const config = await loadConfig(resolved, settings, middleware);
+  const config = await loadConfig(resolved, settings, middleware, logger);
   return async (timeout) => {
     await config.backend.close({ timeout });
     await config.store.close();

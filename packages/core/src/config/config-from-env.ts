@@ -6,7 +6,7 @@ import type { Middleware } from '../contracts/middleware';
 import type { ComputationStore } from '../contracts/store';
 import { ConfigError } from '../errors/config-error';
 import { MemoryStore } from '../stores/memory-store';
-import type { ResourceHint } from '../task';
+import type { ResourceHint, TaskLogger } from '../task';
 import { loadTaskModules, TaskRegistry, toModuleSpecifier } from '../task-registry';
 import {
   type BackendProvider,
@@ -53,6 +53,11 @@ export interface ConfigFromEnvOptions {
   clock?: Clock;
   /** Run-side middleware for queue workers that the backend runs in this process (work of other processes). @default none */
   middleware?: readonly Middleware[];
+  /**
+   * Where the backends built here log: a queue worker's failed claims and lost leases, a
+   * job given back during an outage. @default silent
+   */
+  logger?: TaskLogger;
 }
 
 /**
@@ -108,6 +113,7 @@ export async function configFromEnv(options: ConfigFromEnvOptions = {}): Promise
             tasks,
             clock,
             ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
+            ...(options.logger === undefined ? {} : { logger: options.logger }),
           },
           importModule,
         );

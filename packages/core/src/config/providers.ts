@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { ComputationBackend } from '../contracts/backend';
 import type { Middleware } from '../contracts/middleware';
 import type { ComputationStore } from '../contracts/store';
+import type { TaskLogger } from '../task';
 import type { TaskRegistry } from '../task-registry';
 
 /** What a provider receives when `configFromEnv` asks it for a store. */
@@ -31,6 +32,8 @@ export interface BackendProviderContext {
    * (queue workers, e.g. tracing). @default none
    */
   middleware?: readonly Middleware[];
+  /** Where the backend logs (a queue worker's failed claims, lost leases, give-backs). @default silent */
+  logger?: TaskLogger;
 }
 
 /** Makes a store from an `AU_STORE` value; exported by store packages as `storeProvider`. */
