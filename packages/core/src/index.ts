@@ -71,6 +71,7 @@ export { ConfigError } from './errors/config-error';
 export { DependencyFailedError } from './errors/dependency-failed-error';
 export { InvalidKeyError } from './errors/invalid-key-error';
 export { InvalidScheduleError } from './errors/invalid-schedule-error';
+export { isUnavailableError } from './errors/is-unavailable-error';
 export { KeyConflictError } from './errors/key-conflict-error';
 export { KeyExistsError } from './errors/key-exists-error';
 export { LockLostError } from './errors/lock-lost-error';

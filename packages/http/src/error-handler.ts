@@ -1,10 +1,10 @@
 import {
-  AuError,
   ClosedError,
   ComputationNotFoundError,
   ConfigError,
   InvalidKeyError,
   InvalidScheduleError,
+  isUnavailableError,
   KeyConflictError,
   NothingToRedriveError,
   QueueFullError,
@@ -39,7 +39,7 @@ const FASTIFY_CODES: Record<string, string> = {
 /**
  * Turns any error into `{ error: { code, message } }` with the right status. Core's
  * errors keep their meaning (invalid input 400, unknown computation 404, rate limit
- * or full queue 429, closed 503, a store or queue that cannot be reached 503 with `Retry-After`);
+ * or full queue 429, closed 503, a store, queue or lock unavailable for now 503 with `Retry-After`);
  * anything unexpected is logged and answered 500 without details.
  * A stack trace never leaves the server.
  */
@@ -84,12 +84,12 @@ export function toErrorAnswer(error: unknown): { statusCode: number; body: Error
     });
   }
   if (ClosedError.isInstance(error)) return answer(503, 'UNAVAILABLE', error.message);
-  if (isOutage(error)) {
-    // The message names hosts and settings: it stays in the server's log.
+  if (isUnavailableError(error)) {
+    // Its message names hosts and settings: it stays in the server's log.
     return answer(
       503,
       'UNAVAILABLE',
-      'a service this server needs (its store or queue) is unavailable right now; try again shortly',
+      'something this server needs (its store, its queue or a lock) is unavailable right now; try again shortly',
       { retryAfter: OUTAGE_RETRY_AFTER },
     );
   }
@@ -119,18 +119,6 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
     if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.ceil(retryAfter / 1000)));
   }
   void reply.code(statusCode).type('application/json; charset=utf-8').send(body);
-}
-
-/**
- * A store, queue or database that cannot be reached: au's packages name these errors
- * `AU_<WHAT>_UNAVAILABLE` (`RedisUnavailableError`, `DatabaseUnavailableError`,
- * `QueueUnavailableError`, core's `StoreUnavailableError`), the same rule core's retries use.
- * A lock held by someone else is not an outage.
- */
-function isOutage(error: unknown): boolean {
-  return (
-    AuError.isInstance(error) && error.code.endsWith('_UNAVAILABLE') && error.code !== 'AU_LOCK_UNAVAILABLE'
-  );
 }
 
 function answer(

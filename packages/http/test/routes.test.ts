@@ -4,11 +4,13 @@ import {
   InProcessBackend,
   type ListPage,
   type ListQuery,
+  LockUnavailableError,
   MemoryStore,
 } from '@au/core';
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toErrorAnswer } from '../src/error-handler';
 import { auHttp } from '../src/index';
 import { boom, buildApp, double, parseEventStream } from './fixtures';
 
@@ -491,6 +493,12 @@ describe('@au/http routes', () => {
       await app.close();
       await backend.close();
       await store.close();
+    });
+
+    it('should answer a lock held elsewhere the same way: try again later', () => {
+      const { statusCode, body } = toErrorAnswer(new LockUnavailableError({ key: 'report', waited: 0 }));
+      expect(statusCode).toBe(503);
+      expect(body.error).toMatchObject({ code: 'UNAVAILABLE', retryAfter: 2000 });
     });
   });
 

@@ -1,5 +1,6 @@
 import { type Clock, sleep, systemClock } from '../clock';
 import { AuError } from '../errors/au-error';
+import { isUnavailableError } from '../errors/is-unavailable-error';
 import { StoreUnavailableError } from '../errors/store-unavailable-error';
 import type { TaskLogger } from '../task';
 
@@ -103,7 +104,7 @@ async function retryAfterFailure<T>(
  * throws for a lost connection) says the service is down: retrying helps.
  */
 export function isTransientStoreError(error: unknown): boolean {
-  if (AuError.isInstance(error)) return error.code.endsWith('_UNAVAILABLE');
+  if (AuError.isInstance(error)) return isUnavailableError(error);
   // SQLSTATE classes 22 (data), 23 (constraint) and 42 (syntax, access): a bad statement, not an outage.
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code)) return false;

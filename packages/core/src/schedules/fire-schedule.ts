@@ -11,6 +11,7 @@ import {
 import type { ComputationStore } from '../contracts/store';
 import { AuError } from '../errors/au-error';
 import { ClosedError } from '../errors/closed-error';
+import { isUnavailableError } from '../errors/is-unavailable-error';
 import { KeyConflictError } from '../errors/key-conflict-error';
 import { QueueFullError } from '../errors/queue-full-error';
 import { type LaunchOptions, type LaunchSettings, launchComputation } from '../launch';
@@ -214,7 +215,7 @@ function nextRun(next: number | undefined): Pick<ScheduleState, 'nextRunAt'> {
 function isPermanent(error: unknown): boolean {
   return (
     AuError.isInstance(error) &&
-    !error.code.endsWith('_UNAVAILABLE') &&
+    !isUnavailableError(error) &&
     !ClosedError.isInstance(error) &&
     !QueueFullError.isInstance(error)
   );
