@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer, requireService } from '@au/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServerProcess, startWorkerProcess } from './server-process';
+import {
+  type JobServerChild,
+  type ServerProcess,
+  startServerProcess,
+  startWorkerProcess,
+} from './server-process';
 
 // The job server and a worker over a Redis of their own (with an append-only file, as a
 // Redis that keeps its data would), which is stopped for two seconds and started again.
@@ -13,7 +18,7 @@ describe.runIf(redisUp)('job server on BullMQ when Redis stops for two seconds',
   let directory: string;
   let redis: RedisServer;
   let server: ServerProcess;
-  let worker: Awaited<ReturnType<typeof startWorkerProcess>>;
+  let worker: JobServerChild;
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'au-outage-'));

@@ -31,6 +31,7 @@ export {
   type FlakyBackend,
   flakyBackend,
 } from './flaky-backend';
+export { freePort } from './free-port';
 export type { Fault, FaultControl } from './internal/inject-faults';
 export { type MockAsync, type MockAsyncOptions, mockAsync } from './mock-async';
 export {
