@@ -89,16 +89,9 @@ export class ComputationHandle<T = unknown> {
     const { store, clock } = this.#context;
     // Without a clock of its own, the wait's default (the system clock) is the handle's.
     const waitOptions = clock === undefined ? options : { ...options, clock };
-    // A watching store is read once, after subscribing: reading first would cost a round
-    // trip on a remote store, and a result is mostly awaited before it exists.
-    if (store.watch !== undefined && store.capabilities.watch) {
-      return this.#settle(await waitForTerminal(store, this.key, waitOptions));
-    }
-    const record = await store.get(this.key);
-    if (record === undefined) throw new ComputationNotFoundError({ key: this.key, store: store.name });
-    return this.#settle(
-      isTerminalStatus(record.status) ? record : await waitForTerminal(store, this.key, waitOptions),
-    );
+    // The wait reads the record first (a watching store after subscribing), so a result
+    // already there costs one read, and a polled one no read twice in a row.
+    return this.#settle(await waitForTerminal(store, this.key, waitOptions));
   }
 
   /** Cancels the computation; `true` when it was still pending or running. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { postgresUrl, requireService } from '@au/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,5 +87,30 @@ describe.skipIf(!postgresUp)('the SQL functions in a long-lived session', () => 
     await update('grown-7');
     await claim();
     expect(await tableScans(), 'updates and claims that scanned the whole table').toBe(before);
+  });
+
+  it('should look up a claim tried again by its id, not among every failed record', async () => {
+    // Every claim of a worker carries an id (a claim whose reply was lost is made again
+    // under it) and first looks up what that id took; failed records stay for their ttl.
+    await session.query(
+      `insert into ${database.schema}.au_results (key, task, status, created_at, queue, queue_status, claim_id)
+       select 'failed-' || g, 't', 'failed', g, 'retried', 'failed', gen_random_uuid()
+       from generate_series(1, 2000) g`,
+    );
+    await session.query(`analyze ${database.schema}.au_results`);
+    await session.query('begin');
+    try {
+      await session.query(`select ${database.schema}.au_claim('retried', 'w', 1, 30000, null, $1)`, [
+        randomUUID(),
+      ]);
+      // This transaction's own counts: rows read from the table by index and bitmap scans.
+      const { rows } = await session.query<{ fetched: string }>(
+        'select pg_stat_get_xact_tuples_fetched($1::regclass) as fetched',
+        [`${database.schema}.au_results`],
+      );
+      expect(Number(rows[0]!.fetched), 'rows the claim read').toBeLessThan(50);
+    } finally {
+      await session.query('rollback');
+    }
   });
 });
