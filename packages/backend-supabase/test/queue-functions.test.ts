@@ -156,6 +156,28 @@ describe.skipIf(!postgresUp)('the queue SQL functions', () => {
       const next = await queue.claim('a', 5, 10_000, { claimId: crypto.randomUUID() });
       expect(next.map((row) => row.key)).toEqual([second]);
     });
+
+    it('should drop the claim id of a row once it stops running, so the claim id index keeps to running rows', async () => {
+      const completed = await fresh();
+      const claimId = crypto.randomUUID();
+      const [taken] = await queue.claim('a', 5, 10_000, { claimId });
+      const claimIdOf = async (key: string) => {
+        const { rows } = await database.pool.query<{ claim_id: string | null }>(
+          `select claim_id from ${database.schema}.au_results where key = $1`,
+          [key],
+        );
+        return rows[0]!.claim_id;
+      };
+      expect(await claimIdOf(completed), 'while it runs').toBe(claimId);
+      expect(await queue.complete(taken!, 'completed')).toBe(true);
+      expect(await claimIdOf(completed), 'completed').toBeNull();
+      expect(await queue.claim('a', 5, 10_000, { claimId }), 'the same claim made again').toEqual([]);
+
+      const failed = await fresh();
+      const [running] = await queue.claim('b', 1, 10_000, { claimId: crypto.randomUUID() });
+      expect(await queue.fail(running!, { name: 'Error', message: 'boom' }, false)).toBe('failed');
+      expect(await claimIdOf(failed), 'failed').toBeNull();
+    });
   });
 
   describe('when a delivery is given back', () => {
