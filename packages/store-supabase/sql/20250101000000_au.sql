@@ -245,10 +245,12 @@ $$;
 
 -- ---- Results ----------------------------------------------------------------------
 
+-- The reads by key (here and below) are plpgsql, not sql: PostgreSQL plans the query of a
+-- `language sql` function at every call (one with a SET clause is never inlined), while
+-- plpgsql keeps its plan for the session. Measured on a read by key: 0.27 ms as sql,
+-- 0.08 ms as plpgsql.
+
 -- The live record, or null.
--- The reads by key below are plpgsql, not sql: PostgreSQL plans the query of a `language
--- sql` function at every call (one with a SET clause is never inlined), while plpgsql keeps
--- its plan for the session. Measured on a read by key: 0.27 ms as sql, 0.08 ms as plpgsql.
 create or replace function public.au_result_get(p_key text, p_now bigint default null) returns jsonb
 language plpgsql stable set search_path = '' as $$
 begin
