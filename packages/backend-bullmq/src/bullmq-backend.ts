@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BackendCapabilities,
   ClosedError,
   type CloseOptions,
   type ComputationBackend,
+  type ComputationRecord,
   type ComputationScheduler,
   type ComputationStore,
   type Invocation,
@@ -18,7 +20,8 @@ import {
   TaskRegistry,
 } from '@au/core';
 import { checkMaxQueued, checkOptions, LocalTasks, loadTaskModules, optionNames } from '@au/core/kit';
-import { type JobsOptions, Queue } from 'bullmq';
+import { Job, type JobsOptions, Queue } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import { BullMQScheduler } from './bullmq-scheduler';
 import { cronRepeatStrategy } from './cron-repeat-strategy';
 import { dropPreviousJob } from './drop-previous-job';
@@ -40,6 +43,12 @@ import {
   WORKER_OPTIONS,
 } from './start-bullmq-worker';
 import { describeStore, isSameStore, recordStoreBinding } from './store-binding';
+import {
+  isTransactionalStore,
+  jobHold,
+  reachesSameRedis,
+  type TransactionalStore,
+} from './transactional-launch';
 
 export interface BullMQBackendOptions {
   /** Redis: a URL, ioredis options or an ioredis instance (shared, left open). @default 'redis://127.0.0.1:6379' */
@@ -76,6 +85,11 @@ export interface BullMQBackendOptions {
 }
 
 const NAME = 'bullmq';
+/**
+ * Most records `createAndLaunch` writes in one transaction: a MULTI holds Redis for its
+ * whole length (about 30 µs a computation), so larger batches go in steps.
+ */
+const MAX_TRANSACTION = 500;
 const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
 const BACKEND_OPTIONS = optionNames<BullMQBackendOptions>({
   connection: true,
@@ -126,6 +140,8 @@ export class BullMQBackend implements ComputationBackend {
   #bound: { store: ComputationStore; check: Promise<void> } | undefined;
   /** Tasks core registered (`register`): the embedded worker runs them as launched here. */
   readonly #registered: LocalTasks;
+  /** Per store: whether it reaches this queue's Redis server and database (`createAndLaunch`). */
+  readonly #reachesQueue = new WeakMap<ComputationStore, Promise<boolean>>();
   #startedWorker: Promise<BullMQWorker> | undefined;
   #workerWithoutStore: Promise<never> | undefined;
   #closed = false;
@@ -193,6 +209,61 @@ export class BullMQBackend implements ComputationBackend {
         this.queue.addBulk(jobs),
       ),
     );
+  }
+
+  /**
+   * Creates the records and adds their jobs in one Redis transaction (one round trip)
+   * when `store` is a `RedisStore` on this queue's Redis server and database: a producer
+   * killed mid-launch leaves both or neither, never a `pending` record without a job. False, having written nothing, for any other store,
+   * on Redis Cluster (the keys are in different slots), for more than 500 records (a
+   * transaction holds Redis for its whole length), and for launches this backend prepares
+   * in steps of their own (a task with `maxQueued`, a relaunch replacing a finished job):
+   * core then creates the records and calls `launchMany`. A taken key refuses the batch
+   * with `KeyExistsError`: no record is created and no job added.
+   */
+  async createAndLaunch(
+    store: ComputationStore,
+    records: readonly ComputationRecord[],
+    invocations: readonly Invocation[],
+  ): Promise<boolean> {
+    if (
+      !isTransactionalStore(store) ||
+      records.length > MAX_TRANSACTION ||
+      invocations.some(
+        (invocation) => invocation.replaces === true || this.#trackedTasks.has(invocation.task),
+      )
+    )
+      return false;
+    await this.#assertCanLaunch(invocations);
+    if (!(await this.#reaches(store))) return false;
+    await this.#withTimeout('launch', this.#launchTimeout + invocations.length, async () => {
+      const client = await this.queue.backend.client;
+      const redis = this.#connection.redis;
+      const conflictFlag = `${this.#prefix}:${this.queueName}:au:conflict:${randomUUID()}`;
+      const create = await store.createManyIn(redis, records, { conflictFlag });
+      const jobs = jobHold(
+        redis,
+        conflictFlag,
+        invocations.map((invocation) => this.queue.toKey(toJobId(invocation.key))),
+      );
+      const transaction = client.multi() as unknown as ChainableCommander;
+      create.addTo(transaction);
+      jobs.hold(transaction);
+      const now = Date.now();
+      for (const invocation of invocations) {
+        const options = toJobOptions(invocation, now, this.#jobOptions);
+        // Queued at once; its reply comes in exec's results.
+        void new Job(this.queue, invocation.task, this.#jobData(invocation), options, options.jobId).addJob(
+          transaction as never,
+        );
+      }
+      jobs.release(transaction);
+      const replies = await transaction.exec();
+      if (replies === null) throw new Error('the launch transaction was discarded');
+      create.read(replies[0] as [Error | null, unknown]);
+      for (const [error] of replies) if (error !== null) throw error;
+    });
+    return true;
   }
 
   /**
@@ -373,7 +444,7 @@ export class BullMQBackend implements ComputationBackend {
       });
     } catch (error) {
       if (QueueUnavailableError.isInstance(error) || ClosedError.isInstance(error)) throw error;
-      // No connection within the time: Redis is as unavailable as when it refuses one.
+      // Any other failure (an error reply, a connection not yet made): not ready either.
       throw new QueueUnavailableError({ operation: 'ping', queue: this.queueName, cause: error });
     }
   }
@@ -416,6 +487,25 @@ export class BullMQBackend implements ComputationBackend {
       cancelChannel(this.#prefix, this.queueName),
       JSON.stringify(reason === undefined ? { key } : { key, reason }),
     );
+  }
+
+  /** Whether `store` reaches this queue's Redis server and database: probed once per store. */
+  #reaches(store: TransactionalStore): Promise<boolean> {
+    let reaches = this.#reachesQueue.get(store);
+    if (reaches === undefined) {
+      const probeKey = `${this.#prefix}:${this.queueName}:au:probe:${randomUUID()}`;
+      reaches = this.#withTimeout('launch', this.#launchTimeout, async () => {
+        await this.queue.waitUntilReady();
+        return reachesSameRedis(this.#connection.redis, store, probeKey);
+      });
+      const probe = reaches;
+      this.#reachesQueue.set(store, probe);
+      // A probe that failed (Redis down) is made again at the next launch.
+      probe.catch(() => {
+        if (this.#reachesQueue.get(store) === probe) this.#reachesQueue.delete(store);
+      });
+    }
+    return reaches;
   }
 
   /** Starts the embedded worker over `store`, once. */
@@ -510,18 +600,23 @@ export class BullMQBackend implements ComputationBackend {
     );
   }
 
+  /**
+   * Runs `work` on Redis within `timeout` ms. No answer in time (no connection yet, or
+   * one that hangs) is `QueueUnavailableError`, as a refused connection is.
+   */
   async #withTimeout<T>(operation: string, timeout: number, work: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    const late = new Error(`no answer from Redis within ${timeout} ms`);
     try {
       return await Promise.race([
         work(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeout} ms`)), timeout);
+          timer = setTimeout(() => reject(late), timeout);
         }),
       ]);
     } catch (error) {
       if (this.#closed) throw new ClosedError({ component: `backend ${NAME}` });
-      if (isConnectionError(error)) {
+      if (error === late || isConnectionError(error)) {
         throw new QueueUnavailableError({ operation, queue: this.queueName, cause: error });
       }
       throw error;

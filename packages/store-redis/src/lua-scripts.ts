@@ -187,19 +187,23 @@ return 1
 `;
 
 /**
- * All or none. ARGV: base, now, then per record: key, the index entry (status, task,
- * score, tags as JSON or '', has expiresAt '1'/'0'), number of field/value pairs, the
- * pairs. Returns 1 when every record was created, else the first key that has a live
- * record (and nothing is written).
+ * All or none. ARGV: base, now, the conflict flag (a key, or ''), then per record: key,
+ * the index entry (status, task, score, tags as JSON or '', has expiresAt '1'/'0'),
+ * number of field/value pairs, the pairs. Returns 1 when every record was created, else
+ * the first key that has a live record: then nothing is written but the conflict flag,
+ * set to '1' so that the commands after this one in a transaction can tell.
  */
 export const createManyScript = `${core}${expiry}${indexes}
 local now = tonumber(ARGV[2])
 local records = {}
-local i = 3
+local i = 4
 while i <= #ARGV do
   local n = tonumber(ARGV[i + 6]) * 2
   local found = presence(rkey(ARGV[i]), now)
-  if found == 'live' then return ARGV[i] end
+  if found == 'live' then
+    if ARGV[3] ~= '' then redis.call('SET', ARGV[3], '1') end
+    return ARGV[i]
+  end
   records[#records + 1] = { i, found }
   i = i + 7 + n
 end

@@ -28,7 +28,7 @@ import {
   optionNames,
   type PushIterable,
 } from '@au/core/kit';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from './errors/redis-unavailable-error';
 import {
   claimScript,
@@ -44,6 +44,14 @@ import { isConnectionError, openRedis, quit } from './redis-connection';
 import { RedisKeyLayout } from './redis-key-layout';
 import { RedisScheduleRepository } from './redis-schedule-repository';
 import { ScriptBatch } from './script-batch';
+
+/** `RedisStore.createManyIn`: a `createMany` to send in another connection's transaction. */
+export interface TransactionalCreate {
+  /** Adds the create to `transaction`, a MULTI of the client it was made for. */
+  addTo(transaction: ChainableCommander): void;
+  /** Reads its reply from `exec`'s results; throws `KeyExistsError` when a key was taken. */
+  read(reply: [error: Error | null, result: unknown]): void;
+}
 
 export interface RedisStoreOptions {
   /**
@@ -92,7 +100,12 @@ const FIXED_FIELDS = new Set(['key', 'task', 'createdAt']);
  */
 interface ScriptCommands {
   auStoreCreate(recordKey: string, ...args: string[]): Promise<number>;
-  auStoreCreateMany(base: string, now: string, records: readonly string[]): Promise<number | string>;
+  auStoreCreateMany(
+    base: string,
+    now: string,
+    conflictFlag: string,
+    records: readonly string[],
+  ): Promise<number | string>;
   auStoreClaim(
     keyCount: number,
     keys: readonly string[],
@@ -109,6 +122,10 @@ interface ScriptCommands {
   auStoreCount(indexKey: string, ...args: string[]): Promise<[number, number]>;
 }
 type ScriptedRedis = Redis & ScriptCommands;
+/** The scripts a transaction of a client they are defined on queues. */
+type QueuedScriptCommands = {
+  [Name in keyof ScriptCommands]: (...args: Parameters<ScriptCommands[Name]>) => ChainableCommander;
+};
 /** A claim's reply: nothing when there is no live record, else whether it was claimed and the record. */
 type ClaimReply = [number, string] | null;
 interface ClaimCall {
@@ -218,22 +235,52 @@ export class RedisStore implements ComputationStore {
   /** All or none, in one script (one round trip). */
   async createMany(records: readonly ComputationRecord[]): Promise<void> {
     this.#assertOpen();
-    const args: string[] = [];
-    const keys = new Set<string>();
-    for (const record of records) {
-      assertValidKey(record.key, NAME);
-      if (keys.has(record.key)) throw new KeyExistsError({ key: record.key, store: NAME });
-      keys.add(record.key);
-      const fields = toFields(record);
-      args.push(record.key, ...indexEntry(record), String(fields.length / 2));
-      for (const field of fields) args.push(field);
-    }
+    const args = createManyArguments(records);
     if (records.length === 0) return;
     await this.#subscriptionsSettled();
     const reply = await this.#call('createMany', () =>
-      this.#redis.auStoreCreateMany(this.keys.base, String(this.#clock.now()), args),
+      this.#redis.auStoreCreateMany(this.keys.base, String(this.#clock.now()), '', args),
     );
-    if (reply !== 1) throw new KeyExistsError({ key: String(reply), store: NAME });
+    assertAllCreated(reply);
+  }
+
+  /**
+   * `createMany` as one command of a MULTI of `client`: another connection to this
+   * store's Redis server and database, such as a queue's. For a backend that writes the
+   * records and its queue entries in one transaction (the BullMQ backend's
+   * `createAndLaunch`). Not on Redis Cluster: the transaction's keys are in other slots.
+   * The script is defined on `client` here, so make the MULTI after this resolves, then
+   * `addTo` it. When a key is taken nothing is created, and `conflictFlag`, when given,
+   * is set to `'1'` (with no expiry: the transaction's later commands read it and delete
+   * it). `read` takes the command's reply from `exec`'s results and throws
+   * `KeyExistsError` when a key was taken.
+   */
+  async createManyIn(
+    client: Redis,
+    records: readonly ComputationRecord[],
+    options: { conflictFlag?: string } = {},
+  ): Promise<TransactionalCreate> {
+    this.#assertOpen();
+    const args = createManyArguments(records);
+    await this.#subscriptionsSettled();
+    defineScripts(client);
+    const base = this.keys.base;
+    const now = String(this.#clock.now());
+    return {
+      addTo: (transaction) => {
+        // In a transaction the command only queues; its reply comes in exec's results.
+        (transaction as ChainableCommander & QueuedScriptCommands).auStoreCreateMany(
+          base,
+          now,
+          options.conflictFlag ?? '',
+          args,
+        );
+      },
+      read: ([error, result]) => {
+        if (error !== null) throw error;
+        assertAllCreated(result);
+      },
+    };
   }
 
   /**
@@ -621,6 +668,29 @@ function storeIdOf(redis: Redis, base: string): string {
 function canonicalHost(host: string): string {
   const lower = host.toLowerCase();
   return lower === 'localhost' || lower === '::1' || lower === '[::1]' ? '127.0.0.1' : lower;
+}
+
+/**
+ * `createMany`'s records as its script's arguments: per record its key, index entry,
+ * number of field/value pairs and the pairs. Throws `KeyExistsError` for a key given twice.
+ */
+function createManyArguments(records: readonly ComputationRecord[]): string[] {
+  const args: string[] = [];
+  const keys = new Set<string>();
+  for (const record of records) {
+    assertValidKey(record.key, NAME);
+    if (keys.has(record.key)) throw new KeyExistsError({ key: record.key, store: NAME });
+    keys.add(record.key);
+    const fields = toFields(record);
+    args.push(record.key, ...indexEntry(record), String(fields.length / 2));
+    for (const field of fields) args.push(field);
+  }
+  return args;
+}
+
+/** The create script's reply: 1, or the first key that was taken. */
+function assertAllCreated(reply: unknown): void {
+  if (reply !== 1) throw new KeyExistsError({ key: String(reply), store: NAME });
 }
 
 function defineScripts(redis: Redis): void {

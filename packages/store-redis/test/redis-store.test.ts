@@ -208,6 +208,75 @@ describe.runIf(available)('store-redis', () => {
     });
   });
 
+  describe('when records are created in another connection’s transaction (createManyIn)', () => {
+    const pendingRecord = (key: string): ComputationRecord => ({
+      key,
+      task: 'joint',
+      status: 'pending',
+      attempt: 0,
+      maxAttempts: 1,
+      createdAt: Date.now(),
+    });
+
+    it('should create them when the transaction runs, beside its other commands', async () => {
+      const store = makeStore();
+      const other = new Redis(redisUrl);
+      try {
+        const create = await store.createManyIn(other, ['j-1', 'j-2'].map(pendingRecord));
+        const transaction = other.multi();
+        create.addTo(transaction);
+        transaction.set(`${store.keys.base}:beside`, 'x');
+        expect(await store.get('j-1')).toBeUndefined();
+        const replies = await transaction.exec();
+        create.read(replies![0] as [Error | null, unknown]);
+        expect(await store.get('j-1')).toMatchObject({ status: 'pending', task: 'joint' });
+        expect(await store.get('j-2')).toMatchObject({ status: 'pending', task: 'joint' });
+        expect((await store.list({ task: 'joint' })).records).toHaveLength(2);
+      } finally {
+        other.disconnect();
+        await store.close();
+      }
+    });
+
+    it('should create none when a key is taken, set the conflict flag, and read as KeyExistsError', async () => {
+      const store = makeStore();
+      const other = new Redis(redisUrl);
+      const flag = `${store.keys.base}:conflict`;
+      try {
+        await store.create(pendingRecord('taken'));
+        const create = await store.createManyIn(other, ['fresh', 'taken'].map(pendingRecord), {
+          conflictFlag: flag,
+        });
+        const transaction = other.multi();
+        create.addTo(transaction);
+        transaction.get(flag);
+        const replies = await transaction.exec();
+        expect(() => create.read(replies![0] as [Error | null, unknown])).toThrow(/taken/);
+        // The flag is set before the transaction's next command runs.
+        expect(replies![1]).toEqual([null, '1']);
+        expect(await store.get('fresh')).toBeUndefined();
+        expect(await admin.exists(store.keys.record('fresh'))).toBe(0);
+      } finally {
+        await admin.del(flag);
+        other.disconnect();
+        await store.close();
+      }
+    });
+
+    it('should refuse a key given twice before anything is queued', async () => {
+      const store = makeStore();
+      const other = new Redis(redisUrl);
+      try {
+        await expect(store.createManyIn(other, ['twice', 'twice'].map(pendingRecord))).rejects.toThrow(
+          /twice/,
+        );
+      } finally {
+        other.disconnect();
+        await store.close();
+      }
+    });
+  });
+
   describe('when a handle in another connection waits', () => {
     it('should get the result pushed over pub/sub from a store on another connection', async () => {
       const prefix = randomPrefix('pubsub');
