@@ -141,7 +141,7 @@ export class BullMQBackend implements ComputationBackend {
   /** Tasks core registered (`register`): the embedded worker runs them as launched here. */
   readonly #registered: LocalTasks;
   /** Per store: whether it reaches this queue's Redis server and database (`createAndLaunch`). */
-  readonly #reachesQueue = new WeakMap<ComputationStore, Promise<boolean>>();
+  readonly #reachesQueue = new WeakMap<ComputationStore, boolean>();
   #startedWorker: Promise<BullMQWorker> | undefined;
   #workerWithoutStore: Promise<never> | undefined;
   #closed = false;
@@ -489,23 +489,22 @@ export class BullMQBackend implements ComputationBackend {
     );
   }
 
-  /** Whether `store` reaches this queue's Redis server and database: probed once per store. */
-  #reaches(store: TransactionalStore): Promise<boolean> {
-    let reaches = this.#reachesQueue.get(store);
-    if (reaches === undefined) {
-      const probeKey = `${this.#prefix}:${this.queueName}:au:probe:${randomUUID()}`;
-      reaches = this.#withTimeout('launch', this.#launchTimeout, async () => {
-        await this.queue.waitUntilReady();
-        return reachesSameRedis(this.#connection.redis, store, probeKey);
-      });
-      const probe = reaches;
-      this.#reachesQueue.set(store, probe);
-      // A probe that failed (Redis down) is made again at the next launch.
-      probe.catch(() => {
-        if (this.#reachesQueue.get(store) === probe) this.#reachesQueue.delete(store);
-      });
-    }
-    return reaches;
+  /**
+   * Whether `store` reaches this queue's Redis server and database: probed once per store
+   * (launches racing the first probe may each probe). When the store's connection fails
+   * the probe, the launch goes the two-step way, where the store's own error says what is
+   * wrong, and the next launch probes again; when the queue's fails, the launch does.
+   */
+  async #reaches(store: TransactionalStore): Promise<boolean> {
+    const known = this.#reachesQueue.get(store);
+    if (known !== undefined) return known;
+    const probeKey = `${this.#prefix}:${this.queueName}:au:probe:${randomUUID()}`;
+    const answer = await this.#withTimeout('launch', this.#launchTimeout, async () => {
+      await this.queue.waitUntilReady();
+      return reachesSameRedis(this.#connection.redis, store, probeKey);
+    });
+    if (answer !== undefined) this.#reachesQueue.set(store, answer);
+    return answer === true;
   }
 
   /** Starts the embedded worker over `store`, once. */

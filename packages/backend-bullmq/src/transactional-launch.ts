@@ -27,18 +27,22 @@ export function isTransactionalStore(store: ComputationStore): store is Transact
 /**
  * Whether `store`'s connection reaches the server and database of `redis`: a value
  * written through one is read through the other. Names cannot tell: one server answers to
- * many host names, and a store may carry an id of its own.
+ * many host names, and a store may carry an id of its own. `undefined` when the store's
+ * connection could not answer (its own operations then report why); a failure of
+ * `redis` rejects.
  */
 export async function reachesSameRedis(
   redis: Redis,
   store: TransactionalStore,
   probeKey: string,
-): Promise<boolean> {
+): Promise<boolean | undefined> {
   if (redis.isCluster || store.redis.isCluster) return false;
   const token = randomUUID();
   await redis.set(probeKey, token, 'PX', 60_000);
   try {
     return (await store.redis.get(probeKey)) === token;
+  } catch {
+    return undefined;
   } finally {
     await redis.del(probeKey).catch(() => undefined);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { asyncCompute, type ComputationRecord, type Invocation, jsonCodec, KeyExistsError } from '@au/core';
-import { RedisStore } from '@au/store-redis';
+import { RedisStore, RedisUnavailableError } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -211,4 +211,19 @@ describe.runIf(redisUp)('backend-bullmq: records and jobs in one transaction (cr
       }
     });
   });
+});
+
+describe.runIf(redisUp)('backend-bullmq: a launch whose store’s Redis is down', () => {
+  it('should fail with the store’s own error, not as the queue’s', async () => {
+    const store = new RedisStore({ redis: 'redis://127.0.0.1:1', prefix: resources.prefix('tl-store-down') });
+    const backend = new BullMQBackend({ connection: redisUrl, queue: resources.queue('tl-store-down') });
+    try {
+      const echo = asyncCompute(conformanceTasks.echo, { store, backend });
+      const error = await echo('lost').catch((caught: unknown) => caught);
+      expect(RedisUnavailableError.isInstance(error), String(error)).toBe(true);
+    } finally {
+      await backend.close({ timeout: 0 });
+      await store.close();
+    }
+  }, 30_000);
 });
