@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { asyncCompute, type ComputationRecord, type Invocation, jsonCodec, KeyExistsError } from '@au/core';
+import { asyncCompute, KeyExistsError } from '@au/core';
 import { RedisStore, RedisUnavailableError } from '@au/store-redis';
-import { conformanceTasks, conformanceTasksUrl } from '@au/testing';
+import { conformanceTasks, conformanceTasksUrl, preparedLaunch } from '@au/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BullMQBackend, QueueUnavailableError } from '../src/index';
@@ -11,21 +11,8 @@ const resources = new TestResources();
 afterAll(() => (redisUp ? resources.cleanup() : undefined));
 
 /** The record and invocation core prepares for a launch of the conformance `echo` task. */
-function echoLaunch(input: string, key = `tl-${randomUUID()}`) {
-  const args = jsonCodec.encode(input);
-  const record: ComputationRecord = {
-    key,
-    task: conformanceTasks.echo.name,
-    status: 'pending',
-    args,
-    attempt: 0,
-    maxAttempts: 1,
-    priority: 0,
-    createdAt: Date.now(),
-  };
-  const invocation: Invocation = { key, task: record.task, args, priority: 0, retry: { attempts: 1 } };
-  return { record, invocation };
-}
+const echoLaunch = (input: string, key = `tl-${randomUUID()}`) =>
+  preparedLaunch(conformanceTasks.echo, input, key);
 
 /** A store on the shared Redis and a backend whose embedded worker writes it. */
 function setUp(options: { keepJobs?: boolean; storeUrl?: string } = {}) {

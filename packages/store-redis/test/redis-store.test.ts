@@ -16,6 +16,11 @@ function makeStore(options: { prefix?: string } = {}): RedisStore {
   return new RedisStore({ redis: redisUrl, prefix });
 }
 
+/** A new `pending` record of `task`. */
+function pendingRecordOf(key: string, task: string): ComputationRecord {
+  return { key, task, status: 'pending', attempt: 0, maxAttempts: 1, createdAt: Date.now() };
+}
+
 afterAll(async () => {
   if (available) await deletePrefixes(admin, prefixes);
   admin.disconnect();
@@ -157,14 +162,7 @@ describe.runIf(available)('store-redis', () => {
     });
   });
   describe('when many claims and updates are made at once (one script call per tick)', () => {
-    const pendingRecord = (key: string): ComputationRecord => ({
-      key,
-      task: 'batched',
-      status: 'pending',
-      attempt: 0,
-      maxAttempts: 1,
-      createdAt: Date.now(),
-    });
+    const pendingRecord = (key: string) => pendingRecordOf(key, 'batched');
 
     it('should give each call its own answer, and one claim of a key to one caller', async () => {
       const store = makeStore();
@@ -209,14 +207,7 @@ describe.runIf(available)('store-redis', () => {
   });
 
   describe('when records are created in another connection’s transaction (createManyIn)', () => {
-    const pendingRecord = (key: string): ComputationRecord => ({
-      key,
-      task: 'joint',
-      status: 'pending',
-      attempt: 0,
-      maxAttempts: 1,
-      createdAt: Date.now(),
-    });
+    const pendingRecord = (key: string) => pendingRecordOf(key, 'joint');
 
     it('should create them when the transaction runs, beside its other commands', async () => {
       const store = makeStore();

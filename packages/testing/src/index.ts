@@ -41,6 +41,7 @@ export {
   type StoreOutage,
   type StoreOutageControl,
 } from './outage-store';
+export { preparedLaunch } from './prepared-launch';
 export { RedisServer, type RedisServerOptions } from './redis-server';
 export { postgresUrl, redisUrl, requireService, type ServiceKind } from './service-url';
 export { SyncTestBackend, type SyncTestBackendOptions } from './sync-test-backend';

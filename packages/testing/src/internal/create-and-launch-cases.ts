@@ -1,6 +1,7 @@
-import { type ComputationRecord, type Invocation, jsonCodec, KeyExistsError } from '@au/core';
+import { jsonCodec, KeyExistsError } from '@au/core';
 import { describe, expect } from 'vitest';
 import { conformanceTasks } from '../conformance-tasks';
+import { preparedLaunch } from '../prepared-launch';
 import type { BackendSuite } from './backend-suite';
 import { uniqueId } from './unique';
 import { delay } from './wait-until';
@@ -15,23 +16,7 @@ export function createAndLaunchCases(suite: BackendSuite): void {
   const { test, scale, background } = suite;
 
   /** The record and invocation core would prepare for a launch of `echo` with `input`. */
-  const echoLaunch = (key: string, input: string): { record: ComputationRecord; invocation: Invocation } => {
-    const args = jsonCodec.encode(input);
-    const task = conformanceTasks.echo.name;
-    return {
-      record: {
-        key,
-        task,
-        status: 'pending',
-        args,
-        attempt: 0,
-        maxAttempts: 1,
-        priority: 0,
-        createdAt: Date.now(),
-      },
-      invocation: { key, task, args, priority: 0, retry: { attempts: 1 } },
-    };
-  };
+  const echoLaunch = (key: string, input: string) => preparedLaunch(conformanceTasks.echo, input, key);
 
   /**
    * A backend with `createAndLaunch` (else the case is skipped), after one launch through
