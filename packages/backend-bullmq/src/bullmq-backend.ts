@@ -86,8 +86,9 @@ export interface BullMQBackendOptions {
 
 const NAME = 'bullmq';
 /**
- * Most records `createAndLaunch` writes in one transaction: a MULTI holds Redis for its
- * whole length (about 30 µs a computation), so larger batches go in steps.
+ * Most records `createAndLaunch` writes in one transaction: a MULTI holds every other
+ * client of Redis for its whole length (tens of ms at this size), so larger batches go
+ * the two-step way, whose `addBulk` lets other clients in between its jobs.
  */
 const MAX_TRANSACTION = 500;
 const DEFAULT_JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: true };
@@ -214,12 +215,13 @@ export class BullMQBackend implements ComputationBackend {
   /**
    * Creates the records and adds their jobs in one Redis transaction (one round trip)
    * when `store` is a `RedisStore` on this queue's Redis server and database: a producer
-   * killed mid-launch leaves both or neither, never a `pending` record without a job. False, having written nothing, for any other store,
-   * on Redis Cluster (the keys are in different slots), for more than 500 records (a
-   * transaction holds Redis for its whole length), and for launches this backend prepares
-   * in steps of their own (a task with `maxQueued`, a relaunch replacing a finished job):
-   * core then creates the records and calls `launchMany`. A taken key refuses the batch
-   * with `KeyExistsError`: no record is created and no job added.
+   * killed mid-launch leaves both or neither, never a `pending` record without a job.
+   * False, having written nothing, for any other store, on Redis Cluster (the keys are in
+   * different slots), for more than 500 records (a transaction holds Redis for its whole
+   * length), and for launches this backend prepares in steps of their own (a task with
+   * `maxQueued`, a relaunch replacing a finished job): core then creates the records and
+   * calls `launchMany`. A taken key refuses the batch with `KeyExistsError`: no record is
+   * created and no job added.
    */
   async createAndLaunch(
     store: ComputationStore,
