@@ -31,6 +31,15 @@ function setUp(options: { keepJobs?: boolean; storeUrl?: string } = {}) {
   return { store, backend, close };
 }
 
+/** Resolves once `condition` holds; fails the test after 10 s. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('[test] the condition did not hold within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** The queue's keys that a refused launch might leave: conflict flags and held job keys. */
 async function leftovers(queue: string): Promise<string[]> {
   const redis = new Redis(redisUrl);
@@ -93,6 +102,8 @@ describe.runIf(redisUp)('backend-bullmq: records and jobs in one transaction (cr
       try {
         const holder = await asyncCompute(conformanceTasks.echo, { store, backend })('holder');
         expect(await holder.result({ timeout: 10_000 })).toBe('holder');
+        // The result is out before BullMQ moves the job to completed: wait until it has.
+        await until(async () => (await backend.queue.getJobState(holder.key)) === 'completed');
         const fresh = echoLaunch('fresh');
         const clash = echoLaunch('clash', holder.key);
         const outcome = await backend
@@ -116,7 +127,8 @@ describe.runIf(redisUp)('backend-bullmq: records and jobs in one transaction (cr
       try {
         const holder = await asyncCompute(conformanceTasks.echo, { store, backend })('holder');
         expect(await holder.result({ timeout: 10_000 })).toBe('holder');
-        expect(await backend.queue.getJob(holder.key)).toBeUndefined();
+        // The result is out before BullMQ removes the finished job: wait until it has.
+        await until(async () => (await backend.queue.getJob(holder.key)) === undefined);
         const fresh = echoLaunch('fresh');
         const clash = echoLaunch('clash', holder.key);
         await expect(
