@@ -446,7 +446,7 @@ export class BullMQBackend implements ComputationBackend {
       });
     } catch (error) {
       if (QueueUnavailableError.isInstance(error) || ClosedError.isInstance(error)) throw error;
-      // Any other failure (an error reply, a connection not yet made): not ready either.
+      // Any other failure (an error reply): not ready either.
       throw new QueueUnavailableError({ operation: 'ping', queue: this.queueName, cause: error });
     }
   }

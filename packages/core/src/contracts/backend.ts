@@ -101,8 +101,9 @@ export interface ComputationBackend {
 
   /**
    * Creates the records in `store` and accepts their invocations in one write, for a
-   * backend whose queue entry is the record itself (the Postgres queue over its own
-   * schema): core then makes no separate `store.create`. All or nothing, like
+   * backend that can write the record with its queue entry (the Postgres queue over its
+   * own schema, BullMQ with a `RedisStore` on its Redis): core then makes no separate
+   * `store.create`. All or nothing, like
    * `createMany`: throws `KeyExistsError` when a key has a record, and writes nothing.
    * Resolves `false`, having written nothing, when it cannot take these records (another
    * store, too many at once): core then creates them and calls `launch`.
