@@ -104,6 +104,11 @@ export async function launchComputation(
         if (!held && (await createAndLaunch(settings, [record], [prepared.invocation]))) return;
         await settings.store.create(record);
       } else {
+        // One write while the key is free, too: a producer that dies mid-launch then
+        // leaves no keyed record without its queue entry, which a caller retrying with
+        // the key would join and wait on forever. A taken key or a refusal goes the
+        // two-step way below, which joins, replaces or records the refusal on the key.
+        if (!held && (await createAndLaunchKeyed(settings, record, prepared.invocation))) return;
         const created = await createKeyed(task, record, settings, options);
         if (created === 'joined') {
           existing = true;
@@ -148,6 +153,29 @@ async function createAndLaunch(
     if (isTransientStoreError(error))
       await Promise.all(records.map((record) => markLaunchFailed(settings, record.key, error)));
     throw error;
+  }
+}
+
+/**
+ * `createAndLaunch` of a keyed launch: true when done, false when core must go the
+ * two-step way, which then says what happened. Nothing was written when the key is taken
+ * (the two-step way joins or replaces its holder) or when the backend refused the launch
+ * (a closed backend, an unknown task: it refuses `launch` again and the record is left
+ * `failed`, so that the key tells why). A write that failed the way a lost reply does
+ * landed whole or not at all: the two-step way then finds the record and joins it (its
+ * job runs), or creates and launches it again.
+ */
+async function createAndLaunchKeyed(
+  settings: LaunchSettings,
+  record: ComputationRecord,
+  invocation: Invocation,
+): Promise<boolean> {
+  const { backend, store } = settings;
+  if (backend.createAndLaunch === undefined) return false;
+  try {
+    return await backend.createAndLaunch(store, [record], [invocation]);
+  } catch {
+    return false;
   }
 }
 

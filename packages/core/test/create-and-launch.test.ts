@@ -16,7 +16,13 @@ import {
  */
 class OneWriteBackend extends InProcessBackend {
   calls: { records: number; invocations: number }[] = [];
-  answer: 'take' | 'decline' | Error = 'take';
+  /**
+   * `take`: writes and launches; `decline`: writes nothing, returns false; `lose-reply`:
+   * writes and launches, then throws (a reply lost after the write landed whole);
+   * `{ refuse }`: throws before writing, and `launch` refuses too (a closed backend);
+   * another error: writes the records, launches nothing, throws it.
+   */
+  answer: 'take' | 'decline' | 'lose-reply' | { refuse: Error } | Error = 'take';
 
   async createAndLaunch(
     store: ComputationStore,
@@ -24,11 +30,19 @@ class OneWriteBackend extends InProcessBackend {
     invocations: readonly Invocation[],
   ): Promise<boolean> {
     this.calls.push({ records: records.length, invocations: invocations.length });
-    if (this.answer === 'decline') return false;
+    const answer = this.answer;
+    if (answer === 'decline') return false;
+    if (typeof answer === 'object' && 'refuse' in answer) throw answer.refuse;
     await store.createMany!(records);
-    if (this.answer instanceof Error) throw this.answer;
+    if (answer instanceof Error) throw answer;
     await this.launchMany(invocations);
+    if (answer === 'lose-reply') throw new Error('reply lost');
     return true;
+  }
+
+  override async launch(invocation: Invocation): Promise<void> {
+    if (typeof this.answer === 'object' && 'refuse' in this.answer) throw this.answer.refuse;
+    return super.launch(invocation);
   }
 }
 
@@ -109,12 +123,41 @@ describe('a backend with createAndLaunch', () => {
   });
 
   describe('when the launch has a key', () => {
-    it('should create the record first (a key may join an existing run) and launch it the usual way', async () => {
+    it('should create and launch it through the backend while the key is free', async () => {
       const { backend, double, creates } = setup();
       const keyed = await double.launch([3], { key: 'k-1' });
       expect(await keyed.result()).toBe(6);
-      expect(backend.calls).toHaveLength(0);
-      expect(creates()).toBe(1);
+      expect(backend.calls).toEqual([{ records: 1, invocations: 1 }]);
+      expect(creates()).toBe(0);
+    });
+
+    it('should join the computation holding the key, launching nothing more', async () => {
+      const { store, backend, double } = setup();
+      const first = await double.launch([3], { key: 'k-2' });
+      expect(await first.result()).toBe(6);
+      const again = await double.launch([3], { key: 'k-2' });
+      expect(await again.result()).toBe(6);
+      expect(backend.calls).toHaveLength(2);
+      const { records } = await store.list();
+      expect(records.map((record) => [record.key, record.attempt])).toEqual([['k-2', 1]]);
+    });
+
+    it('should leave a refused launch failed on its key, with the refusal', async () => {
+      const { store, backend, double } = setup();
+      const refusal = new Error('refused on purpose');
+      backend.answer = { refuse: refusal };
+      await expect(double.launch([3], { key: 'k-3' })).rejects.toBe(refusal);
+      const record = await store.get('k-3');
+      expect(record?.status).toBe('failed');
+      expect(record?.error?.message).toBe('refused on purpose');
+    });
+
+    it('should join its own write when the reply was lost after it landed', async () => {
+      const { store, backend, double } = setup();
+      backend.answer = 'lose-reply';
+      const keyed = await double.launch([5], { key: 'k-4' });
+      expect(await keyed.result()).toBe(10);
+      expect((await store.get('k-4'))?.attempt).toBe(1);
     });
   });
 

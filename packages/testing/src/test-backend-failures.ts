@@ -62,7 +62,11 @@ export function testBackendFailures(suite: BackendSuite): void {
         const backend = await suite.getBackend();
         const message = '[au] [testing] the backend refused this launch on purpose';
         const refusal = Object.assign(new Error(message), { code: 'E_REFUSED' });
-        const refusing = flakyBackend(backend, { method: 'launch', on: 1, error: refusal });
+        // A backend that writes the record with its queue entry refuses there first.
+        const refusing = flakyBackend(backend, [
+          { method: 'createAndLaunch', on: 1, error: refusal },
+          { method: 'launch', on: 1, error: refusal },
+        ]);
         const key = uniqueId('refused');
         const error = await suite
           .launch(refusing, conformanceTasks.echo, 'refused', { key })
