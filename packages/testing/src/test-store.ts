@@ -868,6 +868,9 @@ export function testStore(
             );
             const other = uniqueId('other');
             await store.create({ ...record(), key: `${other}.1`, task: other });
+            // A batch's new records are followed too.
+            const batched = store.createMany === undefined ? undefined : record();
+            if (batched !== undefined) await store.createMany!([batched]);
             const followed = await created({ tags: ['watched'] });
             await store.update(followed.key, { status: 'running', attempt: 1 });
             await store.update(followed.key, { progress: 1 });
@@ -884,6 +887,14 @@ export function testStore(
             expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
             expect(versions.at(-1)).toMatchObject({ status: 'completed', value: 'done', tags: ['watched'] });
             if (push) expect(versions[0]?.status, 'a pushed watch sees the new record').toBe('pending');
+            if (batched !== undefined) {
+              await waitUntil(() => seen.some((version) => version.key === batched.key), {
+                timeout: 5000 * scale,
+                message: 'the watch to see the record created by createMany',
+              });
+              const first = seen.find((version) => version.key === batched.key);
+              expect(first?.status).toBe('pending');
+            }
             expect(seen.every((version) => version.task === task)).toBe(true);
             expect(ended.length).toBeGreaterThan(0);
             expect(ended.every((version) => version.status === 'completed')).toBe(true);
