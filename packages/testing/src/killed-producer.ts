@@ -1,0 +1,55 @@
+import { fork } from 'node:child_process';
+import { type ComputationStore, countComputations } from '@au/core';
+
+/** How `killProducerMidLaunch` runs the producer. */
+export interface KilledProducerOptions {
+  /** Milliseconds it launches for, after its first launch landed, before the SIGKILL. */
+  launchFor: number;
+  /** Its command-line arguments. */
+  args?: readonly string[];
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  /** Node's flags for it, e.g. a TypeScript loader. @default ['--import', 'tsx'] */
+  execArgv?: readonly string[];
+}
+
+/**
+ * Forks a producer (`entry`: a script that launches computations without end and sends
+ * its parent a message once its first launch landed), lets it launch for `launchFor` ms,
+ * then SIGKILLs it: a producer that dies in the middle of launches, for the test that it
+ * left no record `pending` without its queue entry (`unfinishedAfter`). Rejects when the
+ * producer exits before its first message.
+ */
+export async function killProducerMidLaunch(
+  entry: string | URL,
+  options: KilledProducerOptions,
+): Promise<void> {
+  const child = fork(entry, [...(options.args ?? [])], {
+    execArgv: [...(options.execArgv ?? ['--import', 'tsx'])],
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`[au] [testing] the producer exited early with ${code}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, options.launchFor));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * Waits up to `timeout` ms for every record of `store` to end, and resolves how many are
+ * still `pending` or `running` then (0 once all ended).
+ */
+export async function unfinishedAfter(store: ComputationStore, timeout: number): Promise<number> {
+  const deadline = Date.now() + timeout;
+  const unfinished = () => countComputations(store, { status: ['pending', 'running'] });
+  let left = await unfinished();
+  while (left > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = await unfinished();
+  }
+  return left;
+}
