@@ -218,10 +218,10 @@ export class BullMQBackend implements ComputationBackend {
    * killed mid-launch leaves both or neither, never a `pending` record without a job.
    * False, having written nothing, for any other store, on Redis Cluster (the keys are in
    * different slots), for more than 500 records (a transaction holds Redis for its whole
-   * length), and for launches this backend prepares in steps of their own (a task with
-   * `maxQueued`, a relaunch replacing a finished job): core then creates the records and
-   * calls `launchMany`. A taken key refuses the batch with `KeyExistsError`: no record is
-   * created and no job added.
+   * length), and for a relaunch replacing a finished job (the old job goes first): core
+   * then creates the records and calls `launchMany`. A task with `maxQueued` has its job
+   * ids put in its set of waiting jobs inside the transaction too. A taken key refuses the
+   * batch with `KeyExistsError`: no record is created, no job added, no id tracked.
    */
   async createAndLaunch(
     store: ComputationStore,
@@ -231,9 +231,7 @@ export class BullMQBackend implements ComputationBackend {
     if (
       !isTransactionalStore(store) ||
       records.length > MAX_TRANSACTION ||
-      invocations.some(
-        (invocation) => invocation.replaces === true || this.#trackedTasks.has(invocation.task),
-      )
+      invocations.some((invocation) => invocation.replaces === true)
     )
       return false;
     await this.#assertCanLaunch(invocations);
@@ -259,6 +257,8 @@ export class BullMQBackend implements ComputationBackend {
           transaction as never,
         );
       }
+      for (const [task, ids] of this.#trackedJobIds(invocations))
+        jobs.track(transaction, queuedJobsKey(this.#prefix, this.queueName, task), ids);
       jobs.release(transaction);
       const replies = await transaction.exec();
       if (replies === null) throw new Error('the launch transaction was discarded');
@@ -542,13 +542,7 @@ export class BullMQBackend implements ComputationBackend {
 
   /** Runs `add` with the waiting jobs of tracked tasks counted: ids in before, out again if it fails. */
   async #whileTracked<T>(invocations: readonly Invocation[], add: () => Promise<T>): Promise<T> {
-    const byTask = new Map<string, string[]>();
-    for (const invocation of invocations) {
-      if (!this.#trackedTasks.has(invocation.task)) continue;
-      const ids = byTask.get(invocation.task) ?? [];
-      ids.push(toJobId(invocation.key));
-      byTask.set(invocation.task, ids);
-    }
+    const byTask = this.#trackedJobIds(invocations);
     if (byTask.size === 0) return add();
     const redis = this.#connection.redis;
     const key = (task: string) => queuedJobsKey(this.#prefix, this.queueName, task);
@@ -561,6 +555,18 @@ export class BullMQBackend implements ComputationBackend {
       await Promise.all([...byTask].map(([task, ids]) => untrackQueued(redis, key(task), ids)));
       throw error;
     }
+  }
+
+  /** The job ids of the invocations whose task has a `maxQueued`, by task. */
+  #trackedJobIds(invocations: readonly Invocation[]): Map<string, string[]> {
+    const byTask = new Map<string, string[]>();
+    for (const invocation of invocations) {
+      if (!this.#trackedTasks.has(invocation.task)) continue;
+      const ids = byTask.get(invocation.task) ?? [];
+      ids.push(toJobId(invocation.key));
+      byTask.set(invocation.task, ids);
+    }
+    return byTask;
   }
 
   async #assertCanLaunch(invocations: readonly Invocation[]): Promise<void> {

@@ -71,16 +71,30 @@ redis.call('DEL', KEYS[1])
 return 1
 `;
 
+/**
+ * Between the adds and the release, when the create was not refused: a task's job ids go
+ * into its set of waiting jobs (`queued-jobs.ts`, tasks with `maxQueued`). Inside the
+ * transaction no worker can start a job before its id is in. KEYS: the conflict flag,
+ * the task's set. ARGV: the job ids.
+ */
+const TRACK_JOBS_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SADD', KEYS[2], unpack(ARGV))
+return 1
+`;
+
 interface HoldCommands {
   auHoldJobs(keyCount: number, keys: readonly string[]): ChainableCommander;
   auReleaseJobs(keyCount: number, keys: readonly string[]): ChainableCommander;
+  auTrackJobs(keyCount: number, flag: string, set: string, ...jobIds: string[]): ChainableCommander;
 }
 
 /**
  * Brackets BullMQ's adds in a transaction that begins with a create which may be refused
  * (`conflictFlag`): a refused create leaves every job key taken while the adds run, then
- * frees them, so the transaction adds no job when it creates no record. `client` is the
- * raw connection the transaction is made from: the scripts are defined on it here, so
+ * frees them, so the transaction adds no job when it creates no record; `track` puts job
+ * ids in a task's set of waiting jobs only when the create was not refused. `client` is
+ * the raw connection the transaction is made from: the scripts are defined on it here, so
  * make the transaction after this call.
  */
 export function jobHold(client: Redis, conflictFlag: string, jobKeys: readonly string[]) {
@@ -88,6 +102,7 @@ export function jobHold(client: Redis, conflictFlag: string, jobKeys: readonly s
   if (typeof scripted.auHoldJobs !== 'function') {
     client.defineCommand('auHoldJobs', { lua: HOLD_JOBS_SCRIPT });
     client.defineCommand('auReleaseJobs', { lua: RELEASE_JOBS_SCRIPT });
+    client.defineCommand('auTrackJobs', { lua: TRACK_JOBS_SCRIPT });
   }
   const keys = [conflictFlag, ...jobKeys];
   return {
@@ -95,5 +110,7 @@ export function jobHold(client: Redis, conflictFlag: string, jobKeys: readonly s
       (transaction as ChainableCommander & HoldCommands).auHoldJobs(keys.length, keys),
     release: (transaction: ChainableCommander) =>
       (transaction as ChainableCommander & HoldCommands).auReleaseJobs(keys.length, keys),
+    track: (transaction: ChainableCommander, set: string, jobIds: readonly string[]) =>
+      (transaction as ChainableCommander & HoldCommands).auTrackJobs(2, conflictFlag, set, ...jobIds),
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asyncCompute, KeyExistsError } from '@au/core';
+import { asyncCompute, defineTask, KeyExistsError } from '@au/core';
 import { RedisStore, RedisUnavailableError } from '@au/store-redis';
 import { conformanceTasks, conformanceTasksUrl, preparedLaunch } from '@au/testing';
 import { Redis } from 'ioredis';
@@ -143,6 +143,46 @@ describe.runIf(redisUp)('backend-bullmq: records and jobs in one transaction (cr
           delayed: 0,
         });
         expect(await leftovers(backend.queueName)).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('when the task has a maxQueued', () => {
+    it('should put the job ids in the task’s set inside the transaction, and none of a refused batch', async () => {
+      const { store, backend, close } = setUp();
+      // The conformance echo under its own name (the worker runs it by name), bounded.
+      const bounded = defineTask({ ...conformanceTasks.echo, maxQueued: 10 });
+      let transactions = 0;
+      const createManyIn = store.createManyIn.bind(store);
+      store.createManyIn = (...args) => {
+        transactions += 1;
+        return createManyIn(...args);
+      };
+      const inSet = (key: string) =>
+        store.redis.sismember(`bull:${backend.queueName}:au:queued:${bounded.name}`, key);
+      try {
+        const compute = asyncCompute(bounded, { store, backend });
+        // Delayed: it waits in the queue, counted against the task's maxQueued.
+        const waiting = await compute.launch(['waiting'], { delay: 60_000 });
+        expect(transactions).toBe(1);
+        expect(await inSet(waiting.key)).toBe(1);
+        expect(await backend.queued(bounded.name)).toBe(1);
+        const ran = await compute('ran');
+        expect(await ran.result({ timeout: 10_000 })).toBe('ran');
+        expect(transactions).toBe(2);
+        // Taken out when it started: only the delayed one still counts.
+        expect(await backend.queued(bounded.name)).toBe(1);
+        const fresh = preparedLaunch(bounded, 'fresh', `tl-${randomUUID()}`);
+        const clash = preparedLaunch(bounded, 'clash', waiting.key);
+        await expect(
+          backend.createAndLaunch(store, [fresh.record, clash.record], [fresh.invocation, clash.invocation]),
+        ).rejects.toSatisfy(KeyExistsError.isInstance);
+        expect(await inSet(fresh.invocation.key)).toBe(0);
+        expect(await backend.queued(bounded.name)).toBe(1);
+        expect(await leftovers(backend.queueName)).toEqual([]);
+        await waiting.cancel();
       } finally {
         await close();
       }
