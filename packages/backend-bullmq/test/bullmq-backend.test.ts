@@ -14,6 +14,13 @@ import { forwardLogs, setStoreOutage, startWorkerProcess, stopWorkerProcess } fr
 const resources = new TestResources();
 afterAll(() => (redisUp ? resources.cleanup() : undefined));
 
+/** The conformance `producer-killed` case's producer, over `queue` and the store of `prefix`. */
+const conformanceProducer = (queue: string, prefix: string) => ({
+  entry: new URL('./fixtures/conformance-producer.ts', import.meta.url),
+  env: { AU_REDIS_URL: redisUrl, AU_QUEUE: queue, STORE_PREFIX: prefix },
+  execArgv: ['--conditions=@au/source', '--import', 'tsx'],
+});
+
 describe.runIf(redisUp)('backend-bullmq', () => {
   // One prefix for every store of this file: workers and handles share the records.
   const prefix = resources.prefix('conformance');
@@ -28,7 +35,11 @@ describe.runIf(redisUp)('backend-bullmq', () => {
         ...(logger === undefined ? {} : { logger }),
         worker: { store, concurrency: concurrency ?? 20 },
       }),
-    { makeStore: () => new RedisStore({ redis: redisUrl, prefix }), manyCount: 500 },
+    {
+      makeStore: () => new RedisStore({ redis: redisUrl, prefix }),
+      manyCount: 500,
+      producerProcess: (backend) => conformanceProducer((backend as BullMQBackend).queueName, prefix),
+    },
   );
 
   describe('with workers in other processes', () => {
@@ -70,6 +81,7 @@ describe.runIf(redisUp)('backend-bullmq', () => {
       {
         makeStore: () => new RedisStore({ redis: redisUrl, prefix: processPrefix }),
         manyCount: 500,
+        producerProcess: () => conformanceProducer(queue, processPrefix),
         // The workers were started once, with their own concurrency: a factory cannot change
         // it, and cancel-pending needs one slot to keep a computation pending.
         concurrencyLimit: false,

@@ -44,6 +44,11 @@ describe.skipIf(!postgresUp)('PostgresQueueBackend', () => {
         return store;
       },
       outage: { begin: () => proxy.cut(), end: () => proxy.restore() },
+      producerProcess: (backend) => ({
+        entry: new URL('./fixtures/conformance-producer.ts', import.meta.url),
+        args: [postgresUrl(), database.schema, (backend as PostgresQueueBackend).queue.queue],
+        execArgv: ['--conditions=@au/source', '--import', 'tsx'],
+      }),
     },
   );
 });

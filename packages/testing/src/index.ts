@@ -33,7 +33,13 @@ export {
 } from './flaky-backend';
 export { freePort } from './free-port';
 export type { Fault, FaultControl } from './internal/inject-faults';
-export { type KilledProducerOptions, killProducerMidLaunch, unfinishedAfter } from './killed-producer';
+export {
+  type KilledProducerOptions,
+  killProducerMidLaunch,
+  type ProducerProcess,
+  runConformanceProducer,
+  unfinishedAfter,
+} from './killed-producer';
 export { type MockAsync, type MockAsyncOptions, mockAsync } from './mock-async';
 export {
   type OutageStore,

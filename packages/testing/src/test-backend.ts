@@ -27,9 +27,11 @@ import { createAndLaunchCases } from './internal/create-and-launch-cases';
 import { flowLimitCases } from './internal/flow-limit-cases';
 import { idempotencyCases } from './internal/idempotency-cases';
 import { maxOverlap } from './internal/max-overlap';
+import { producerKilledCase } from './internal/producer-killed-case';
 import { uniqueId } from './internal/unique';
 import { unknownTask } from './internal/unknown-task';
 import { delay, waitUntil } from './internal/wait-until';
+import type { ProducerProcess } from './killed-producer';
 import type { StoreOutageControl } from './outage-store';
 import { testBackendFailures } from './test-backend-failures';
 import { testBackendFlow } from './test-backend-flow';
@@ -110,6 +112,15 @@ export interface TestBackendFlags {
    * `dead-letter-hook` case is skipped then. @default true
    */
   deadLetterHook?: boolean;
+  /**
+   * A producer process for the `producer-killed` case (durable backends), given the
+   * factory's backend whose workers will run its work: a script that calls
+   * `runConformanceProducer` with a store and a backend reaching what that backend and the
+   * test's store reach (the same Redis prefix or schema, the same queue). The case SIGKILLs
+   * it mid-launch and checks that those workers end every record it created.
+   * @default the case is skipped
+   */
+  producerProcess?: (backend: ComputationBackend) => ProducerProcess;
   /** Implementation-specific tests, declared inside the suite's `describe`. */
   extra?: (context: TestBackendExtraContext) => void;
 }
@@ -671,6 +682,7 @@ export function testBackend(
       background,
       outage: flags.outage,
       deadLetterHook: flags.deadLetterHook !== false,
+      producerProcess: flags.producerProcess,
       getStore,
       getLog: () => log,
       getBackend: makeTestBackend,
@@ -682,6 +694,7 @@ export function testBackend(
     testBackendFlow(suite);
     flowLimitCases(suite);
     createAndLaunchCases(suite);
+    producerKilledCase(suite);
 
     if (flags.extra !== undefined) describe('extra', () => flags.extra!({ getStore, getBackend }));
   });

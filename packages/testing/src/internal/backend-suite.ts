@@ -8,6 +8,7 @@ import type {
   TaskDefinition,
 } from '@au/core';
 import type { CollectingLogger } from '../collecting-logger';
+import type { ProducerProcess } from '../killed-producer';
 import type { StoreOutageControl } from '../outage-store';
 import type { CaseDeclarer } from './case';
 
@@ -22,6 +23,8 @@ export interface BackendSuite {
   readonly deadLetterHook: boolean;
   /** `flags.outage`: the outage of the workers' store, when the backend's test file drives it. */
   readonly outage: StoreOutageControl | undefined;
+  /** `flags.producerProcess`: how to run a producer of this suite's store and a backend's queue. */
+  readonly producerProcess: ((backend: ComputationBackend) => ProducerProcess) | undefined;
   /** This test's store, as `makeStore` made it. */
   getStore(): ComputationStore;
   /** The logger every backend of this test was given. */
