@@ -54,6 +54,16 @@ describe.skipIf(!postgresUp)('SupabaseQueueBackend', () => {
       // The emulator shares this process with 100s of polling handles: a smaller crowd.
       manyCount: 150,
       outage: { begin: () => proxy.cut(), end: () => proxy.restore() },
+      producerProcess: (backend) => ({
+        entry: new URL('./fixtures/supabase-conformance-producer.ts', import.meta.url),
+        args: [
+          emulator.url,
+          emulator.serviceRoleKey,
+          database.schema,
+          (backend as SupabaseQueueBackend).queue.queue,
+        ],
+        execArgv: ['--conditions=@au/source', '--import', 'tsx'],
+      }),
     },
   );
 });
