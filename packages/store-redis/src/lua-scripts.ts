@@ -13,6 +13,7 @@
  *   :expinfo       hash key -> [task, tags] of those records, to clean their index
  *                  entries after Redis has expired the record itself
  *   :c:<key>       pub/sub channel: each new version of the record, as JSON
+ *   :n             pub/sub channel: each new record, as JSON (only while someone subscribes)
  */
 
 // Each script starts with only the helpers it uses: Redis runs a script's whole text on
@@ -142,8 +143,8 @@ local function presence(k, now)
 end
 
 -- New records go out on :n (watchAll) only while a connection of this server subscribes to
--- it, asked once per call: building each record's JSON for nobody was about a quarter of a
--- create's cost. (PUBSUB NUMSUB counts this server's subscribers only; the store's
+-- it, asked once per call: building each record's JSON for nobody was a tenth to a quarter
+-- of a create's cost. (PUBSUB NUMSUB counts this server's subscribers only; the store's
 -- subscriber connection is on the server it writes.)
 local announcing = nil
 local function announce(fields)
